@@ -1,0 +1,313 @@
+"""Compile a :class:`~escalate.world.World` into flat arrays for the kernel.
+
+Everything is put in a *canonical order* that does not depend on how the world
+file lists things: nations by id, obligations by (treaty name, obligor id,
+protege id), organizations by name, plans by key. Sums over nations run in that
+order, so results are bitwise independent of the file's ordering.
+
+Obligations are stored CSR-style by protege (who is being helped): the kernel
+looks up "who is obliged towards j" in O(degree). Neutrality pledges are stored
+CSR-style by obligor (the nation whose entry they may block).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from .rng import (
+    KIND_NEUTRALITY,
+    KIND_OBLIGATION,
+    KIND_ORGANIZATION,
+    KIND_PLAN,
+    decision_key,
+)
+from .world import LADDER, World
+
+__all__ = [
+    "OB_DEFENSE",
+    "OB_ENTENTE",
+    "OB_OFFENSE",
+    "VIA",
+    "CompiledWorld",
+    "compile_world",
+    "obligation_order",
+]
+
+#: How a nation entered the war (``via`` column), by code.
+VIA = ("initial", "defense", "offense", "entente", "plan", "organization")
+OB_DEFENSE, OB_OFFENSE, OB_ENTENTE = 1, 2, 3  # obligation kind codes = their via code
+_OB_CODE = {"defense": OB_DEFENSE, "offense": OB_OFFENSE, "entente": OB_ENTENTE}
+
+
+def obligation_order(world: World) -> list[tuple[str, str, str, str, float]]:
+    """The non-neutrality obligations in canonical order.
+
+    Returns a list of ``(treaty name, kind, obligor, protege, reliability)``. The
+    position in this list is the obligation's *rank*: when several obligations
+    pull a nation into the war in the same round, the lowest rank names its
+    ``via`` and ``source``.
+    """
+    out = []
+    for a in world.alliances:
+        if a.kind == "neutrality":
+            continue
+        rel = world.reliability(a)
+        for k, j in a.pairs:
+            out.append((a.name, a.kind, k, j, rel))
+    out.sort(key=lambda x: (x[0], x[2], x[3]))
+    return out
+
+
+def neutrality_order(world: World) -> list[tuple[str, str, str, float]]:
+    """Neutrality pledges ``(treaty name, obligor, protege, reliability)`` in canonical order."""
+    out = []
+    for a in world.alliances:
+        if a.kind != "neutrality":
+            continue
+        rel = world.reliability(a)
+        for k, j in a.pairs:
+            out.append((a.name, k, j, rel))
+    out.sort(key=lambda x: (x[1], x[0], x[2]))
+    return out
+
+
+def _csr(n: int, owners: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """CSR index: for each owner 0..n-1, the positions (ascending) of its items."""
+    counts = np.bincount(np.asarray(owners, dtype=np.int64), minlength=n) if owners else np.zeros(
+        n, np.int64
+    )
+    ptr = np.zeros(n + 1, np.int32)
+    np.cumsum(counts, out=ptr[1:])
+    idx = np.zeros(len(owners), np.int32)
+    fill = ptr[:-1].copy()
+    for pos, o in enumerate(owners):
+        idx[fill[o]] = pos
+        fill[o] += 1
+    return ptr, idx
+
+
+@dataclass(frozen=True)
+class CompiledWorld:
+    """A world as flat arrays, ready for the kernel. Field order = kernel argument order."""
+
+    # nations (canonical order: sorted by id)
+    power: np.ndarray  # float64[n]
+    major: np.ndarray  # uint8[n]
+    total_power: float
+    # obligations other than neutrality, canonical order; CSR by protege
+    ob_kind: np.ndarray  # int8[m] (OB_* codes)
+    ob_obligor: np.ndarray  # int32[m]
+    ob_protege: np.ndarray  # int32[m]
+    ob_rel: np.ndarray  # float64[m]
+    ob_key: np.ndarray  # uint64[m]
+    prot_ptr: np.ndarray  # int32[n+1]
+    prot_ob: np.ndarray  # int32[m]
+    # neutrality pledges, CSR by obligor
+    neu_ptr: np.ndarray  # int32[n+1]
+    neu_protege: np.ndarray  # int32[q]
+    neu_rel: np.ndarray  # float64[q]
+    neu_key: np.ndarray  # uint64[q]
+    # organizations
+    org_kind: np.ndarray  # int8[g] (0 collective security, 1 collective defense)
+    org_member: np.ndarray  # uint8[g, n]
+    org_holder: np.ndarray  # uint8[g, n] veto holders (all members under unanimity)
+    org_static_block: np.ndarray  # uint8[g, n] aggressor a is a holder or a holder is pledged to a
+    org_mem_ptr: np.ndarray  # int32[g+1]
+    org_mem: np.ndarray  # int32[sum members] members in canonical order
+    org_mem_key: np.ndarray  # uint64[sum members] response draw key per member
+    org_cum: np.ndarray  # float64[g, 3] military, +sanctions, +diplomacy thresholds
+    org_cap: np.ndarray  # int8[g] blocked response level (LADDER index)
+    # plans
+    plan_nation: np.ndarray  # int32[p]
+    plan_prob: np.ndarray  # float64[p]
+    plan_key: np.ndarray  # uint64[p]
+    plan_trig_ptr: np.ndarray  # int32[p+1]
+    plan_trig: np.ndarray  # int32[...]
+    plan_att_ptr: np.ndarray  # int32[p+1]
+    plan_att: np.ndarray  # int32[...]
+    # incident
+    inc_random: bool
+    inc_initiator: int
+    inc_target: int
+    init_cand: np.ndarray  # int32[...] canonical order
+    init_w: np.ndarray  # float64[...]
+    targ_cand: np.ndarray  # int32[...]
+    targ_w: np.ndarray  # float64[...]
+    # dynamics
+    max_rounds: int
+    world_war_majors: int
+    deterrence: float
+    contest_exponent: float
+    sanction_effect: float
+    # labels (not passed to the kernel)
+    ids: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()  # source code -> label, see source_labels
+
+    @property
+    def n(self) -> int:
+        return len(self.ids)
+
+    def kernel_args(self) -> tuple:
+        """The arrays and scalars in kernel argument order."""
+        return tuple(getattr(self, f.name) for f in fields(self) if f.name not in ("ids", "sources"))
+
+
+def compile_world(world: World) -> CompiledWorld:
+    """Compile ``world`` into flat arrays in canonical order.
+
+    Parameters
+    ----------
+    world
+        A validated world.
+
+    Returns
+    -------
+    CompiledWorld
+        Arrays for :func:`escalate.kernel.run_chunk`. ``sources`` maps the
+        kernel's source codes to labels: obligation ranks to treaty names, then
+        organization names, then planner ids.
+    """
+    nations = sorted(world.nations, key=lambda x: x.id)
+    ids = tuple(x.id for x in nations)
+    index = {nid: i for i, nid in enumerate(ids)}
+    n = len(ids)
+    power = np.array([x.power for x in nations], dtype=np.float64)
+    major = np.array([x.major for x in nations], dtype=np.uint8)
+    total = 0.0
+    for x in nations:  # plain left-to-right sum: the reference does the same
+        total += x.power
+
+    obs = obligation_order(world)
+    ob_kind = np.array([_OB_CODE[o[1]] for o in obs], dtype=np.int8)
+    ob_obligor = np.array([index[o[2]] for o in obs], dtype=np.int32)
+    ob_protege = np.array([index[o[3]] for o in obs], dtype=np.int32)
+    ob_rel = np.array([o[4] for o in obs], dtype=np.float64)
+    ob_key = np.array(
+        [decision_key(KIND_OBLIGATION, o[0], o[2], o[3]) for o in obs], dtype=np.uint64
+    )
+    prot_ptr, prot_ob = _csr(n, [int(x) for x in ob_protege])
+
+    neus = neutrality_order(world)
+    neu_ptr, neu_pos = _csr(n, [index[x[1]] for x in neus])
+    neu_protege = np.array([index[neus[p][2]] for p in neu_pos], dtype=np.int32)
+    neu_rel = np.array([neus[p][3] for p in neu_pos], dtype=np.float64)
+    neu_key = np.array(
+        [decision_key(KIND_NEUTRALITY, neus[p][0], neus[p][1], neus[p][2]) for p in neu_pos],
+        dtype=np.uint64,
+    )
+
+    orgs = sorted(world.organizations, key=lambda o: o.name)
+    g = len(orgs)
+    org_kind = np.array([0 if o.kind == "collective_security" else 1 for o in orgs], np.int8)
+    org_member = np.zeros((g, n), np.uint8)
+    org_holder = np.zeros((g, n), np.uint8)
+    org_static_block = np.zeros((g, n), np.uint8)
+    org_mem_ptr = np.zeros(g + 1, np.int32)
+    mem: list[int] = []
+    mem_key: list[int] = []
+    org_cum = np.zeros((g, 3), np.float64)
+    org_cap = np.zeros(g, np.int8)
+    pledged_to: dict[str, set[str]] = {}
+    for o in obs:
+        if o[1] in ("defense", "offense"):
+            pledged_to.setdefault(o[3], set()).add(o[2])
+    for gi, o in enumerate(orgs):
+        members = sorted(o.members)
+        holders = set(o.members) if o.unanimity else set(o.veto)
+        for m in members:
+            org_member[gi, index[m]] = 1
+            mem.append(index[m])
+            mem_key.append(decision_key(KIND_ORGANIZATION, o.name, m))
+        for h in holders:
+            org_holder[gi, index[h]] = 1
+        for a in ids:
+            if a in holders or holders & pledged_to.get(a, set()):
+                org_static_block[gi, index[a]] = 1
+        org_mem_ptr[gi + 1] = len(mem)
+        pm = o.response_probability("military")
+        ps = o.response_probability("sanctions")
+        pd = o.response_probability("diplomacy")
+        org_cum[gi] = (pm, pm + ps, pm + ps + pd)
+        org_cap[gi] = LADDER.index(o.blocked_response)
+
+    plans = sorted(world.plans, key=lambda p: p.key)
+    plan_trig_ptr = np.zeros(len(plans) + 1, np.int32)
+    plan_att_ptr = np.zeros(len(plans) + 1, np.int32)
+    trig: list[int] = []
+    att: list[int] = []
+    for pi, p in enumerate(plans):
+        trig.extend(sorted(index[x] for x in p.trigger))
+        att.extend(sorted(index[x] for x in p.attack))
+        plan_trig_ptr[pi + 1] = len(trig)
+        plan_att_ptr[pi + 1] = len(att)
+
+    inc = world.incident
+    if inc.mode == "fixed":
+        inc_random, ii, it = False, index[inc.initiator], index[inc.target]
+        init_c = targ_c = np.zeros(0, np.int32)
+        init_w = targ_w = np.zeros(0, np.float64)
+    else:
+        inc_random, ii, it = True, -1, -1
+        pw = {x.id: x.power for x in nations}
+
+        def cands(lst: tuple[str, ...] | None) -> tuple[np.ndarray, np.ndarray]:
+            chosen = sorted(lst) if lst is not None else list(ids)
+            c = np.array([index[x] for x in chosen], np.int32)
+            w = np.array(
+                [pw[x] if inc.weights == "power" else 1.0 for x in chosen], np.float64
+            )
+            return c, w
+
+        init_c, init_w = cands(inc.initiators)
+        targ_c, targ_w = cands(inc.targets)
+
+    d = world.dynamics
+    sources = tuple(o[0] for o in obs) + tuple(o.name for o in orgs) + ids
+    return CompiledWorld(
+        power=power,
+        major=major,
+        total_power=total,
+        ob_kind=ob_kind,
+        ob_obligor=ob_obligor,
+        ob_protege=ob_protege,
+        ob_rel=ob_rel,
+        ob_key=ob_key,
+        prot_ptr=prot_ptr,
+        prot_ob=prot_ob.astype(np.int32),
+        neu_ptr=neu_ptr,
+        neu_protege=neu_protege,
+        neu_rel=neu_rel,
+        neu_key=neu_key,
+        org_kind=org_kind,
+        org_member=org_member,
+        org_holder=org_holder,
+        org_static_block=org_static_block,
+        org_mem_ptr=org_mem_ptr,
+        org_mem=np.array(mem, np.int32),
+        org_mem_key=np.array(mem_key, np.uint64),
+        org_cum=org_cum,
+        org_cap=org_cap,
+        plan_nation=np.array([index[p.nation] for p in plans], np.int32),
+        plan_prob=np.array([p.probability for p in plans], np.float64),
+        plan_key=np.array([decision_key(KIND_PLAN, p.key) for p in plans], np.uint64),
+        plan_trig_ptr=plan_trig_ptr,
+        plan_trig=np.array(trig, np.int32),
+        plan_att_ptr=plan_att_ptr,
+        plan_att=np.array(att, np.int32),
+        inc_random=inc_random,
+        inc_initiator=ii,
+        inc_target=it,
+        init_cand=init_c,
+        init_w=init_w,
+        targ_cand=targ_c,
+        targ_w=targ_w,
+        max_rounds=d.max_rounds,
+        world_war_majors=d.world_war_majors,
+        deterrence=d.deterrence,
+        contest_exponent=d.contest_exponent,
+        sanction_effect=d.sanction_effect,
+        ids=ids,
+        sources=sources,
+    )
