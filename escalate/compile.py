@@ -75,8 +75,10 @@ def neutrality_order(world: World) -> list[tuple[str, str, str, float]]:
 
 def _csr(n: int, owners: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """CSR index: for each owner 0..n-1, the positions (ascending) of its items."""
-    counts = np.bincount(np.asarray(owners, dtype=np.int64), minlength=n) if owners else np.zeros(
-        n, np.int64
+    counts = (
+        np.bincount(np.asarray(owners, dtype=np.int64), minlength=n)
+        if owners
+        else np.zeros(n, np.int64)
     )
     ptr = np.zeros(n + 1, np.int32)
     np.cumsum(counts, out=ptr[1:])
@@ -102,8 +104,12 @@ class CompiledWorld:
     ob_protege: np.ndarray  # int32[m]
     ob_rel: np.ndarray  # float64[m]
     ob_key: np.ndarray  # uint64[m]
-    prot_ptr: np.ndarray  # int32[n+1]
+    prot_ptr: np.ndarray  # int32[n+1] all obligations towards each nation
     prot_ob: np.ndarray  # int32[m]
+    # two CSRs back to back: [0, n] offense obligations (triggered by being at war),
+    # [n+1, 2n+1] defense/entente obligations (triggered by being attacked)
+    trig_ptr: np.ndarray  # int32[2(n+1)]
+    trig_ob: np.ndarray  # int32[m]
     # neutrality pledges, CSR by obligor
     neu_ptr: np.ndarray  # int32[n+1]
     neu_protege: np.ndarray  # int32[q]
@@ -151,7 +157,9 @@ class CompiledWorld:
 
     def kernel_args(self) -> tuple:
         """The arrays and scalars in kernel argument order."""
-        return tuple(getattr(self, f.name) for f in fields(self) if f.name not in ("ids", "sources"))
+        return tuple(
+            getattr(self, f.name) for f in fields(self) if f.name not in ("ids", "sources")
+        )
 
 
 def compile_world(world: World) -> CompiledWorld:
@@ -188,6 +196,12 @@ def compile_world(world: World) -> CompiledWorld:
         [decision_key(KIND_OBLIGATION, o[0], o[2], o[3]) for o in obs], dtype=np.uint64
     )
     prot_ptr, prot_ob = _csr(n, [int(x) for x in ob_protege])
+    war = [i for i in range(len(obs)) if obs[i][1] == "offense"]
+    att = [i for i in range(len(obs)) if obs[i][1] != "offense"]
+    war_ptr, war_pos = _csr(n, [int(ob_protege[i]) for i in war])
+    att_ptr, att_pos = _csr(n, [int(ob_protege[i]) for i in att])
+    war_ob = np.array([war[p] for p in war_pos], np.int32)
+    att_ob = np.array([att[p] for p in att_pos], np.int32)
 
     neus = neutrality_order(world)
     neu_ptr, neu_pos = _csr(n, [index[x[1]] for x in neus])
@@ -255,9 +269,7 @@ def compile_world(world: World) -> CompiledWorld:
         def cands(lst: tuple[str, ...] | None) -> tuple[np.ndarray, np.ndarray]:
             chosen = sorted(lst) if lst is not None else list(ids)
             c = np.array([index[x] for x in chosen], np.int32)
-            w = np.array(
-                [pw[x] if inc.weights == "power" else 1.0 for x in chosen], np.float64
-            )
+            w = np.array([pw[x] if inc.weights == "power" else 1.0 for x in chosen], np.float64)
             return c, w
 
         init_c, init_w = cands(inc.initiators)
@@ -276,6 +288,8 @@ def compile_world(world: World) -> CompiledWorld:
         ob_key=ob_key,
         prot_ptr=prot_ptr,
         prot_ob=prot_ob.astype(np.int32),
+        trig_ptr=np.concatenate([war_ptr, att_ptr + len(war_ob)]).astype(np.int32),
+        trig_ob=np.concatenate([war_ob, att_ob]).astype(np.int32),
         neu_ptr=neu_ptr,
         neu_protege=neu_protege,
         neu_rel=neu_rel,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ._jit import NJIT_OPTIONS, PARALLEL_OPTIONS
+from ._jit import INLINE_OPTIONS, PARALLEL_OPTIONS
 from .rng import (
     KIND_DETERRENCE,
     KIND_INCIDENT_INITIATOR,
@@ -79,7 +79,7 @@ def allocate_outputs(count: int, n: int, participants: bool) -> tuple[dict, dict
     return out, parts
 
 
-@njit(**NJIT_OPTIONS)
+@njit(**INLINE_OPTIONS)
 def _pick(cand, w, exclude, u):
     total = 0.0
     for q in range(cand.size):
@@ -99,7 +99,7 @@ def _pick(cand, w, exclude, u):
     return last
 
 
-@njit(**NJIT_OPTIONS)
+@njit(**INLINE_OPTIONS)
 def _join(x, s, rnd, via, src, side, atwar, aw_round, aw_via, aw_src, n_atwar, org_member, cnt):
     """Put nation ``x`` at war on side ``s``; returns the new at-war count."""
     side[x] = s
@@ -113,7 +113,7 @@ def _join(x, s, rnd, via, src, side, atwar, aw_round, aw_via, aw_src, n_atwar, o
     return n_atwar + 1
 
 
-@njit(**NJIT_OPTIONS)
+@njit(**INLINE_OPTIONS)
 def _add_aggressor(o, a, agg, n_agg, agg_flag):
     if not agg_flag[o, a]:
         agg_flag[o, a] = 1
@@ -121,7 +121,7 @@ def _add_aggressor(o, a, agg, n_agg, agg_flag):
         n_agg[o] += 1
 
 
-@njit(**NJIT_OPTIONS)
+@njit(**INLINE_OPTIONS)
 def _specific_aggression(a, v, org_kind, org_member, agg, n_agg, agg_flag):
     for o in range(org_kind.size):
         if org_kind[o] == 0:
@@ -149,6 +149,8 @@ def run_chunk(
     ob_key,
     prot_ptr,
     prot_ob,
+    trig_ptr,
+    trig_ob,
     neu_ptr,
     neu_protege,
     neu_rel,
@@ -287,12 +289,34 @@ def run_chunk(
             # ---- round 0
             n_atwar = 0
             n_atwar = _join(
-                ini, SIDE_A, 0, VIA_INITIAL, -1, side, atwar, aw_round, aw_via, aw_src,
-                n_atwar, org_member, cnt,
+                ini,
+                SIDE_A,
+                0,
+                VIA_INITIAL,
+                -1,
+                side,
+                atwar,
+                aw_round,
+                aw_via,
+                aw_src,
+                n_atwar,
+                org_member,
+                cnt,
             )
             n_atwar = _join(
-                tgt, SIDE_D, 0, VIA_INITIAL, -1, side, atwar, aw_round, aw_via, aw_src,
-                n_atwar, org_member, cnt,
+                tgt,
+                SIDE_D,
+                0,
+                VIA_INITIAL,
+                -1,
+                side,
+                atwar,
+                aw_round,
+                aw_via,
+                aw_src,
+                n_atwar,
+                org_member,
+                cnt,
             )
             new_lo = 0
             attacked[0] = tgt
@@ -337,8 +361,19 @@ def run_chunk(
                                 if side[v] != 0:
                                     continue
                                 n_atwar = _join(
-                                    v, 3 - mine, r, VIA_PLAN, n_src_plan + pn, side, atwar,
-                                    aw_round, aw_via, aw_src, n_atwar, org_member, cnt,
+                                    v,
+                                    3 - mine,
+                                    r,
+                                    VIA_PLAN,
+                                    n_src_plan + pn,
+                                    side,
+                                    atwar,
+                                    aw_round,
+                                    aw_via,
+                                    aw_src,
+                                    n_atwar,
+                                    org_member,
+                                    cnt,
                                 )
                                 attacked[n_att] = v
                                 n_att += 1
@@ -352,19 +387,14 @@ def run_chunk(
                 # 2. obligations
                 n_pulled = 0
                 for phase in range(2):
-                    if phase == 0:
-                        cnt_list = n_atwar - new_lo
-                    else:
-                        cnt_list = n_att
+                    # phase 0: offense towards nations newly at war; 1: defense/entente
+                    # towards nations attacked this round (trig_* holds both CSRs)
+                    cnt_list = n_atwar - new_lo if phase == 0 else n_att
+                    base = phase * (n + 1)
                     for li in range(cnt_list):
                         j = atwar[new_lo + li] if phase == 0 else attacked[li]
-                        for e in range(prot_ptr[j], prot_ptr[j + 1]):
-                            ob = prot_ob[e]
-                            kind = ob_kind[ob]
-                            if phase == 0 and kind != VIA_OFFENSE:
-                                continue
-                            if phase == 1 and kind == VIA_OFFENSE:
-                                continue
+                        for e in range(trig_ptr[base + j], trig_ptr[base + j + 1]):
+                            ob = trig_ob[e]
                             if ob_decided[ob]:
                                 continue
                             k = ob_obligor[ob]
@@ -544,20 +574,32 @@ def run_chunk(
                     k = entr[x]
                     rank = entr_rank[x]
                     via = ob_kind[rank] if rank < m else VIA_ORGANIZATION
-                    n_atwar = _join(
-                        k, entr_side[x], r, via, rank, side, atwar, aw_round, aw_via, aw_src,
-                        n_atwar, org_member, cnt,
-                    )
+                    s = entr_side[x]
+                    side[k] = s
+                    atwar[n_atwar] = k
+                    aw_round[n_atwar] = r
+                    aw_via[n_atwar] = via
+                    aw_src[n_atwar] = rank
+                    n_atwar += 1
+                    for o in range(g):
+                        if org_member[o, k]:
+                            cnt[o, s] += 1
                 last_round = r
 
             # ---- outcome
             p_a = 0.0
             p_d = 0.0
-            for x in range(n):
-                if side[x] == SIDE_A:
-                    p_a += power[x]
-                elif side[x] == SIDE_D:
-                    p_d += power[x]
+            n_a = 0
+            n_major = 0
+            for x in range(n_atwar):  # entry order, as the reference
+                c = atwar[x]
+                if side[c] == SIDE_A:
+                    p_a += power[c]
+                    n_a += 1
+                else:
+                    p_d += power[c]
+                if major[c]:
+                    n_major += 1
             share = (p_a + p_d) / total_power if total_power > 0.0 else 0.0
             keep = 1.0 - sanction_effect
             for _ in range(sanc_a):
@@ -570,14 +612,6 @@ def run_chunk(
             p_win_a = p_a / (p_a + p_d) if p_a + p_d > 0.0 else 0.5
             winner = SIDE_A if uniform(rs, _KEY_OUTCOME) < p_win_a else SIDE_D
 
-            n_a = 0
-            n_major = 0
-            for x in range(n_atwar):
-                c = atwar[x]
-                if side[c] == SIDE_A:
-                    n_a += 1
-                if major[c]:
-                    n_major += 1
             o_belligerents[q] = n_atwar
             o_side_a[q] = n_a
             o_side_d[q] = n_atwar - n_a

@@ -43,8 +43,8 @@ Round 0: the initiator attacks the target (side A = {initiator}, side D =
 
 ``via``/``source`` of an entrant name the first pull to its side in canonical
 order: obligations by (treaty name, obligor, protege), then organizations by
-name. The outcome is drawn by the contest function on summed power, each
-sanction against a side multiplying its power by ``1 - sanction_effect``.
+name. The outcome is drawn by the contest function on summed power (summed in
+order of entry), each sanction against a side multiplying its power by ``1 - sanction_effect``.
 """
 
 from __future__ import annotations
@@ -167,9 +167,7 @@ def _cascade(ctx: _Context, seed: int, rep: int, want_participants: bool):
     if inc.mode == "fixed":
         initiator, target = inc.initiator, inc.target
     else:
-        weight = {
-            nid: (ctx.power[nid] if inc.weights == "power" else 1.0) for nid in ctx.ids
-        }
+        weight = {nid: (ctx.power[nid] if inc.weights == "power" else 1.0) for nid in ctx.ids}
         inits = sorted(inc.initiators) if inc.initiators is not None else ctx.ids
         targs = sorted(inc.targets) if inc.targets is not None else ctx.ids
         initiator = _pick(inits, weight, None, draw(decision_key(KIND_INCIDENT_INITIATOR)))
@@ -239,6 +237,12 @@ def _cascade(ctx: _Context, seed: int, rep: int, want_participants: bool):
 
     add_specific_aggression(initiator, target)
 
+    pulls: dict[str, dict[str, int]] = {}  # nation -> side -> lowest rank pulling it there
+
+    def pull(nation: str, towards: str, rank: int) -> None:
+        best = pulls.setdefault(nation, {})
+        best[towards] = min(best.get(towards, rank), rank)
+
     r = 0
     while True:
         # 1. plans
@@ -266,12 +270,8 @@ def _cascade(ctx: _Context, seed: int, rep: int, want_participants: bool):
         if r == dyn.max_rounds:
             break
 
-        # 2. obligations: pulls[nation][side] = lowest rank pulling it there
-        pulls: dict[str, dict[str, int]] = {}
-
-        def pull(nation: str, towards: str, rank: int) -> None:
-            best = pulls.setdefault(nation, {})
-            best[towards] = min(best.get(towards, rank), rank)
+        # 2. obligations
+        pulls.clear()
 
         def trigger(ob: _Obligation) -> None:
             nonlocal broken
@@ -351,7 +351,7 @@ def _cascade(ctx: _Context, seed: int, rep: int, want_participants: bool):
             towards = pulls[k]
             if len(towards) == 2:
                 continue  # pulled both ways: stays out this round
-            (s, rank), = towards.items()
+            ((s, rank),) = towards.items()
             held = False
             failed = 0
             for pl in ctx.pledges[k]:
@@ -378,7 +378,7 @@ def _cascade(ctx: _Context, seed: int, rep: int, want_participants: bool):
             if any(e[1] == _other(s) for e in entrants):
                 attacked_this_round += [x for x, _, _, _, _ in entered if before[x] == s]
         for k, s, rank in entrants:
-            for gi, o in enumerate(ctx.orgs):
+            for o in ctx.orgs:
                 m = set(o.members)
                 members_opposite = any(x in m and before[x] != s for x in before)
                 if not members_opposite:
@@ -402,10 +402,10 @@ def _cascade(ctx: _Context, seed: int, rep: int, want_participants: bool):
 
     # ---- outcome
     p_a = p_d = 0.0
-    for nid in ctx.ids:
-        if side.get(nid) == A:
+    for nid, s, *_ in entered:  # summed in order of entry
+        if s == A:
             p_a += ctx.power[nid]
-        elif side.get(nid) == D:
+        else:
             p_d += ctx.power[nid]
     share = (p_a + p_d) / ctx.total_power if ctx.total_power > 0.0 else 0.0
     keep = 1.0 - dyn.sanction_effect

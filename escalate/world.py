@@ -133,7 +133,7 @@ class Organization:
 
 @dataclass(frozen=True)
 class Plan:
-    """A war plan: when ``nation`` is first at war with one of ``trigger``, it attacks ``attack``."""
+    """A war plan: at war with one of ``trigger``, ``nation`` attacks those of ``attack``."""
 
     nation: str
     trigger: tuple[str, ...]
@@ -348,7 +348,9 @@ class _Validator:
         for k in d:
             if k not in allowed:
                 near = difflib.get_close_matches(k, allowed, n=1)
-                hint = f"; did you mean {near[0]!r}?" if near else f"; allowed: {', '.join(allowed)}"
+                hint = (
+                    f"; did you mean {near[0]!r}?" if near else f"; allowed: {', '.join(allowed)}"
+                )
                 raise self.err(f"{path}.{k}" if path else k, f"unknown key{hint}")
 
     def string(self, v: Any, path: str, pattern: re.Pattern[str] | None = None) -> str:
@@ -358,9 +360,7 @@ class _Validator:
             raise self.err(path, f"invalid value {_fmt(v)} (must match {pattern.pattern})")
         return v
 
-    def number(
-        self, v: Any, path: str, lo: float | None = None, hi: float | None = None
-    ) -> float:
+    def number(self, v: Any, path: str, lo: float | None = None, hi: float | None = None) -> float:
         if isinstance(v, bool) or not isinstance(v, int | float):
             raise self.err(path, f"must be a number, got {_fmt(v)}")
         x = float(v)
@@ -403,9 +403,7 @@ class _Validator:
             raise self.err(path, f"unknown nation id {v!r}{hint}")
         return v
 
-    def id_list(
-        self, v: Any, path: str, ids: dict[str, int], min_len: int = 1
-    ) -> tuple[str, ...]:
+    def id_list(self, v: Any, path: str, ids: dict[str, int], min_len: int = 1) -> tuple[str, ...]:
         if not isinstance(v, list):
             raise self.err(path, f"must be a list of nation ids, got {_fmt(v)}")
         if len(v) < min_len:
@@ -491,7 +489,9 @@ class _Validator:
                 1,
                 10_000,
             ),
-            deterrence=self.probability(d.get("deterrence", g["deterrence"]), "dynamics.deterrence"),
+            deterrence=self.probability(
+                d.get("deterrence", g["deterrence"]), "dynamics.deterrence"
+            ),
             contest_exponent=self.number(
                 d.get("contest_exponent", g["contest_exponent"]),
                 "dynamics.contest_exponent",
@@ -537,9 +537,7 @@ class _Validator:
         names: dict[str, int] = {}
         for i, row in enumerate(rows):
             p = f"alliances[{i}]"
-            self.keys(
-                row, p, ("name", "kind", "members", "guarantors", "protected", "reliability")
-            )
+            self.keys(row, p, ("name", "kind", "members", "guarantors", "protected", "reliability"))
             if "kind" not in row:
                 raise self.err(f"{p}.kind", f"missing (one of {', '.join(ALLIANCE_KINDS)})")
             kind = self.choice(row["kind"], f"{p}.kind", ALLIANCE_KINDS)
@@ -560,7 +558,9 @@ class _Validator:
                         f"{p}.protected", f"{both[0]!r} cannot guarantee itself (also a guarantor)"
                     )
             else:
-                raise self.err(p, "needs members = [...] or guarantors = [...] and protected = [...]")
+                raise self.err(
+                    p, "needs members = [...] or guarantors = [...] and protected = [...]"
+                )
             parties = members if members is not None else (*guarantors, *protected)  # type: ignore[misc]
             default_name = f"{kind}:{'-'.join(sorted(parties))}"
             name = self.string(row.get("name", default_name), f"{p}.name")
@@ -674,7 +674,9 @@ class _Validator:
 
     def incident(self, v: Any, ids: dict[str, int], nations: tuple[Nation, ...]) -> Incident:
         d = self.table(v, "incident")
-        self.keys(d, "incident", ("mode", "initiator", "target", "initiators", "targets", "weights"))
+        self.keys(
+            d, "incident", ("mode", "initiator", "target", "initiators", "targets", "weights")
+        )
         mode = self.choice(d.get("mode", "fixed"), "incident.mode", ("fixed", "random"))
         if mode == "fixed":
             for k in ("initiators", "targets", "weights"):
@@ -682,7 +684,7 @@ class _Validator:
                     raise self.err(f"incident.{k}", 'only allowed with mode = "random"')
             for req in ("initiator", "target"):
                 if req not in d:
-                    raise self.err(f"incident.{req}", "missing (or set mode = \"random\")")
+                    raise self.err(f"incident.{req}", 'missing (or set mode = "random")')
             a = self.nation_ref(d["initiator"], "incident.initiator", ids)
             b = self.nation_ref(d["target"], "incident.target", ids)
             if a == b:
@@ -692,7 +694,11 @@ class _Validator:
             if k in d:
                 raise self.err(f"incident.{k}", 'not allowed with mode = "random" (use a list)')
         all_ids = tuple(n.id for n in nations)
-        inits = self.id_list(d["initiators"], "incident.initiators", ids) if "initiators" in d else all_ids
+        inits = (
+            self.id_list(d["initiators"], "incident.initiators", ids)
+            if "initiators" in d
+            else all_ids
+        )
         targs = self.id_list(d["targets"], "incident.targets", ids) if "targets" in d else all_ids
         weights = self.choice(d.get("weights", "uniform"), "incident.weights", ("uniform", "power"))
         power = {n.id: n.power for n in nations}
@@ -705,7 +711,8 @@ class _Validator:
         for a in inits:
             if w(a) > 0 and sum(w(x) for x in targs if x != a) <= 0:
                 raise self.err(
-                    "incident.targets", f"no target with positive weight is left when {a!r} initiates"
+                    "incident.targets",
+                    f"no target with positive weight is left when {a!r} initiates",
                 )
         return Incident(
             mode="random",

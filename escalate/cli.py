@@ -1,0 +1,519 @@
+"""The ``escalate`` command line: a thin layer over the Python API.
+
+Exit codes: 0 success; 2 bad input (invalid world file, bad arguments, an output
+directory holding another job, a results directory that is incomplete or
+foreign); 3 an I/O error while writing; 130 interrupted by Ctrl-C (SIGINT); 143
+terminated (SIGTERM). Interrupted runs keep every finished part: continue with
+the same command plus ``--resume``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+
+__all__ = ["build_parser", "main"]
+
+EXIT_INPUT = 2
+EXIT_IO = 3
+
+_EPILOG_RUN = """\
+examples:
+  escalate run configs/europe_1914.toml --replicates 1000000 --seed 1 --out results/1914
+  escalate run configs/europe_1914.toml configs/europe_1914_no_alliances.toml \\
+      --replicates 1000000 --seed 1 --out results/compare --participants
+  escalate run configs/europe_1914.toml --replicates 50000000 --seed 1 --out big --resume
+
+output (read it with escalate.read_results(DIR) or pandas.read_parquet(DIR/"cascades")):
+  DIR/manifest.json                          worlds, seed, layout, status
+  DIR/cascades/structure=NAME/part-*.parquet one row per replicate
+  DIR/participants/structure=NAME/...        one row per belligerent (--participants)
+
+Rows depend only on the worlds, the seed and the replicate index: not on
+--threads, --chunk-size, the backend, or the other worlds in the run.
+Ctrl-C stops within seconds and keeps finished parts; rerun with --resume.
+exit codes: 0 ok, 2 bad input, 3 I/O error, 130 interrupted, 143 terminated.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (``escalate run: error: ...``) and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text.replace("_", ""), 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 0 <= value < 2**64:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 2**64 - 1, got {value}")
+    return value
+
+
+def _add_run_options(p: argparse.ArgumentParser, out_required: bool = True) -> None:
+    p.add_argument(
+        "--replicates",
+        "-n",
+        type=_positive_int,
+        required=True,
+        metavar="N",
+        help="cascades per world (underscores allowed: 1_000_000)",
+    )
+    p.add_argument("--seed", "-s", type=_seed, required=True, metavar="S", help="run seed")
+    p.add_argument(
+        "--out",
+        "-o",
+        type=Path,
+        required=out_required,
+        metavar="DIR",
+        help="output directory (Parquet dataset)",
+    )
+    p.add_argument(
+        "--threads",
+        "-t",
+        type=_positive_int,
+        metavar="T",
+        help="numba threads (default: all cores)",
+    )
+    p.add_argument(
+        "--chunk-size",
+        type=_positive_int,
+        metavar="C",
+        help="replicates per part file (default 1,048,576; less with --participants)",
+    )
+    p.add_argument(
+        "--participants",
+        action="store_true",
+        help="also write one row per belligerent per replicate",
+    )
+    g = p.add_mutually_exclusive_group()
+    g.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted run in DIR, keeping finished parts",
+    )
+    g.add_argument("--overwrite", action="store_true", help="replace results already in DIR")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no summary line")
+    p.add_argument(
+        "--json", action="store_true", help="print a machine-readable JSON summary on stdout"
+    )
+    d = p.add_mutually_exclusive_group()
+    d.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="run parts on a dask.distributed scheduler (DIR must be shared)",
+    )
+    d.add_argument(
+        "--dask-local",
+        type=_positive_int,
+        metavar="WORKERS",
+        help="start a local Dask cluster with this many worker processes",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``escalate`` argument parser (all sub-commands)."""
+    parser = _Parser(
+        prog="escalate",
+        description=(
+            "Crisis-escalation Monte Carlo: run local incidents through alliance "
+            "obligations, organizations and war plans, and compare alliance structures."
+        ),
+        epilog="Run 'escalate COMMAND --help' for the options and examples of each command.",
+    )
+    parser.add_argument("--version", action="version", version=f"escalate {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    fmt = argparse.RawDescriptionHelpFormatter
+
+    p = sub.add_parser(
+        "run",
+        help="simulate worlds and write a Parquet dataset",
+        epilog=_EPILOG_RUN,
+        formatter_class=fmt,
+        description="Run every WORLD file for N cascades under seed S and write the results.",
+    )
+    p.add_argument("worlds", nargs="+", type=Path, metavar="WORLD", help="world file(s) (TOML)")
+    _add_run_options(p)
+
+    p = sub.add_parser(
+        "check",
+        help="validate world files and print a summary",
+        formatter_class=fmt,
+        description="Validate world files; print nations, obligations, organizations, plans.",
+        epilog="example:\n  escalate check configs/*.toml\n\nexit code 2 if any file is invalid.",
+    )
+    p.add_argument("worlds", nargs="+", type=Path, metavar="WORLD")
+
+    p = sub.add_parser(
+        "compare",
+        help="compare structures: intervals and paired tests",
+        formatter_class=fmt,
+        description=(
+            "Per structure: P(world war), P(deterred), P(vetoed), war size, power share... "
+            "with 95%% intervals; against the baseline: paired tests (McNemar, Wilcoxon), "
+            "Holm-corrected, with the standard-error reduction from pairing."
+        ),
+        epilog=(
+            "examples:\n  escalate compare results/compare --baseline europe_1914_no_alliances\n"
+            "  escalate compare results/compare --format csv -o table.csv"
+        ),
+    )
+    p.add_argument("dir", type=Path, metavar="DIR", help="a results directory")
+    p.add_argument(
+        "--baseline", metavar="NAME", help="structure to compare against (default: first)"
+    )
+    p.add_argument("--format", choices=("table", "csv", "json", "parquet"), default="table")
+    p.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        metavar="FILE",
+        help="write to FILE instead of stdout (required for parquet)",
+    )
+    p.add_argument(
+        "--tails",
+        action="store_true",
+        help="also print tail exponents of war size (needs the powerlaw package)",
+    )
+
+    p = sub.add_parser(
+        "sweep",
+        help="run a grid of variants of one world",
+        formatter_class=fmt,
+        description=(
+            "Run every combination of the --set values as its own structure, in one "
+            "dataset; variants share random draws, so they are paired by replicate."
+        ),
+        epilog=(
+            "examples:\n"
+            "  escalate sweep configs/europe_1914.toml \\\n"
+            "      --set dynamics.reliability.defense=0:1:5 \\\n"
+            "      --replicates 200000 --seed 1 --out results/sweep\n"
+            "  escalate sweep configs/europe_1914.toml --set dynamics.deterrence=0,0.2,0.5 \\\n"
+            "      --set 'alliances[Dual Alliance (1879)].reliability=0.5:1:3' \\\n"
+            "      -n 100000 -s 1 -o sw\n"
+            "\nKEY is a dotted path into the world: dynamics.*, alliances[NAME].reliability,\n"
+            "organizations[NAME].response.military, plans[NAME or INDEX].probability,\n"
+            "nations[ID].power. VALUES are START:STOP:STEPS (inclusive) or a comma list.\n"
+            "The table of variants is written to DIR/variants.csv."
+        ),
+    )
+    p.add_argument("world", type=Path, metavar="WORLD")
+    p.add_argument(
+        "--set",
+        dest="settings",
+        action="append",
+        required=True,
+        metavar="KEY=VALUES",
+        help="a parameter and its values (repeat for a grid)",
+    )
+    _add_run_options(p)
+
+    p = sub.add_parser(
+        "generate",
+        help="write a generated alliance structure over a world's nations",
+        formatter_class=fmt,
+        description=(
+            "Write a new world with the nations, powers, incident and dynamics of "
+            "--nations WORLD and a generated alliance structure."
+        ),
+        epilog=(
+            "examples:\n"
+            "  escalate generate bipolar --nations configs/europe_1914.toml -o bipolar.toml\n"
+            "  escalate generate collective-security --veto --nations configs/europe_1914.toml "
+            "-o cs.toml\n"
+            "  escalate generate random --density 0.1 --seed 3 --nations configs/europe_1914.toml "
+            "-o r.toml"
+        ),
+    )
+    p.add_argument(
+        "kind",
+        metavar="KIND",
+        help="none, bipolar, collective-security, collective-defense, hub, random",
+    )
+    p.add_argument(
+        "--nations",
+        type=Path,
+        required=True,
+        metavar="WORLD",
+        help="world whose nations, incident and dynamics are kept",
+    )
+    p.add_argument("--output", "-o", type=Path, required=True, metavar="OUT.toml")
+    p.add_argument("--name", help="name of the new world (default: WORLD_KIND)")
+    p.add_argument("--seed", type=_seed, default=0, help="generation seed (random kind)")
+    p.add_argument(
+        "--density", type=float, default=0.1, help="pact probability per pair (random kind)"
+    )
+    p.add_argument(
+        "--veto",
+        action="store_true",
+        help="major powers hold a veto (collective-security, collective-defense)",
+    )
+    p.add_argument("--reliability", type=float, help="reliability of generated treaties")
+    p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+
+    p = sub.add_parser(
+        "plot",
+        help="draw figures of a results directory",
+        formatter_class=fmt,
+        description="P(world war) per structure, CCDF of war size, entry curve, heatmap.",
+        epilog="example:\n  escalate plot results/compare -o figures",
+    )
+    p.add_argument("dir", type=Path, metavar="DIR")
+    p.add_argument("--output", "-o", type=Path, required=True, metavar="FOLDER")
+    p.add_argument("--formats", default="png,svg", help="comma list of png, svg, pdf")
+
+    p = sub.add_parser(
+        "report",
+        help="write a one-page HTML report of a results directory",
+        formatter_class=fmt,
+        epilog="example:\n  escalate report results/compare -o report.html",
+    )
+    p.add_argument("dir", type=Path, metavar="DIR")
+    p.add_argument("--output", "-o", type=Path, metavar="FILE", help="default: DIR/report.html")
+    p.add_argument("--baseline", metavar="NAME")
+    return parser
+
+
+def _fail(code: int, message: str) -> int:
+    print(f"escalate: error: {message}", file=sys.stderr)
+    return code
+
+
+def _client(args: argparse.Namespace):
+    if not (args.dask or args.dask_local):
+        return None, None
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ValueError("--dask needs the dask extra: pip install 'escalate[dask]'") from None
+    from .runner import warm_up
+
+    warm_up()  # fill the numba cache before workers start, so they load it
+    if args.dask:
+        return Client(args.dask), None
+    cluster = LocalCluster(n_workers=args.dask_local, threads_per_worker=1, processes=True)
+    return Client(cluster), cluster
+
+
+def _cmd_run(args: argparse.Namespace, worlds: list) -> int:
+    from .runner import Interrupted, run
+
+    client, cluster = _client(args)
+    try:
+        summary = run(
+            worlds,
+            args.out,
+            args.replicates,
+            args.seed,
+            threads=args.threads,
+            chunk_size=args.chunk_size,
+            participants=args.participants,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            progress=not args.quiet and sys.stderr.isatty(),
+            backend="dask" if client is not None else "local",
+            client=client,
+        )
+    except Interrupted as e:
+        argv = [a for a in sys.argv[1:] if a not in ("--overwrite", "--resume")]
+        print(
+            f"escalate: interrupted ({e}); finished parts are kept in {args.out}. "
+            f"Resume with: escalate {shlex.join(argv)} --resume",
+            file=sys.stderr,
+        )
+        return 128 + e.signum
+    except OSError as e:
+        return _fail(EXIT_IO, f"{e.filename or args.out}: {e.strerror or e}")
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    if args.json:
+        print(summary.to_json())
+    elif not args.quiet:
+        print(summary.line(), file=sys.stderr)
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from .world import load_world
+
+    for i, path in enumerate(args.worlds):
+        w = load_world(path)
+        if i:
+            print()
+        print(w.summary())
+    return 0
+
+
+def _emit(df, args: argparse.Namespace) -> None:
+    if args.format == "parquet":
+        if args.output is None:
+            raise ValueError("--format parquet needs --output FILE")
+        df.to_parquet(args.output)
+        return
+    if args.format == "csv":
+        text = df.to_csv(index=False)
+    elif args.format == "json":
+        text = df.to_json(orient="records", indent=1)
+    else:
+        text = df.to_string(index=False)
+    if args.output is None:
+        print(text)
+    else:
+        args.output.write_text(text + ("\n" if not text.endswith("\n") else ""))
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from .io import read_results
+    from .stats import compare, summary_table, tail_exponents
+
+    results = read_results(args.dir)
+    table = compare(results, baseline=args.baseline)
+    _emit(summary_table(table) if args.format == "table" else table, args)
+    if args.tails:
+        print()
+        print(tail_exponents(results).to_string(index=False))
+    return 0
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from .sweep import parse_setting, sweep_worlds, variant_table
+    from .world import load_world
+
+    base = load_world(args.world)
+    settings = [parse_setting(s) for s in args.settings]
+    worlds = sweep_worlds(base, settings)
+    code = _cmd_run(args, worlds)
+    if code == 0 or args.out.is_dir():
+        variant_table(worlds, settings).to_csv(args.out / "variants.csv", index=False)
+    return code
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from .generate import STRUCTURES, generate
+    from .world import dump_world, load_world
+
+    if args.kind not in STRUCTURES:
+        raise ValueError(
+            f"unknown structure kind {args.kind!r}; choose from {', '.join(STRUCTURES)}"
+        )
+    if args.output.exists() and not args.force:
+        raise ValueError(f"{args.output} exists; use --force to overwrite it")
+    base = load_world(args.nations)
+    w = generate(
+        args.kind,
+        base,
+        name=args.name,
+        seed=args.seed,
+        density=args.density,
+        veto=args.veto,
+        reliability=args.reliability,
+    )
+    header = (
+        f"Generated by escalate {__version__}: escalate generate {args.kind} "
+        f"--nations {args.nations}" + (f" --seed {args.seed}" if args.kind == "random" else "")
+    )
+    args.output.write_text(dump_world(w, header=header))
+    print(
+        f"wrote {args.output} ({w.name}: {len(w.alliances)} alliances, "
+        f"{len(w.organizations)} organizations)",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _participants_or_none(d: Path):
+    from .io import read_manifest, read_results
+
+    return read_results(d, participants=True) if read_manifest(d).participants else None
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from .io import read_results
+    from .plots import plot_results
+
+    formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
+    bad = [f for f in formats if f not in ("png", "svg", "pdf")]
+    if bad:
+        raise ValueError(f"unknown figure format {bad[0]!r} (png, svg, pdf)")
+    paths = plot_results(
+        read_results(args.dir),
+        args.output,
+        participants=_participants_or_none(args.dir),
+        formats=formats,
+    )
+    for p in paths:
+        print(p)
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .io import read_results
+    from .report import write_report
+
+    out = args.output or args.dir / "report.html"
+    write_report(
+        read_results(args.dir), _participants_or_none(args.dir), out, baseline=args.baseline
+    )
+    print(out)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``escalate`` command."""
+    from .io import ResultsError
+    from .world import WorldError, load_world
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_INPUT
+    try:
+        if args.command == "run":
+            return _cmd_run(args, [load_world(w) for w in args.worlds])
+        handler = {
+            "check": _cmd_check,
+            "compare": _cmd_compare,
+            "sweep": _cmd_sweep,
+            "generate": _cmd_generate,
+            "plot": _cmd_plot,
+            "report": _cmd_report,
+        }[args.command]
+        return handler(args)
+    except (WorldError, ResultsError, ValueError) as e:
+        return _fail(EXIT_INPUT, str(e))
+    except ImportError as e:
+        return _fail(EXIT_INPUT, str(e))
+    except KeyboardInterrupt:
+        return 128 + signal.SIGINT
+    except BrokenPipeError:
+        return 0
+    except OSError as e:
+        return _fail(EXIT_IO, f"{e.filename or ''}: {e.strerror or e}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,564 @@
+"""Run worlds: in memory (:func:`simulate`) or to a Parquet dataset (:func:`run`).
+
+A run is a list of *parts*: (world, replicate range). The kernel runs one part
+at a time on all threads (numba ``prange``) in the calling thread; a single
+background thread writes finished parts to Parquet while the next part runs, so
+memory stays flat (at most two parts in flight). With ``backend="dask"`` each
+part is a task on a ``dask.distributed`` cluster whose workers write their parts
+to the (shared) output directory.
+
+Every draw is keyed by (seed, replicate, decision), so the rows do not depend on
+threads, chunk size, backend, or which other worlds are in the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, overload
+
+import numba
+import pandas as pd
+
+from . import __version__
+from .compile import CompiledWorld, compile_world
+from .frames import run_arrays, to_tables
+from .io import (
+    Manifest,
+    ResultsError,
+    clear_results,
+    holds_results,
+    part_path,
+    read_manifest,
+    remove_temporaries,
+    write_manifest,
+    write_part,
+)
+from .world import World, load_world
+
+__all__ = ["RunSummary", "default_chunk_size", "run", "simulate"]
+
+#: Default replicates per part without participants (about 40 MB of columns).
+DEFAULT_CHUNK = 1 << 20
+#: Memory budget for the per-replicate participant slots of one part.
+_PARTICIPANT_BUDGET = 64 << 20
+
+
+class Interrupted(Exception):
+    """Raised inside :func:`run` when SIGINT/SIGTERM asks it to stop."""
+
+    def __init__(self, signum: int):
+        self.signum = signum
+        super().__init__(signal.Signals(signum).name)
+
+
+def default_chunk_size(worlds: Sequence[World], participants: bool) -> int:
+    """Replicates per part: 2**20, or fewer with participants to bound memory."""
+    if not participants:
+        return DEFAULT_CHUNK
+    n = max(len(w.nations) for w in worlds)
+    per_rep = 12 * n  # bytes of participant slots per replicate
+    return max(1024, min(DEFAULT_CHUNK, _PARTICIPANT_BUDGET // per_rep))
+
+
+def _as_world(w: World | str | Path) -> World:
+    return w if isinstance(w, World) else load_world(w)
+
+
+def _check_int(name: str, value: int, lo: int, hi: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    if value < lo or (hi is not None and value > hi):
+        bound = f">= {lo}" if hi is None else f"between {lo} and {hi}"
+        raise ValueError(f"{name} must be {bound}, got {value}")
+    return value
+
+
+def _set_threads(threads: int | None) -> None:
+    limit = numba.config.NUMBA_NUM_THREADS
+    if threads is None:
+        numba.set_num_threads(limit)
+        return
+    _check_int("threads", threads, 1)
+    if threads > limit:
+        raise ValueError(
+            f"threads must be at most {limit} on this machine (NUMBA_NUM_THREADS), got {threads}"
+        )
+    numba.set_num_threads(threads)
+
+
+def _part_tables(cw: CompiledWorld, seed: int, start: int, stop: int, participants: bool):
+    out, parts = run_arrays(cw, seed, start, stop - start, participants)
+    return to_tables(cw, start, out, parts, participants)
+
+
+@overload
+def simulate(
+    world: World | str | Path,
+    replicates: int,
+    seed: int,
+    *,
+    start: int = ...,
+    participants: Literal[False] = ...,
+    threads: int | None = ...,
+) -> pd.DataFrame: ...
+@overload
+def simulate(
+    world: World | str | Path,
+    replicates: int,
+    seed: int,
+    *,
+    start: int = ...,
+    participants: Literal[True],
+    threads: int | None = ...,
+) -> tuple[pd.DataFrame, pd.DataFrame]: ...
+def simulate(
+    world: World | str | Path,
+    replicates: int,
+    seed: int,
+    *,
+    start: int = 0,
+    participants: bool = False,
+    threads: int | None = None,
+) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
+    """Run ``replicates`` cascades of one world in memory.
+
+    Parameters
+    ----------
+    world
+        A :class:`~escalate.world.World` or the path of a world file.
+    replicates
+        Number of cascades (replicates ``start .. start + replicates - 1``).
+    seed
+        Run seed (0 <= seed < 2**64). Same world and seed give the same rows.
+    start
+        First replicate index; replicate *i* is the same whatever ``start``.
+    participants
+        Also return the participants table (one row per belligerent).
+    threads
+        Numba threads (default: all).
+
+    Returns
+    -------
+    pandas.DataFrame or (pandas.DataFrame, pandas.DataFrame)
+        The cascades (MODEL.md section 4 columns plus ``structure``), and the
+        participants if asked for.
+
+    Examples
+    --------
+    >>> import escalate
+    >>> df = escalate.simulate("configs/europe_1914.toml", 10_000, seed=1)  # doctest: +SKIP
+    >>> df["world_war"].mean()  # doctest: +SKIP
+    """
+    w = _as_world(world)
+    _check_int("replicates", replicates, 1)
+    _check_int("seed", seed, 0, 2**64 - 1)
+    _check_int("start", start, 0)
+    _set_threads(threads)
+    cw = compile_world(w)
+    casc, part = _part_tables(cw, seed, start, start + replicates, participants)
+    df = casc.to_pandas()
+    df.insert(0, "structure", pd.Categorical([w.name] * len(df)))
+    if not participants:
+        return df
+    pdf = part.to_pandas()
+    pdf.insert(0, "structure", pd.Categorical([w.name] * len(pdf)))
+    return df, pdf
+
+
+@dataclass
+class RunSummary:
+    """What :func:`run` did."""
+
+    out: str
+    structures: list[str]
+    replicates: int
+    rows: int  # cascade rows written by this call (skipped parts excluded)
+    parts_written: int
+    parts_skipped: int
+    seconds: float
+    threads: int
+    backend: str
+    cascades_per_second: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.cascades_per_second = self.rows / self.seconds if self.seconds > 0 else 0.0
+
+    def line(self) -> str:
+        """One-line human summary."""
+        skipped = f", {self.parts_skipped} parts already done" if self.parts_skipped else ""
+        return (
+            f"wrote {self.rows:,} cascades of {len(self.structures)} structure(s) in "
+            f"{self.seconds:.2f} s ({self.cascades_per_second:,.0f} cascades/s{skipped}) "
+            f"to {self.out}"
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, sort_keys=True)
+
+
+def _metadata(w: World, seed: int, start: int, stop: int) -> dict[str, str]:
+    return {
+        "escalate.world_name": w.name,
+        "escalate.world_hash": w.canonical_hash(),
+        "escalate.seed": str(seed),
+        "escalate.replicate_start": str(start),
+        "escalate.replicate_stop": str(stop),
+        "escalate.version": __version__,
+        "escalate.numba_version": numba.__version__,
+        "escalate.world": json.dumps(w.to_dict(), sort_keys=True),
+    }
+
+
+def _prepare(
+    worlds: list[World],
+    out: Path,
+    replicates: int,
+    seed: int,
+    chunk_size: int,
+    participants: bool,
+    resume: bool,
+    overwrite: bool,
+) -> Manifest:
+    names = [w.name for w in worlds]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ValueError(f"two worlds are named {dup[0]!r}; structure names must be unique")
+    manifest = Manifest(
+        seed=seed,
+        replicates=replicates,
+        chunk_size=chunk_size,
+        participants=participants,
+        worlds={
+            w.name: {"hash": w.canonical_hash(), "source": w.source, "world": w.to_dict()}
+            for w in worlds
+        },
+        numba_version=numba.__version__,
+    )
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out}: exists and is not a directory")
+    if resume and overwrite:
+        raise ValueError("--resume and --overwrite exclude each other")
+    if holds_results(out):
+        if overwrite:
+            clear_results(out)
+        elif resume:
+            try:
+                old = read_manifest(out)
+            except ResultsError as e:
+                raise ValueError(f"cannot resume: {e}") from None
+            why = manifest.same_job(old)
+            if why:
+                raise ValueError(
+                    f"{out}: cannot resume, the directory holds another job: {why}. "
+                    "Use a new --out, or --overwrite to replace it"
+                )
+            remove_temporaries(out)
+        else:
+            raise ValueError(
+                f"{out}: already holds results; use --resume to continue that run "
+                "or --overwrite to replace it"
+            )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise ValueError(f"{out}: cannot write there ({e.strerror})") from None
+    write_manifest(out, manifest)
+    return manifest
+
+
+def _todo(
+    worlds: list[World], out: Path, manifest: Manifest
+) -> tuple[list[tuple[World, int, int]], int]:
+    todo, skipped = [], 0
+    for w in worlds:
+        for s, e in manifest.chunks():
+            done = part_path(out, "cascades", w.name, s).exists() and (
+                not manifest.participants or part_path(out, "participants", w.name, s).exists()
+            )
+            if done:
+                skipped += 1
+            else:
+                todo.append((w, s, e))
+    return todo, skipped
+
+
+@contextlib.contextmanager
+def _signals_raise() -> Iterator[None]:
+    """Turn SIGINT/SIGTERM into :class:`Interrupted` (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise Interrupted(signum)
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def _write_one(out: Path, w: World, seed: int, s: int, e: int, casc, part) -> None:
+    meta = _metadata(w, seed, s, e)
+    if part is not None:
+        write_part(part_path(out, "participants", w.name, s), part, meta)
+    write_part(part_path(out, "cascades", w.name, s), casc, meta)
+
+
+def _run_local(
+    todo: list[tuple[World, int, int]],
+    out: Path,
+    seed: int,
+    participants: bool,
+    advance: Callable[[int], None],
+) -> int:
+    q: queue.Queue = queue.Queue(maxsize=1)
+    failure: list[BaseException] = []
+
+    def writer() -> None:
+        while True:
+            item = q.get()
+            if item is None:
+                return
+            if failure:
+                continue
+            try:
+                _write_one(out, *item)
+                advance(item[3] - item[2])
+            except BaseException as e:  # reported by the main thread
+                failure.append(e)
+
+    t = threading.Thread(target=writer, name="escalate-writer", daemon=True)
+    t.start()
+    rows = 0
+    compiled: dict[str, CompiledWorld] = {}
+    try:
+        for w, s, e in todo:
+            if failure:
+                break
+            cw = compiled.get(w.name)
+            if cw is None:
+                cw = compiled[w.name] = compile_world(w)
+            casc, part = _part_tables(cw, seed, s, e, participants)
+            while True:  # put with a timeout so that signals are seen promptly
+                try:
+                    q.put((w, seed, s, e, casc, part), timeout=0.2)
+                    break
+                except queue.Full:
+                    if failure:
+                        break
+            rows += e - s
+    finally:
+        while True:
+            try:
+                q.put(None, timeout=0.2)
+                break
+            except queue.Full:
+                continue
+        while t.is_alive():
+            t.join(timeout=0.2)
+    if failure:
+        raise failure[0]
+    return rows
+
+
+def _dask_part(
+    world_dict: dict, source: str, out: str, seed: int, s: int, e: int, participants: bool
+):
+    """One part on a Dask worker: compile, run (all worker threads), write."""
+    from .world import world_from_dict
+
+    w = world_from_dict(world_dict, source=source)
+    casc, part = _part_tables(compile_world(w), seed, s, e, participants)
+    _write_one(Path(out), w, seed, s, e, casc, part)
+    return e - s
+
+
+def _run_dask(
+    todo: list[tuple[World, int, int]],
+    out: Path,
+    seed: int,
+    participants: bool,
+    advance: Callable[[int], None],
+    client: Any,
+) -> int:
+    try:
+        from distributed import as_completed
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ImportError("the dask backend needs: pip install 'escalate[dask]'") from None
+    futures = [
+        client.submit(
+            _dask_part,
+            w.to_dict(),
+            w.source,
+            str(out.resolve()),
+            seed,
+            s,
+            e,
+            participants,
+            key=f"escalate-{w.name}-{s}",
+            pure=False,
+        )
+        for w, s, e in todo
+    ]
+    rows = 0
+    try:
+        for fut in as_completed(futures):
+            n = fut.result()
+            rows += n
+            advance(n)
+    except BaseException:
+        client.cancel(futures)
+        raise
+    return rows
+
+
+def _progress(total: int, enabled: bool) -> tuple[Callable[[int], None], Callable[[], None]]:
+    if not enabled or total == 0:
+        return (lambda n: None), (lambda: None)
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return (lambda n: None), (lambda: None)
+    bar = tqdm(total=total, unit="cascade", unit_scale=True, dynamic_ncols=True, file=sys.stderr)
+    lock = threading.Lock()
+
+    def advance(n: int) -> None:
+        with lock:
+            bar.update(n)
+
+    return advance, bar.close
+
+
+def run(
+    worlds: Sequence[World | str | Path],
+    out: str | Path,
+    replicates: int,
+    seed: int,
+    *,
+    threads: int | None = None,
+    chunk_size: int | None = None,
+    participants: bool = False,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: bool = False,
+    backend: Literal["local", "dask"] = "local",
+    client: Any = None,
+) -> RunSummary:
+    """Run every world for ``replicates`` cascades and write a Parquet dataset.
+
+    Parameters
+    ----------
+    worlds
+        Worlds or world-file paths; their names become the ``structure`` column.
+    out
+        Output directory (see :mod:`escalate.io` for the layout).
+    replicates, seed
+        Replicates 0 .. replicates - 1 of each world under this seed.
+    threads
+        Numba threads for the local backend (default: all cores).
+    chunk_size
+        Replicates per part file (default :func:`default_chunk_size`). Rows do
+        not depend on it; resuming requires the same value.
+    participants
+        Also write the participants table.
+    resume
+        Continue an interrupted run in ``out``: parts already written are kept.
+        The directory must hold the same job (worlds, seed, replicates, chunk size).
+    overwrite
+        Replace results already in ``out`` (only the manifest and tables).
+    progress
+        Show a progress bar on stderr (needs ``tqdm``).
+    backend
+        ``"local"`` (this process) or ``"dask"`` (a ``distributed.Client``
+        given as ``client``; ``out`` must be visible to every worker).
+
+    Returns
+    -------
+    RunSummary
+
+    Raises
+    ------
+    ValueError
+        Bad arguments, or ``out`` holds another job (nothing is touched then).
+    escalate.world.WorldError
+        An invalid world file.
+
+    Examples
+    --------
+    >>> import escalate
+    >>> escalate.run(["configs/europe_1914.toml"], "out", 100_000, seed=1)  # doctest: +SKIP
+    >>> df = escalate.read_results("out")  # doctest: +SKIP
+    >>> df.groupby("structure", observed=True)["world_war"].mean()  # doctest: +SKIP
+    """
+    t0 = time.perf_counter()
+    ws = [_as_world(w) for w in worlds]
+    if not ws:
+        raise ValueError("no worlds to run")
+    _check_int("replicates", replicates, 1)
+    _check_int("seed", seed, 0, 2**64 - 1)
+    if chunk_size is None:
+        chunk_size = default_chunk_size(ws, participants)
+    _check_int("chunk_size", chunk_size, 1)
+    if backend not in ("local", "dask"):
+        raise ValueError(f"backend must be 'local' or 'dask', got {backend!r}")
+    if backend == "dask" and client is None:
+        raise ValueError("backend='dask' needs a distributed.Client as client=")
+    if backend == "local":
+        _set_threads(threads)
+    out = Path(out)
+    manifest = _prepare(ws, out, replicates, seed, chunk_size, participants, resume, overwrite)
+    todo, skipped = _todo(ws, out, manifest)
+    advance, close = _progress(sum(e - s for _, s, e in todo), progress)
+    try:
+        with _signals_raise():
+            if backend == "local":
+                rows = _run_local(todo, out, seed, participants, advance)
+            else:
+                rows = _run_dask(todo, out, seed, participants, advance, client)
+    finally:
+        close()
+    manifest.status = "complete"
+    write_manifest(out, manifest)
+    return RunSummary(
+        out=str(out),
+        structures=[w.name for w in ws],
+        replicates=replicates,
+        rows=rows,
+        parts_written=len(todo),
+        parts_skipped=skipped,
+        seconds=time.perf_counter() - t0,
+        threads=numba.get_num_threads() if backend == "local" else 0,
+        backend=backend,
+    )
+
+
+def warm_up() -> None:
+    """Compile (or load from cache) the kernel once, e.g. before starting workers."""
+    from .world import world_from_dict
+
+    w = world_from_dict(
+        {
+            "name": "warmup",
+            "incident": {"initiator": "A", "target": "B"},
+            "nations": [{"id": "A", "power": 1.0}, {"id": "B", "power": 1.0}],
+        }
+    )
+    cw = compile_world(w)
+    _part_tables(cw, 0, 0, 1, True)
+    _part_tables(cw, 0, 0, 1, False)
