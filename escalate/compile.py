@@ -73,6 +73,11 @@ def neutrality_order(world: World) -> list[tuple[str, str, str, float]]:
     return out
 
 
+def _u32(a) -> np.ndarray:
+    """Index arrays are unsigned: numba then skips negative-index wraparound code."""
+    return np.ascontiguousarray(a, dtype=np.uint32)
+
+
 def _csr(n: int, owners: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """CSR index: for each owner 0..n-1, the positions (ascending) of its items."""
     counts = (
@@ -92,7 +97,11 @@ def _csr(n: int, owners: list[int]) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass(frozen=True)
 class CompiledWorld:
-    """A world as flat arrays, ready for the kernel. Field order = kernel argument order."""
+    """A world as flat arrays, ready for the kernel. Field order = kernel argument order.
+
+    Index arrays are ``uint32``: unsigned indices spare the kernel numba's
+    negative-index wraparound code, which is a third of its time on small cascades.
+    """
 
     # nations (canonical order: sorted by id)
     power: np.ndarray  # float64[n]
@@ -100,19 +109,19 @@ class CompiledWorld:
     total_power: float
     # obligations other than neutrality, canonical order; CSR by protege
     ob_kind: np.ndarray  # int8[m] (OB_* codes)
-    ob_obligor: np.ndarray  # int32[m]
-    ob_protege: np.ndarray  # int32[m]
+    ob_obligor: np.ndarray  # uint32[m]
+    ob_protege: np.ndarray  # uint32[m]
     ob_rel: np.ndarray  # float64[m]
     ob_key: np.ndarray  # uint64[m]
-    prot_ptr: np.ndarray  # int32[n+1] all obligations towards each nation
-    prot_ob: np.ndarray  # int32[m]
+    prot_ptr: np.ndarray  # uint32[n+1] all obligations towards each nation
+    prot_ob: np.ndarray  # uint32[m]
     # two CSRs back to back: [0, n] offense obligations (triggered by being at war),
     # [n+1, 2n+1] defense/entente obligations (triggered by being attacked)
-    trig_ptr: np.ndarray  # int32[2(n+1)]
-    trig_ob: np.ndarray  # int32[m]
+    trig_ptr: np.ndarray  # uint32[2(n+1)]
+    trig_ob: np.ndarray  # uint32[m]
     # neutrality pledges, CSR by obligor
-    neu_ptr: np.ndarray  # int32[n+1]
-    neu_protege: np.ndarray  # int32[q]
+    neu_ptr: np.ndarray  # uint32[n+1]
+    neu_protege: np.ndarray  # uint32[q]
     neu_rel: np.ndarray  # float64[q]
     neu_key: np.ndarray  # uint64[q]
     # organizations
@@ -120,19 +129,19 @@ class CompiledWorld:
     org_member: np.ndarray  # uint8[g, n]
     org_holder: np.ndarray  # uint8[g, n] veto holders (all members under unanimity)
     org_static_block: np.ndarray  # uint8[g, n] aggressor a is a holder or a holder is pledged to a
-    org_mem_ptr: np.ndarray  # int32[g+1]
-    org_mem: np.ndarray  # int32[sum members] members in canonical order
+    org_mem_ptr: np.ndarray  # uint32[g+1]
+    org_mem: np.ndarray  # uint32[sum members] members in canonical order
     org_mem_key: np.ndarray  # uint64[sum members] response draw key per member
     org_cum: np.ndarray  # float64[g, 3] military, +sanctions, +diplomacy thresholds
     org_cap: np.ndarray  # int8[g] blocked response level (LADDER index)
     # plans
-    plan_nation: np.ndarray  # int32[p]
+    plan_nation: np.ndarray  # uint32[p]
     plan_prob: np.ndarray  # float64[p]
     plan_key: np.ndarray  # uint64[p]
-    plan_trig_ptr: np.ndarray  # int32[p+1]
-    plan_trig: np.ndarray  # int32[...]
-    plan_att_ptr: np.ndarray  # int32[p+1]
-    plan_att: np.ndarray  # int32[...]
+    plan_trig_ptr: np.ndarray  # uint32[p+1]
+    plan_trig: np.ndarray  # uint32[...]
+    plan_att_ptr: np.ndarray  # uint32[p+1]
+    plan_att: np.ndarray  # uint32[...]
     # incident
     inc_random: bool
     inc_initiator: int
@@ -282,34 +291,34 @@ def compile_world(world: World) -> CompiledWorld:
         major=major,
         total_power=total,
         ob_kind=ob_kind,
-        ob_obligor=ob_obligor,
-        ob_protege=ob_protege,
+        ob_obligor=_u32(ob_obligor),
+        ob_protege=_u32(ob_protege),
         ob_rel=ob_rel,
         ob_key=ob_key,
-        prot_ptr=prot_ptr,
-        prot_ob=prot_ob.astype(np.int32),
-        trig_ptr=np.concatenate([war_ptr, att_ptr + len(war_ob)]).astype(np.int32),
-        trig_ob=np.concatenate([war_ob, att_ob]).astype(np.int32),
-        neu_ptr=neu_ptr,
-        neu_protege=neu_protege,
+        prot_ptr=_u32(prot_ptr),
+        prot_ob=_u32(prot_ob.astype(np.int32)),
+        trig_ptr=_u32(np.concatenate([war_ptr, att_ptr + len(war_ob)]).astype(np.int32)),
+        trig_ob=_u32(np.concatenate([war_ob, att_ob]).astype(np.int32)),
+        neu_ptr=_u32(neu_ptr),
+        neu_protege=_u32(neu_protege),
         neu_rel=neu_rel,
         neu_key=neu_key,
         org_kind=org_kind,
         org_member=org_member,
         org_holder=org_holder,
         org_static_block=org_static_block,
-        org_mem_ptr=org_mem_ptr,
-        org_mem=np.array(mem, np.int32),
+        org_mem_ptr=_u32(org_mem_ptr),
+        org_mem=_u32(np.array(mem, np.int32)),
         org_mem_key=np.array(mem_key, np.uint64),
         org_cum=org_cum,
         org_cap=org_cap,
-        plan_nation=np.array([index[p.nation] for p in plans], np.int32),
+        plan_nation=_u32(np.array([index[p.nation] for p in plans], np.int32)),
         plan_prob=np.array([p.probability for p in plans], np.float64),
         plan_key=np.array([decision_key(KIND_PLAN, p.key) for p in plans], np.uint64),
-        plan_trig_ptr=plan_trig_ptr,
-        plan_trig=np.array(trig, np.int32),
-        plan_att_ptr=plan_att_ptr,
-        plan_att=np.array(att, np.int32),
+        plan_trig_ptr=_u32(plan_trig_ptr),
+        plan_trig=_u32(np.array(trig, np.int32)),
+        plan_att_ptr=_u32(plan_att_ptr),
+        plan_att=_u32(np.array(att, np.int32)),
         inc_random=inc_random,
         inc_initiator=ii,
         inc_target=it,

@@ -215,27 +215,28 @@ def run_chunk(
     useed = np.uint64(seed)
     nblocks = (count + BLOCK - 1) // BLOCK
     for b in prange(nblocks):
-        # ---- per-block scratch, reset sparsely after each cascade
+        # ---- per-block scratch, reset sparsely after each cascade. Index lists are
+        # uint32 so that numba emits no negative-index wraparound for them.
         side = np.zeros(n, np.int8)
-        atwar = np.empty(n, np.int32)
+        atwar = np.empty(n, np.uint32)
         aw_round = np.empty(n, np.int16)
         aw_via = np.empty(n, np.int8)
         aw_src = np.empty(n, np.int32)
-        attacked = np.empty(n, np.int32)
+        attacked = np.empty(n, np.uint32)
         pull_flag = np.zeros(n, np.uint8)
         pull_rank_a = np.empty(n, np.int32)
         pull_rank_d = np.empty(n, np.int32)
-        pulled = np.empty(n, np.int32)
-        entr = np.empty(n, np.int32)
+        pulled = np.empty(n, np.uint32)
+        entr = np.empty(n, np.uint32)
         entr_side = np.empty(n, np.int8)
         entr_rank = np.empty(n, np.int32)
         ob_decided = np.zeros(max(m, 1), np.uint8)
-        ob_touched = np.empty(max(m, 1), np.int32)
+        ob_touched = np.empty(max(m, 1), np.uint32)
         neu_state = np.zeros(max(neu_key.size, 1), np.uint8)  # 0 undrawn, 1 holds, 2 fails
-        neu_touched = np.empty(max(neu_key.size, 1), np.int32)
+        neu_touched = np.empty(max(neu_key.size, 1), np.uint32)
         resp_round = np.full((g, n), -1, np.int16)
         resp_level = np.zeros((g, n), np.int8)
-        resp_touched = np.empty(max(org_mem.size, 1), np.int32)
+        resp_touched = np.empty(max(org_mem.size, 1), np.uint32)
         agg = np.empty((g, n), np.int32)
         n_agg = np.zeros(g, np.int32)
         agg_flag = np.zeros((g, n), np.uint8)
