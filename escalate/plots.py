@@ -1,0 +1,439 @@
+"""Figures of results (matplotlib; ``pip install 'escalate[plot]'``).
+
+Figures are built on :class:`matplotlib.figure.Figure` objects directly, never
+through ``pyplot``: importing this module or drawing does not select a backend,
+open windows or change global matplotlib state, and works on headless machines
+(PNG is rendered by Agg, SVG and PDF by their own canvases).
+
+Figures
+-------
+``p_world_war``
+    P(world war) per structure with Wilson intervals (dot-and-whisker).
+``ccdf_belligerents``
+    Complementary CDF ``P(belligerents >= x)`` of war size on log-log axes,
+    with a reference slope for the empirical tail of interstate war severity.
+``rounds``
+    Cascade length: ``P(rounds >= r)`` among wars.
+``entry_curve`` (needs participants)
+    Mean number of nations at war by the end of each round.
+``heatmap`` (needs participants)
+    P(nation at war), nations x structures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .stats import CLAUSET_2018, _groups, ccdf, proportion_intervals
+
+__all__ = [
+    "FORMATS",
+    "ccdf_figure",
+    "entry_figure",
+    "figures_of",
+    "heatmap_figure",
+    "plot_results",
+    "rounds_figure",
+    "world_war_figure",
+]
+
+#: File formats :func:`plot_results` writes.
+FORMATS = ("png", "svg", "pdf")
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
+_LINESTYLES = ("-", "--", "-.", ":")
+
+
+def _figure_class():
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("plots need matplotlib: pip install 'escalate[plot]'") from exc
+    return Figure
+
+
+def _colors(n: int) -> list:
+    from matplotlib import colormaps
+
+    base = colormaps["tab10"].colors if n <= 10 else colormaps["tab20"].colors
+    return [base[i % len(base)] for i in range(n)]
+
+
+def _style(i: int, colors: list) -> dict:
+    """Colour, marker, line style and a marker size that shrinks with the index,
+    so that overlapping curves of earlier structures stay visible."""
+    return {
+        "color": colors[i],
+        "marker": _MARKERS[i % len(_MARKERS)],
+        "linestyle": _LINESTYLES[i % len(_LINESTYLES)],
+        "ms": max(3.5, 8.0 - 0.8 * i),
+    }
+
+
+def _n_text(ns: Sequence[int]) -> str:
+    lo, hi = min(ns), max(ns)
+    return f"n = {lo:,}" if lo == hi else f"n = {lo:,} to {hi:,}"
+
+
+def _names(results: pd.DataFrame) -> list[str]:
+    return [name for name, _ in _groups(results)]
+
+
+def world_war_figure(results: pd.DataFrame, *, confidence: float = 0.95):
+    """P(world war) per structure with Wilson intervals.
+
+    Parameters
+    ----------
+    results
+        Cascades table with ``structure`` and ``world_war``.
+    confidence
+        Level of the intervals.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes; structures top to bottom in their order in ``results``.
+    """
+    Figure = _figure_class()
+    t = proportion_intervals(results, "world_war", confidence=confidence)
+    k = len(t)
+    fig = Figure(figsize=(8.5, 1.6 + 0.42 * k), layout="constrained")
+    ax = fig.add_subplot()
+    y = np.arange(k)
+    colors = _colors(k)
+    err = np.vstack([t["estimate"] - t["low"], t["high"] - t["estimate"]])
+    for i in range(k):
+        ax.errorbar(
+            t["estimate"].iloc[i],
+            y[i],
+            xerr=err[:, i : i + 1],
+            fmt=_MARKERS[i % 10],
+            color=colors[i],
+            ms=7,
+            capsize=5,
+            elinewidth=2,
+        )
+        est, lo, hi = t["estimate"].iloc[i], t["low"].iloc[i], t["high"].iloc[i]
+        text = f"{est:.3f}  [{lo:.3f}, {hi:.3f}]"
+        if est < 0.62:
+            ax.text(hi + 0.015, y[i], text, va="center", ha="left", fontsize=9)
+        else:
+            ax.text(lo - 0.015, y[i], text, va="center", ha="right", fontsize=9)
+    ax.set_yticks(y, t["structure"])
+    ax.set_ylim(k - 0.5, -0.5)
+    ax.set_xlim(-0.03, 1.03)  # markers at 0 and 1 stay whole
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_xlabel("P(world war)")
+    pct = f"{100 * confidence:g}%"
+    ax.set_title(
+        f"P(world war) by structure, {pct} Wilson intervals ({_n_text(t['n'].tolist())} "
+        "cascades each)",
+        fontsize=11,
+    )
+    return fig
+
+
+def ccdf_figure(results: pd.DataFrame, column: str = "belligerents", *, reference: bool = True):
+    """Complementary CDF of war size per structure on log-log axes.
+
+    Parameters
+    ----------
+    results
+        Cascades table.
+    column
+        War-size column (default ``belligerents``).
+    reference
+        Draw a grey guide line with the CCDF slope ``-(alpha - 1)`` of the
+        empirical tail of interstate war severity (alpha = 1.53, Clauset 2018),
+        for context only: it describes battle deaths, not belligerents.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes. Deterred cascades (no war) are left out; shaded bands are
+        pointwise 95% exact binomial intervals.
+    """
+    from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter
+
+    Figure = _figure_class()
+    c = ccdf(results, column)
+    names = _names(results)
+    colors = _colors(len(names))
+    fig = Figure(figsize=(8.5, 6), layout="constrained")
+    ax = fig.add_subplot()
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ymin = 1.0
+    for i, name in enumerate(names):
+        part = c[c["structure"] == name]
+        if part.empty:
+            continue
+        x = part["value"].to_numpy(float)
+        st = _style(i, colors)
+        ax.plot(x, part["ccdf"], lw=1.6, label=name, **st)
+        low = np.maximum(part["low"].to_numpy(float), 1e-300)
+        ax.fill_between(x, low, part["high"], color=st["color"], alpha=0.18, lw=0)
+        ymin = min(ymin, float(part["ccdf"].min()))
+    xs = c["value"].to_numpy(float)
+    xs = xs[xs > 0]
+    if reference and xs.size:
+        x0, x1 = float(xs.min()), float(xs.max())
+        x1 = max(x1, x0 * 2)
+        gx = np.geomspace(x0, x1, 50)
+        slope = CLAUSET_2018["alpha"] - 1.0
+        ax.plot(
+            gx,
+            (gx / x0) ** -slope,
+            color="0.45",
+            ls=(0, (6, 4)),
+            lw=1.3,
+            label=f"reference slope −(α−1), α = {CLAUSET_2018['alpha']}: interstate war "
+            "severity (Clauset 2018), context only",
+        )
+    ax.set_ylim(max(ymin / 3, 1e-7), 1.6)
+    if xs.size and np.allclose(xs, np.round(xs)) and xs.max() - xs.min() <= 12:
+        ax.xaxis.set_major_locator(FixedLocator(np.arange(xs.min(), xs.max() + 1)))
+    else:
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 3.0, 5.0)))
+    ax.xaxis.set_minor_locator(LogLocator(base=10, subs=tuple(range(1, 10))))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.grid(which="major", alpha=0.3)
+    label = "nations at war (belligerents)" if column == "belligerents" else column
+    ax.set_xlabel(f"x = {label}  (log scale)")
+    ax.set_ylabel(f"P({column} ≥ x) among wars  (log scale)")
+    ax.set_title(
+        f"Tail of war size: complementary CDF of {column}\n"
+        "(deterred cascades excluded; bands: pointwise 95% exact binomial intervals)",
+        fontsize=11,
+    )
+    ax.legend(loc="lower left", fontsize=8, framealpha=0.9)
+    return fig
+
+
+def rounds_figure(results: pd.DataFrame):
+    """Cascade length: ``P(rounds >= r)`` among wars, per structure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes.
+    """
+    Figure = _figure_class()
+    c = ccdf(results, "rounds")
+    names = _names(results)
+    colors = _colors(len(names))
+    fig = Figure(figsize=(8.5, 5), layout="constrained")
+    ax = fig.add_subplot()
+    rmax = int(c["value"].max()) if len(c) else 1
+    r = np.arange(0, rmax + 2)
+    for i, name in enumerate(names):
+        part = c[c["structure"] == name]
+        if part.empty:
+            continue
+        v, p = part["value"].to_numpy(), part["ccdf"].to_numpy()
+        surv = np.array([p[np.searchsorted(v, k)] if k <= v.max() else 0.0 for k in r])
+        ax.plot(r, surv, lw=1.6, label=name, **_style(i, colors))
+    ax.set_xlim(-0.3, rmax + 1.3)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xticks(r)
+    ax.grid(alpha=0.3)
+    ax.set_xlabel("r (rounds of entries after the incident)")
+    ax.set_ylabel("P(rounds ≥ r) among wars")
+    ax.set_title(
+        "Cascade length: share of wars still drawing in nations after r rounds", fontsize=11
+    )
+    ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
+    return fig
+
+
+def _replicates(results: pd.DataFrame) -> dict[str, int]:
+    return {
+        name: int(np.size(results["replicate"].to_numpy()[idx])) for name, idx in _groups(results)
+    }
+
+
+def entry_figure(results: pd.DataFrame, participants: pd.DataFrame):
+    """Mean entry curve: nations at war by the end of each round, per structure.
+
+    The mean is over every cascade of the structure (a deterred cascade counts
+    as 0 nations at war), so the last point equals the mean of ``belligerents``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes.
+    """
+    Figure = _figure_class()
+    n_rep = _replicates(results)
+    names = _names(results)
+    colors = _colors(len(names))
+    counts = (
+        participants.assign(structure=participants["structure"].astype(str))
+        .groupby(["structure", "round"], observed=True)
+        .size()
+    )
+    rmax = int(participants["round"].max()) if len(participants) else 0
+    r = np.arange(0, rmax + 1)
+    fig = Figure(figsize=(8.5, 5), layout="constrained")
+    ax = fig.add_subplot()
+    for i, name in enumerate(names):
+        if name not in counts.index.get_level_values(0):
+            per_round = np.zeros(r.size)
+        else:
+            s = counts.loc[name]
+            per_round = np.zeros(r.size)
+            per_round[s.index.to_numpy(int)] = s.to_numpy(float)
+        ax.plot(r, np.cumsum(per_round) / n_rep[name], lw=1.6, label=name, **_style(i, colors))
+    ax.set_xticks(r)
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.set_xlabel("round (0 = the incident)")
+    ax.set_ylabel("mean nations at war by the end of the round\n(deterred cascades count 0)")
+    ax.set_title("Mean entry curve: how fast the war widens (all cascades)", fontsize=11)
+    ax.legend(loc="lower right", fontsize=8, framealpha=0.9)
+    return fig
+
+
+def heatmap_figure(
+    results: pd.DataFrame, participants: pd.DataFrame, *, annotate: bool | None = None
+):
+    """P(nation at war) per nation and structure.
+
+    Nations (rows) are sorted by their mean probability over structures; nations
+    never at war in any structure are omitted.
+
+    Parameters
+    ----------
+    results, participants
+        The cascades and participants tables of the same run.
+    annotate
+        Write the probability in each cell (default: when there are at most
+        700 cells).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two axes: the heatmap and its colorbar.
+    """
+    Figure = _figure_class()
+    n_rep = _replicates(results)
+    names = _names(results)
+    counts = (
+        participants.assign(
+            structure=participants["structure"].astype(str),
+            nation=participants["nation"].astype(str),
+        )
+        .groupby(["nation", "structure"], observed=True)
+        .size()
+        .unstack("structure", fill_value=0)
+        .reindex(columns=names, fill_value=0)
+    )
+    prob = counts / pd.Series(n_rep)[names].to_numpy()[None, :]
+    prob = prob.loc[prob.mean(axis=1).sort_values(ascending=False, kind="stable").index]
+    nr, nc = prob.shape
+    fig = Figure(figsize=(2.8 + 1.05 * nc, 1.8 + 0.24 * nr), layout="constrained")
+    ax = fig.add_subplot()
+    im = ax.imshow(
+        prob.to_numpy(), aspect="auto", cmap="viridis", vmin=0, vmax=1, interpolation="nearest"
+    )
+    ax.set_xticks(np.arange(nc), names, rotation=30, ha="right", fontsize=9)
+    ax.set_yticks(np.arange(nr), prob.index, fontsize=8)
+    if annotate is None:
+        annotate = nr * nc <= 700
+    if annotate:
+        for (i, j), v in np.ndenumerate(prob.to_numpy()):
+            text = "0" if v == 0 else ("<.01" if v < 0.005 else f"{v:.2f}")
+            ax.text(
+                j,
+                i,
+                text,
+                ha="center",
+                va="center",
+                fontsize=6.5,
+                color="black" if v > 0.6 else "white",
+            )
+    ax.set_xlabel("structure")
+    ax.set_ylabel("nation")
+    ax.set_title("P(nation at war) by structure (nations never at war omitted)", fontsize=11)
+    fig.colorbar(im, ax=ax, label="P(at war)", shrink=min(1.0, 8 / max(nr, 1) + 0.4))
+    return fig
+
+
+def plot_results(
+    results: pd.DataFrame,
+    out_dir: str | Path,
+    participants: pd.DataFrame | None = None,
+    formats: Sequence[str] = ("png", "svg"),
+    *,
+    confidence: float = 0.95,
+    dpi: int = 150,
+) -> list[Path]:
+    """Draw every figure of a run and write it in each format.
+
+    Parameters
+    ----------
+    results
+        Cascades table (``escalate.read_results(DIR)``).
+    out_dir
+        Folder for the figures (created if needed).
+    participants
+        Participants table of the same run; adds ``entry_curve`` and
+        ``heatmap``.
+    formats
+        Any of ``png``, ``svg``, ``pdf``.
+    confidence
+        Level of the intervals of ``p_world_war``.
+    dpi
+        Resolution of raster output.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, ``OUT/<figure>.<format>``; figures are
+        ``p_world_war``, ``ccdf_belligerents``, ``rounds`` and, with
+        participants, ``entry_curve`` and ``heatmap``.
+    """
+    formats = tuple(formats)
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        raise ValueError(f"unknown figure format {bad[0] if bad else '(none)'!r}; use {FORMATS}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    figures = figures_of(results, participants, confidence=confidence)
+    paths = []
+    for stem, fig in figures.items():
+        for fmt in formats:
+            path = out / f"{stem}.{fmt}"
+            _save(fig, path, fmt, dpi)
+            paths.append(path)
+    return paths
+
+
+def figures_of(
+    results: pd.DataFrame, participants: pd.DataFrame | None = None, *, confidence: float = 0.95
+) -> dict[str, object]:
+    """Every figure of :func:`plot_results`, by name, as Figure objects."""
+    figs = {
+        "p_world_war": world_war_figure(results, confidence=confidence),
+        "ccdf_belligerents": ccdf_figure(results),
+        "rounds": rounds_figure(results),
+    }
+    if participants is not None and len(participants):
+        figs["entry_curve"] = entry_figure(results, participants)
+        figs["heatmap"] = heatmap_figure(results, participants)
+    return figs
+
+
+def _save(fig, path: Path, fmt: str, dpi: int) -> None:
+    """Write a figure reproducibly: no timestamps in SVG/PDF metadata, and SVG
+    element ids from a fixed salt (inside a temporary ``rc_context``, so the
+    global rcParams are restored)."""
+    from matplotlib import rc_context
+
+    metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt)
+    with rc_context({"svg.hashsalt": "escalate"}):
+        fig.savefig(path, format=fmt, dpi=dpi, metadata=metadata)

@@ -1,0 +1,247 @@
+"""A one-page, self-contained HTML report of a run.
+
+The page holds the comparison table (:func:`escalate.stats.compare`), the
+paired differences against the baseline, the tail exponents and every figure
+of :func:`escalate.plots.plot_results`, embedded as base64 PNG: it can be
+mailed or archived as a single file and opened offline.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .stats import compare, summary_table, tail_exponents
+
+__all__ = ["render_report", "write_report"]
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2rem auto;
+       max-width: 1200px; padding: 0 1rem; color: #222; line-height: 1.45; }
+h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
+h2 { font-size: 1.25rem; margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: .2rem; }
+p.meta { color: #666; margin-top: 0; }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; font-size: 0.82rem; margin: 0.6rem 0; }
+th, td { border: 1px solid #ddd; padding: 3px 7px; text-align: right; white-space: nowrap; }
+th { background: #f3f3f3; }
+td:first-child, th:first-child { text-align: left; }
+tr:nth-child(even) td { background: #fafafa; }
+figure { margin: 1.2rem 0; }
+figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { color: #555; font-size: 0.88rem; }
+details { margin: 1rem 0; }
+.note { color: #555; font-size: 0.9rem; }
+"""
+
+_CAPTIONS = {
+    "p_world_war": "P(world war) per structure with {pct} Wilson intervals.",
+    "ccdf_belligerents": (
+        "Complementary CDF of the number of nations at war among wars (log-log), with "
+        "pointwise exact binomial bands. The grey guide has the slope of the empirical "
+        "tail of interstate war severity (battle deaths, Clauset 2018): context, not a target."
+    ),
+    "rounds": "Cascade length: share of wars in which nations were still entering after r rounds.",
+    "entry_curve": (
+        "Mean entry curve: mean number of nations at war by the end of each round, over all "
+        "cascades (deterred cascades count 0)."
+    ),
+    "heatmap": "P(nation at war) per nation and structure.",
+}
+
+
+def _table_html(df: pd.DataFrame, float_format: str = "{:.4g}") -> str:
+    def fmt(v):
+        if isinstance(v, float | np.floating):
+            return "" if not np.isfinite(v) else float_format.format(v)
+        return v
+
+    shown = df.copy()
+    for c in shown.columns:
+        if shown[c].dtype.kind == "f":
+            shown[c] = shown[c].map(fmt)
+    body = shown.to_html(index=False, escape=True, na_rep="", border=0)
+    return f'<div class="scroll">{body}</div>'
+
+
+def _png_base64(fig, dpi: int) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def render_report(
+    results: pd.DataFrame,
+    participants: pd.DataFrame | None = None,
+    *,
+    baseline: str | None = None,
+    confidence: float = 0.95,
+    seed: int = 0,
+    title: str | None = None,
+    tails: bool = True,
+    dpi: int = 110,
+) -> str:
+    """The HTML text of :func:`write_report` (same parameters, no file)."""
+    from .plots import figures_of
+
+    table = compare(results, baseline=baseline, confidence=confidence, seed=seed)
+    base = table.attrs["baseline"]
+    pct = f"{100 * confidence:g}%"
+    counts = table.drop_duplicates("structure")[["structure", "n"]].rename(
+        columns={"n": "replicates"}
+    )
+    parts: list[str] = []
+    esc = html.escape
+    title = title or "escalate: comparison of alliance structures"
+    parts.append(f"<h1>{esc(title)}</h1>")
+    parts.append(
+        f'<p class="meta">escalate {esc(__version__)} &middot; {len(counts)} structures '
+        f"&middot; baseline <b>{esc(str(base))}</b> &middot; {pct} intervals &middot; "
+        f"bootstrap seed {seed}</p>"
+    )
+    parts.append("<h2>Structures</h2>")
+    parts.append(_table_html(counts))
+
+    parts.append(f"<h2>Estimates ({pct} intervals)</h2>")
+    parts.append(
+        '<p class="note">Proportions: Wilson score intervals. Means and quantiles: '
+        "nonparametric bootstrap, percentile intervals, computed exactly on value counts. "
+        "Quantiles are values that occurred (inverted CDF).</p>"
+    )
+    parts.append(_table_html(summary_table(table, differences=False)))
+
+    if len(counts) > 1:
+        parts.append(f"<h2>Paired differences against {esc(str(base))}</h2>")
+        parts.append(
+            '<p class="note">Each structure minus the baseline over the same replicates '
+            "(same seed and replicate index, hence the same random draws: common random "
+            "numbers). Intervals: paired bootstrap. Tests: exact McNemar for proportions, "
+            "Wilcoxon signed-rank for means; p values Holm-adjusted over every test. "
+            "SE×r: the paired standard error is r times the unpaired one (an unpaired "
+            "comparison would need 1/r² times as many replicates).</p>"
+        )
+        parts.append(_table_html(summary_table(table, estimates=False)))
+
+    figures = figures_of(results, participants, confidence=confidence)
+    parts.append("<h2>Figures</h2>")
+    for name, fig in figures.items():
+        caption = _CAPTIONS.get(name, name).format(pct=pct)
+        parts.append(
+            f'<figure><img alt="{esc(name)}" src="data:image/png;base64,'
+            f'{_png_base64(fig, dpi)}"><figcaption>{esc(caption)}</figcaption></figure>'
+        )
+    if participants is None:
+        parts.append(
+            '<p class="note">Run with <code>--participants</code> to add the entry curve '
+            "and the nation x structure heatmap.</p>"
+        )
+
+    if tails:
+        parts.append("<h2>Tail exponents of war size</h2>")
+        try:
+            te = tail_exponents(results, seed=seed, confidence=confidence)
+        except ImportError as exc:
+            parts.append(f'<p class="note">{esc(str(exc))}</p>')
+        else:
+            parts.append(
+                '<p class="note">Discrete power-law fit of the number of belligerents above '
+                "x<sub>min</sub> (powerlaw package; maximum likelihood, x<sub>min</sub> by "
+                "Kolmogorov-Smirnov distance), alpha &plusmn; z&middot;sigma. A positive "
+                "log-likelihood ratio with small p favours a power law over an exponential "
+                "tail. War size here is bounded by the number of nations, so the tail is "
+                "short. The last row is the empirical exponent of interstate war severity "
+                "(battle deaths), shown as context, not as a target.</p>"
+            )
+            parts.append(_table_html(te))
+
+    parts.append("<h2>Full table</h2>")
+    parts.append(
+        "<details><summary>One row per structure and metric (the output of "
+        "<code>escalate compare --format csv</code>)</summary>" + _table_html(table) + "</details>"
+    )
+    body = "\n".join(parts)
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{esc(title)}</title>\n"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<style>{_CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+    )
+
+
+def write_report(
+    results: pd.DataFrame,
+    participants: pd.DataFrame | None = None,
+    out_html: str | Path = "report.html",
+    *,
+    baseline: str | None = None,
+    confidence: float = 0.95,
+    seed: int = 0,
+    title: str | None = None,
+    tails: bool = True,
+    dpi: int = 110,
+) -> Path:
+    """Write a one-page, self-contained HTML report.
+
+    Parameters
+    ----------
+    results
+        Cascades table (``escalate.read_results(DIR)``).
+    participants
+        Participants table of the same run, or None (then the entry curve and
+        the heatmap are left out).
+    out_html
+        Output file; its folder is created if needed. Written atomically (a
+        temporary file renamed into place).
+    baseline
+        Structure the others are compared with (default: the first).
+    confidence
+        Level of every interval.
+    seed
+        Bootstrap and subsampling seed.
+    title
+        Page title.
+    tails
+        Include the tail-exponent table (needs the powerlaw package; without it
+        the section says how to install it).
+    dpi
+        Resolution of the embedded PNG figures.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written. It embeds every figure as base64 PNG and its CSS
+        inline: no other file is needed to view it.
+
+    Examples
+    --------
+    >>> import escalate
+    >>> from escalate.report import write_report
+    >>> write_report(escalate.read_results("out"), None, "out/report.html")  # doctest: +SKIP
+    """
+    text = render_report(
+        results,
+        participants,
+        baseline=baseline,
+        confidence=confidence,
+        seed=seed,
+        title=title,
+        tails=tails,
+        dpi=dpi,
+    )
+    out = Path(out_html)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return out
