@@ -601,7 +601,8 @@ def run_chunk(
                     p_d += power[c]
                 if major[c]:
                     n_major += 1
-            share = (p_a + p_d) / total_power if total_power > 0.0 else 0.0
+            # summed in entry order, the total in id order: clamp the rounding excess
+            share = min(1.0, (p_a + p_d) / total_power) if total_power > 0.0 else 0.0
             keep = 1.0 - sanction_effect
             for _ in range(sanc_a):
                 p_a *= keep

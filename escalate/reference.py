@@ -407,7 +407,8 @@ def _cascade(ctx: _Context, seed: int, rep: int, want_participants: bool):
             p_a += ctx.power[nid]
         else:
             p_d += ctx.power[nid]
-    share = (p_a + p_d) / ctx.total_power if ctx.total_power > 0.0 else 0.0
+    # summed in entry order, the total in id order: clamp the rounding excess
+    share = min(1.0, (p_a + p_d) / ctx.total_power) if ctx.total_power > 0.0 else 0.0
     keep = 1.0 - dyn.sanction_effect
     for _ in range(sanctions_on[A]):
         p_a *= keep

@@ -214,6 +214,14 @@ class World:
         """SHA-256 of the canonical form: independent of key order, list order of
         nations/treaties/organizations/plans and of comments or formatting."""
         d = self.to_dict()
+        for section in ("alliances", "organizations", "plans"):
+            for item in d[section]:
+                for key in ("members", "guarantors", "protected", "veto", "trigger", "attack"):
+                    if key in item:
+                        item[key] = sorted(item[key])
+        for key in ("initiators", "targets"):
+            if key in d["incident"]:
+                d["incident"][key] = sorted(d["incident"][key])
         d["nations"] = sorted(d["nations"], key=lambda x: x["id"])
         d["alliances"] = sorted(d["alliances"], key=lambda x: x["name"])
         d["organizations"] = sorted(d["organizations"], key=lambda x: x["name"])

@@ -1,0 +1,176 @@
+"""Hypothesis strategies for small random valid worlds (as plain dicts, like parsed TOML)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+
+from escalate.world import ALLIANCE_KINDS, LADDER, ORGANIZATION_KINDS
+
+__all__ = ["probabilities", "world_dicts"]
+
+#: Probabilities with the edge cases that matter (exact 0 and 1) over-represented.
+probabilities = st.one_of(
+    st.sampled_from([0.0, 1.0, 0.5]),
+    st.floats(min_value=0.0, max_value=1.0, allow_nan=False, allow_subnormal=False),
+)
+_powers = st.one_of(
+    st.just(0.0),
+    st.sampled_from([0.25, 0.5, 1.0, 3.0]),
+    st.floats(min_value=1e-6, max_value=10.0, allow_nan=False, allow_subnormal=False),
+)
+_names = st.text(alphabet="abcdefgxyz", min_size=1, max_size=4)
+
+
+def _subset(draw: Any, pool: list[str], lo: int, hi: int) -> list[str]:
+    """A random ordered list of ``lo..hi`` distinct ids from ``pool``."""
+    hi = min(hi, len(pool))
+    return draw(st.lists(st.sampled_from(pool), min_size=lo, max_size=hi, unique=True))
+
+
+def _alliance(draw: Any, ids: list[str], name: str) -> dict[str, Any]:
+    a: dict[str, Any] = {"name": name, "kind": draw(st.sampled_from(ALLIANCE_KINDS))}
+    if draw(st.booleans()):
+        a["members"] = _subset(draw, ids, 2, 4)
+    else:
+        guarantors = _subset(draw, ids, 1, min(2, len(ids) - 1))
+        rest = [x for x in ids if x not in guarantors]
+        a["guarantors"] = guarantors
+        a["protected"] = _subset(draw, rest, 1, 2)
+    if draw(st.booleans()):
+        a["reliability"] = draw(probabilities)
+    return a
+
+
+def _organization(draw: Any, ids: list[str], name: str) -> dict[str, Any]:
+    members = _subset(draw, ids, min(len(ids), draw(st.integers(2, 5))), len(ids))
+    o: dict[str, Any] = {
+        "name": name,
+        "kind": draw(st.sampled_from(ORGANIZATION_KINDS)),
+        "members": members,
+    }
+    veto = _subset(draw, members, 0, 2)
+    if veto or draw(st.booleans()):
+        o["veto"] = veto
+    if draw(st.booleans()):
+        o["unanimity"] = draw(st.booleans())
+    if draw(st.integers(0, 3)):  # mostly explicit, sometimes the default ladder
+        military = draw(st.one_of(st.sampled_from([0.0, 0.3, 0.6, 1.0]), probabilities))
+        left = 1.0 - military
+        sanctions = draw(st.sampled_from([0.0, left, left / 2]))
+        rest = max(0.0, left - sanctions)
+        diplomacy = draw(st.sampled_from([0.0, rest, 0.25 * rest]))
+        response = {"military": military, "sanctions": sanctions, "diplomacy": diplomacy}
+        keep = draw(st.lists(st.sampled_from(list(response)), unique=True, min_size=1))
+        o["response"] = {k: response[k] for k in keep}
+    if draw(st.booleans()):
+        o["blocked_response"] = draw(st.sampled_from(LADDER))
+    return o
+
+
+def _plan(draw: Any, ids: list[str]) -> dict[str, Any]:
+    nation = draw(st.sampled_from(ids))
+    rest = [x for x in ids if x != nation]
+    p: dict[str, Any] = {
+        "nation": nation,
+        "trigger": _subset(draw, rest, 1, 2),
+        "attack": _subset(draw, rest, 1, 3),
+    }
+    if draw(st.integers(0, 3)):
+        p["probability"] = draw(probabilities)
+    return p
+
+
+def _plan_key(p: dict[str, Any]) -> str:
+    if p.get("name"):
+        return p["name"]
+    return f"{p['nation']}|{','.join(sorted(p['trigger']))}|{','.join(sorted(p['attack']))}"
+
+
+def _incident(draw: Any, ids: list[str], power: dict[str, float]) -> dict[str, Any]:
+    if draw(st.booleans()):
+        a, b = draw(st.lists(st.sampled_from(ids), min_size=2, max_size=2, unique=True))
+        return {"initiator": a, "target": b}
+    inc: dict[str, Any] = {"mode": "random"}
+    positive = [x for x in ids if power[x] > 0.0]
+    weights = "power" if len(positive) >= 2 and draw(st.booleans()) else "uniform"
+    if weights == "power" or draw(st.booleans()):
+        inc["weights"] = weights
+    pool = positive if weights == "power" else ids
+    # every candidate initiator must find a candidate target other than itself:
+    # two or more targets always do (every pool member has positive weight)
+    if draw(st.booleans()):
+        inc["initiators"] = _subset(draw, pool, 1, len(pool))
+    if draw(st.booleans()) or weights == "power":
+        inc["targets"] = _subset(draw, pool, 2, len(pool))
+    return inc
+
+
+def _dynamics(draw: Any) -> dict[str, Any]:
+    d: dict[str, Any] = {}
+    rounds = draw(st.one_of(st.none(), st.integers(1, 3), st.sampled_from([8, 32])))
+    if rounds is not None:
+        d["max_rounds"] = rounds
+    if draw(st.booleans()):
+        d["world_war_majors"] = draw(st.integers(1, 4))
+    deterrence = draw(st.sampled_from(["zero", "zero", "one", "any"]))
+    if deterrence != "zero" or draw(st.booleans()):
+        d["deterrence"] = {"zero": 0.0, "one": 1.0}.get(
+            deterrence, draw(st.floats(min_value=1e-3, max_value=1.0, allow_nan=False))
+        )
+    if draw(st.booleans()):
+        d["contest_exponent"] = draw(st.sampled_from([1.0, 0.5, 2.5, 0.0, 1.7]))
+    if draw(st.booleans()):
+        d["sanction_effect"] = draw(st.sampled_from([0.0, 0.05, 0.3, 1.0]))
+    if draw(st.booleans()):
+        kinds = draw(st.lists(st.sampled_from(ALLIANCE_KINDS), unique=True, min_size=1))
+        d["reliability"] = {k: draw(probabilities) for k in kinds}
+    return d
+
+
+@st.composite
+def world_dicts(draw: Any, min_nations: int = 2, max_nations: int = 8) -> dict[str, Any]:
+    """A small valid world dict.
+
+    Nation ids ``N0``.. in a shuffled file order, powers including 0, random
+    majors; alliances of every kind (``members`` or a guarantee, with and without
+    reliability, 0 and 1 included); up to two organizations of either kind with
+    random vetoes, unanimity, response ladders and blocked responses; up to two
+    war plans; a fixed or random incident; and random dynamics.
+    """
+    n = draw(st.integers(min_nations, max_nations))
+    ids = [f"N{i}" for i in range(n)]
+    order = draw(st.permutations(ids))
+    power = {x: draw(_powers) for x in ids}
+    nations = [
+        {"id": x, "name": f"Nation {x}", "power": power[x], "major": draw(st.booleans())}
+        for x in order
+    ]
+    n_alliances = draw(st.integers(0, 7))
+    names = draw(st.lists(_names, min_size=n_alliances + 2, max_size=n_alliances + 2, unique=True))
+    alliances = [_alliance(draw, ids, names[i]) for i in range(n_alliances)]
+    organizations = [
+        _organization(draw, ids, f"org-{names[n_alliances + i]}")
+        for i in range(draw(st.sampled_from([0, 1, 1, 2, 2])))
+    ]
+    plans: list[dict[str, Any]] = []
+    for i in range(draw(st.integers(0, 2))):
+        p = _plan(draw, ids)
+        if draw(st.integers(0, 3)) == 0:
+            p["name"] = f"plan-{i}"
+        if _plan_key(p) not in {_plan_key(q) for q in plans}:
+            plans.append(p)
+    world: dict[str, Any] = {
+        "name": "hypothesis",
+        "dynamics": _dynamics(draw),
+        "incident": _incident(draw, ids, power),
+        "nations": nations,
+    }
+    if alliances or draw(st.booleans()):
+        world["alliances"] = alliances
+    if organizations:
+        world["organizations"] = organizations
+    if plans:
+        world["plans"] = plans
+    return world
