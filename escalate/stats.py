@@ -1079,6 +1079,50 @@ def summary_table(
     return pd.DataFrame(table)
 
 
+def format_text(compare_df: pd.DataFrame) -> str:
+    """:func:`compare`'s output as plain text, one block per structure.
+
+    Each block lists every metric with its estimate and interval and, for
+    structures other than the baseline, the paired difference with its
+    interval, the Holm-adjusted p value and the ratio paired SE / unpaired SE.
+    The layout stays narrow however many structures there are.
+
+    Examples
+    --------
+    >>> print(format_text(compare(results)))  # doctest: +SKIP
+    """
+    df = compare_df
+    base = df.attrs.get("baseline") or df["baseline"].iloc[0]
+    blocks = []
+    names = list(dict.fromkeys(df["structure"]))
+    for s in sorted(names, key=lambda x: x != base):  # the baseline first
+        rows = df[df["structure"] == s]
+        first = rows.iloc[0]
+        if s == base:
+            head = f"{s}  (baseline; n = {int(first.n):,})"
+        else:
+            pairs = int(first.n_pairs)
+            head = f"{s}  (n = {int(first.n):,}; vs {base}, paired on {pairs:,} replicates)"
+        lines = [head]
+        width = max(len(x) for x in rows["label"])
+        for r in rows.itertuples(index=False):
+            est = f"{_fmt(r.estimate)} [{_fmt(r.low)}, {_fmt(r.high)}]"
+            line = f"  {r.label:<{width}}  {est:<28}"
+            if s != base and not pd.isna(r.difference):
+                lo, hi = _fmt(r.difference_low, True), _fmt(r.difference_high, True)
+                diff = f"{_fmt(r.difference, True)} [{lo}, {hi}]"
+                line += f"  Δ {diff:<30} {_fmt_p(r.p_holm):<10}"
+                if r.kind != _QUANT and np.isfinite(r.se_ratio):
+                    line += f" SE×{r.se_ratio:.2g}"
+            lines.append(line.rstrip())
+        blocks.append("\n".join(lines))
+    note = (
+        "intervals: 95% (Wilson for proportions, bootstrap for means and quantiles); "
+        "p: paired test (McNemar / Wilcoxon), Holm-adjusted; SE×r: paired SE = r × unpaired SE"
+    )
+    return "\n\n".join(blocks) + "\n\n" + note
+
+
 # ---------------------------------------------------------------------------
 # tails
 
