@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from .compile import VIA, CompiledWorld
@@ -43,9 +42,22 @@ PARTICIPANT_SCHEMA = pa.schema(
 )
 
 
-def run_arrays(cw: CompiledWorld, seed: int, start: int, count: int, participants: bool):
-    """Run the kernel on replicates ``start .. start+count-1``; returns raw output arrays."""
-    out, parts = allocate_outputs(count, cw.n, participants)
+def run_arrays(
+    cw: CompiledWorld,
+    seed: int,
+    start: int,
+    count: int,
+    participants: bool,
+    outputs: tuple[dict, dict] | None = None,
+):
+    """Run the kernel on replicates ``start .. start+count-1``; returns raw output arrays.
+
+    ``outputs`` may pass buffers from :func:`escalate.kernel.allocate_outputs`
+    (for ``count`` replicates) to be filled again, e.g. by benchmarks.
+    """
+    out, parts = outputs if outputs is not None else allocate_outputs(count, cw.n, participants)
+    if out["initiator"].size != count:
+        raise ValueError(f"outputs hold {out['initiator'].size} replicates, not {count}")
     run_chunk(
         np.uint64(seed),
         np.int64(start),
@@ -99,7 +111,3 @@ def to_tables(cw: CompiledWorld, start: int, out: dict, parts: dict, participant
         schema=PARTICIPANT_SCHEMA,
     )
     return cascades, ptable
-
-
-def to_pandas(table: pa.Table) -> pd.DataFrame:
-    return table.to_pandas()

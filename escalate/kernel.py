@@ -391,10 +391,11 @@ def run_chunk(
                     # phase 0: offense towards nations newly at war; 1: defense/entente
                     # towards nations attacked this round (trig_* holds both CSRs)
                     cnt_list = n_atwar - new_lo if phase == 0 else n_att
-                    base = phase * (n + 1)
+                    base = np.uint32(phase * (n + 1))
                     for li in range(cnt_list):
                         j = atwar[new_lo + li] if phase == 0 else attacked[li]
-                        for e in range(trig_ptr[base + j], trig_ptr[base + j + 1]):
+                        jj = base + j  # unsigned: no wraparound code
+                        for e in range(trig_ptr[jj], trig_ptr[jj + np.uint32(1)]):
                             ob = trig_ob[e]
                             if ob_decided[ob]:
                                 continue

@@ -1,0 +1,75 @@
+"""Smoke test of the throughput benchmark: it runs and writes well-formed JSON.
+
+Only the shape of the results is checked (keys present, rates positive); speeds
+depend on the machine and are not asserted here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "benchmarks" / "throughput.py"
+
+
+def test_throughput_quick_writes_json(tmp_path: Path) -> None:
+    out = tmp_path / "throughput.json"
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--json", str(out)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,  # a hang guard, not a speed check
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "cascades/s" in proc.stdout  # the table
+
+    r = json.loads(out.read_text())
+    assert r["schema"] == "escalate-throughput/1"
+    for key in ("machine", "parameters", "worlds", "measurements", "scaling", "memory", "targets"):
+        assert key in r, key
+    for key in ("cpu_count", "platform", "python", "numpy", "numba", "pyarrow", "escalate"):
+        assert r["machine"][key], key
+    assert "git_commit" in r["machine"]
+
+    params = r["parameters"]
+    assert params["quick"] is True
+    assert params["worlds"] == ["ic", "europe_1914"]
+    threads = params["threads"]
+    assert threads and threads[0] == 1
+
+    seen = {(m["world"], m["mode"], m["threads"]) for m in r["measurements"]}
+    for world in params["worlds"]:
+        assert (world, "reference", 1) in seen
+        for mode in ("kernel", "end_to_end"):
+            for t in threads:
+                assert (world, mode, t) in seen
+    for m in r["measurements"]:
+        assert m["replicates"] > 0 and len(m["seconds"]) == m["repeats"] >= 1
+        assert m["rate_fastest"] > 0 and m["rate_median"] > 0
+        assert m["rate_fastest"] >= m["rate_median"]
+        if m["mode"] != "reference":
+            assert m["speedup_vs_reference"] > 0
+        if m["mode"] == "kernel":
+            assert m["agrees_with_reference"] is True
+            assert m["mean_belligerents"] >= 2
+
+    if len(threads) > 1:
+        assert {(s["world"], s["mode"]) for s in r["scaling"]} == {
+            (w, mode) for w in params["worlds"] for mode in ("kernel", "end_to_end")
+        }
+        assert all(s["ratio_fastest"] > 0 and s["ratio_median"] > 0 for s in r["scaling"])
+
+    (mem,) = r["memory"]
+    assert mem["world"] == "europe_1914"
+    assert mem["replicates"] == params["memory_replicates"] > 0
+    assert mem["peak_rss_bytes"] > 0 and mem["rate_run"] > 0
+
+    ids = {t["id"] for t in r["targets"]}
+    assert {"ic_kernel_1t", "ic_kernel_scaling", "europe_1914_e2e_2t"} <= ids
+    assert {"europe_1914_memory"} <= ids
+    for t in r["targets"]:
+        assert t["met"] in (True, False, None)
