@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pyarrow as pa
 
@@ -42,6 +44,12 @@ PARTICIPANT_SCHEMA = pa.schema(
 )
 
 
+#: A parallel numba kernel must not be entered from several Python threads at once
+#: (the workqueue threading layer aborts): e.g. a Dask worker running tasks in
+#: threads. Calls are serialised per process; each call uses every numba thread.
+_KERNEL_LOCK = threading.Lock()
+
+
 def run_arrays(
     cw: CompiledWorld,
     seed: int,
@@ -58,6 +66,12 @@ def run_arrays(
     out, parts = outputs if outputs is not None else allocate_outputs(count, cw.n, participants)
     if out["initiator"].size != count:
         raise ValueError(f"outputs hold {out['initiator'].size} replicates, not {count}")
+    with _KERNEL_LOCK:
+        _run_locked(cw, seed, start, count, participants, out, parts)
+    return out, parts
+
+
+def _run_locked(cw, seed, start, count, participants, out, parts) -> None:
     run_chunk(
         np.uint64(seed),
         np.int64(start),
@@ -67,7 +81,6 @@ def run_arrays(
         *out.values(),
         *parts.values(),
     )
-    return out, parts
 
 
 def _labels(codes: np.ndarray, labels: np.ndarray) -> pa.Array:

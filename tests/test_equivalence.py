@@ -301,3 +301,31 @@ def test_unrelated_nation_does_not_change_draws():
     b, pb = kernel_frames(_pact_world(0.5, extra=True), 8, 0, 2000)
     assert_frames_equal(a, b, "cascades")
     assert_frames_equal(pa_, pb, "participants")
+
+
+def test_concurrent_python_threads_get_the_same_rows():
+    """run_arrays from several Python threads at once (e.g. a threaded Dask worker)
+    is serialised and gives the rows of a single call."""
+    import threading
+
+    from escalate.compile import compile_world
+    from escalate.frames import run_arrays
+    from escalate.world import load_world
+
+    cw = compile_world(
+        load_world(Path(__file__).resolve().parents[1] / "configs" / "europe_1914.toml")
+    )
+    expected, _ = run_arrays(cw, 5, 0, 20_000, False)
+    results: list = [None] * 4
+
+    def work(i: int) -> None:
+        results[i] = run_arrays(cw, 5, 0, 20_000, False)[0]
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for got in results:
+        for col, arr in expected.items():
+            np.testing.assert_array_equal(got[col], arr)
