@@ -1,0 +1,16 @@
+"""Test-session setup shared by every test module."""
+
+from __future__ import annotations
+
+
+def pytest_configure(config):
+    """Compile (or load) the numba kernels once, before pytest-xdist starts workers.
+
+    Several processes compiling into one numba cache at the same time can crash
+    (numba issue 4807); workers started after this find the cache warm and load it.
+    """
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller did it
+        return
+    from escalate.runner import warm_up
+
+    warm_up()
