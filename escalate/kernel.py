@@ -289,36 +289,22 @@ def run_chunk(
 
             # ---- round 0
             n_atwar = 0
-            n_atwar = _join(
-                ini,
-                SIDE_A,
-                0,
-                VIA_INITIAL,
-                -1,
-                side,
-                atwar,
-                aw_round,
-                aw_via,
-                aw_src,
-                n_atwar,
-                org_member,
-                cnt,
-            )
-            n_atwar = _join(
-                tgt,
-                SIDE_D,
-                0,
-                VIA_INITIAL,
-                -1,
-                side,
-                atwar,
-                aw_round,
-                aw_via,
-                aw_src,
-                n_atwar,
-                org_member,
-                cnt,
-            )
+            for z in range(2):  # the initiator on side A, the target on side D
+                n_atwar = _join(
+                    ini if z == 0 else tgt,
+                    SIDE_A if z == 0 else SIDE_D,
+                    0,
+                    VIA_INITIAL,
+                    -1,
+                    side,
+                    atwar,
+                    aw_round,
+                    aw_via,
+                    aw_src,
+                    n_atwar,
+                    org_member,
+                    cnt,
+                )
             new_lo = 0
             attacked[0] = tgt
             n_att = 1
@@ -576,16 +562,21 @@ def run_chunk(
                     k = entr[x]
                     rank = entr_rank[x]
                     via = ob_kind[rank] if rank < m else VIA_ORGANIZATION
-                    s = entr_side[x]
-                    side[k] = s
-                    atwar[n_atwar] = k
-                    aw_round[n_atwar] = r
-                    aw_via[n_atwar] = via
-                    aw_src[n_atwar] = rank
-                    n_atwar += 1
-                    for o in range(g):
-                        if org_member[o, k]:
-                            cnt[o, s] += 1
+                    n_atwar = _join(
+                        k,
+                        entr_side[x],
+                        r,
+                        via,
+                        rank,
+                        side,
+                        atwar,
+                        aw_round,
+                        aw_via,
+                        aw_src,
+                        n_atwar,
+                        org_member,
+                        cnt,
+                    )
                 last_round = r
 
             # ---- outcome
