@@ -2,7 +2,9 @@
 
 Layout of a run directory::
 
-    DIR/manifest.json                                  what was asked, what is done
+    DIR/manifest.json                                  worlds (name, canonical hash),
+                                                       seed, layout, versions, status,
+                                                       replicate ranges done
     DIR/cascades/structure=<name>/part-<start>.parquet one row per replicate
     DIR/participants/structure=<name>/part-<start>.parquet   (with --participants)
 
@@ -11,7 +13,11 @@ carries key-value metadata (``escalate.*`` keys: world name and canonical hash,
 seed, replicate range, escalate and numba versions). A part is written under a
 hidden temporary name and renamed when complete, so a reader never sees half a
 file; ``pandas.read_parquet(DIR / "cascades")`` works on a finished or
-unfinished run alike (hidden files are ignored).
+unfinished run alike (hidden files are ignored). Only the process that runs the
+job (with Dask: the client) writes the manifest, atomically too. The part files
+present are the truth about what is done; the manifest's ``done`` ranges follow
+them (they may lag by one part after a ``kill -9``). :func:`read_results` checks
+every part's metadata against the manifest before reading.
 """
 
 from __future__ import annotations
@@ -20,11 +26,13 @@ import contextlib
 import json
 import os
 import shutil
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -38,6 +46,7 @@ __all__ = [
     "part_path",
     "read_manifest",
     "read_results",
+    "scan_parts",
     "write_part",
 ]
 
@@ -63,12 +72,27 @@ class Manifest:
     escalate_version: str = __version__
     numba_version: str = ""
     format_version: int = FORMAT_VERSION
+    #: Replicate ranges [start, stop) written so far, per structure, merged.
+    #: Informative only: the part files present are the truth (a ``kill -9``
+    #: can land between a part's rename and the manifest update).
+    done: dict[str, list[list[int]]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def chunks(self) -> list[tuple[int, int]]:
         """The replicate ranges [start, stop) of the run's parts."""
         c = self.chunk_size
         return [(s, min(s + c, self.replicates)) for s in range(0, self.replicates, c)]
+
+    def mark_done(self, structure: str, start: int, stop: int) -> None:
+        """Record that replicates ``start .. stop - 1`` of ``structure`` are written."""
+        ranges = sorted([*self.done.get(structure, []), [start, stop]])
+        merged: list[list[int]] = []
+        for s, e in ranges:
+            if merged and s <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], e)
+            else:
+                merged.append([s, e])
+        self.done[structure] = merged
 
     def same_job(self, other: Manifest) -> str | None:
         """None if ``other`` describes the same job, else what differs."""
@@ -81,11 +105,15 @@ class Manifest:
             return f"different worlds ({', '.join(names)})"
         for key in ("seed", "replicates", "chunk_size", "participants"):
             if getattr(self, key) != getattr(other, key):
-                return f"different {key} ({getattr(other, key)} there, {getattr(self, key)} now)"
+                return (
+                    f"different {key.replace('_', '-')} "
+                    f"({getattr(other, key)} there, {getattr(self, key)} now)"
+                )
         return None
 
     def to_json(self) -> str:
-        return json.dumps(self.__dict__, indent=2, sort_keys=True)
+        """JSON text; ``worlds`` keeps the run's order (the order of ``structure``)."""
+        return json.dumps(self.__dict__, indent=2)
 
 
 def read_manifest(out: str | Path) -> Manifest:
@@ -111,13 +139,23 @@ def write_manifest(out: str | Path, manifest: Manifest) -> None:
     _atomic_write_bytes(Path(out) / MANIFEST, manifest.to_json().encode())
 
 
+def _tmp_name(path: Path) -> Path:
+    """A hidden temporary sibling of ``path``, unique per process and thread."""
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+
+
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    tmp = _tmp_name(path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
 
 
 def part_path(out: str | Path, table: str, structure: str, start: int) -> Path:
@@ -128,7 +166,7 @@ def part_path(out: str | Path, table: str, structure: str, start: int) -> Path:
 def write_part(path: Path, table: pa.Table, metadata: dict[str, str]) -> None:
     """Write one part atomically: a hidden temporary file, fsync, then rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp = _tmp_name(path)
     meta = dict(table.schema.metadata or {})
     meta.update({k.encode(): v.encode() for k, v in metadata.items()})
     table = table.replace_schema_metadata(meta)
@@ -145,14 +183,13 @@ def write_part(path: Path, table: pa.Table, metadata: dict[str, str]) -> None:
 
 def remove_temporaries(out: str | Path) -> int:
     """Delete temporary files left by an interrupted run; returns how many."""
-    n = 0
+    root = Path(out)
+    found = [*root.glob(f".{MANIFEST}.tmp-*"), *root.glob(".write-test-*")]
     for table in TABLES:
-        root = Path(out) / table
-        if root.is_dir():
-            for p in root.glob("structure=*/.part-*.tmp-*"):
-                p.unlink(missing_ok=True)
-                n += 1
-    return n
+        found += (root / table).glob("structure=*/.part-*.tmp-*")
+    for p in found:
+        p.unlink(missing_ok=True)
+    return len(found)
 
 
 def clear_results(out: str | Path) -> None:
@@ -169,8 +206,71 @@ def holds_results(out: str | Path) -> bool:
 
 
 def _file_meta(path: Path) -> dict[str, str]:
-    md = pq.read_schema(path).metadata or {}
+    try:
+        md = pq.read_schema(path).metadata or {}
+    except (OSError, pa.ArrowException) as e:
+        raise ResultsError(f"{path}: unreadable part ({_one_line(e)})") from None
     return {k.decode(): v.decode() for k, v in md.items() if k.startswith(b"escalate.")}
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split())
+
+
+def scan_parts(out: str | Path, manifest: Manifest, table: str = "cascades") -> dict[str, set[int]]:
+    """The parts of ``table`` present, as ``{structure: {start, ...}}``, all checked.
+
+    Every part present must belong to the manifest's layout, and its metadata
+    must name the manifest's world hash, seed and replicate range. Missing parts
+    are allowed (see :func:`check_parts`). Hidden temporary files are ignored.
+
+    Raises
+    ------
+    ResultsError
+        On a structure directory or a part that is not the manifest's, or a part
+        of another world or seed (a *foreign* part).
+    """
+    root = Path(out) / table
+    dirs = sorted(root.glob("structure=*")) if root.is_dir() else []
+    found = {d.name.split("=", 1)[1] for d in dirs}
+    foreign = sorted(found - set(manifest.worlds))
+    if foreign:
+        raise ResultsError(
+            f"{root}: holds structure(s) not in {MANIFEST}: {', '.join(foreign)} "
+            "(results of another run?)"
+        )
+    want = dict(manifest.chunks())
+    present: dict[str, set[int]] = {}
+    for name, info in manifest.worlds.items():
+        d = root / f"structure={name}"
+        present[name] = set()
+        for f in sorted(d.glob("part-*.parquet")) if d.is_dir() else []:
+            try:
+                start = int(f.name[len("part-") : -len(".parquet")])
+            except ValueError:
+                start = -1
+            if start not in want or f != part_path(out, table, name, start):
+                raise ResultsError(
+                    f"{f}: unexpected part, not in this run's layout "
+                    f"(chunk size {manifest.chunk_size}, {manifest.replicates} replicates)"
+                )
+            md = _file_meta(f)
+            problems = []
+            if md.get("escalate.world_hash") != info["hash"]:
+                problems.append("world hash")
+            if md.get("escalate.seed") != str(manifest.seed):
+                problems.append(f"seed {md.get('escalate.seed')} != {manifest.seed}")
+            if md.get("escalate.replicate_start") != str(start) or md.get(
+                "escalate.replicate_stop"
+            ) != str(want[start]):
+                problems.append("replicate range")
+            if problems:
+                raise ResultsError(
+                    f"{f}: foreign part, not of this run ({'; '.join(problems)} "
+                    f"differ from {MANIFEST})"
+                )
+            present[name].add(start)
+    return present
 
 
 def check_parts(out: str | Path, manifest: Manifest, table: str = "cascades") -> None:
@@ -180,44 +280,19 @@ def check_parts(out: str | Path, manifest: Manifest, table: str = "cascades") ->
     ------
     ResultsError
         On a missing part, a part of another world or seed, an unknown
-        structure, or a gap/overlap in replicate ranges.
+        structure, or a part outside the run's layout.
     """
-    root = Path(out) / table
-    expected = manifest.chunks()
-    dirs = sorted(root.glob("structure=*")) if root.is_dir() else []
-    found = {d.name.split("=", 1)[1] for d in dirs}
-    foreign = sorted(found - set(manifest.worlds))
-    if foreign:
-        raise ResultsError(f"{root}: holds structure(s) not in the manifest: {', '.join(foreign)}")
-    for name, info in manifest.worlds.items():
-        d = root / f"structure={name}"
-        files = {p.name: p for p in d.glob("part-*.parquet")} if d.is_dir() else {}
-        want = {part_path(out, table, name, s).name: (s, e) for s, e in expected}
-        missing = sorted(set(want) - set(files))
+    present = scan_parts(out, manifest, table)
+    starts = [s for s, _ in manifest.chunks()]
+    for name in manifest.worlds:
+        missing = [s for s in starts if s not in present[name]]
         if missing:
+            first = part_path(out, table, name, missing[0])
             raise ResultsError(
-                f"{d}: {len(missing)} of {len(want)} parts missing (first: {missing[0]}); "
-                "the run is incomplete: finish it with `escalate run ... --resume`"
+                f"{first.parent}: {len(missing)} of {len(starts)} parts missing "
+                f"(first: {first.name}); the run is incomplete: finish it with "
+                "`escalate run ... --resume`"
             )
-        extra = sorted(set(files) - set(want))
-        if extra:
-            raise ResultsError(f"{d}: unexpected part {extra[0]} (not in this run's layout)")
-        for fname, (s, e) in want.items():
-            md = _file_meta(files[fname])
-            problems = []
-            if md.get("escalate.world_hash") != info["hash"]:
-                problems.append("world hash")
-            if md.get("escalate.seed") != str(manifest.seed):
-                problems.append("seed")
-            if md.get("escalate.replicate_start") != str(s) or md.get(
-                "escalate.replicate_stop"
-            ) != str(e):
-                problems.append("replicate range")
-            if problems:
-                raise ResultsError(
-                    f"{files[fname]}: foreign part "
-                    f"({', '.join(problems)} do not match the manifest)"
-                )
 
 
 def read_results(
@@ -265,25 +340,32 @@ def read_results(
     table = "participants" if participants else "cascades"
     if participants and not manifest.participants:
         raise ResultsError(f"{out}: this run was made without --participants")
-    if check:
-        check_parts(out, manifest, table)
     names = list(manifest.worlds) if structures is None else list(structures)
     unknown = [s for s in names if s not in manifest.worlds]
     if unknown:
         raise ResultsError(
             f"{out}: no structure named {unknown[0]!r} (have: {', '.join(manifest.worlds)})"
         )
-    frames = []
-    for name in names:
+    if check:
+        check_parts(out, manifest, table)
+    cols = None if columns is None else [c for c in columns if c != "structure"]
+    # Read id columns as Arrow dictionaries: they become pandas categoricals
+    # without first materialising one Python string per row.
+    as_dict = [c for c in ("initiator", "target", "nation") if cols is None or c in cols]
+    tables: list[pa.Table] = []
+    counts: list[tuple[int, int]] = []
+    for i, name in enumerate(names):
         d = Path(out) / table / f"structure={name}"
-        files = sorted(d.glob("part-*.parquet"))
-        t = pa.concat_tables(pq.read_table(f, columns=columns) for f in files)
-        df = t.to_pandas()
-        df.insert(0, "structure", name)
-        frames.append(df)
-    df = pd.concat(frames, ignore_index=True)
-    df["structure"] = pd.Categorical(df["structure"], categories=names)
-    for col in ("initiator", "target", "nation"):
+        for f in sorted(d.glob("part-*.parquet")):
+            t = pq.read_table(f, columns=cols, read_dictionary=as_dict)
+            tables.append(t)
+            counts.append((i, t.num_rows))
+    if not tables:
+        raise ResultsError(f"{Path(out) / table}: no parts to read")
+    df = pa.concat_tables(tables).to_pandas()
+    codes = np.concatenate([np.full(n, i, dtype=np.int32) for i, n in counts])
+    df.insert(0, "structure", pd.Categorical.from_codes(codes, categories=names))
+    for col in as_dict:
         if col in df.columns and not isinstance(df[col].dtype, pd.CategoricalDtype):
             df[col] = df[col].astype("category")
     return df

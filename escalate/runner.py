@@ -1,11 +1,13 @@
 """Run worlds: in memory (:func:`simulate`) or to a Parquet dataset (:func:`run`).
 
 A run is a list of *parts*: (world, replicate range). The kernel runs one part
-at a time on all threads (numba ``prange``) in the calling thread; a single
-background thread writes finished parts to Parquet while the next part runs, so
-memory stays flat (at most two parts in flight). With ``backend="dask"`` each
-part is a task on a ``dask.distributed`` cluster whose workers write their parts
-to the (shared) output directory.
+at a time on all threads (numba ``prange``) in the calling thread, in slices of
+about a quarter of a second so that Ctrl-C/SIGTERM are seen promptly; a single
+background thread writes finished parts to Parquet (and records them in the
+manifest) while the next part runs, so memory stays flat: at most two parts in
+memory, whatever the number of replicates. With ``backend="dask"`` each part is a
+task on a ``dask.distributed`` cluster whose workers write their parts to the
+(shared) output directory; only the client writes the manifest.
 
 Every draw is keyed by (seed, replicate, decision), so the rows do not depend on
 threads, chunk size, backend, or which other worlds are in the run.
@@ -21,6 +23,7 @@ import signal
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +36,7 @@ from . import __version__
 from .compile import CompiledWorld, compile_world
 from .frames import run_arrays, to_tables
 from .io import (
+    TABLES,
     Manifest,
     ResultsError,
     clear_results,
@@ -40,9 +44,11 @@ from .io import (
     part_path,
     read_manifest,
     remove_temporaries,
+    scan_parts,
     write_manifest,
     write_part,
 )
+from .kernel import allocate_outputs
 from .world import World, load_world
 
 __all__ = ["RunSummary", "default_chunk_size", "run", "simulate"]
@@ -51,6 +57,11 @@ __all__ = ["RunSummary", "default_chunk_size", "run", "simulate"]
 DEFAULT_CHUNK = 1 << 20
 #: Memory budget for the per-replicate participant slots of one part.
 _PARTICIPANT_BUDGET = 64 << 20
+#: Target duration of one kernel call: signals are only handled between calls.
+_SLICE_SECONDS = 0.25
+_FIRST_SLICE = 8192
+
+Part = tuple[World, int, int]  # world, first replicate, stop (exclusive)
 
 
 class Interrupted(Exception):
@@ -96,8 +107,36 @@ def _set_threads(threads: int | None) -> None:
     numba.set_num_threads(threads)
 
 
-def _part_tables(cw: CompiledWorld, seed: int, start: int, stop: int, participants: bool):
-    out, parts = run_arrays(cw, seed, start, stop - start, participants)
+def _part_tables(
+    cw: CompiledWorld,
+    seed: int,
+    start: int,
+    stop: int,
+    participants: bool,
+    advance: Callable[[int], None] | None = None,
+):
+    """Arrow tables (cascades, participants or None) of replicates ``start .. stop - 1``.
+
+    The kernel fills the part's output arrays slice by slice (each call about
+    :data:`_SLICE_SECONDS`), returning to the interpreter in between so that a
+    signal handler can run, and ``advance(n)`` can report progress.
+    """
+    count = stop - start
+    out, parts = allocate_outputs(count, cw.n, participants)
+    a, step = 0, _FIRST_SLICE
+    while a < count:
+        b = min(count, a + step)
+        t = time.perf_counter()
+        views = (
+            {k: v[a:b] for k, v in out.items()},
+            {k: (v[a:b] if participants else v) for k, v in parts.items()},
+        )
+        run_arrays(cw, seed, start + a, b - a, participants, outputs=views)
+        rate = (b - a) / max(time.perf_counter() - t, 1e-6)
+        step = int(min(max(rate * _SLICE_SECONDS, 4096), DEFAULT_CHUNK))
+        if advance is not None:
+            advance(b - a)
+        a = b
     return to_tables(cw, start, out, parts, participants)
 
 
@@ -224,15 +263,37 @@ def _prepare(
     out: Path,
     replicates: int,
     seed: int,
-    chunk_size: int,
+    chunk_size: int | None,
     participants: bool,
     resume: bool,
     overwrite: bool,
-) -> Manifest:
+) -> tuple[Manifest, list[Part], int]:
+    """Check ``out``, write the manifest; returns it, the parts to run, the parts done.
+
+    Everything that can refuse the job is checked before anything in ``out`` is
+    touched, so a refused run leaves existing results as they were.
+    """
     names = [w.name for w in worlds]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise ValueError(f"two worlds are named {dup[0]!r}; structure names must be unique")
+    if resume and overwrite:
+        raise ValueError("--resume and --overwrite exclude each other")
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out}: exists and is not a directory")
+    old: Manifest | None = None
+    if holds_results(out) and not overwrite:
+        if not resume:
+            raise ValueError(
+                f"{out}: already holds results; use --resume to continue that run "
+                "or --overwrite to replace it"
+            )
+        try:
+            old = read_manifest(out)
+        except ResultsError as e:
+            raise ResultsError(f"cannot resume: {e}") from None
+    if chunk_size is None:
+        chunk_size = old.chunk_size if old else default_chunk_size(worlds, participants)
     manifest = Manifest(
         seed=seed,
         replicates=replicates,
@@ -244,55 +305,44 @@ def _prepare(
         },
         numba_version=numba.__version__,
     )
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"{out}: exists and is not a directory")
-    if resume and overwrite:
-        raise ValueError("--resume and --overwrite exclude each other")
-    if holds_results(out):
-        if overwrite:
-            clear_results(out)
-        elif resume:
-            try:
-                old = read_manifest(out)
-            except ResultsError as e:
-                raise ValueError(f"cannot resume: {e}") from None
-            why = manifest.same_job(old)
-            if why:
-                raise ValueError(
-                    f"{out}: cannot resume, the directory holds another job: {why}. "
-                    "Use a new --out, or --overwrite to replace it"
-                )
-            remove_temporaries(out)
-        else:
-            raise ValueError(
-                f"{out}: already holds results; use --resume to continue that run "
-                "or --overwrite to replace it"
+    present: dict[str, dict[str, set[int]]] = {}
+    if old is not None:
+        why = manifest.same_job(old)
+        if why:
+            raise ResultsError(
+                f"{out}: cannot resume, the directory holds another job: {why}. "
+                "Use a new --out, or --overwrite to replace it"
             )
+        try:
+            present = {t: scan_parts(out, manifest, t) for t in TABLES}
+        except ResultsError as e:
+            raise ResultsError(
+                f"cannot resume: {e}. Use a new --out, or --overwrite to replace it"
+            ) from None
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / f".write-test-{os.getpid()}"
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as e:
-        raise ValueError(f"{out}: cannot write there ({e.strerror})") from None
-    write_manifest(out, manifest)
-    return manifest
-
-
-def _todo(
-    worlds: list[World], out: Path, manifest: Manifest
-) -> tuple[list[tuple[World, int, int]], int]:
-    todo, skipped = [], 0
+        raise ValueError(f"{out}: cannot write there ({e.strerror or e})") from None
+    if overwrite:
+        clear_results(out)
+    remove_temporaries(out)
+    todo: list[Part] = []
+    skipped = 0
     for w in worlds:
         for s, e in manifest.chunks():
-            done = part_path(out, "cascades", w.name, s).exists() and (
-                not manifest.participants or part_path(out, "participants", w.name, s).exists()
+            done = s in present.get("cascades", {}).get(w.name, ()) and (
+                not participants or s in present["participants"][w.name]
             )
             if done:
+                manifest.mark_done(w.name, s, e)
                 skipped += 1
             else:
                 todo.append((w, s, e))
-    return todo, skipped
+    write_manifest(out, manifest)
+    return manifest, todo, skipped
 
 
 @contextlib.contextmanager
@@ -321,27 +371,37 @@ def _write_one(out: Path, w: World, seed: int, s: int, e: int, casc, part) -> No
 
 
 def _run_local(
-    todo: list[tuple[World, int, int]],
+    todo: list[Part],
     out: Path,
     seed: int,
     participants: bool,
     advance: Callable[[int], None],
+    written: Callable[[str, int, int], None],
 ) -> int:
-    q: queue.Queue = queue.Queue(maxsize=1)
+    """Compute parts here, write them in a background thread; returns rows run.
+
+    ``written(name, start, stop)`` is called (by the writer thread) after each
+    part is on disk. At most two parts are in memory: the one being written and
+    the one being computed.
+    """
+    items: queue.Queue = queue.Queue()
+    free = threading.Semaphore(1)  # the writer is free to take a part
     failure: list[BaseException] = []
 
     def writer() -> None:
         while True:
-            item = q.get()
+            item = items.get()
             if item is None:
                 return
-            if failure:
-                continue
             try:
-                _write_one(out, *item)
-                advance(item[3] - item[2])
+                if not failure:
+                    _write_one(out, *item)
+                    written(item[0].name, item[2], item[3])
             except BaseException as e:  # reported by the main thread
                 failure.append(e)
+            finally:
+                item = None  # drop the part before waiting for the next one
+                free.release()
 
     t = threading.Thread(target=writer, name="escalate-writer", daemon=True)
     t.start()
@@ -354,22 +414,16 @@ def _run_local(
             cw = compiled.get(w.name)
             if cw is None:
                 cw = compiled[w.name] = compile_world(w)
-            casc, part = _part_tables(cw, seed, s, e, participants)
-            while True:  # put with a timeout so that signals are seen promptly
-                try:
-                    q.put((w, seed, s, e, casc, part), timeout=0.2)
-                    break
-                except queue.Full:
-                    if failure:
-                        break
+            casc, part = _part_tables(cw, seed, s, e, participants, advance)
+            while not free.acquire(timeout=0.2):  # wake up so that signals are seen
+                pass
+            if failure:
+                break
+            items.put((w, seed, s, e, casc, part))
+            del casc, part
             rows += e - s
     finally:
-        while True:
-            try:
-                q.put(None, timeout=0.2)
-                break
-            except queue.Full:
-                continue
+        items.put(None)
         while t.is_alive():
             t.join(timeout=0.2)
     if failure:
@@ -390,18 +444,21 @@ def _dask_part(
 
 
 def _run_dask(
-    todo: list[tuple[World, int, int]],
+    todo: list[Part],
     out: Path,
     seed: int,
     participants: bool,
     advance: Callable[[int], None],
+    written: Callable[[str, int, int], None],
     client: Any,
 ) -> int:
     try:
         from distributed import as_completed
     except ImportError:  # pragma: no cover - depends on the environment
         raise ImportError("the dask backend needs: pip install 'escalate[dask]'") from None
-    futures = [
+    # Keys unique per run: a client reuses a live future with the same key.
+    token = uuid.uuid4().hex[:12]
+    futures = {
         client.submit(
             _dask_part,
             w.to_dict(),
@@ -411,19 +468,20 @@ def _run_dask(
             s,
             e,
             participants,
-            key=f"escalate-{w.name}-{s}",
+            key=f"escalate-{token}-{w.name}-{s}",
             pure=False,
-        )
+        ): (w.name, s, e)
         for w, s, e in todo
-    ]
+    }
     rows = 0
     try:
-        for fut in as_completed(futures):
+        for fut in as_completed(list(futures)):
             n = fut.result()
+            written(*futures[fut])
             rows += n
             advance(n)
     except BaseException:
-        client.cancel(futures)
+        client.cancel(list(futures))
         raise
     return rows
 
@@ -473,13 +531,17 @@ def run(
     threads
         Numba threads for the local backend (default: all cores).
     chunk_size
-        Replicates per part file (default :func:`default_chunk_size`). Rows do
-        not depend on it; resuming requires the same value.
+        Replicates per part file (default :func:`default_chunk_size`, or when
+        resuming the value of the run being resumed). Rows do not depend on it;
+        resuming requires the same value.
     participants
         Also write the participants table.
     resume
-        Continue an interrupted run in ``out``: parts already written are kept.
-        The directory must hold the same job (worlds, seed, replicates, chunk size).
+        Continue an interrupted run in ``out``: parts already written (and
+        checked against the manifest) are kept, temporary files of the
+        interrupted run are removed. The directory must hold the same job
+        (worlds, seed, replicates, chunk size, participants); an empty or
+        missing ``out`` simply starts the run.
     overwrite
         Replace results already in ``out`` (only the manifest and tables).
     progress
@@ -495,7 +557,13 @@ def run(
     Raises
     ------
     ValueError
-        Bad arguments, or ``out`` holds another job (nothing is touched then).
+        Bad arguments, or ``out`` holds another job (nothing is touched then;
+        :class:`~escalate.io.ResultsError`, a ``ValueError``, for the latter).
+    OSError
+        Writing failed (e.g. a full disk); parts finished before are kept.
+    Interrupted
+        SIGINT/SIGTERM arrived (main thread only); finished parts are kept and
+        the manifest says ``"interrupted"``: rerun with ``resume=True``.
     escalate.world.WorldError
         An invalid world file.
 
@@ -512,9 +580,8 @@ def run(
         raise ValueError("no worlds to run")
     _check_int("replicates", replicates, 1)
     _check_int("seed", seed, 0, 2**64 - 1)
-    if chunk_size is None:
-        chunk_size = default_chunk_size(ws, participants)
-    _check_int("chunk_size", chunk_size, 1)
+    if chunk_size is not None:
+        _check_int("chunk_size", chunk_size, 1)
     if backend not in ("local", "dask"):
         raise ValueError(f"backend must be 'local' or 'dask', got {backend!r}")
     if backend == "dask" and client is None:
@@ -522,19 +589,30 @@ def run(
     if backend == "local":
         _set_threads(threads)
     out = Path(out)
-    manifest = _prepare(ws, out, replicates, seed, chunk_size, participants, resume, overwrite)
-    todo, skipped = _todo(ws, out, manifest)
-    advance, close = _progress(sum(e - s for _, s, e in todo), progress)
-    try:
-        with _signals_raise():
+    with _signals_raise():
+        manifest, todo, skipped = _prepare(
+            ws, out, replicates, seed, chunk_size, participants, resume, overwrite
+        )
+
+        def written(name: str, s: int, e: int) -> None:
+            manifest.mark_done(name, s, e)
+            write_manifest(out, manifest)
+
+        advance, close = _progress(sum(e - s for _, s, e in todo), progress)
+        try:
             if backend == "local":
-                rows = _run_local(todo, out, seed, participants, advance)
+                rows = _run_local(todo, out, seed, participants, advance, written)
             else:
-                rows = _run_dask(todo, out, seed, participants, advance, client)
-    finally:
-        close()
-    manifest.status = "complete"
-    write_manifest(out, manifest)
+                rows = _run_dask(todo, out, seed, participants, advance, written, client)
+        except Interrupted:
+            manifest.status = "interrupted"
+            with contextlib.suppress(OSError):
+                write_manifest(out, manifest)
+            raise
+        finally:
+            close()
+        manifest.status = "complete"
+        write_manifest(out, manifest)
     return RunSummary(
         out=str(out),
         structures=[w.name for w in ws],

@@ -371,7 +371,10 @@ class _Validator:
     def number(self, v: Any, path: str, lo: float | None = None, hi: float | None = None) -> float:
         if isinstance(v, bool) or not isinstance(v, int | float):
             raise self.err(path, f"must be a number, got {_fmt(v)}")
-        x = float(v)
+        try:
+            x = float(v)
+        except OverflowError:
+            raise self.err(path, f"out of range, got {_fmt(v)}") from None
         if not math.isfinite(x):
             raise self.err(path, f"must be finite, got {_fmt(v)}")
         if lo is not None and x < lo:
