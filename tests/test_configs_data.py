@@ -46,10 +46,24 @@ ON = date(1914, 6, 28)
 
 # --------------------------------------------------------------------- schema
 
-TOP_KEYS = {"name", "description", "dynamics", "incident", "nations", "alliances",
-            "organizations", "plans"}
-DYNAMICS_KEYS = {"max_rounds", "world_war_majors", "deterrence", "contest_exponent",
-                 "sanction_effect", "reliability"}
+TOP_KEYS = {
+    "name",
+    "description",
+    "dynamics",
+    "incident",
+    "nations",
+    "alliances",
+    "organizations",
+    "plans",
+}
+DYNAMICS_KEYS = {
+    "max_rounds",
+    "world_war_majors",
+    "deterrence",
+    "contest_exponent",
+    "sanction_effect",
+    "reliability",
+}
 KINDS = ("defense", "offense", "entente", "neutrality")
 ORG_KINDS = ("collective_security", "collective_defense")
 LADDER = ("none", "diplomacy", "sanctions", "military")
@@ -63,8 +77,12 @@ def load(stem: str) -> dict:
 
 
 def is_prob(x: object) -> bool:
-    return (isinstance(x, int | float) and not isinstance(x, bool)
-            and math.isfinite(x) and 0.0 <= x <= 1.0)
+    return (
+        isinstance(x, int | float)
+        and not isinstance(x, bool)
+        and math.isfinite(x)
+        and 0.0 <= x <= 1.0
+    )
 
 
 def obligations(world: dict) -> dict[tuple[str, str, str], list[str]]:
@@ -139,8 +157,7 @@ def test_alliances_valid(world: tuple[str, dict]) -> None:
     names = [a["name"] for a in w.get("alliances", [])]
     assert len(names) == len(set(names)), "duplicate alliance names"
     for a in w.get("alliances", []):
-        assert set(a) <= {"name", "kind", "members", "guarantors", "protected",
-                          "reliability"}, a
+        assert set(a) <= {"name", "kind", "members", "guarantors", "protected", "reliability"}, a
         assert isinstance(a["name"], str) and a["name"].strip()
         assert a["kind"] in KINDS, a["name"]
         if "members" in a:
@@ -164,8 +181,15 @@ def test_organizations_valid(world: tuple[str, dict]) -> None:
     names = [o["name"] for o in orgs]
     assert len(names) == len(set(names)), "duplicate organization names"
     for o in orgs:
-        assert set(o) <= {"name", "kind", "members", "veto", "unanimity", "response",
-                          "blocked_response"}, o
+        assert set(o) <= {
+            "name",
+            "kind",
+            "members",
+            "veto",
+            "unanimity",
+            "response",
+            "blocked_response",
+        }, o
         assert o["kind"] in ORG_KINDS
         assert len(o["members"]) >= 2 and set(o["members"]) <= ids
         assert set(o.get("veto", [])) <= set(o["members"])
@@ -207,11 +231,21 @@ def test_incident_valid(world: tuple[str, dict]) -> None:
 def test_europe_1914_core_settings() -> None:
     w = load("europe_1914")
     assert w["incident"] == {"initiator": "AUH", "target": "SRB"}
-    assert w["dynamics"] == {"max_rounds": 32, "world_war_majors": 3, "deterrence": 0.0,
-                             "contest_exponent": 1.0}
-    assert w["plans"] == [{"name": "Schlieffen-Moltke plan", "nation": "GMY",
-                           "trigger": ["RUS"], "attack": ["FRN", "BEL"],
-                           "probability": 0.9}]
+    assert w["dynamics"] == {
+        "max_rounds": 32,
+        "world_war_majors": 3,
+        "deterrence": 0.0,
+        "contest_exponent": 1.0,
+    }
+    assert w["plans"] == [
+        {
+            "name": "Schlieffen-Moltke plan",
+            "nation": "GMY",
+            "trigger": ["RUS"],
+            "attack": ["FRN", "BEL"],
+            "probability": 0.9,
+        }
+    ]
     assert "organizations" not in w
     ids = {n["id"] for n in w["nations"]}
     assert "SRB" in ids and "YUG" not in ids
@@ -278,8 +312,9 @@ DOCUMENTED_OMISSIONS = {
 
 #: Obligations not in COW v4.1 or ATOP v5.1, added and documented in the file.
 SUPPLEMENTS = {
-    ("RUS", "SRB", "entente"),                      # Russian patronage of Serbia
-    ("UKG", "RUS", "entente"), ("RUS", "UKG", "entente"),  # Anglo-Russian Convention 1907
+    ("RUS", "SRB", "entente"),  # Russian patronage of Serbia
+    ("UKG", "RUS", "entente"),
+    ("RUS", "UKG", "entente"),  # Anglo-Russian Convention 1907
 } | {(g, "BEL", "defense") for g in ("UKG", "FRN", "GMY", "AUH", "RUS")}  # London 1839
 
 
@@ -339,8 +374,7 @@ def world_ids_by_ccode(world: dict) -> dict[str, str]:
     return out
 
 
-def _add(out: dict, members: list[tuple[str, set[str]]], ids: dict[str, str],
-         label: str) -> None:
+def _add(out: dict, members: list[tuple[str, set[str]]], ids: dict[str, str], label: str) -> None:
     """Every ordered pair (k, j) of members in the world: k's flags -> obligations."""
     for (ck, kinds), (cj, _) in permutations(members, 2):
         if ck in ids and cj in ids:
@@ -351,8 +385,12 @@ def _add(out: dict, members: list[tuple[str, set[str]]], ids: dict[str, str],
 def cow_obligations(ids: dict[str, str], when) -> dict[tuple[str, str, str], set[str]]:
     """Directed obligations from COW Formal Alliances v4.1 for member spells selected
     by ``when(alliance_start, member_start, member_end)``."""
-    flags = {"defense": "defense", "neutrality": "neutrality",
-             "nonaggression": "neutrality", "entente": "entente"}
+    flags = {
+        "defense": "defense",
+        "neutrality": "neutrality",
+        "nonaggression": "neutrality",
+        "entente": "entente",
+    }
     groups: dict[str, list[tuple[str, set[str]]]] = defaultdict(list)
     for r in read_csv("cow_alliances_v4.1", "alliance_v4.1_by_member.csv"):
         a_st = start_date(r["all_st_year"], r["all_st_month"], r["all_st_day"])
@@ -370,8 +408,13 @@ def cow_obligations(ids: dict[str, str], when) -> dict[tuple[str, str, str], set
 def atop_obligations(ids: dict[str, str], when) -> dict[tuple[str, str, str], set[str]]:
     """Directed obligations from ATOP v5.1 (per alliance and phase) for member rows
     selected by ``when(first_entry_of_alliance, entry, exit)``."""
-    flags = {"defense": "defense", "offense": "offense", "neutral": "neutrality",
-             "nonagg": "neutrality", "consul": "entente"}
+    flags = {
+        "defense": "defense",
+        "offense": "offense",
+        "neutral": "neutrality",
+        "nonagg": "neutrality",
+        "consul": "entente",
+    }
     rows = read_csv("atop_v5.1", "atop5_1m.csv")
     first: dict[str, date] = {}
     for r in rows:
@@ -478,8 +521,12 @@ def test_every_alliance_in_force_is_represented(
             missing.append((k, j, kind, sorted(labels)))
     assert not missing, missing
     # Guard against a vacuous pass: the core 1914 ties come from the data.
-    for key in (("GMY", "AUH", "defense"), ("FRN", "RUS", "defense"),
-                ("UKG", "FRN", "entente"), ("MNG", "SRB", "offense")):
+    for key in (
+        ("GMY", "AUH", "defense"),
+        ("FRN", "RUS", "defense"),
+        ("UKG", "FRN", "entente"),
+        ("MNG", "SRB", "offense"),
+    ):
         assert key in derived, key
 
 
