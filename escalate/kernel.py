@@ -245,8 +245,9 @@ def run_chunk(
         plan_fired = np.zeros(max(n_plans, 1), np.uint8)
         lo = b * BLOCK
         hi = min(count, lo + BLOCK)
-        for q in range(lo, hi):
-            rs = rep_state(useed, np.uint64(start + q))
+        for qi in range(lo, hi):
+            q = np.uint64(qi)  # unsigned: no wraparound code on the output stores
+            rs = rep_state(useed, np.uint64(start + qi))
             # ---- incident
             if inc_random:
                 ini = _pick(init_cand, init_w, -1, uniform(rs, _KEY_INIT))
