@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import math
+import subprocess
+import sys
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numba
@@ -28,6 +31,7 @@ __all__ = [
     "PARTICIPANT_COLUMNS",
     "assert_frames_equal",
     "binomial_tolerance",
+    "cli",
     "engines",
     "frames_equal",
     "kernel_frames",
@@ -36,6 +40,8 @@ __all__ = [
     "reference_frames",
     "simulate",
     "single_thread",
+    "snapshot",
+    "warm_cache",
 ]
 
 ENGINES = ("kernel", "reference")
@@ -230,3 +236,36 @@ def single_thread() -> Iterator[None]:
         yield
     finally:
         numba.set_num_threads(before)
+
+
+def warm_cache() -> None:
+    """Compile (or load) the kernel once, one process at a time, before subprocesses."""
+    import fcntl
+    import tempfile
+
+    from escalate.runner import warm_up
+
+    lock = Path(tempfile.gettempdir()) / "escalate-tests-warm-up.lock"
+    with open(lock, "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            warm_up()
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def cli(*args: object, timeout: float = 90) -> subprocess.CompletedProcess:
+    """Run ``python -m escalate ARGS`` in a subprocess and capture its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "escalate", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` (hidden ones too) with its bytes."""
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }

@@ -10,54 +10,25 @@ says in an ``# expect:`` comment what its message must contain.
 from __future__ import annotations
 
 import errno
-import fcntl
 import os
 import re
 import shlex
 import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import pytest
+from helpers import cli, snapshot, warm_cache
 
 import escalate
 import escalate.io
 from escalate import cli as escalate_cli
 from escalate.io import read_manifest, scan_parts
-from escalate.runner import warm_up
 
 HERE = Path(__file__).resolve().parent
 BAD = sorted((HERE / "bad_inputs").glob("*.toml"))
 CONFIGS = HERE.parent / "configs"
 TEACHING = CONFIGS / "teaching.toml"
 BASELINE = CONFIGS / "europe_1914_no_alliances.toml"
-
-
-def warm_cache() -> None:
-    """Compile (or load) the kernel once, one process at a time, before subprocesses."""
-    lock = Path(tempfile.gettempdir()) / "escalate-tests-warm-up.lock"
-    with open(lock, "w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            warm_up()
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
-def cli(*args: object, timeout: float = 90) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "escalate", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
-    }
 
 
 def expectation(path: Path) -> str:

@@ -7,23 +7,21 @@ uninterrupted run. A directory holding another job is refused and left as it was
 
 from __future__ import annotations
 
-import fcntl
 import json
 import shlex
 import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import cli, snapshot, warm_cache
 
 import escalate
 from escalate.io import ResultsError, part_path, read_manifest
-from escalate.runner import warm_up
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 TEACHING = CONFIGS / "teaching.toml"
@@ -37,36 +35,9 @@ BIG_N = 2_000_000
 BIG_CHUNK = 10_000
 
 
-def warm_cache() -> None:
-    """Compile (or load) the kernel once, one process at a time, before subprocesses."""
-    lock = Path(tempfile.gettempdir()) / "escalate-tests-warm-up.lock"
-    with open(lock, "w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            warm_up()
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
 @pytest.fixture(scope="module", autouse=True)
 def _warm() -> None:
     warm_cache()
-
-
-def cli(*args: object, timeout: float = 90) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "escalate", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    """Every file under ``root`` (hidden ones too) with its bytes."""
-    return {
-        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
-    }
 
 
 def parts(root: Path) -> dict[str, bytes]:

@@ -15,7 +15,6 @@ import select
 import struct
 import subprocess
 import sys
-import tempfile
 import termios
 import time
 from pathlib import Path
@@ -25,10 +24,11 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from helpers import CASCADE_COLUMNS, PARTICIPANT_COLUMNS, cli, warm_cache
 
 import escalate
 from escalate.io import read_manifest
-from escalate.runner import RunSummary, warm_up
+from escalate.runner import RunSummary
 from escalate.world import load_world, world_from_dict
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
@@ -36,24 +36,6 @@ TEACHING = CONFIGS / "teaching.toml"
 EUROPE = CONFIGS / "europe_1914.toml"
 BASELINE = CONFIGS / "europe_1914_no_alliances.toml"
 
-CASCADE_COLUMNS = [
-    "replicate",
-    "initiator",
-    "target",
-    "deterred",
-    "belligerents",
-    "side_a",
-    "side_d",
-    "majors",
-    "rounds",
-    "broken_promises",
-    "sanctions",
-    "diplomacy",
-    "power_share",
-    "vetoed",
-    "winner",
-    "world_war",
-]
 INTEGER_COLUMNS = [
     "belligerents",
     "side_a",
@@ -64,7 +46,6 @@ INTEGER_COLUMNS = [
     "sanctions",
     "diplomacy",
 ]
-PARTICIPANT_COLUMNS = ["replicate", "nation", "side", "round", "via", "source"]
 VIA = {"initial", "defense", "offense", "entente", "plan", "organization"}
 METADATA_KEYS = {
     "escalate.world_name",
@@ -77,27 +58,6 @@ METADATA_KEYS = {
 }
 SEED = 20240628
 N = 3000
-
-
-def warm_cache() -> None:
-    """Compile (or load) the kernel once, one process at a time, before subprocesses."""
-    lock = Path(tempfile.gettempdir()) / "escalate-tests-warm-up.lock"
-    with open(lock, "w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            warm_up()
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
-def cli(*args: object, timeout: float = 90) -> subprocess.CompletedProcess:
-    """Run ``python -m escalate ARGS`` and capture its output."""
-    return subprocess.run(
-        [sys.executable, "-m", "escalate", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 @pytest.fixture(scope="module", autouse=True)
