@@ -224,9 +224,10 @@ class RunSummary:
     rows: int  # cascade rows written by this call (skipped parts excluded)
     parts_written: int
     parts_skipped: int
-    seconds: float
+    seconds: float  # simulating and writing, without compile_seconds
     threads: int
     backend: str
+    compile_seconds: float = 0.0  # compiling the kernel, or loading it from numba's cache
     cascades_per_second: float = field(init=False)
 
     def __post_init__(self) -> None:
@@ -235,10 +236,15 @@ class RunSummary:
     def line(self) -> str:
         """One-line human summary."""
         skipped = f", {self.parts_skipped} parts already done" if self.parts_skipped else ""
+        compiled = (
+            f"; kernel compiled in {self.compile_seconds:.0f} s, cached for later runs"
+            if self.compile_seconds >= 2
+            else ""
+        )
         return (
             f"wrote {self.rows:,} cascades of {len(self.structures)} structure(s) in "
             f"{self.seconds:.2f} s ({self.cascades_per_second:,.0f} cascades/s{skipped}) "
-            f"to {self.out}"
+            f"to {self.out}{compiled}"
         )
 
     def to_json(self) -> str:
@@ -589,6 +595,17 @@ def run(
     if backend == "local":
         _set_threads(threads)
     out = Path(out)
+    compile_seconds = 0.0
+    if backend == "local":
+        if progress:
+            print(
+                "escalate: loading the kernel (the first run on a machine compiles it: "
+                "about half a minute)",
+                file=sys.stderr,
+            )
+        tc = time.perf_counter()
+        warm_up()
+        compile_seconds = time.perf_counter() - tc
     with _signals_raise():
         manifest, todo, skipped = _prepare(
             ws, out, replicates, seed, chunk_size, participants, resume, overwrite
@@ -620,9 +637,10 @@ def run(
         rows=rows,
         parts_written=len(todo),
         parts_skipped=skipped,
-        seconds=time.perf_counter() - t0,
+        seconds=time.perf_counter() - t0 - compile_seconds,
         threads=numba.get_num_threads() if backend == "local" else 0,
         backend=backend,
+        compile_seconds=compile_seconds,
     )
 
 
