@@ -470,7 +470,10 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 def _participants_or_none(d: Path):
     from .io import read_manifest, read_results
 
-    return read_results(d, participants=True) if read_manifest(d).participants else None
+    if not read_manifest(d).participants:
+        return None
+    # the figures use only these: leave via/source (strings) on disk
+    return read_results(d, participants=True, columns=["nation", "round"])
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:

@@ -271,11 +271,7 @@ def entry_figure(results: pd.DataFrame, participants: pd.DataFrame):
     n_rep = _replicates(results)
     names = _names(results)
     colors = _colors(len(names))
-    counts = (
-        participants.assign(structure=participants["structure"].astype(str))
-        .groupby(["structure", "round"], observed=True)
-        .size()
-    )
+    counts = _as_str_levels(participants.groupby(["structure", "round"], observed=True).size())
     rmax = int(participants["round"].max()) if len(participants) else 0
     r = np.arange(0, rmax + 1)
     fig = Figure(figsize=(8.5, 5), layout="constrained")
@@ -296,6 +292,16 @@ def entry_figure(results: pd.DataFrame, participants: pd.DataFrame):
     ax.set_title("Mean entry curve: how fast the war widens (all cascades)", fontsize=11)
     ax.legend(loc="lower right", fontsize=8, framealpha=0.9)
     return fig
+
+
+def _as_str_levels(counts: pd.Series) -> pd.Series:
+    """Group sizes with string labels (grouping on categoricals first keeps tens of
+    millions of participant rows from being turned into Python strings)."""
+    levels = [counts.index.get_level_values(i) for i in range(counts.index.nlevels)]
+    arrays = [lv if pd.api.types.is_numeric_dtype(lv.dtype) else lv.astype(str) for lv in levels]
+    out = counts.copy()
+    out.index = pd.MultiIndex.from_arrays(arrays, names=counts.index.names)
+    return out
 
 
 def heatmap_figure(
@@ -323,12 +329,7 @@ def heatmap_figure(
     n_rep = _replicates(results)
     names = _names(results)
     counts = (
-        participants.assign(
-            structure=participants["structure"].astype(str),
-            nation=participants["nation"].astype(str),
-        )
-        .groupby(["nation", "structure"], observed=True)
-        .size()
+        _as_str_levels(participants.groupby(["nation", "structure"], observed=True).size())
         .unstack("structure", fill_value=0)
         .reindex(columns=names, fill_value=0)
     )
