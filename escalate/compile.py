@@ -22,6 +22,7 @@ from .rng import (
     KIND_ORGANIZATION,
     KIND_PLAN,
     decision_key,
+    threshold,
 )
 from .world import LADDER, World
 
@@ -113,6 +114,7 @@ class CompiledWorld:
     ob_protege: np.ndarray  # uint32[m]
     ob_rel: np.ndarray  # float64[m]
     ob_key: np.ndarray  # uint64[m]
+    ob_thr: np.ndarray  # uint64[m] ceil(reliability * 2**53): see rng.threshold
     prot_ptr: np.ndarray  # uint32[n+1] all obligations towards each nation
     prot_ob: np.ndarray  # uint32[m]
     # two CSRs back to back: [0, n] offense obligations (triggered by being at war),
@@ -295,6 +297,7 @@ def compile_world(world: World) -> CompiledWorld:
         ob_protege=_u32(ob_protege),
         ob_rel=ob_rel,
         ob_key=ob_key,
+        ob_thr=np.array([threshold(r) for r in ob_rel], dtype=np.uint64),
         prot_ptr=_u32(prot_ptr),
         prot_ob=_u32(prot_ob.astype(np.int32)),
         trig_ptr=_u32(np.concatenate([war_ptr, att_ptr + len(war_ob)]).astype(np.int32)),

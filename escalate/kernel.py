@@ -23,6 +23,7 @@ from .rng import (
     KIND_INCIDENT_TARGET,
     KIND_OUTCOME,
     decision_key,
+    draw_bits,
     rep_state,
     uniform,
 )
@@ -147,6 +148,7 @@ def run_chunk(
     ob_protege,
     ob_rel,
     ob_key,
+    ob_thr,
     prot_ptr,
     prot_ob,
     trig_ptr,
@@ -398,7 +400,7 @@ def run_chunk(
                             ob_decided[ob] = 1
                             ob_touched[n_obt] = ob
                             n_obt += 1
-                            if uniform(rs, ob_key[ob]) < ob_rel[ob]:
+                            if draw_bits(rs, ob_key[ob]) < ob_thr[ob]:  # = uniform < rel
                                 if pull_flag[k] == 0:
                                     pulled[n_pulled] = k
                                     n_pulled += 1

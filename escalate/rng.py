@@ -17,6 +17,8 @@ must reproduce them bit for bit (tested).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -35,6 +37,7 @@ __all__ = [
     "rep_state",
     "rep_state_py",
     "string_hash",
+    "threshold",
     "uniform",
     "uniform_py",
 ]
@@ -87,6 +90,17 @@ def decision_key(kind: int, *parts: str) -> int:
     return h
 
 
+def threshold(p: float) -> int:
+    """The integer form of ``uniform < p``: ``draw_bits < threshold(p)``.
+
+    A uniform is ``m * 2**-53`` with ``m`` the top 53 bits of the hash, so
+    ``u < p`` holds exactly when ``m < ceil(p * 2**53)`` (scaling by a power of two
+    is exact). The kernel compares integers on its hottest path and skips the
+    int-to-float conversion; the decisions are identical.
+    """
+    return math.ceil(p * 9007199254740992.0)
+
+
 def rep_state_py(seed: int, replicate: int) -> int:
     """The per-replicate state from which every draw of that replicate is keyed."""
     s = mix64_py((seed ^ _SEED_SALT) & MASK)
@@ -122,6 +136,12 @@ def rep_state(seed, replicate):
     """Jitted :func:`rep_state_py`; ``seed`` and ``replicate`` are uint64."""
     s = mix64(seed ^ _USALT)
     return mix64(s ^ mix64(replicate + _UGOLDEN))
+
+
+@njit(**NJIT_OPTIONS)
+def draw_bits(state, key):
+    """The 53 random bits behind :func:`uniform` (compare with :func:`threshold`)."""
+    return mix64(state ^ key) >> _U11
 
 
 @njit(**NJIT_OPTIONS)

@@ -231,3 +231,19 @@ def test_decision_key_and_draws_are_stable():
     assert rep_state_py(20140628, 12345) == 0xE38389102F438043
     u = uniform_py(rep_state_py(20140628, 12345), decision_key(KIND_OUTCOME))
     assert u == 0.3859387164538527
+
+
+@pytest.mark.parametrize("seed", [0, 1, 12345])
+def test_threshold_decides_exactly_like_the_uniform(seed) -> None:
+    """draw_bits < threshold(p) holds exactly when uniform < p (the kernel's hot path)."""
+    gen = np.random.default_rng(seed)
+    ps = [0.0, 1.0, 0.5, 0.2, 0.75, 1e-300, 1 - 2**-53, *gen.random(200)]
+    for _ in range(2000):
+        state = np.uint64(int(gen.integers(0, 2**63)) * 2 + int(gen.integers(0, 2)))
+        key = np.uint64(int(gen.integers(0, 2**63)))
+        u = rng.uniform(state, key)
+        bits = rng.draw_bits(state, key)
+        for p in ps[:: 1 + int(gen.integers(0, 7))]:
+            assert (bits < np.uint64(rng.threshold(p))) == (u < p)
+    assert rng.threshold(1.0) == 2**53
+    assert rng.threshold(0.0) == 0
