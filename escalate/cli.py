@@ -403,7 +403,9 @@ def _emit(df, args: argparse.Namespace) -> None:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from .io import read_results
-    from .stats import compare, format_text, tail_exponents
+    from .stats import compare
+    from .tables import format_text
+    from .tails import tail_exponents
 
     results = read_results(args.dir)
     table = compare(results, baseline=args.baseline)

@@ -18,7 +18,9 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .stats import compare, summary_table, tail_exponents
+from .stats import compare
+from .tables import summary_table
+from .tails import tail_exponents
 
 __all__ = ["render_report", "write_report"]
 

@@ -21,17 +21,15 @@ scipy_stats = pytest.importorskip("scipy.stats")
 from escalate.compile import compile_world  # noqa: E402
 from escalate.frames import run_arrays, to_tables  # noqa: E402
 from escalate.stats import (  # noqa: E402
-    CLAUSET_2018,
     _quantile_from_counts,
     _signed_rank_counts,
     _value_counts,
-    ccdf,
     compare,
     holm,
     proportion_intervals,
-    summary_table,
-    tail_exponents,
 )
+from escalate.tables import summary_table  # noqa: E402
+from escalate.tails import CLAUSET_2018, ccdf, tail_exponents  # noqa: E402
 from escalate.world import world_from_dict  # noqa: E402
 
 N = 20_000
