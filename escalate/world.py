@@ -23,6 +23,7 @@ __all__ = [
     "DEFAULT_DYNAMICS",
     "LADDER",
     "ORGANIZATION_KINDS",
+    "TOP_KEYS",
     "Alliance",
     "Dynamics",
     "Incident",
@@ -36,6 +37,17 @@ __all__ = [
     "world_from_dict",
 ]
 
+#: The top-level keys of a world file.
+TOP_KEYS = (
+    "name",
+    "description",
+    "dynamics",
+    "incident",
+    "nations",
+    "alliances",
+    "organizations",
+    "plans",
+)
 ALLIANCE_KINDS = ("defense", "offense", "entente", "neutrality")
 ORGANIZATION_KINDS = ("collective_security", "collective_defense")
 #: The response ladder of an organization member, weakest first.
@@ -435,20 +447,7 @@ class _Validator:
     # ---- sections
     def world(self, data: Any) -> World:
         data = self.table(data, "")
-        self.keys(
-            data,
-            "",
-            (
-                "name",
-                "description",
-                "dynamics",
-                "incident",
-                "nations",
-                "alliances",
-                "organizations",
-                "plans",
-            ),
-        )
+        self.keys(data, "", TOP_KEYS)
         if "name" not in data:
             raise self.err("name", "missing (every world needs a name)")
         name = self.string(data["name"], "name", _NAME_RE)

@@ -19,20 +19,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from strategies import world_dicts
 
-from escalate.world import World, WorldError, dump_world, load_world, world_from_dict
+from escalate.world import TOP_KEYS, World, WorldError, dump_world, load_world, world_from_dict
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 TEACHING = tomllib.loads((CONFIGS / "teaching.toml").read_text())
-TOP_KEYS = [
-    "name",
-    "description",
-    "dynamics",
-    "incident",
-    "nations",
-    "alliances",
-    "organizations",
-    "plans",
-]
 FUZZ = settings(
     max_examples=300,
     deadline=None,
