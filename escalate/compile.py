@@ -113,14 +113,17 @@ class CompiledWorld:
     ob_obligor: np.ndarray  # uint32[m]
     ob_protege: np.ndarray  # uint32[m]
     ob_rel: np.ndarray  # float64[m]
-    ob_key: np.ndarray  # uint64[m]
-    ob_thr: np.ndarray  # uint64[m] ceil(reliability * 2**53): see rng.threshold
     prot_ptr: np.ndarray  # uint32[n+1] all obligations towards each nation
     prot_ob: np.ndarray  # uint32[m]
     # two CSRs back to back: [0, n] offense obligations (triggered by being at war),
     # [n+1, 2n+1] defense/entente obligations (triggered by being attacked)
     trig_ptr: np.ndarray  # uint32[2(n+1)]
-    trig_ob: np.ndarray  # uint32[m]
+    trig_ob: np.ndarray  # uint32[m] obligation rank of each trigger entry
+    # what the hot loop needs of each trigger entry, stored in entry order so that it
+    # reads them sequentially rather than through trig_ob
+    trig_obligor: np.ndarray  # uint32[m]
+    trig_key: np.ndarray  # uint64[m] draw key
+    trig_thr: np.ndarray  # uint64[m] ceil(reliability * 2**53): see rng.threshold
     # neutrality pledges, CSR by obligor
     neu_ptr: np.ndarray  # uint32[n+1]
     neu_protege: np.ndarray  # uint32[q]
@@ -213,6 +216,7 @@ def compile_world(world: World) -> CompiledWorld:
     att_ptr, att_pos = _csr(n, [int(ob_protege[i]) for i in att])
     war_ob = np.array([war[p] for p in war_pos], np.int32)
     att_ob = np.array([att[p] for p in att_pos], np.int32)
+    trig_ob = np.concatenate([war_ob, att_ob]).astype(np.int64)
 
     neus = neutrality_order(world)
     neu_ptr, neu_pos = _csr(n, [index[x[1]] for x in neus])
@@ -296,12 +300,13 @@ def compile_world(world: World) -> CompiledWorld:
         ob_obligor=_u32(ob_obligor),
         ob_protege=_u32(ob_protege),
         ob_rel=ob_rel,
-        ob_key=ob_key,
-        ob_thr=np.array([threshold(r) for r in ob_rel], dtype=np.uint64),
         prot_ptr=_u32(prot_ptr),
         prot_ob=_u32(prot_ob.astype(np.int32)),
         trig_ptr=_u32(np.concatenate([war_ptr, att_ptr + len(war_ob)]).astype(np.int32)),
-        trig_ob=_u32(np.concatenate([war_ob, att_ob]).astype(np.int32)),
+        trig_ob=_u32(trig_ob),
+        trig_obligor=_u32(ob_obligor[trig_ob]),
+        trig_key=ob_key[trig_ob],
+        trig_thr=np.array([threshold(ob_rel[i]) for i in trig_ob], dtype=np.uint64),
         neu_ptr=_u32(neu_ptr),
         neu_protege=_u32(neu_protege),
         neu_rel=neu_rel,

@@ -24,7 +24,8 @@ from .rng import (
     KIND_OUTCOME,
     decision_key,
     draw_bits,
-    rep_state,
+    replicate_state,
+    seed_state,
     uniform,
 )
 
@@ -147,12 +148,13 @@ def run_chunk(
     ob_obligor,
     ob_protege,
     ob_rel,
-    ob_key,
-    ob_thr,
     prot_ptr,
     prot_ob,
     trig_ptr,
     trig_ob,
+    trig_obligor,
+    trig_key,
+    trig_thr,
     neu_ptr,
     neu_protege,
     neu_rel,
@@ -216,6 +218,9 @@ def run_chunk(
     n_src_plan = m + g
     useed = np.uint64(seed)
     nblocks = (count + BLOCK - 1) // BLOCK
+    seed_st = seed_state(useed)
+    # with no defense or entente obligations nobody needs the list of attacked nations
+    has_att = trig_ptr[2 * n + 1] > trig_ptr[n + 1]
     for b in prange(nblocks):
         # ---- per-block scratch, reset sparsely after each cascade. Index lists are
         # uint32 so that numba emits no negative-index wraparound for them.
@@ -232,8 +237,10 @@ def run_chunk(
         entr = np.empty(n, np.uint32)
         entr_side = np.empty(n, np.int8)
         entr_rank = np.empty(n, np.int32)
-        ob_decided = np.zeros(max(m, 1), np.uint8)
-        ob_touched = np.empty(max(m, 1), np.uint32)
+        trig_decided = np.zeros(max(m, 1), np.uint8)  # by trigger entry
+        trig_touched = np.empty(max(m, 1), np.uint32)
+        honoured = np.empty(max(m, 1), np.uint32)  # trigger entries honoured this round
+        honoured_side = np.empty(max(m, 1), np.int8)  # ... and the side they join
         neu_state = np.zeros(max(neu_key.size, 1), np.uint8)  # 0 undrawn, 1 holds, 2 fails
         neu_touched = np.empty(max(neu_key.size, 1), np.uint32)
         resp_round = np.full((g, n), -1, np.int16)
@@ -249,7 +256,7 @@ def run_chunk(
         hi = min(count, lo + BLOCK)
         for qi in range(lo, hi):
             q = np.uint64(qi)  # unsigned: no wraparound code on the output stores
-            rs = rep_state(useed, np.uint64(start + qi))
+            rs = replicate_state(seed_st, np.uint64(start + qi))
             # ---- incident
             if inc_random:
                 ini = _pick(init_cand, init_w, -1, uniform(rs, _KEY_INIT))
@@ -325,7 +332,7 @@ def run_chunk(
             r = 0
             while True:
                 # 1. plans
-                changed = True
+                changed = n_plans > 0
                 while changed:
                     changed = False
                     for pi in range(n_plans):
@@ -376,44 +383,69 @@ def run_chunk(
 
                 # 2. obligations
                 n_pulled = 0
-                for phase in range(2):
-                    # phase 0: offense towards nations newly at war; 1: defense/entente
-                    # towards nations attacked this round (trig_* holds both CSRs)
-                    cnt_list = n_atwar - new_lo if phase == 0 else n_att
-                    base = np.uint32(phase * (n + 1))
-                    for li in range(cnt_list):
-                        j = atwar[new_lo + li] if phase == 0 else attacked[li]
-                        jj = base + j  # unsigned: no wraparound code
-                        for e in range(trig_ptr[jj], trig_ptr[jj + np.uint32(1)]):
-                            ob = trig_ob[e]
-                            if ob_decided[ob]:
+                # The draws are compared without a branch and the honoured entries
+                # collected in a buffer: whether an obligation is honoured is a coin
+                # flip, and a mispredicted branch costs more than the draw itself.
+                # Offense obligations towards nations newly at war. A nation is newly
+                # at war once per cascade, so these need no "decided" marks.
+                n_hon = 0
+                for li in range(new_lo, n_atwar):
+                    j = atwar[li]
+                    sj = side[j]
+                    for e in range(trig_ptr[j], trig_ptr[j + np.uint32(1)]):
+                        sk = side[trig_obligor[e]]
+                        if sk != 0:  # at war already: on j's side, or a broken promise
+                            broken += np.int64(sk != sj)
+                            continue
+                        ok = np.int64(draw_bits(rs, trig_key[e]) < trig_thr[e])  # u < rel
+                        honoured[n_hon] = e
+                        honoured_side[n_hon] = sj
+                        n_hon += ok
+                        broken += 1 - ok
+                # Defense and entente obligations towards nations attacked this round,
+                # each decided once per cascade (trig_* holds both CSRs back to back).
+                base = np.uint32(n + 1)
+                for li in range(n_att):
+                    j = attacked[li]
+                    sj = side[j]
+                    jj = base + j  # unsigned: no wraparound code
+                    for e in range(trig_ptr[jj], trig_ptr[jj + np.uint32(1)]):
+                        if trig_decided[e]:
+                            continue
+                        sk = side[trig_obligor[e]]
+                        if sk != 0:
+                            if sk == sj:
                                 continue
-                            k = ob_obligor[ob]
-                            if side[k] != 0:
-                                if side[k] == side[j]:
-                                    continue
-                                ob_decided[ob] = 1
-                                ob_touched[n_obt] = ob
-                                n_obt += 1
-                                broken += 1
-                                continue
-                            ob_decided[ob] = 1
-                            ob_touched[n_obt] = ob
+                            trig_decided[e] = 1
+                            trig_touched[n_obt] = e
                             n_obt += 1
-                            if draw_bits(rs, ob_key[ob]) < ob_thr[ob]:  # = uniform < rel
-                                if pull_flag[k] == 0:
-                                    pulled[n_pulled] = k
-                                    n_pulled += 1
-                                    pull_rank_a[k] = 2147483647
-                                    pull_rank_d[k] = 2147483647
-                                if side[j] == SIDE_A:
-                                    pull_flag[k] |= 1
-                                    pull_rank_a[k] = min(pull_rank_a[k], ob)
-                                else:
-                                    pull_flag[k] |= 2
-                                    pull_rank_d[k] = min(pull_rank_d[k], ob)
-                            else:
-                                broken += 1
+                            broken += 1
+                            continue
+                        trig_decided[e] = 1
+                        trig_touched[n_obt] = e
+                        n_obt += 1
+                        ok = np.int64(draw_bits(rs, trig_key[e]) < trig_thr[e])
+                        honoured[n_hon] = e
+                        honoured_side[n_hon] = sj
+                        n_hon += ok
+                        broken += 1 - ok
+                # the honoured obligations pull their obligors; the lowest rank is the source
+                for x in range(n_hon):
+                    e = honoured[x]
+                    sj = honoured_side[x]
+                    k = trig_obligor[e]
+                    ob = trig_ob[e]
+                    if pull_flag[k] == 0:
+                        pulled[n_pulled] = k
+                        n_pulled += 1
+                        pull_rank_a[k] = 2147483647
+                        pull_rank_d[k] = 2147483647
+                    if sj == SIDE_A:
+                        pull_flag[k] |= 1
+                        pull_rank_a[k] = min(pull_rank_a[k], ob)
+                    else:
+                        pull_flag[k] |= 2
+                        pull_rank_d[k] = min(pull_rank_d[k], ob)
 
                 # 3. organizations
                 for o in range(g):
@@ -498,6 +530,8 @@ def run_chunk(
                         z -= 1
                     pulled[z + 1] = y
                 n_entr = 0
+                any_a = False
+                any_d = False
                 for x in range(n_pulled):
                     k = pulled[x]
                     flag = pull_flag[k]
@@ -525,7 +559,12 @@ def run_chunk(
                     broken += failed
                     entr[n_entr] = k
                     entr_side[n_entr] = s
-                    entr_rank[n_entr] = pull_rank_a[k] if s == 1 else pull_rank_d[k]
+                    if s == SIDE_A:
+                        entr_rank[n_entr] = pull_rank_a[k]
+                        any_a = True
+                    else:
+                        entr_rank[n_entr] = pull_rank_d[k]
+                        any_d = True
                     n_entr += 1
                 if n_entr == 0:
                     break
@@ -533,15 +572,8 @@ def run_chunk(
                 # 5. apply the entries of round r + 1
                 r += 1
                 n_before = n_atwar
-                any_a = False
-                any_d = False
-                for x in range(n_entr):
-                    if entr_side[x] == SIDE_A:
-                        any_a = True
-                    else:
-                        any_d = True
                 n_att = 0
-                for s in range(1, 3):
+                for s in range(1, 3 if has_att else 1):
                     if (s == SIDE_A and any_d) or (s == SIDE_D and any_a):
                         for x in range(n_before):
                             if side[atwar[x]] == s:
@@ -587,15 +619,24 @@ def run_chunk(
             p_d = 0.0
             n_a = 0
             n_major = 0
-            for x in range(n_atwar):  # entry order, as the reference
+            # one pass in entry order (as the reference sums): totals, participant
+            # rows, and the reset of ``side``
+            for x in range(n_atwar):
                 c = atwar[x]
-                if side[c] == SIDE_A:
-                    p_a += power[c]
-                    n_a += 1
-                else:
-                    p_d += power[c]
-                if major[c]:
-                    n_major += 1
+                sc = side[c]
+                is_a = sc == SIDE_A
+                pc = power[c]
+                p_a += pc if is_a else 0.0  # branch-free; adding 0.0 changes no sum
+                p_d += 0.0 if is_a else pc
+                n_a += np.int64(is_a)
+                n_major += np.int64(major[c])
+                if want_parts:
+                    p_nation[q, x] = c
+                    p_side[q, x] = sc
+                    p_round[q, x] = aw_round[x]
+                    p_via[q, x] = aw_via[x]
+                    p_source[q, x] = aw_src[x]
+                side[c] = 0
             # summed in entry order, the total in id order: clamp the rounding excess
             share = min(1.0, (p_a + p_d) / total_power) if total_power > 0.0 else 0.0
             keep = 1.0 - sanction_effect
@@ -621,19 +662,10 @@ def run_chunk(
             o_vetoed[q] = vetoed
             o_winner[q] = winner
             o_world_war[q] = n_major >= world_war_majors
-            if want_parts:
-                for x in range(n_atwar):
-                    p_nation[q, x] = atwar[x]
-                    p_side[q, x] = side[atwar[x]]
-                    p_round[q, x] = aw_round[x]
-                    p_via[q, x] = aw_via[x]
-                    p_source[q, x] = aw_src[x]
 
-            # ---- sparse reset
-            for x in range(n_atwar):
-                side[atwar[x]] = 0
+            # ---- sparse reset (``side`` was reset in the outcome pass)
             for x in range(n_obt):
-                ob_decided[ob_touched[x]] = 0
+                trig_decided[trig_touched[x]] = 0
             for x in range(n_neut):
                 neu_state[neu_touched[x]] = 0
             for x in range(n_respt):

@@ -36,6 +36,8 @@ __all__ = [
     "decision_key",
     "rep_state",
     "rep_state_py",
+    "replicate_state",
+    "seed_state",
     "string_hash",
     "threshold",
     "uniform",
@@ -132,10 +134,21 @@ def mix64(z):
 
 
 @njit(**NJIT_OPTIONS)
+def seed_state(seed):
+    """The part of :func:`rep_state` that depends on the seed only (hoist it out of loops)."""
+    return mix64(seed ^ _USALT)
+
+
+@njit(**NJIT_OPTIONS)
+def replicate_state(seed_st, replicate):
+    """:func:`rep_state` from ``seed_state(seed)`` and the replicate (both uint64)."""
+    return mix64(seed_st ^ mix64(replicate + _UGOLDEN))
+
+
+@njit(**NJIT_OPTIONS)
 def rep_state(seed, replicate):
     """Jitted :func:`rep_state_py`; ``seed`` and ``replicate`` are uint64."""
-    s = mix64(seed ^ _USALT)
-    return mix64(s ^ mix64(replicate + _UGOLDEN))
+    return replicate_state(seed_state(seed), replicate)
 
 
 @njit(**NJIT_OPTIONS)

@@ -1,0 +1,81 @@
+"""The compiled arrays say what the world says: CSR layouts and per-entry copies.
+
+The kernel reads the draw key, threshold and obligor of each trigger entry from
+arrays stored in entry order, not through ``trig_ob``; these tests pin those
+copies to the obligations they stand for.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from strategies import world_dicts
+
+from escalate.compile import CompiledWorld, compile_world, obligation_order
+from escalate.rng import (
+    KIND_OBLIGATION,
+    decision_key,
+    rep_state,
+    rep_state_py,
+    replicate_state,
+    seed_state,
+    threshold,
+)
+from escalate.world import load_world, world_from_dict
+
+CONFIGS = sorted((Path(__file__).resolve().parent.parent / "configs").glob("*.toml"))
+
+
+def _check_triggers(cw: CompiledWorld, obs: list[tuple[str, str, str, str, float]]) -> None:
+    n, m = cw.n, len(obs)
+    index = {x: i for i, x in enumerate(cw.ids)}
+    ptr = cw.trig_ptr.astype(np.int64)
+    assert ptr.size == 2 * (n + 1)
+    assert ptr[0] == 0 and ptr[n] == ptr[n + 1] and ptr[-1] == m
+    assert np.all(np.diff(ptr[: n + 1]) >= 0) and np.all(np.diff(ptr[n + 1 :]) >= 0)
+    # every obligation sits in exactly one row: its protege's, in the half of its trigger
+    assert sorted(cw.trig_ob.tolist()) == list(range(m))
+    for half in (0, 1):
+        for j in range(n):
+            lo, hi = ptr[half * (n + 1) + j], ptr[half * (n + 1) + j + 1]
+            for e in range(lo, hi):
+                name, kind, obligor, protege, rel = obs[int(cw.trig_ob[e])]
+                assert index[protege] == j
+                assert (kind == "offense") == (half == 0)
+                assert cw.trig_obligor[e] == index[obligor]
+                assert int(cw.trig_key[e]) == decision_key(KIND_OBLIGATION, name, obligor, protege)
+                assert int(cw.trig_thr[e]) == threshold(rel)
+    for arr, dtype in [
+        (cw.trig_ob, np.uint32),
+        (cw.trig_obligor, np.uint32),
+        (cw.trig_key, np.uint64),
+        (cw.trig_thr, np.uint64),
+    ]:
+        assert arr.dtype == dtype and arr.size == m and arr.flags.c_contiguous
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
+def test_trigger_entries_of_bundled_worlds(path: Path) -> None:
+    world = load_world(path)
+    _check_triggers(compile_world(world), obligation_order(world))
+
+
+@settings(
+    max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(world_dicts())
+def test_trigger_entries_of_random_worlds(data: dict) -> None:
+    world = world_from_dict(data, source="<hypothesis>")
+    _check_triggers(compile_world(world), obligation_order(world))
+
+
+def test_replicate_state_is_rep_state_split_in_two() -> None:
+    gen = np.random.default_rng(5)
+    for seed in [0, 1, 2**64 - 1, *gen.integers(0, 2**63, size=20).tolist()]:
+        st = np.uint64(seed_state(np.uint64(seed)))  # uint64 in, uint64 out
+        for rep in [0, 1, 2**40, *gen.integers(0, 2**62, size=5).tolist()]:
+            got = int(replicate_state(st, np.uint64(rep)))
+            assert got == rep_state_py(seed, rep) == int(rep_state(np.uint64(seed), np.uint64(rep)))
