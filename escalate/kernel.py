@@ -9,6 +9,13 @@ costs a few hundred nanoseconds whatever the size of the world.
 Replicates are split into fixed blocks of :data:`BLOCK` and the blocks run in
 parallel with ``prange``. Every draw is keyed by (seed, replicate, decision), so
 the output does not depend on the number of threads or on the chunking.
+
+Most of the time goes to obligations. Each trigger entry carries its obligor, draw
+key and threshold in arrays stored in entry order (``trig_*``); the draw is compared
+with no branch (whether a promise is kept is a coin flip a branch predictor cannot
+learn) and honoured entries are collected for the round, then pull their obligors.
+Index arrays and the output index are unsigned, which spares numba's
+negative-index wraparound code.
 """
 
 from __future__ import annotations
