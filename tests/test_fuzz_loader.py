@@ -100,6 +100,11 @@ def get(obj: Any, path: tuple) -> Any:
     return obj
 
 
+def edge(draw: Any) -> Any:
+    """A fresh copy of an edge value: later mutations must not change the shared one."""
+    return copy.deepcopy(draw(edges))
+
+
 @st.composite
 def mutated_worlds(draw: Any) -> dict:
     """The teaching world with one to three random mutations."""
@@ -112,11 +117,11 @@ def mutated_worlds(draw: Any) -> dict:
         if action == "delete":
             del parent[key]
         elif action == "edge":
-            parent[key] = draw(edges)
+            parent[key] = edge(draw)
         elif action == "value":
             parent[key] = draw(values)
         elif action == "unknown" and isinstance(parent, dict):
-            parent[draw(st.text(min_size=1, max_size=8))] = draw(edges)
+            parent[draw(st.text(min_size=1, max_size=8))] = edge(draw)
         elif action == "duplicate" and isinstance(parent, list):
             parent.append(copy.deepcopy(parent[key]))
         elif action == "copy":  # a value from elsewhere in the world
@@ -134,11 +139,15 @@ def assert_round_trip(world: World, tmp: Path) -> None:
 
 
 def load_or_world_error(data: Any) -> World | None:
+    before = copy.deepcopy(data)
     try:
         return world_from_dict(data, source="fuzz.toml")
     except WorldError as e:
         assert str(e).startswith("fuzz.toml: ")
         return None
+    finally:
+        # in a list, so that an unchanged NaN (the same object) compares equal
+        assert [data] == [before], "the loader changed its input"
 
 
 @pytest.fixture(scope="module")
