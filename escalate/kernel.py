@@ -123,6 +123,26 @@ def _join(x, s, rnd, via, src, side, atwar, aw_round, aw_via, aw_src, n_atwar, o
 
 
 @njit(**INLINE_OPTIONS)
+def _pull(k, s, rank, pulled, n_pulled, pull_flag, pull_rank_a, pull_rank_d):
+    """Pull nation ``k`` towards side ``s`` by source ``rank``; returns the new count.
+
+    A nation pulled towards both sides stays out; the lowest rank names the source.
+    """
+    if pull_flag[k] == 0:
+        pulled[n_pulled] = k
+        n_pulled += 1
+        pull_rank_a[k] = 2147483647
+        pull_rank_d[k] = 2147483647
+    if s == SIDE_A:
+        pull_flag[k] |= 1
+        pull_rank_a[k] = min(pull_rank_a[k], rank)
+    else:
+        pull_flag[k] |= 2
+        pull_rank_d[k] = min(pull_rank_d[k], rank)
+    return n_pulled
+
+
+@njit(**INLINE_OPTIONS)
 def _add_aggressor(o, a, agg, n_agg, agg_flag):
     if not agg_flag[o, a]:
         agg_flag[o, a] = 1
@@ -439,20 +459,16 @@ def run_chunk(
                 # the honoured obligations pull their obligors; the lowest rank is the source
                 for x in range(n_hon):
                     e = honoured[x]
-                    sj = honoured_side[x]
-                    k = trig_obligor[e]
-                    ob = trig_ob[e]
-                    if pull_flag[k] == 0:
-                        pulled[n_pulled] = k
-                        n_pulled += 1
-                        pull_rank_a[k] = 2147483647
-                        pull_rank_d[k] = 2147483647
-                    if sj == SIDE_A:
-                        pull_flag[k] |= 1
-                        pull_rank_a[k] = min(pull_rank_a[k], ob)
-                    else:
-                        pull_flag[k] |= 2
-                        pull_rank_d[k] = min(pull_rank_d[k], ob)
+                    n_pulled = _pull(
+                        trig_obligor[e],
+                        honoured_side[x],
+                        trig_ob[e],
+                        pulled,
+                        n_pulled,
+                        pull_flag,
+                        pull_rank_a,
+                        pull_rank_d,
+                    )
 
                 # 3. organizations
                 for o in range(g):
@@ -499,18 +515,17 @@ def run_chunk(
                             a = agg[o, ai]
                             la = min(level, cap) if agg_blocked[ai] else level
                             top = max(top, la)
-                            if la == LEVEL_MILITARY:
-                                if pull_flag[mm] == 0:
-                                    pulled[n_pulled] = mm
-                                    n_pulled += 1
-                                    pull_rank_a[mm] = 2147483647
-                                    pull_rank_d[mm] = 2147483647
-                                if side[a] == SIDE_A:  # against A: towards D
-                                    pull_flag[mm] |= 2
-                                    pull_rank_d[mm] = min(pull_rank_d[mm], n_src_org + o)
-                                else:
-                                    pull_flag[mm] |= 1
-                                    pull_rank_a[mm] = min(pull_rank_a[mm], n_src_org + o)
+                            if la == LEVEL_MILITARY:  # against a: towards the other side
+                                n_pulled = _pull(
+                                    mm,
+                                    3 - side[a],
+                                    n_src_org + o,
+                                    pulled,
+                                    n_pulled,
+                                    pull_flag,
+                                    pull_rank_a,
+                                    pull_rank_d,
+                                )
                             elif la == LEVEL_SANCTIONS:
                                 if side[a] == SIDE_A:
                                     s_a = True
