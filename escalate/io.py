@@ -27,7 +27,7 @@ import json
 import os
 import shutil
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -144,18 +144,25 @@ def _tmp_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
+@contextlib.contextmanager
+def _atomic(path: Path) -> Iterator[Path]:
+    """Write to the yielded hidden temporary path; it becomes ``path`` only if the block
+    succeeds (fsync, then rename) and is removed if it fails."""
     tmp = _tmp_name(path)
     try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
+        yield tmp
+        with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    with _atomic(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def part_path(out: str | Path, table: str, structure: str, start: int) -> Path:
@@ -166,19 +173,11 @@ def part_path(out: str | Path, table: str, structure: str, start: int) -> Path:
 def write_part(path: Path, table: pa.Table, metadata: dict[str, str]) -> None:
     """Write one part atomically: a hidden temporary file, fsync, then rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_name(path)
     meta = dict(table.schema.metadata or {})
     meta.update({k.encode(): v.encode() for k, v in metadata.items()})
     table = table.replace_schema_metadata(meta)
-    try:
+    with _atomic(path) as tmp:
         pq.write_table(table, tmp, compression="zstd", compression_level=1)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
 
 
 def remove_temporaries(out: str | Path) -> int:
