@@ -1,19 +1,234 @@
-"""The one set of numba options every jitted function in escalate uses.
+"""The one set of numba options every jitted function in escalate uses, and its cache.
 
-``cache=True`` keeps compiled kernels between runs; ``fastmath`` stays off so that
-the kernel and the plain-Python reference agree bit for bit; ``error_model``
-"numpy" avoids a zero-division check in the hot loop (divisions are guarded).
+Every jitted function is declared with :func:`jit` (``@jit()``, ``@jit(**PARALLEL_OPTIONS)``,
+``@jit(**INLINE_OPTIONS)``): the options of :data:`NJIT_OPTIONS` plus a compiled-kernel
+cache, which is what ``cache=True`` would give with these differences:
+
+- **Where**: ``$NUMBA_CACHE_DIR/<dir>_<hash>/`` when ``NUMBA_CACHE_DIR`` is set (numba's
+  own layout), else the per-user cache directory
+  ``platformdirs.user_cache_dir("escalate")/numba/<version>-<hash>/`` (``~/.cache/escalate``
+  on Linux), where ``<hash>`` is a short hash of the path of the package's source
+  directory, so that two installs never share entries. Never the package directory:
+  numba's default ``__pycache__`` next to the sources outlives ``pip uninstall`` and then
+  shadows an editable install of the package.
+- **Freshness**: an entry is valid for the sources of every module of the package that
+  jits through this file (not only the function's own file), so that an edit of
+  :mod:`escalate.rng` also recompiles the kernel that inlines its functions.
+- **No writable directory** (read-only install, ``HOME`` and ``NUMBA_CACHE_DIR``
+  unwritable): kernels are compiled without a cache, in every process, after one
+  :class:`KernelCacheWarning`. A corrupt or truncated cache file is ignored: the
+  kernel is compiled again and the entry overwritten.
+
+Only the dispatchers made here get this cache: numba's global configuration is left
+alone, so other libraries' jitted functions in the same process behave as usual.
+
+``fastmath`` stays off so that the kernel and the plain-Python reference agree bit
+for bit; ``error_model`` "numpy" avoids a zero-division check in the hot loop
+(divisions are guarded).
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import os
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import platformdirs
+from numba import njit
+from numba.core import caching, config
+from numba.core.dispatcher import Dispatcher
+
+from . import __version__
+
+__all__ = [
+    "INLINE_OPTIONS",
+    "NJIT_OPTIONS",
+    "PARALLEL_OPTIONS",
+    "KernelCacheWarning",
+    "jit",
+    "user_cache_dir",
+]
+
+#: Options of every jitted function. No ``cache`` key: :func:`jit` attaches the cache.
 NJIT_OPTIONS: dict[str, object] = {
-    "cache": True,
     "nogil": True,
     "fastmath": False,
     "error_model": "numpy",
 }
 PARALLEL_OPTIONS: dict[str, object] = {**NJIT_OPTIONS, "parallel": True}
 #: Small helpers of a kernel are inlined into it at numba-IR level: a real call
-#: passing arrays costs atomic reference-count updates in the hot loop.
+#: passing arrays costs atomic reference-count updates in the hot loop. (They are
+#: compiled, and their cache written, only when called from Python directly.)
 INLINE_OPTIONS: dict[str, object] = {**NJIT_OPTIONS, "inline": "always"}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# ``_UserProvidedCacheLocator`` in older numba versions.
+_UserProvidedCacheLocator = getattr(caching, "UserProvidedCacheLocator", None) or getattr(
+    caching, "_UserProvidedCacheLocator", None
+)
+
+
+class KernelCacheWarning(RuntimeWarning):
+    """The compiled-kernel cache cannot be used: kernels are compiled in every process."""
+
+
+def jit(**options: object) -> Callable[[F], F]:
+    """``numba.njit`` with :data:`NJIT_OPTIONS` (updated by ``options``) and escalate's cache."""
+    merged = {**NJIT_OPTIONS, **options}
+    if merged.pop("cache", True) is not True:
+        raise ValueError("every escalate kernel is cached: do not pass cache=False")
+
+    def decorate(func: F) -> F:
+        return _attach_cache(njit(**merged)(func))
+
+    return decorate
+
+
+def user_cache_dir(py_file: str | os.PathLike[str]) -> Path:
+    """The per-user cache directory of the kernels of the source file ``py_file``.
+
+    ``platformdirs.user_cache_dir("escalate")/numba/<escalate version>-<hash>``: the hash
+    (of the path of the file's directory) keeps two installs of the package apart.
+    """
+    source_dir = os.path.dirname(os.path.abspath(py_file))
+    digest = hashlib.sha256(source_dir.encode()).hexdigest()[:12]
+    return Path(platformdirs.user_cache_dir("escalate")) / "numba" / f"{__version__}-{digest}"
+
+
+# -- freshness: the sources of every jitted module of the package ---------------------------
+
+
+@functools.cache
+def _file_digest(path: str, mtime_ns: int, size: int) -> bytes:
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).digest()
+
+
+@functools.cache
+def _jitted_modules(source_dir: str) -> tuple[str, ...]:
+    """The ``*.py`` files of ``source_dir`` that jit through this module (this one included)."""
+    found = []
+    for path in sorted(Path(source_dir).glob("*.py")):
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if path.name == "_jit.py" or "from ._jit import" in text:
+            found.append(str(path))
+    return tuple(found)
+
+
+def _source_stamp(py_file: str) -> str:
+    """A hash of ``py_file`` and of every jitted module next to it (their callees)."""
+    py_file = os.path.abspath(py_file)
+    paths = sorted({py_file, *_jitted_modules(os.path.dirname(py_file))})
+    h = hashlib.sha256()
+    for path in paths:
+        st = os.stat(path)
+        h.update(os.path.basename(path).encode() + b"\0")
+        h.update(_file_digest(path, st.st_mtime_ns, st.st_size))
+    return h.hexdigest()
+
+
+class _StampMixin:
+    _py_file: str
+
+    def get_source_stamp(self) -> str:
+        return _source_stamp(self._py_file)
+
+
+class _EnvCacheLocator(_StampMixin, _UserProvidedCacheLocator):
+    """``$NUMBA_CACHE_DIR/...`` (numba's layout) when that variable is set."""
+
+
+class _UserCacheLocator(_StampMixin, caching._SourceFileBackedLocatorMixin, caching._CacheLocator):
+    """:func:`user_cache_dir`."""
+
+    def __init__(self, py_func: Callable[..., Any], py_file: str) -> None:
+        self._py_file = py_file
+        self._lineno = py_func.__code__.co_firstlineno
+        self._cache_path = str(user_cache_dir(py_file))
+
+    def get_cache_path(self) -> str:
+        return self._cache_path
+
+
+class _CacheImpl(caching.CompileResultCacheImpl):
+    # Never numba's in-tree ``__pycache__`` locator: see the module docstring.
+    _locator_classes = [_EnvCacheLocator, _UserCacheLocator]  # noqa: RUF012 (numba's API)
+
+
+class _TolerantCacheFile(caching.IndexDataCacheFile):
+    """An index and data files of which an unreadable one counts as missing."""
+
+    def _load_index(self) -> dict:
+        try:
+            return super()._load_index()
+        except Exception:  # truncated or corrupt index: start afresh, the next save rewrites it
+            return {}
+
+    def load(self, key: Any) -> Any:
+        try:
+            return super().load(key)
+        except Exception:  # truncated or corrupt data file: compile, the save overwrites it
+            return None
+
+
+class _KernelCache(caching.FunctionCache):
+    _impl_class = _CacheImpl
+
+    def __init__(self, py_func: Callable[..., Any]) -> None:
+        super().__init__(py_func)
+        self._cache_file = _TolerantCacheFile(
+            cache_path=self._cache_path,
+            filename_base=self._impl.filename_base,
+            source_stamp=self._impl.locator.get_source_stamp(),
+        )
+
+    def load_overload(self, sig: Any, target_context: Any) -> Any:
+        try:
+            return super().load_overload(sig, target_context)
+        except Exception:  # an entry that cannot be rebuilt: compile instead
+            return None
+
+    def save_overload(self, sig: Any, data: Any) -> None:
+        try:
+            super().save_overload(sig, data)
+        except OSError as exc:  # e.g. a full disk, or the directory became read-only
+            _warn_once(f"cannot write the compiled-kernel cache in {self._cache_path} ({exc})")
+
+
+_warned = False
+
+
+def _warn_once(problem: str) -> None:
+    global _warned
+    if _warned:
+        return
+    _warned = True
+    warnings.warn(
+        f"escalate: {problem}; kernels will be compiled on every run (about 20 s). "
+        "Set NUMBA_CACHE_DIR to a writable directory to keep them.",
+        KernelCacheWarning,
+        stacklevel=4,
+    )
+
+
+def _attach_cache(dispatcher: F) -> F:
+    """Give ``dispatcher`` escalate's kernel cache, or none (one warning) if none is writable."""
+    if not isinstance(dispatcher, Dispatcher):  # NUMBA_DISABLE_JIT=1: a plain function
+        return dispatcher
+    try:
+        dispatcher._cache = _KernelCache(dispatcher.py_func)
+    except (RuntimeError, OSError):  # "no locator available": no writable directory
+        tried = [str(user_cache_dir(dispatcher.py_func.__code__.co_filename))]
+        if config.CACHE_DIR:
+            tried.insert(0, f"NUMBA_CACHE_DIR={config.CACHE_DIR}")
+        where = ", ".join(tried)
+        _warn_once(f"no writable directory for the compiled-kernel cache (tried {where})")
+    return dispatcher

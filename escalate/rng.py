@@ -20,9 +20,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
-from ._jit import NJIT_OPTIONS
+from ._jit import jit
 
 __all__ = [
     "KIND_DETERRENCE",
@@ -126,38 +125,38 @@ _UGOLDEN = np.uint64(GOLDEN)
 _USALT = np.uint64(_SEED_SALT)
 
 
-@njit(**NJIT_OPTIONS)
+@jit()
 def mix64(z):
     z = (z ^ (z >> _U30)) * _UM1
     z = (z ^ (z >> _U27)) * _UM2
     return z ^ (z >> _U31)
 
 
-@njit(**NJIT_OPTIONS)
+@jit()
 def seed_state(seed):
     """The part of :func:`rep_state` that depends on the seed only (hoist it out of loops)."""
     return mix64(seed ^ _USALT)
 
 
-@njit(**NJIT_OPTIONS)
+@jit()
 def replicate_state(seed_st, replicate):
     """:func:`rep_state` from ``seed_state(seed)`` and the replicate (both uint64)."""
     return mix64(seed_st ^ mix64(replicate + _UGOLDEN))
 
 
-@njit(**NJIT_OPTIONS)
+@jit()
 def rep_state(seed, replicate):
     """Jitted :func:`rep_state_py`; ``seed`` and ``replicate`` are uint64."""
     return replicate_state(seed_state(seed), replicate)
 
 
-@njit(**NJIT_OPTIONS)
+@jit()
 def draw_bits(state, key):
     """The 53 random bits behind :func:`uniform` (compare with :func:`threshold`)."""
     return mix64(state ^ key) >> _U11
 
 
-@njit(**NJIT_OPTIONS)
+@jit()
 def uniform(state, key):
     """Jitted :func:`uniform_py`; ``state`` and ``key`` are uint64."""
     return np.float64(mix64(state ^ key) >> _U11) * (1.0 / 9007199254740992.0)

@@ -1,0 +1,187 @@
+"""Where compiled kernels are cached, and that a missing or broken cache never stops a run.
+
+The cache lives in ``$NUMBA_CACHE_DIR`` when that is set, else in the per-user cache
+directory (platformdirs), never in the package directory: numba's ``__pycache__``
+there outlives ``pip uninstall`` and then hides an editable install. Without a
+writable directory kernels are compiled in every process after one warning; a
+truncated cache file is recompiled and overwritten.
+
+Subprocess tests compile the kernel from scratch (about half a minute each), in a
+fresh ``HOME``/``XDG_CACHE_HOME`` without ``NUMBA_CACHE_DIR``: there are few of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numba
+import platformdirs
+import pytest
+
+import escalate
+from escalate._jit import PARALLEL_OPTIONS, jit
+from escalate.kernel import run_chunk
+
+PACKAGE = Path(escalate.__file__).resolve().parent
+TIMEOUT = 600  # a hang guard: compiling the kernel takes ~30 s, longer on a loaded machine
+
+#: Simulates a small world into ``df``.
+SETUP = """
+import hashlib
+import escalate
+from escalate.kernel import run_chunk
+
+world = escalate.world_from_dict({
+    "name": "cache-test",
+    "incident": {"initiator": "A", "target": "B"},
+    "nations": [{"id": i, "power": 1.0, "major": True} for i in "ABCD"],
+    "alliances": [
+        {"name": "x", "kind": "defense", "members": ["B", "C"]},
+        {"name": "y", "kind": "offense", "members": ["A", "D"]},
+    ],
+})
+df = escalate.simulate(world, 500, seed=3)
+"""
+#: Prints the kernel's cache directory, its hits and misses, and a digest of the rows.
+REPORT = """
+stats = run_chunk.stats
+print("CACHE", stats.cache_path)
+print("HITS", sum(stats.cache_hits.values()), "MISSES", sum(stats.cache_misses.values()))
+print("DIGEST", hashlib.sha256(df.to_csv().encode()).hexdigest())
+"""
+SCRIPT = SETUP + REPORT
+
+
+def _expected_digest() -> str:
+    """The digest :data:`SCRIPT` prints, from this process (its kernel is warm)."""
+    scope: dict = {}
+    exec(SETUP, scope)
+    return hashlib.sha256(scope["df"].to_csv().encode()).hexdigest()
+
+
+def _run(tmp_path: Path, **env: str) -> tuple[dict[str, str], str]:
+    """Run :data:`SCRIPT` in a subprocess with ``env``; its printed values and its stderr."""
+    full = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"NUMBA_CACHE_DIR", "NUMBA_CACHE_LOCATOR_CLASSES", "PYTHONWARNINGS"}
+    }
+    full.update(env)
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        capture_output=True,
+        text=True,
+        env=full,
+        cwd=tmp_path,
+        timeout=TIMEOUT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and "Error" not in proc.stderr, proc.stderr
+    values = {}
+    for line in proc.stdout.splitlines():
+        key, _, rest = line.partition(" ")
+        values[key] = rest
+    return values, proc.stderr
+
+
+def _package_cache_files() -> dict[Path, int]:
+    """Numba cache files in the package directory, with their modification times."""
+    return {p: p.stat().st_mtime_ns for p in PACKAGE.rglob("*") if p.suffix in {".nbi", ".nbc"}}
+
+
+def _truncate(files: list[Path]) -> dict[Path, int]:
+    """Cut each file to half its size; the new sizes."""
+    assert files
+    sizes = {}
+    for f in files:
+        size = f.stat().st_size // 2
+        os.truncate(f, size)
+        sizes[f] = size
+    return sizes
+
+
+def test_kernel_cache_dir_is_outside_the_package_and_honours_numba_cache_dir(tmp_path, monkeypatch):
+    # The kernel this process loaded: wherever the test runner put it, not in the package.
+    assert run_chunk.stats.cache_path is not None
+    assert not Path(run_chunk.stats.cache_path).resolve().is_relative_to(PACKAGE)
+
+    # NUMBA_CACHE_DIR set: numba's layout under it.
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path / "numba"))
+    path = Path(jit(**PARALLEL_OPTIONS)(run_chunk.py_func).stats.cache_path)
+    assert path.parent == tmp_path / "numba"
+
+    # Not set: the per-user cache directory, per version and install.
+    monkeypatch.setattr(numba.config, "CACHE_DIR", "")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    path = Path(jit(**PARALLEL_OPTIONS)(run_chunk.py_func).stats.cache_path)
+    assert path.is_relative_to(platformdirs.user_cache_dir("escalate"))
+    assert path.is_relative_to(tmp_path)
+    assert path.name.startswith(escalate.__version__ + "-")
+    assert path.is_dir()
+
+
+def test_cache_goes_to_the_user_cache_dir_and_survives_truncated_files(tmp_path):
+    home, xdg = tmp_path / "home", tmp_path / "xdg"
+    env = {"HOME": str(home), "XDG_CACHE_HOME": str(xdg)}
+    expected = _expected_digest()
+    before = _package_cache_files()
+
+    # A fresh cache: compiled, written under XDG_CACHE_HOME, nothing in the package.
+    out, err = _run(tmp_path, **env)
+    assert out["DIGEST"] == expected
+    assert out["HITS"].split()[0] == "0"
+    cache = Path(out["CACHE"])
+    assert cache.is_relative_to(xdg / "escalate"), out["CACHE"]
+    assert sorted(cache.glob("kernel.run_chunk-*.nbi")) and sorted(cache.glob("*.nbc"))
+    assert _package_cache_files() == before
+
+    # Every data file truncated: recompiled (no traceback, same rows) and overwritten.
+    cut = _truncate(sorted(cache.glob("*.nbc")))
+    out, err = _run(tmp_path, **env)
+    assert out["DIGEST"] == expected and out["HITS"].split()[0] == "0"
+    assert all(f.stat().st_size > size for f, size in cut.items())
+
+    # Every index truncated: the same, and the indexes are written again...
+    cut = _truncate(sorted(cache.glob("*.nbi")))
+    out, err = _run(tmp_path, **env)
+    assert out["DIGEST"] == expected
+    assert all(f.stat().st_size > size for f, size in cut.items())
+
+    # ... so that the next run loads the kernel from the cache.
+    out, err = _run(tmp_path, **env)
+    assert out["DIGEST"] == expected
+    assert out["HITS"] == "1 MISSES 0"
+    assert "CacheWarning" not in err
+    assert _package_cache_files() == before
+
+
+def test_no_writable_cache_dir_compiles_with_one_warning(tmp_path):
+    # Tests run as root, which ignores permission bits: a path under a regular file
+    # cannot be created by anyone.
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    before = _package_cache_files()
+    out, err = _run(
+        tmp_path,
+        NUMBA_CACHE_DIR=str(afile / "cache"),
+        HOME=str(afile / "home"),
+        XDG_CACHE_HOME=str(afile / "xdg"),
+    )
+    assert out["DIGEST"] == _expected_digest()
+    assert out["CACHE"] == "None"
+    warnings = [line for line in err.splitlines() if "cache" in line.lower()]
+    assert len(warnings) == 1, err
+    assert "KernelCacheWarning" in warnings[0]
+    assert str(afile / "cache") in warnings[0] and str(afile / "xdg") in warnings[0]
+    assert "every run" in warnings[0]
+    assert _package_cache_files() == before
+
+
+def test_jit_refuses_to_turn_the_cache_off():
+    with pytest.raises(ValueError, match="cached"):
+        jit(cache=False)
