@@ -21,9 +21,9 @@ negative-index wraparound code.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
-from ._jit import INLINE_OPTIONS, PARALLEL_OPTIONS
+from ._jit import INLINE_OPTIONS, PARALLEL_OPTIONS, jit
 from .rng import (
     KIND_DETERRENCE,
     KIND_INCIDENT_INITIATOR,
@@ -88,7 +88,7 @@ def allocate_outputs(count: int, n: int, participants: bool) -> tuple[dict, dict
     return out, parts
 
 
-@njit(**INLINE_OPTIONS)
+@jit(**INLINE_OPTIONS)
 def _pick(cand, w, exclude, u):
     total = 0.0
     for q in range(cand.size):
@@ -108,7 +108,7 @@ def _pick(cand, w, exclude, u):
     return last
 
 
-@njit(**INLINE_OPTIONS)
+@jit(**INLINE_OPTIONS)
 def _join(x, s, rnd, via, src, side, atwar, aw_round, aw_via, aw_src, n_atwar, org_member, cnt):
     """Put nation ``x`` at war on side ``s``; returns the new at-war count."""
     side[x] = s
@@ -122,7 +122,7 @@ def _join(x, s, rnd, via, src, side, atwar, aw_round, aw_via, aw_src, n_atwar, o
     return n_atwar + 1
 
 
-@njit(**INLINE_OPTIONS)
+@jit(**INLINE_OPTIONS)
 def _pull(k, s, rank, pulled, n_pulled, pull_flag, pull_rank_a, pull_rank_d):
     """Pull nation ``k`` towards side ``s`` by source ``rank``; returns the new count.
 
@@ -142,7 +142,7 @@ def _pull(k, s, rank, pulled, n_pulled, pull_flag, pull_rank_a, pull_rank_d):
     return n_pulled
 
 
-@njit(**INLINE_OPTIONS)
+@jit(**INLINE_OPTIONS)
 def _add_aggressor(o, a, agg, n_agg, agg_flag):
     if not agg_flag[o, a]:
         agg_flag[o, a] = 1
@@ -150,7 +150,7 @@ def _add_aggressor(o, a, agg, n_agg, agg_flag):
         n_agg[o] += 1
 
 
-@njit(**INLINE_OPTIONS)
+@jit(**INLINE_OPTIONS)
 def _specific_aggression(a, v, org_kind, org_member, agg, n_agg, agg_flag):
     for o in range(org_kind.size):
         if org_kind[o] == 0:
@@ -161,7 +161,24 @@ def _specific_aggression(a, v, org_kind, org_member, agg, n_agg, agg_flag):
             _add_aggressor(o, a, agg, n_agg, agg_flag)
 
 
-@njit(**PARALLEL_OPTIONS)
+@jit(**INLINE_OPTIONS)
+def _contest(p_a, p_d, m):
+    """P(side A wins) = p_a^m / (p_a^m + p_d^m); as :func:`escalate.reference.contest`.
+
+    For m != 1 it is computed in log space, 1 / (1 + exp(m (ln p_d - ln p_a))): the
+    powers themselves overflow (or underflow) for large m. An overflowing exp gives
+    inf, so 0.0, as the reference's OverflowError does.
+    """
+    if m == 1.0:
+        return p_a / (p_a + p_d) if p_a + p_d > 0.0 else 0.5
+    if p_a > 0.0 and p_d > 0.0:
+        return 1.0 / (1.0 + np.exp(m * (np.log(p_d) - np.log(p_a))))
+    if m == 0.0 or p_a == p_d:  # 0^0 = 1 (every side weighs 1), or both sides powerless
+        return 0.5
+    return 1.0 if p_a > 0.0 else 0.0
+
+
+@jit(**PARALLEL_OPTIONS)
 def run_chunk(
     seed,
     start,
@@ -666,10 +683,7 @@ def run_chunk(
                 p_a *= keep
             for _ in range(sanc_d):
                 p_d *= keep
-            if contest_exponent != 1.0:
-                p_a = p_a**contest_exponent
-                p_d = p_d**contest_exponent
-            p_win_a = p_a / (p_a + p_d) if p_a + p_d > 0.0 else 0.5
+            p_win_a = _contest(p_a, p_d, contest_exponent)
             winner = SIDE_A if uniform(rs, _KEY_OUTCOME) < p_win_a else SIDE_D
 
             o_belligerents[q] = n_atwar

@@ -49,6 +49,7 @@ order of entry), each sanction against a side multiplying its power by ``1 - san
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -69,7 +70,7 @@ from .rng import (
 )
 from .world import LADDER, World
 
-__all__ = ["simulate_reference"]
+__all__ = ["contest", "simulate_reference"]
 
 A, D = "A", "D"
 MILITARY, SANCTIONS, DIPLOMACY = LADDER.index("military"), LADDER.index("sanctions"), 1
@@ -414,10 +415,7 @@ def _cascade(ctx: _Context, seed: int, rep: int, want_participants: bool):
         p_a *= keep
     for _ in range(sanctions_on[D]):
         p_d *= keep
-    if dyn.contest_exponent != 1.0:
-        p_a = p_a**dyn.contest_exponent
-        p_d = p_d**dyn.contest_exponent
-    p_win_a = p_a / (p_a + p_d) if p_a + p_d > 0.0 else 0.5
+    p_win_a = contest(p_a, p_d, dyn.contest_exponent)
     winner = A if draw(decision_key(KIND_OUTCOME)) < p_win_a else D
 
     majors = sum(1 for nid in side if ctx.major[nid])
@@ -442,6 +440,31 @@ def _cascade(ctx: _Context, seed: int, rep: int, want_participants: bool):
             for x, s, rr, v, src in entered
         ]
     return row, parts
+
+
+def contest(p_a: float, p_d: float, m: float) -> float:
+    """P(side A wins) = p_a^m / (p_a^m + p_d^m), the contest function of the outcome.
+
+    With m = 1 it is the ratio itself. Otherwise it is computed in log space,
+    1 / (1 + exp(m (ln p_d - ln p_a))), because p^m overflows (or underflows)
+    for large m: with m = 100 and powers of 1e4, p_a^m / (p_a^m + p_d^m) would be
+    inf / inf. A side without power loses to one with power (for m > 0); two
+    powerless sides, or m = 0 (0^0 = 1: every side weighs 1), give 1/2.
+
+    The kernel computes the same operations in the same order, so the two
+    engines agree bit for bit (exp overflows to inf there, so 0.0, as here).
+    """
+    if m == 1.0:
+        return p_a / (p_a + p_d) if p_a + p_d > 0.0 else 0.5
+    if p_a > 0.0 and p_d > 0.0:
+        try:
+            e = math.exp(m * (math.log(p_d) - math.log(p_a)))
+        except OverflowError:
+            return 0.0  # 1 / (1 + inf)
+        return 1.0 / (1.0 + e)
+    if m == 0.0 or p_a == p_d:  # 0^0 = 1 (every side weighs 1), or both sides powerless
+        return 0.5
+    return 1.0 if p_a > 0.0 else 0.0
 
 
 def simulate_reference(

@@ -4,6 +4,13 @@ The schema is strict: unknown keys, unknown or duplicate ids, wrong types and
 out-of-range values raise :class:`WorldError`, whose message names the file, the
 key path and the bad value (with a did-you-mean suggestion for ids and keys).
 Nothing runs on an invalid world.
+
+Counts are bounded so that every result fits its fixed-width column
+(:data:`MAX_NATIONS`, :data:`MAX_OBLIGATIONS`, :data:`MAX_ORGANIZATIONS`,
+:data:`MAX_PLANS`, :data:`MAX_ROUNDS`), and a world name must make a safe results
+directory ``structure=<name>`` that Parquet readers read back as the same string
+(at most :data:`MAX_NAME_LENGTH` ASCII letters, digits, ``_``, ``.`` and ``-``,
+starting with a letter or digit, and not a number such as ``1914``).
 """
 
 from __future__ import annotations
@@ -22,6 +29,13 @@ __all__ = [
     "ALLIANCE_KINDS",
     "DEFAULT_DYNAMICS",
     "LADDER",
+    "MAX_CONTEST_EXPONENT",
+    "MAX_NAME_LENGTH",
+    "MAX_NATIONS",
+    "MAX_OBLIGATIONS",
+    "MAX_ORGANIZATIONS",
+    "MAX_PLANS",
+    "MAX_ROUNDS",
     "ORGANIZATION_KINDS",
     "TOP_KEYS",
     "Alliance",
@@ -69,9 +83,55 @@ DEFAULT_DYNAMICS: dict[str, Any] = {
     "reliability": {"defense": 0.75, "offense": 0.75, "entente": 0.35, "neutrality": 0.78},
 }
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+# --------------------------------------------------------------------------- bounds
+# The kernel writes its results into fixed-width integer columns
+# (escalate.kernel.CascadeColumns, ParticipantColumns) and compile.py indexes the
+# world with int32/uint32 arrays. A world whose counts do not fit those dtypes
+# would overflow silently (a world of 33,001 nations gave belligerents = -32535),
+# so the loader rejects it. tests/test_bounds.py checks each bound against the
+# dtypes it protects.
+_INT16_MAX = 2**15 - 1  # numpy.iinfo(numpy.int16).max
+_INT32_MAX = 2**31 - 1  # numpy.iinfo(numpy.int32).max
+
+#: Most nations in a world: ``belligerents``, ``side_a``, ``side_d`` and ``majors``
+#: are int16 columns and can count at most every nation.
+MAX_NATIONS = _INT16_MAX
+#: Most ``[[organizations]]``: each member answers once per organization, so the
+#: int32 columns ``sanctions`` and ``diplomacy`` count at most g * n answers, and the
+#: kernel indexes the (organization, nation) cells as o * n + k in uint32.
+MAX_ORGANIZATIONS = _INT16_MAX
+#: Most directed obligations all treaties expand to together (neutrality pledges
+#: included; ``members`` of k nations give k * (k - 1), a guarantee
+#: guarantors * protected). The ``source`` code of an entrant (obligation rank,
+#: then organizations, then nations) is int32 and ``broken_promises`` (int32)
+#: counts at most one per obligation, so obligations + organizations + nations
+#: must fit int32.
+MAX_OBLIGATIONS = _INT32_MAX - MAX_NATIONS - MAX_ORGANIZATIONS
+#: Most ``[[plans]]``: their trigger and attack lists (at most ``MAX_NATIONS - 1``
+#: nations each) are indexed by int32 offsets.
+MAX_PLANS = _INT32_MAX // (MAX_NATIONS - 1)
+#: Largest ``dynamics.max_rounds``. ``rounds`` and the participants' ``round`` are
+#: int16 (at most 32767); the cap is lower: a round adds at least one nation, so a
+#: cascade has fewer rounds than its world has nations, and 1000 rounds is beyond any
+#: plausible escalation. (``world_war_majors`` may be at most :data:`MAX_NATIONS`.)
+MAX_ROUNDS = 1000
+#: Largest ``dynamics.contest_exponent``. The contest is computed in log space, so
+#: no exponent overflows; the bound catches typos: at m = 100 a side 5 % stronger
+#: already wins 99 % of the contests.
+MAX_CONTEST_EXPONENT = 100.0
+#: Longest world name. A name becomes the directory ``structure=<name>`` of the
+#: results (at most 255 bytes on common filesystems); names are ASCII, so this is
+#: also the limit in bytes.
+MAX_NAME_LENGTH = 200
+
+_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+#: Names that Arrow's hive partitioning (``pandas.read_parquet(DIR/"cascades")``)
+#: reads back as integers, not strings: decimal digits, or 0x hex. Arrow casts
+#: every ``structure=`` value to int32 when all of them parse (so "1914" and
+#: "01914" both become 1914); longer digit strings are rejected too, so that a
+#: reader inferring int64 cannot bite either.
+_NUMERIC_NAME_RE = re.compile(r"(?:[0-9]+|0[xX][0-9A-Fa-f]+)")
 _ID_RE = re.compile(r"^[A-Za-z0-9_]{1,16}$")
-_MAX_ROUNDS_LIMIT = 1000
 
 
 class WorldError(ValueError):
@@ -331,8 +391,86 @@ def load_world(path: str | Path) -> World:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise WorldError(src, "", f"TOML syntax error: {e}") from None
+        raise WorldError(src, "", f"TOML syntax error: {e}{_unclosed_hint(text, str(e))}") from None
     return world_from_dict(data, source=src)
+
+
+_CLOSERS = {"]": "[", "}": "{"}
+_AT_LINE = re.compile(r"\(at line (\d+), column (\d+)\)$")
+
+
+def _unclosed_hint(text: str, message: str) -> str:
+    """Where the construct tomllib found unclosed starts: '; the array opened at line N ...'.
+
+    tomllib reports an array, inline table or string left open to the end of the
+    file "at end of document", with no line number. This scans the text up to
+    where tomllib stopped for the innermost bracket, brace or string still open
+    and names its line. Empty when there is none, or the error is elsewhere.
+    """
+    if message.endswith("(at end of document)"):
+        stop = len(text)
+    elif message.startswith("Unclosed") and (m := _AT_LINE.search(message)):
+        lines = text.splitlines(keepends=True)
+        stop = sum(len(x) for x in lines[: int(m.group(1)) - 1]) + int(m.group(2)) - 1
+    else:
+        return ""
+    opened = _open_constructs(text[:stop])
+    if not opened:
+        return ""
+    what, pos = opened[-1]
+    line = text.count("\n", 0, pos) + 1
+    col = pos - text.rfind("\n", 0, pos)
+    return f"; the {what} opened at line {line}, column {col} is never closed"
+
+
+def _open_constructs(text: str) -> list[tuple[str, int]]:
+    """What is still open at the end of ``text``: (what, position), outermost first.
+
+    A small TOML scanner: brackets and braces are matched, comments and the
+    insides of strings skipped. A one-line string that meets the end of its
+    line is returned at once as the innermost construct (tomllib reads a
+    literal string up to the next ``'`` anywhere, so it fails at the end).
+    """
+    stack: list[tuple[str, int]] = []
+    i, n = 0, len(text)
+    line_start = True
+    while i < n:
+        c = text[i]
+        if c in "\"'":
+            delim = c * 3 if text.startswith(c * 3, i) else c
+            start, i = i, i + len(delim)
+            while i < n and not text.startswith(delim, i):
+                if len(delim) == 1 and text[i] == "\n":
+                    return [*stack, ("string", start)]
+                i += 2 if c == '"' and text[i] == "\\" else 1  # skip an escaped character
+            if i >= n:
+                what = "string" if len(delim) == 1 else "multi-line string"
+                return [*stack, (what, start)]
+            i += len(delim)
+            extra = 0  # one or two quotes may end the content just before the delimiter
+            while len(delim) == 3 and extra < 2 and i < n and text[i] == c:
+                i += 1
+                extra += 1
+            line_start = False
+            continue
+        if c == "#":
+            i = text.find("\n", i)
+            if i < 0:
+                break
+            continue
+        if c in "[{":
+            stack.append(("table header" if line_start and not stack else c, i))
+        elif c in "]}" and stack:
+            top = stack[-1][0]
+            if top == _CLOSERS[c] or (top == "table header" and c == "]"):
+                stack.pop()
+        if c == "\n":
+            line_start = True
+        elif not c.isspace():
+            line_start = False
+        i += 1
+    names = {"[": "array", "{": "inline table"}
+    return [(names.get(what, what), pos) for what, pos in stack]
 
 
 def world_from_dict(data: dict[str, Any], source: str = "<dict>") -> World:
@@ -376,7 +514,7 @@ class _Validator:
     def string(self, v: Any, path: str, pattern: re.Pattern[str] | None = None) -> str:
         if not isinstance(v, str):
             raise self.err(path, f"must be a string, got {_fmt(v)}")
-        if pattern is not None and not pattern.match(v):
+        if pattern is not None and not pattern.fullmatch(v):  # match() lets "A\n" through
             raise self.err(path, f"invalid value {_fmt(v)} (must match {pattern.pattern})")
         return v
 
@@ -439,6 +577,47 @@ class _Validator:
             seen.add(x)
         return out
 
+    def at_most(self, v: Any, path: str, bound: int, why: str) -> None:
+        """Reject a list ``path`` longer than ``bound`` before validating its items."""
+        if isinstance(v, list) and len(v) > bound:
+            raise self.err(path, f"at most {bound} {path} are allowed ({why}), got {len(v)}")
+
+    def world_name(self, v: Any) -> str:
+        """A world name: it becomes the results directory ``structure=<name>``."""
+        name = self.string(v, "name")
+        if not name:
+            raise self.err("name", "must not be empty")
+        if len(name) > MAX_NAME_LENGTH:
+            raise self.err(
+                "name",
+                f"{len(name)} characters is too long (at most {MAX_NAME_LENGTH}: it names "
+                f"the directory structure=<name>), got {_fmt(name)}",
+            )
+        bad = next((c for c in name if c not in _NAME_CHARS), None)
+        if bad is not None:
+            if bad in "/\\":
+                why = "a path separator"
+            elif bad == "=":
+                why = "'=' would break the structure=<name> partition directory"
+            elif not bad.isprintable():
+                why = "an invisible or control character"
+            else:
+                why = "only ASCII letters, digits, '_', '.' and '-' are allowed"
+            raise self.err("name", f"invalid character {bad!r} ({why}) in {_fmt(name)}")
+        if not name[0].isalnum():
+            raise self.err(
+                "name",
+                f"must start with a letter or digit (Parquet readers skip directories "
+                f"starting with '.' or '_'), got {_fmt(name)}",
+            )
+        if _NUMERIC_NAME_RE.fullmatch(name):
+            raise self.err(
+                "name",
+                f"{name!r} would be read back as a number by pandas.read_parquet (hive "
+                f"partition structure={name}); add a letter, e.g. {'y' + name!r}",
+            )
+        return name
+
     def array_of_tables(self, v: Any, path: str) -> list[dict[str, Any]]:
         if not isinstance(v, list):
             raise self.err(path, f"must be an array of tables ([[{path}]]), got {_fmt(v)}")
@@ -450,7 +629,7 @@ class _Validator:
         self.keys(data, "", TOP_KEYS)
         if "name" not in data:
             raise self.err("name", "missing (every world needs a name)")
-        name = self.string(data["name"], "name", _NAME_RE)
+        name = self.world_name(data["name"])
         description = self.string(data.get("description", ""), "description")
         dynamics = self.dynamics(data.get("dynamics", {}))
         if "nations" not in data:
@@ -491,13 +670,13 @@ class _Validator:
         g = DEFAULT_DYNAMICS
         return Dynamics(
             max_rounds=self.integer(
-                d.get("max_rounds", g["max_rounds"]), "dynamics.max_rounds", 1, _MAX_ROUNDS_LIMIT
+                d.get("max_rounds", g["max_rounds"]), "dynamics.max_rounds", 1, MAX_ROUNDS
             ),
             world_war_majors=self.integer(
                 d.get("world_war_majors", g["world_war_majors"]),
                 "dynamics.world_war_majors",
                 1,
-                10_000,
+                MAX_NATIONS,
             ),
             deterrence=self.probability(
                 d.get("deterrence", g["deterrence"]), "dynamics.deterrence"
@@ -506,7 +685,7 @@ class _Validator:
                 d.get("contest_exponent", g["contest_exponent"]),
                 "dynamics.contest_exponent",
                 0.0,
-                100.0,
+                MAX_CONTEST_EXPONENT,
             ),
             sanction_effect=self.probability(
                 d.get("sanction_effect", g["sanction_effect"]), "dynamics.sanction_effect"
@@ -515,6 +694,9 @@ class _Validator:
         )
 
     def nations(self, v: Any) -> tuple[Nation, ...]:
+        self.at_most(
+            v, "nations", MAX_NATIONS, "the results count them in int16 columns, e.g. belligerents"
+        )
         rows = self.array_of_tables(v, "nations")
         if len(rows) < 2:
             raise self.err("nations", f"a world needs at least 2 nations, got {len(rows)}")
@@ -545,6 +727,7 @@ class _Validator:
         rows = self.array_of_tables(v, "alliances")
         out: list[Alliance] = []
         names: dict[str, int] = {}
+        n_pairs = 0
         for i, row in enumerate(rows):
             p = f"alliances[{i}]"
             self.keys(row, p, ("name", "kind", "members", "guarantors", "protected", "reliability"))
@@ -570,6 +753,18 @@ class _Validator:
             else:
                 raise self.err(
                     p, "needs members = [...] or guarantors = [...] and protected = [...]"
+                )
+            # counted, not expanded: a treaty of all nations gives a billion pairs
+            if members is not None:
+                n_pairs += len(members) * (len(members) - 1)
+            else:
+                n_pairs += len(guarantors) * len(protected)  # type: ignore[arg-type]
+            if n_pairs > MAX_OBLIGATIONS:
+                raise self.err(
+                    p,
+                    f"the treaties up to this one expand to {n_pairs} directed obligations "
+                    f"(k members give k*(k-1), a guarantee guarantors x protected); at most "
+                    f"{MAX_OBLIGATIONS} fit the int32 columns source and broken_promises",
                 )
             parties = members if members is not None else (*guarantors, *protected)  # type: ignore[misc]
             default_name = f"{kind}:{'-'.join(sorted(parties))}"
@@ -597,6 +792,12 @@ class _Validator:
         return tuple(out)
 
     def organizations(self, v: Any, ids: dict[str, int]) -> tuple[Organization, ...]:
+        self.at_most(
+            v,
+            "organizations",
+            MAX_ORGANIZATIONS,
+            "their answers are counted in int32 columns: sanctions, diplomacy",
+        )
         rows = self.array_of_tables(v, "organizations")
         out: list[Organization] = []
         names: dict[str, int] = {}
@@ -652,6 +853,7 @@ class _Validator:
         return tuple(out)
 
     def plans(self, v: Any, ids: dict[str, int]) -> tuple[Plan, ...]:
+        self.at_most(v, "plans", MAX_PLANS, "their nation lists are indexed by int32 offsets")
         rows = self.array_of_tables(v, "plans")
         out: list[Plan] = []
         keys: dict[str, int] = {}
@@ -718,8 +920,10 @@ class _Validator:
 
         if sum(w(x) for x in inits) <= 0:
             raise self.err("incident.initiators", "no initiator has positive weight (power)")
+        # linear, not quadratic: worlds may have 30,000 nations
+        positive = {x for x in targs if w(x) > 0}
         for a in inits:
-            if w(a) > 0 and sum(w(x) for x in targs if x != a) <= 0:
+            if w(a) > 0 and (not positive or positive == {a}):
                 raise self.err(
                     "incident.targets",
                     f"no target with positive weight is left when {a!r} initiates",

@@ -7,10 +7,22 @@ statistical (fixed seed, tolerance of four binomial standard errors).
 
 from __future__ import annotations
 
+import math
+import random
+import sys
 from itertools import pairwise
 
 import pytest
-from helpers import ENGINES, binomial_tolerance, kernel_frames, make_world, simulate, single_thread
+from helpers import (
+    ENGINES,
+    assert_frames_equal,
+    binomial_tolerance,
+    engines,
+    kernel_frames,
+    make_world,
+    simulate,
+    single_thread,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import world_dicts
@@ -615,6 +627,100 @@ def test_winner_follows_the_contest_function(engine, m):
     casc, _ = run(engine, world, count=n, seed=1914)
     p = 1.0 / (1.0 + 3.0**m)
     assert abs((casc["winner"] == "A").mean() - p) <= binomial_tolerance(p, n)
+
+
+# A contest exponent of 100 with powers of 1e10: P^m overflows (inf / inf gave
+# P(A wins) = 0 in the kernel whichever side was stronger, and an OverflowError in the
+# reference); with powers of 1e-10 it underflows (0 / 0 gave 1/2).
+@pytest.mark.parametrize("scale", [1e10, 1e-10, 1e300])
+@pytest.mark.parametrize("stronger", ["A", "B"])
+def test_the_stronger_side_wins_a_steep_contest(engine, scale, stronger):
+    powers = {"A": scale, "B": scale}
+    powers[stronger] *= 3.0
+    world = make_world(powers, contest_exponent=100.0)
+    casc, _ = run(engine, world, count=200)
+    assert single(casc, "winner") == ("A" if stronger == "A" else "D")
+
+
+def test_a_steep_contest_of_close_powers(engine):
+    # 1.01^100 = 2.7: P(A wins) = 1 / (1 + 1.01^-100) = 0.73, not 0 or 1
+    n = 4000
+    world = make_world({"A": 1.01e10, "B": 1e10}, contest_exponent=100.0)
+    casc, _ = run(engine, world, count=n, seed=100)
+    p = 1.0 / (1.0 + 1.01**-100)
+    assert abs((casc["winner"] == "A").mean() - p) <= binomial_tolerance(p, n)
+
+
+@pytest.mark.parametrize("m", [100.0, 37.5, 0.0])
+def test_engines_agree_row_for_row_on_steep_contests(m):
+    # several belligerents, sanctions and close powers: the probabilities vary per row
+    world = make_world(
+        {"A": 2e10, "B": 1.9e10, "C": 3e9, "D": 1e-300, "S": 0.0},
+        alliances=[pact("bc", "defense", "B", "C", reliability=0.5)],
+        plans=[{"nation": "D", "trigger": ["B"], "attack": ["A"], "probability": 0.5}],
+        organizations=[
+            org("un", "collective_security", ["A", "B", "S"], response={"sanctions": 0.5})
+        ],
+        contest_exponent=m,
+        sanction_effect=0.01,
+    )
+    res = engines(world, seed=7, start=0, count=2000)
+    assert_frames_equal(res["kernel"][0], res["reference"][0], "cascades")
+    if m:
+        assert 0.05 < (res["kernel"][0]["winner"] == "A").mean() < 0.95
+
+
+def _contest_cases() -> list[tuple[float, float, float]]:
+    rng = random.Random(1914)
+    edge = [0.0, 5e-324, 2.2e-308, 1e-200, 1e-10, 0.3, 1.0, 3.0, 1e10, 1e200, sys.float_info.max]
+    ms = [0.0, 0.5, 1.0, 2.0, 7.0989, 100.0]
+    cases = [(a, d, m) for a in edge for d in edge for m in ms]
+    # around the overflow of exp (z = 709.78): ln(p_d / p_a) = z / m
+    for z in (709.0, 709.78, 709.7827, 709.78271289338397, 709.79, 710.0, -745.2, -746.0):
+        for m in (100.0, 10.0):
+            cases.append((1.0, math.exp(z / m), m))
+    for _ in range(20_000):
+        a = 10 ** rng.uniform(-320, 308)
+        d = a * 10 ** rng.uniform(-8, 8) if rng.random() < 0.5 else 10 ** rng.uniform(-320, 308)
+        cases.append((a, min(d, sys.float_info.max), rng.choice([*ms, rng.uniform(0, 100)])))
+    return cases
+
+
+def test_kernel_and_reference_contest_agree_bit_for_bit():
+    import numba
+    import numpy as np
+
+    from escalate.kernel import _contest
+    from escalate.reference import contest
+
+    @numba.njit
+    def many(a, d, m, out):
+        for i in range(a.size):
+            out[i] = _contest(a[i], d[i], m[i])
+
+    cases = _contest_cases()
+    a, d, m = (np.array(x, dtype=np.float64) for x in zip(*cases, strict=True))
+    out = np.empty(a.size)
+    many(a, d, m, out)
+    ref = np.array([contest(float(x), float(y), float(z)) for x, y, z in cases])
+    assert not np.isnan(ref).any() and ((ref >= 0.0) & (ref <= 1.0)).all()
+    mismatch = np.flatnonzero(out.view(np.uint64) != ref.view(np.uint64))
+    assert mismatch.size == 0, [(cases[i], out[i], ref[i]) for i in mismatch[:5]]
+
+
+def test_contest_values():
+    from escalate.reference import contest
+
+    assert contest(1.0, 3.0, 1.0) == 0.25
+    assert contest(1.0, 3.0, 2.0) == pytest.approx(0.1, rel=1e-14)
+    assert contest(3e10, 1e10, 100.0) == 1.0
+    assert contest(1e10, 3e10, 100.0) == pytest.approx(3.0**-100, rel=1e-12)
+    assert contest(1.0, 1e10, 100.0) == 0.0  # exp(2302.6) overflows: 1 / (1 + inf)
+    assert contest(1e10, 1.0, 100.0) == 1.0
+    assert contest(0.0, 1.0, 2.0) == 0.0 and contest(1.0, 0.0, 2.0) == 1.0
+    assert contest(0.0, 0.0, 2.0) == 0.5 == contest(0.0, 0.0, 1.0)
+    assert contest(0.0, 1.0, 0.0) == 0.5  # m = 0: 0^0 = 1, power does not matter
+    assert contest(5.0, 1.0, 0.0) == 0.5
 
 
 @pytest.mark.parametrize(("effect", "p"), [(0.0, 0.5), (0.5, 0.2)])
