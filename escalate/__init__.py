@@ -16,12 +16,18 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .io import ResultsError, read_results
-from .runner import RunSummary, run, simulate
+from .errors import ResultsError
+from .io import read_results
+from .lock import ResultsLocked
+from .repair import RepairReport, repair
+from .runner import Interrupted, RunSummary, run, simulate
 from .world import World, WorldError, dump_world, load_world, world_from_dict
 
 __all__ = [
+    "Interrupted",
+    "RepairReport",
     "ResultsError",
+    "ResultsLocked",
     "RunSummary",
     "World",
     "WorldError",
@@ -30,6 +36,7 @@ __all__ = [
     "dump_world",
     "load_world",
     "read_results",
+    "repair",
     "run",
     "simulate",
     "world_from_dict",

@@ -40,7 +40,25 @@ output (read it with escalate.read_results(DIR) or pandas.read_parquet(DIR/"casc
 Rows depend only on the worlds, the seed and the replicate index: not on
 --threads, --chunk-size, the backend, or the other worlds in the run.
 Ctrl-C stops within seconds and keeps finished parts; rerun with --resume.
+A job holds DIR's lock while it runs: a second job on the same DIR is refused
+(exit 2) with the holder's pid, host and start time.
 exit codes: 0 ok, 2 bad input, 3 I/O error, 130 interrupted, 143 terminated.
+"""
+
+_EPILOG_REPAIR = """\
+examples:
+  escalate repair results/big
+  escalate run configs/europe_1914.toml -n 50000000 -s 1 -o results/big --resume
+
+what it does (nothing is deleted):
+  - reads every part whole, verifying its checksums, rows and metadata;
+  - moves unreadable, corrupt or foreign parts (another world or seed, outside the
+    run's layout) to DIR/quarantine/, keeping their paths;
+  - rebuilds DIR/manifest.json from the part footers if it is missing or invalid;
+  - records the remaining parts as done, so that --resume computes exactly the
+    missing ones.
+Use it when --resume or a reader says a part is corrupt or foreign, or the
+manifest is missing. exit codes: 0 repaired, 2 not repairable or in use.
 """
 
 
@@ -164,6 +182,19 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="example:\n  escalate check configs/*.toml\n\nexit code 2 if any file is invalid.",
     )
     p.add_argument("worlds", nargs="+", type=Path, metavar="WORLD")
+
+    p = sub.add_parser(
+        "repair",
+        help="set corrupt or foreign parts aside and rebuild the manifest, for --resume",
+        formatter_class=fmt,
+        description=(
+            "Make a damaged or interrupted results directory resumable: check every "
+            "part, quarantine the bad ones, rebuild the manifest from the parts."
+        ),
+        epilog=_EPILOG_REPAIR,
+    )
+    p.add_argument("dir", type=Path, metavar="DIR", help="a results directory")
+    p.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
 
     p = sub.add_parser(
         "compare",
@@ -383,6 +414,18 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_repair(args: argparse.Namespace) -> int:
+    from .repair import repair
+
+    report = repair(args.dir)
+    if args.json:
+        print(report.to_json())
+    else:
+        for line in report.lines():
+            print(line, file=sys.stderr)
+    return 0
+
+
 def _emit(df, args: argparse.Namespace) -> None:
     if args.format == "parquet":
         if args.output is None:
@@ -527,14 +570,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler = {
             "check": _cmd_check,
             "compare": _cmd_compare,
+            "repair": _cmd_repair,
             "sweep": _cmd_sweep,
             "generate": _cmd_generate,
             "plot": _cmd_plot,
             "report": _cmd_report,
         }[args.command]
         return handler(args)
-    except (WorldError, ResultsError, ValueError) as e:
+    except ResultsError as e:
+        hint = ""
+        if e.repairable:
+            where = getattr(args, "dir", None) or getattr(args, "out", None) or "DIR"
+            hint = (
+                f"; `escalate repair {shlex.quote(str(where))}` sets bad parts aside and "
+                "rebuilds the manifest, then rerun with --resume"
+                if args.command != "repair"
+                else ""
+            )
+        return _fail(EXIT_INPUT, f"{e}{hint}")
+    except (WorldError, ValueError) as e:
         return _fail(EXIT_INPUT, str(e))
+    except MemoryError as e:
+        return _fail(
+            EXIT_IO,
+            f"out of memory ({str(e) or 'MemoryError'}); finished parts are kept: free memory "
+            "(fewer threads, a smaller --chunk-size for a new run), then rerun with --resume",
+        )
     except ImportError as e:
         return _fail(EXIT_INPUT, str(e))
     except KeyboardInterrupt:

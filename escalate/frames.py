@@ -39,7 +39,9 @@ PARTICIPANT_SCHEMA = pa.schema(
         ("side", pa.string()),
         ("round", pa.int16()),
         ("via", pa.string()),
-        ("source", pa.string()),
+        # Treaty and organization names repeat on every row, and may be long: they
+        # stay dictionary-encoded from the kernel's codes to the Parquet file.
+        ("source", pa.dictionary(pa.int32(), pa.string())),
     ]
 )
 
@@ -83,11 +85,19 @@ def _run_locked(cw, seed, start, count, participants, out, parts) -> None:
     )
 
 
-def _labels(codes: np.ndarray, labels: np.ndarray) -> pa.Array:
-    """Map integer codes (-1 = null) to strings via a dictionary, decoded."""
+def _labels(codes: np.ndarray, labels: np.ndarray, decode: bool = True) -> pa.Array:
+    """Map integer codes (-1 = null) to strings via a dictionary, decoded unless
+    ``decode`` is false."""
     mask = codes < 0
-    idx = pa.array(np.where(mask, 0, codes).astype(np.int32), mask=mask)
-    return pa.DictionaryArray.from_arrays(idx, pa.array(labels, pa.string())).dictionary_decode()
+    codes = np.where(mask, 0, codes)
+    if not decode:  # a dictionary of unique values (duplicates make Parquet's bytes vary)
+        first = {}
+        remap = np.array([first.setdefault(x, len(first)) for x in labels], dtype=np.int32)
+        labels = np.array(list(first), dtype=object)
+        codes = remap[codes] if codes.size else codes
+    idx = pa.array(codes.astype(np.int32), mask=mask)
+    arr = pa.DictionaryArray.from_arrays(idx, pa.array(labels, pa.string()))
+    return arr.dictionary_decode() if decode else arr
 
 
 def to_tables(cw: CompiledWorld, start: int, out: dict, parts: dict, participants: bool):
@@ -119,7 +129,7 @@ def to_tables(cw: CompiledWorld, start: int, out: dict, parts: dict, participant
             "side": _labels(parts["side"][mask].astype(np.int32) - 1, np.array(["A", "D"], object)),
             "round": pa.array(parts["round"][mask]),
             "via": _labels(parts["via"][mask].astype(np.int32), np.array(VIA, dtype=object)),
-            "source": _labels(parts["source"][mask], sources),
+            "source": _labels(parts["source"][mask], sources, decode=False),
         },
         schema=PARTICIPANT_SCHEMA,
     )

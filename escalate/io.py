@@ -1,28 +1,38 @@
-"""Parquet results: layout, metadata, atomic writes, the run manifest, read-back.
+"""Parquet results: layout, metadata, checksummed atomic writes, the manifest, read-back.
 
 Layout of a run directory::
 
-    DIR/manifest.json                                  worlds (name, canonical hash),
-                                                       seed, layout, versions, status,
-                                                       replicate ranges done
+    DIR/manifest.json                                  the job: worlds (name, canonical
+                                                       hash, definition), seed, layout,
+                                                       versions, status
+    DIR/progress.jsonl                                 parts finished since the manifest
+                                                       was last written (one line each)
+    DIR/.lock                                          held while a job runs (escalate.lock)
     DIR/cascades/structure=<name>/part-<start>.parquet one row per replicate
-    DIR/participants/structure=<name>/part-<start>.parquet   (with --participants)
+    DIR/participants/structure=<name>/part-<start>.parquet   (with participants)
+    DIR/quarantine/...                                 parts set aside by escalate.repair
 
 Each part file holds the replicates ``start .. stop - 1`` of one world and
-carries key-value metadata (``escalate.*`` keys: world name and canonical hash,
-seed, replicate range, escalate and numba versions). A part is written under a
+carries key-value metadata (``escalate.*`` keys: world name, definition and
+canonical hash, seed, replicate range, the run's layout, escalate and numba
+versions), stored once in the file footer. Every data page carries a CRC
+checksum, verified whenever escalate reads a part. A part is written under a
 hidden temporary name and renamed when complete, so a reader never sees half a
 file; ``pandas.read_parquet(DIR / "cascades")`` works on a finished or
-unfinished run alike (hidden files are ignored). Only the process that runs the
-job (with Dask: the client) writes the manifest, atomically too. The part files
-present are the truth about what is done; the manifest's ``done`` ranges follow
-them (they may lag by one part after a ``kill -9``). :func:`read_results` checks
-every part's metadata against the manifest before reading.
+unfinished run alike (hidden files are ignored).
+
+The manifest is written when a job starts and when it ends (``complete``,
+``interrupted`` or ``failed`` with the reason); in between, each finished part
+appends one line to ``progress.jsonl``, so the cost of recording progress does
+not grow with the number of parts. The part files present are the truth about
+what is done; the recorded ranges follow them (they may lag by one part after a
+``kill -9``). :func:`read_results` checks every part against the manifest.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -35,28 +45,50 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import __version__
+from .errors import ResultsError
 
 __all__ = [
     "MANIFEST",
+    "MAX_PARTS",
+    "MAX_REPLICATES",
     "Manifest",
     "ResultsError",
     "part_path",
     "read_manifest",
+    "read_part",
     "read_results",
     "scan_parts",
     "write_part",
 ]
 
 MANIFEST = "manifest.json"
+PROGRESS = "progress.jsonl"
+QUARANTINE = "quarantine"
 TABLES = ("cascades", "participants")
-FORMAT_VERSION = 1
+#: 2: progress in progress.jsonl, ``failed``/``incomplete`` statuses and ``error``;
+#: version-1 manifests are read as well.
+FORMAT_VERSION = 2
+STATUSES = ("running", "interrupted", "failed", "incomplete", "complete")
+#: Upper bound of ``replicates`` per world (replicate indices are int64; far more
+#: than a run can write: 2**40 cascades take days on a workstation).
+MAX_REPLICATES = 2**40
+#: Upper bound of the parts of one structure (replicates / chunk size), so that the
+#: job's plan and the progress records stay small.
+MAX_PARTS = 2**20
+MAX_SEED = 2**64 - 1
+
+#: Footer key of a part's :func:`content_digest`.
+DIGEST_KEY = "escalate.content_sha256"
+#: Columns read as Arrow dictionaries (pandas categoricals): ids and labels, per table.
+DICTIONARY_COLUMNS = {"cascades": ("initiator", "target"), "participants": ("nation", "source")}
 
 
-class ResultsError(ValueError):
-    """A results directory that is missing, incomplete, foreign or inconsistent."""
+def _one_line(e: BaseException | str) -> str:
+    return " ".join(str(e).split())
 
 
 @dataclass
@@ -74,8 +106,10 @@ class Manifest:
     format_version: int = FORMAT_VERSION
     #: Replicate ranges [start, stop) written so far, per structure, merged.
     #: Informative only: the part files present are the truth (a ``kill -9``
-    #: can land between a part's rename and the manifest update).
+    #: can land between a part's rename and its progress record).
     done: dict[str, list[list[int]]] = field(default_factory=dict)
+    #: Why the job stopped, when ``status`` is ``failed``.
+    error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def chunks(self) -> list[tuple[int, int]]:
@@ -113,30 +147,137 @@ class Manifest:
 
     def to_json(self) -> str:
         """JSON text; ``worlds`` keeps the run's order (the order of ``structure``)."""
-        return json.dumps(self.__dict__, indent=2)
+        return json.dumps(self.__dict__, indent=1)
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _manifest_problem(data: Any) -> str | None:
+    """What is wrong with a parsed manifest, or None (checked like a world file)."""
+    if not isinstance(data, dict):
+        return "not a JSON object"
+    version = data.get("format_version", 1)
+    if not _is_int(version) or version < 1:
+        return f"format_version: {version!r} is not a version number"
+    if version > FORMAT_VERSION:
+        return (
+            f"format_version {version}: written by a newer escalate "
+            f"(this one reads up to {FORMAT_VERSION}); upgrade escalate"
+        )
+    known = set(Manifest.__dataclass_fields__)
+    unknown = sorted(set(data) - known)
+    if unknown:
+        return f"unknown key {unknown[0]!r}"
+    missing = [k for k in ("seed", "replicates", "chunk_size", "participants", "worlds")
+               if k not in data]  # fmt: skip
+    if missing:
+        return f"missing key {missing[0]!r}"
+    checks = (
+        ("seed", 0, MAX_SEED),
+        ("replicates", 1, MAX_REPLICATES),
+        ("chunk_size", 1, MAX_REPLICATES),
+    )
+    for key, lo, hi in checks:
+        v = data[key]
+        if not _is_int(v) or not lo <= v <= hi:
+            return f"{key}: {v!r} is not a whole number between {lo} and {hi}"
+    if -(-data["replicates"] // data["chunk_size"]) > MAX_PARTS:
+        return f"replicates / chunk_size: more than {MAX_PARTS} parts"
+    if not isinstance(data["participants"], bool):
+        return f"participants: {data['participants']!r} is not true or false"
+    if data.get("status", "running") not in STATUSES:
+        return f"status: {data.get('status')!r} is not one of {', '.join(STATUSES)}"
+    worlds = data["worlds"]
+    if not isinstance(worlds, dict) or not worlds:
+        return "worlds: not a non-empty object"
+    for name, info in worlds.items():
+        if not isinstance(info, dict) or not isinstance(info.get("hash"), str):
+            return f"worlds[{name!r}]: no world hash"
+        if not isinstance(info.get("world", {}), dict):
+            return f"worlds[{name!r}].world: not an object"
+    done = data.get("done", {})
+    if not isinstance(done, dict) or not all(
+        isinstance(r, list) and all(
+            isinstance(x, list) and len(x) == 2 and all(map(_is_int, x)) for x in r)
+        for r in done.values()
+    ):  # fmt: skip
+        return "done: not lists of [start, stop] per structure"
+    return None
 
 
 def read_manifest(out: str | Path) -> Manifest:
-    """Read ``DIR/manifest.json``.
+    """Read ``DIR/manifest.json``, with the progress recorded since it was written.
 
     Raises
     ------
     ResultsError
-        If it is missing or unreadable.
+        If it is missing, unreadable or invalid (the message names the key).
     """
     path = Path(out) / MANIFEST
     try:
         data = json.loads(path.read_text())
-        return Manifest(**data)
     except FileNotFoundError:
-        raise ResultsError(f"{out}: no {MANIFEST}; not an escalate results directory") from None
-    except (OSError, ValueError, TypeError) as e:
-        raise ResultsError(f"{path}: unreadable manifest ({e})") from None
+        raise ResultsError(
+            f"{out}: no {MANIFEST}; not an escalate results directory", repairable=True
+        ) from None
+    except (OSError, ValueError) as e:
+        raise ResultsError(
+            f"{path}: unreadable manifest ({_one_line(e)})", repairable=True
+        ) from None
+    problem = _manifest_problem(data)
+    if problem:
+        raise ResultsError(f"{path}: invalid manifest: {problem}", repairable=True)
+    data["format_version"] = FORMAT_VERSION
+    m = Manifest(**data)
+    for structure, start, stop in _read_progress(Path(out)):
+        if structure in m.worlds:
+            m.mark_done(structure, start, stop)
+    return m
 
 
 def write_manifest(out: str | Path, manifest: Manifest) -> None:
-    """Write the manifest atomically."""
+    """Write the manifest atomically; the progress it now holds is dropped from
+    ``progress.jsonl``."""
+    for structure, start, stop in _read_progress(Path(out)):
+        if structure in manifest.worlds:
+            manifest.mark_done(structure, start, stop)
     _atomic_write_bytes(Path(out) / MANIFEST, manifest.to_json().encode())
+    (Path(out) / PROGRESS).unlink(missing_ok=True)
+
+
+def record_progress(out: str | Path, structure: str, start: int, stop: int) -> None:
+    """Append "part ``start .. stop - 1`` of ``structure`` is written" to the progress
+    file (one short line, synced: the cost does not grow with the parts done)."""
+    line = json.dumps({"structure": structure, "start": start, "stop": stop}) + "\n"
+    with open(Path(out) / PROGRESS, "a", encoding="utf-8") as f:
+        f.write(line)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def clear_progress(out: str | Path) -> None:
+    """Forget the progress records (before a job states what is done afresh)."""
+    (Path(out) / PROGRESS).unlink(missing_ok=True)
+
+
+def _read_progress(out: Path) -> list[tuple[str, int, int]]:
+    """The progress records; a line cut short by a crash is ignored."""
+    try:
+        lines = (out / PROGRESS).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+    records = []
+    for line in lines:
+        try:
+            d = json.loads(line)
+            rec = (d["structure"], d["start"], d["stop"])
+        except (ValueError, KeyError, TypeError):
+            continue
+        if isinstance(rec[0], str) and _is_int(rec[1]) and _is_int(rec[2]):
+            records.append(rec)
+    return records
 
 
 def _tmp_name(path: Path) -> Path:
@@ -145,7 +286,7 @@ def _tmp_name(path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def _atomic(path: Path) -> Iterator[Path]:
+def atomic_path(path: Path) -> Iterator[Path]:
     """Write to the yielded hidden temporary path; it becomes ``path`` only if the block
     succeeds (fsync, then rename) and is removed if it fails."""
     tmp = _tmp_name(path)
@@ -161,7 +302,7 @@ def _atomic(path: Path) -> Iterator[Path]:
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    with _atomic(path) as tmp:
+    with atomic_path(path) as tmp:
         tmp.write_bytes(data)
 
 
@@ -170,14 +311,116 @@ def part_path(out: str | Path, table: str, structure: str, start: int) -> Path:
     return Path(out) / table / f"structure={structure}" / f"part-{start:012d}.parquet"
 
 
+def content_digest(table: pa.Table) -> str:
+    """A digest of a table's values (column names, validity and values in order),
+    independent of chunking and of dictionary encoding.
+
+    Parquet's page checksums cover page contents, not page headers; a part's
+    digest, stored in its footer, covers what a reader gets back. Strings are
+    digested through a dictionary (a digest per distinct value, then one 8-byte
+    word per row), so that long labels are never expanded to one string per row.
+    """
+    h = hashlib.sha256()
+    for name in table.column_names:
+        arr = table.column(name).combine_chunks()
+        h.update(f"{name}:{len(arr)}:{arr.null_count}\0".encode())
+        if arr.null_count:
+            h.update(arr.is_valid().to_numpy(zero_copy_only=False).tobytes())
+        if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
+            arr = pc.dictionary_encode(arr)
+        if pa.types.is_dictionary(arr.type):
+            words = np.array(
+                [_word(v) for v in arr.dictionary.to_pylist()] or [0], dtype=np.uint64
+            )
+            h.update(words[arr.indices.fill_null(0).to_numpy(zero_copy_only=False)].tobytes())
+        else:
+            if arr.null_count:
+                arr = pc.fill_null(arr, pa.scalar(0, arr.type))
+            h.update(str(arr.type).encode())
+            h.update(arr.to_numpy(zero_copy_only=False).tobytes())
+    return h.hexdigest()
+
+
+def _word(value: str | None) -> int:
+    """An 8-byte digest of one string value."""
+    raw = b"\x00" if value is None else b"\x01" + value.encode()
+    return int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "little")
+
+
+def _write_parquet(table: pa.Table, where: Path, metadata: dict[str, str]) -> None:
+    """Parquet with page checksums; ``metadata`` and the table's content digest
+    stored once, in the footer."""
+    with pq.ParquetWriter(
+        where, table.schema, compression="zstd", compression_level=1, write_page_checksum=True
+    ) as writer:
+        writer.write_table(table)
+        writer.add_key_value_metadata({**metadata, DIGEST_KEY: content_digest(table)})
+
+
 def write_part(path: Path, table: pa.Table, metadata: dict[str, str]) -> None:
     """Write one part atomically: a hidden temporary file, fsync, then rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    meta = dict(table.schema.metadata or {})
-    meta.update({k.encode(): v.encode() for k, v in metadata.items()})
-    table = table.replace_schema_metadata(meta)
-    with _atomic(path) as tmp:
-        pq.write_table(table, tmp, compression="zstd", compression_level=1)
+    with atomic_path(path) as tmp:
+        _write_parquet(table, tmp, metadata)
+
+
+def read_part(path: Path, table: str, columns: list[str] | None = None) -> pa.Table:
+    """Read one part of ``table``, verifying every page checksum read and, when every
+    column is read, the part's :func:`content_digest`.
+
+    Raises
+    ------
+    ResultsError
+        Naming the file, if it cannot be read or a check fails.
+    """
+    as_dict = list(DICTIONARY_COLUMNS[table])
+    try:
+        pf = pq.ParquetFile(path, page_checksum_verification=True, read_dictionary=as_dict)
+        digest = (pf.metadata.metadata or {}).get(DIGEST_KEY.encode(), b"").decode()
+        t = pf.read(columns=columns)
+        same = columns is None and digest and content_digest(t) == digest
+    except (OSError, pa.ArrowException, ValueError, KeyError, UnicodeDecodeError) as e:
+        raise ResultsError(f"{path}: corrupt part ({_one_line(e)})", repairable=True) from None
+    if columns is None and digest and not same:
+        raise ResultsError(
+            f"{path}: corrupt part (its values do not match the digest written with them)",
+            repairable=True,
+        )
+    return t
+
+
+def verify_part(path: Path, table: str, start: int, stop: int) -> None:
+    """Read a part whole (page checksums) and check its rows: one per replicate
+    ``start .. stop - 1`` in order (cascades), or replicates in that range
+    (participants).
+
+    Raises
+    ------
+    ResultsError
+        Naming the file, if it is corrupt.
+    """
+    rep = read_part(path, table).column("replicate").to_numpy()
+    if table == "cascades":
+        ok = rep.size == stop - start and (rep == np.arange(start, stop)).all()
+    else:
+        ok = rep.size == 0 or (rep.min() >= start and rep.max() < stop)
+    if not ok:
+        raise ResultsError(
+            f"{path}: corrupt part (its replicates are not {start} .. {stop - 1})",
+            repairable=True,
+        )
+
+
+def part_metadata(path: Path) -> dict[str, str]:
+    """The ``escalate.*`` key-value metadata of a part (its footer only)."""
+    try:
+        md = pq.read_metadata(path).metadata or {}
+    except (OSError, pa.ArrowException, ValueError) as e:
+        raise ResultsError(f"{path}: corrupt part ({_one_line(e)})", repairable=True) from None
+    try:
+        return {k.decode(): v.decode() for k, v in md.items() if k.startswith(b"escalate.")}
+    except UnicodeDecodeError:
+        raise ResultsError(f"{path}: corrupt part metadata", repairable=True) from None
 
 
 def remove_temporaries(out: str | Path) -> int:
@@ -192,10 +435,11 @@ def remove_temporaries(out: str | Path) -> int:
 
 
 def clear_results(out: str | Path) -> None:
-    """Remove what a run writes (manifest and tables), leaving other files alone."""
+    """Remove what a run writes (manifest, progress and tables), leaving other files."""
     for table in TABLES:
         shutil.rmtree(Path(out) / table, ignore_errors=True)
     (Path(out) / MANIFEST).unlink(missing_ok=True)
+    (Path(out) / PROGRESS).unlink(missing_ok=True)
 
 
 def holds_results(out: str | Path) -> bool:
@@ -204,30 +448,47 @@ def holds_results(out: str | Path) -> bool:
     return (p / MANIFEST).exists() or any((p / t).exists() for t in TABLES)
 
 
-def _file_meta(path: Path) -> dict[str, str]:
+def part_problems(
+    path: Path, info: dict[str, Any], manifest: Manifest, start: int, stop: int
+) -> list[str]:
+    """How a part's metadata differs from what the manifest expects (empty: it is ours)."""
+    md = part_metadata(path)
+    problems = []
+    if md.get("escalate.world_hash") != info["hash"]:
+        problems.append("world hash")
+    if md.get("escalate.seed") != str(manifest.seed):
+        problems.append(f"seed {md.get('escalate.seed')} != {manifest.seed}")
+    if md.get("escalate.replicate_start") != str(start) or md.get("escalate.replicate_stop") != str(
+        stop
+    ):
+        problems.append("replicate range")
+    return problems
+
+
+def part_start(path: Path) -> int:
+    """The first replicate a part's file name announces (-1 if it announces none)."""
     try:
-        md = pq.read_schema(path).metadata or {}
-    except (OSError, pa.ArrowException) as e:
-        raise ResultsError(f"{path}: unreadable part ({_one_line(e)})") from None
-    return {k.decode(): v.decode() for k, v in md.items() if k.startswith(b"escalate.")}
+        return int(path.name[len("part-") : -len(".parquet")])
+    except ValueError:
+        return -1
 
 
-def _one_line(e: BaseException) -> str:
-    return " ".join(str(e).split())
-
-
-def scan_parts(out: str | Path, manifest: Manifest, table: str = "cascades") -> dict[str, set[int]]:
+def scan_parts(
+    out: str | Path, manifest: Manifest, table: str = "cascades", *, verify: bool = False
+) -> dict[str, set[int]]:
     """The parts of ``table`` present, as ``{structure: {start, ...}}``, all checked.
 
     Every part present must belong to the manifest's layout, and its metadata
-    must name the manifest's world hash, seed and replicate range. Missing parts
-    are allowed (see :func:`check_parts`). Hidden temporary files are ignored.
+    must name the manifest's world hash, seed and replicate range. With
+    ``verify``, every part is also read whole and its page checksums and row
+    count checked. Missing parts are allowed (see :func:`check_parts`). Hidden
+    temporary files are ignored.
 
     Raises
     ------
     ResultsError
-        On a structure directory or a part that is not the manifest's, or a part
-        of another world or seed (a *foreign* part).
+        On a structure directory or a part that is not the manifest's, a part
+        of another world or seed (a *foreign* part), or a corrupt part.
     """
     root = Path(out) / table
     dirs = sorted(root.glob("structure=*")) if root.is_dir() else []
@@ -236,7 +497,8 @@ def scan_parts(out: str | Path, manifest: Manifest, table: str = "cascades") -> 
     if foreign:
         raise ResultsError(
             f"{root}: holds structure(s) not in {MANIFEST}: {', '.join(foreign)} "
-            "(results of another run?)"
+            "(results of another run?)",
+            repairable=True,
         )
     want = dict(manifest.chunks())
     present: dict[str, set[int]] = {}
@@ -244,30 +506,22 @@ def scan_parts(out: str | Path, manifest: Manifest, table: str = "cascades") -> 
         d = root / f"structure={name}"
         present[name] = set()
         for f in sorted(d.glob("part-*.parquet")) if d.is_dir() else []:
-            try:
-                start = int(f.name[len("part-") : -len(".parquet")])
-            except ValueError:
-                start = -1
+            start = part_start(f)
             if start not in want or f != part_path(out, table, name, start):
                 raise ResultsError(
                     f"{f}: unexpected part, not in this run's layout "
-                    f"(chunk size {manifest.chunk_size}, {manifest.replicates} replicates)"
+                    f"(chunk size {manifest.chunk_size}, {manifest.replicates} replicates)",
+                    repairable=True,
                 )
-            md = _file_meta(f)
-            problems = []
-            if md.get("escalate.world_hash") != info["hash"]:
-                problems.append("world hash")
-            if md.get("escalate.seed") != str(manifest.seed):
-                problems.append(f"seed {md.get('escalate.seed')} != {manifest.seed}")
-            if md.get("escalate.replicate_start") != str(start) or md.get(
-                "escalate.replicate_stop"
-            ) != str(want[start]):
-                problems.append("replicate range")
+            problems = part_problems(f, info, manifest, start, want[start])
             if problems:
                 raise ResultsError(
                     f"{f}: foreign part, not of this run ({'; '.join(problems)} "
-                    f"differ from {MANIFEST})"
+                    f"differ from {MANIFEST})",
+                    repairable=True,
                 )
+            if verify:
+                verify_part(f, table, start, want[start])
             present[name].add(start)
     return present
 
@@ -316,19 +570,20 @@ def read_results(
     columns
         Only these columns (``structure`` is always included).
     check
-        Verify the manifest and every part's metadata first (cheap: footers only).
+        Verify the manifest and every part's metadata first (cheap: footers
+        only). Page checksums are verified in any case.
 
     Returns
     -------
     pandas.DataFrame
         Sorted by structure and replicate; ``structure``, ``initiator``,
-        ``target`` (and ``nation``) are categorical.
+        ``target`` (and ``nation``, ``source``) are categorical.
 
     Raises
     ------
     ResultsError
-        If the directory is not a complete escalate run, or holds parts of
-        another world or seed.
+        If the directory is not a complete escalate run, holds parts of
+        another world or seed, or a part is corrupt (the message names it).
 
     Examples
     --------
@@ -348,15 +603,12 @@ def read_results(
     if check:
         check_parts(out, manifest, table)
     cols = None if columns is None else [c for c in columns if c != "structure"]
-    # Read id columns as Arrow dictionaries: they become pandas categoricals
-    # without first materialising one Python string per row.
-    as_dict = [c for c in ("initiator", "target", "nation") if cols is None or c in cols]
     tables: list[pa.Table] = []
     counts: list[tuple[int, int]] = []
     for i, name in enumerate(names):
         d = Path(out) / table / f"structure={name}"
         for f in sorted(d.glob("part-*.parquet")):
-            t = pq.read_table(f, columns=cols, read_dictionary=as_dict)
+            t = read_part(f, table, columns=cols)
             tables.append(t)
             counts.append((i, t.num_rows))
     if not tables:
@@ -364,7 +616,7 @@ def read_results(
     df = pa.concat_tables(tables).to_pandas()
     codes = np.concatenate([np.full(n, i, dtype=np.int32) for i, n in counts])
     df.insert(0, "structure", pd.Categorical.from_codes(codes, categories=names))
-    for col in as_dict:
+    for col in DICTIONARY_COLUMNS[table]:
         if col in df.columns and not isinstance(df[col].dtype, pd.CategoricalDtype):
             df[col] = df[col].astype("category")
     return df

@@ -30,25 +30,32 @@ from pathlib import Path
 from typing import Any, Literal, overload
 
 import numba
+import numpy as np
 import pandas as pd
 
 from . import __version__
 from .compile import CompiledWorld, compile_world
 from .frames import run_arrays, to_tables
 from .io import (
+    MAX_PARTS,
+    MAX_REPLICATES,
+    MAX_SEED,
     TABLES,
     Manifest,
     ResultsError,
+    clear_progress,
     clear_results,
     holds_results,
     part_path,
     read_manifest,
+    record_progress,
     remove_temporaries,
     scan_parts,
     write_manifest,
     write_part,
 )
-from .kernel import allocate_outputs
+from .kernel import CascadeColumns, ParticipantColumns, allocate_outputs
+from .lock import lock_results
 from .world import World, load_world
 
 __all__ = ["RunSummary", "default_chunk_size", "run", "simulate"]
@@ -57,9 +64,15 @@ __all__ = ["RunSummary", "default_chunk_size", "run", "simulate"]
 DEFAULT_CHUNK = 1 << 20
 #: Memory budget for the per-replicate participant slots of one part.
 _PARTICIPANT_BUDGET = 64 << 20
+#: Upper bound of the memory of one part's output columns (see :func:`part_bytes`).
+MAX_PART_BYTES = 2 << 30
 #: Target duration of one kernel call: signals are only handled between calls.
 _SLICE_SECONDS = 0.25
-_FIRST_SLICE = 8192
+#: The first kernel call of a part is this small, whatever the world (a replicate of
+#: a 20,000-nation world can take milliseconds); later calls are sized by the rate
+#: measured so far, growing at most :data:`_SLICE_GROWTH`-fold from one to the next.
+_FIRST_SLICE = 16
+_SLICE_GROWTH = 8
 
 Part = tuple[World, int, int]  # world, first replicate, stop (exclusive)
 
@@ -79,6 +92,46 @@ def default_chunk_size(worlds: Sequence[World], participants: bool) -> int:
     n = max(len(w.nations) for w in worlds)
     per_rep = 12 * n  # bytes of participant slots per replicate
     return max(1024, min(DEFAULT_CHUNK, _PARTICIPANT_BUDGET // per_rep))
+
+
+def part_bytes(chunk_size: int, nations: int, participants: bool) -> int:
+    """Bytes of kernel output columns for one part of ``chunk_size`` replicates
+    (participants: one slot per nation per replicate)."""
+    per_rep = sum(np.dtype(t).itemsize for t in CascadeColumns.values()) + 8
+    if participants:
+        per_rep += nations * sum(np.dtype(t).itemsize for t in ParticipantColumns.values())
+    return chunk_size * per_rep
+
+
+def _check_layout(
+    worlds: Sequence[World], replicates: int, chunk_size: int, participants: bool
+) -> None:
+    """Refuse a chunk size whose parts would not fit :data:`MAX_PART_BYTES`, or a
+    layout of more than :data:`~escalate.io.MAX_PARTS` parts."""
+    _check_int("chunk_size", chunk_size, 1, MAX_REPLICATES)
+    n = max(len(w.nations) for w in worlds)
+    need = part_bytes(chunk_size, n, participants)
+    if need > MAX_PART_BYTES:
+        most = max(1, chunk_size * MAX_PART_BYTES // need)
+        raise ValueError(
+            f"chunk_size {chunk_size:,} needs {need / 2**30:,.1f} GiB of memory per part "
+            f"(limit {MAX_PART_BYTES / 2**30:.0f} GiB): use at most {most:,}"
+        )
+    parts = -(-replicates // chunk_size)
+    if parts > MAX_PARTS:
+        raise ValueError(
+            f"{replicates:,} replicates in parts of {chunk_size:,} make {parts:,} parts per "
+            f"world (limit {MAX_PARTS:,}): use a chunk size of at least "
+            f"{-(-replicates // MAX_PARTS):,}"
+        )
+
+
+def next_slice(done: int, seconds: float, previous: int) -> int:
+    """Replicates for the next kernel call, after ``done`` replicates took ``seconds``
+    in the previous call of ``previous`` replicates: about :data:`_SLICE_SECONDS`
+    of work, at most :data:`_SLICE_GROWTH` times the previous call, at least one."""
+    rate = done / max(seconds, 1e-6)
+    return int(max(1, min(rate * _SLICE_SECONDS, previous * _SLICE_GROWTH, DEFAULT_CHUNK)))
 
 
 def _as_world(w: World | str | Path) -> World:
@@ -132,8 +185,7 @@ def _part_tables(
             {k: (v[a:b] if participants else v) for k, v in parts.items()},
         )
         run_arrays(cw, seed, start + a, b - a, participants, outputs=views)
-        rate = (b - a) / max(time.perf_counter() - t, 1e-6)
-        step = int(min(max(rate * _SLICE_SECONDS, 4096), DEFAULT_CHUNK))
+        step = next_slice(b - a, time.perf_counter() - t, step)
         if advance is not None:
             advance(b - a)
         a = b
@@ -251,13 +303,20 @@ class RunSummary:
         return json.dumps(self.__dict__, sort_keys=True)
 
 
-def _metadata(w: World, seed: int, start: int, stop: int) -> dict[str, str]:
+def _metadata(w: World, manifest: Manifest, start: int, stop: int) -> dict[str, str]:
+    """A part's key-value metadata: enough to check it against the manifest, and to
+    rebuild the manifest from the parts (:func:`escalate.repair`)."""
     return {
         "escalate.world_name": w.name,
         "escalate.world_hash": w.canonical_hash(),
-        "escalate.seed": str(seed),
+        "escalate.world_source": w.source,
+        "escalate.structure_index": str(list(manifest.worlds).index(w.name)),
+        "escalate.seed": str(manifest.seed),
         "escalate.replicate_start": str(start),
         "escalate.replicate_stop": str(stop),
+        "escalate.replicates": str(manifest.replicates),
+        "escalate.chunk_size": str(manifest.chunk_size),
+        "escalate.participants": str(manifest.participants).lower(),
         "escalate.version": __version__,
         "escalate.numba_version": numba.__version__,
         "escalate.world": json.dumps(w.to_dict(), sort_keys=True),
@@ -279,27 +338,21 @@ def _prepare(
     Everything that can refuse the job is checked before anything in ``out`` is
     touched, so a refused run leaves existing results as they were.
     """
-    names = [w.name for w in worlds]
-    dup = sorted({n for n in names if names.count(n) > 1})
-    if dup:
-        raise ValueError(f"two worlds are named {dup[0]!r}; structure names must be unique")
-    if resume and overwrite:
-        raise ValueError("--resume and --overwrite exclude each other")
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"{out}: exists and is not a directory")
     old: Manifest | None = None
     if holds_results(out) and not overwrite:
         if not resume:
-            raise ValueError(
+            raise ResultsError(
                 f"{out}: already holds results; use --resume to continue that run "
-                "or --overwrite to replace it"
+                "or --overwrite to replace it",
+                repairable=not (out / "manifest.json").exists(),
             )
         try:
             old = read_manifest(out)
         except ResultsError as e:
-            raise ResultsError(f"cannot resume: {e}") from None
+            raise ResultsError(f"cannot resume: {e}", repairable=e.repairable) from None
     if chunk_size is None:
         chunk_size = old.chunk_size if old else default_chunk_size(worlds, participants)
+    _check_layout(worlds, replicates, chunk_size, participants)
     manifest = Manifest(
         seed=seed,
         replicates=replicates,
@@ -320,13 +373,10 @@ def _prepare(
                 "Use a new --out, or --overwrite to replace it"
             )
         try:
-            present = {t: scan_parts(out, manifest, t) for t in TABLES}
+            present = {t: scan_parts(out, manifest, t, verify=True) for t in TABLES}
         except ResultsError as e:
-            raise ResultsError(
-                f"cannot resume: {e}. Use a new --out, or --overwrite to replace it"
-            ) from None
+            raise ResultsError(f"cannot resume: {e}", repairable=True) from None
     try:
-        out.mkdir(parents=True, exist_ok=True)
         probe = out / f".write-test-{os.getpid()}"
         probe.write_bytes(b"")
         probe.unlink()
@@ -347,6 +397,7 @@ def _prepare(
                 skipped += 1
             else:
                 todo.append((w, s, e))
+    clear_progress(out)  # the parts present, checked above, are what is done
     write_manifest(out, manifest)
     return manifest, todo, skipped
 
@@ -369,8 +420,7 @@ def _signals_raise() -> Iterator[None]:
             signal.signal(s, h)
 
 
-def _write_one(out: Path, w: World, seed: int, s: int, e: int, casc, part) -> None:
-    meta = _metadata(w, seed, s, e)
+def _write_one(out: Path, w: World, meta: dict[str, str], s: int, casc, part) -> None:
     if part is not None:
         write_part(part_path(out, "participants", w.name, s), part, meta)
     write_part(part_path(out, "cascades", w.name, s), casc, meta)
@@ -379,8 +429,7 @@ def _write_one(out: Path, w: World, seed: int, s: int, e: int, casc, part) -> No
 def _run_local(
     todo: list[Part],
     out: Path,
-    seed: int,
-    participants: bool,
+    manifest: Manifest,
     advance: Callable[[int], None],
     written: Callable[[str, int, int], None],
 ) -> int:
@@ -401,12 +450,13 @@ def _run_local(
                 return
             try:
                 if not failure:
-                    _write_one(out, *item)
-                    written(item[0].name, item[2], item[3])
-            except BaseException as e:  # reported by the main thread
-                failure.append(e)
+                    w, s, e, casc, part = item
+                    _write_one(out, w, _metadata(w, manifest, s, e), s, casc, part)
+                    written(w.name, s, e)
+            except BaseException as exc:  # reported by the main thread
+                failure.append(exc)
             finally:
-                item = None  # drop the part before waiting for the next one
+                item = casc = part = None  # drop the part before waiting for the next one
                 free.release()
 
     t = threading.Thread(target=writer, name="escalate-writer", daemon=True)
@@ -420,12 +470,12 @@ def _run_local(
             cw = compiled.get(w.name)
             if cw is None:
                 cw = compiled[w.name] = compile_world(w)
-            casc, part = _part_tables(cw, seed, s, e, participants, advance)
+            casc, part = _part_tables(cw, manifest.seed, s, e, manifest.participants, advance)
             while not free.acquire(timeout=0.2):  # wake up so that signals are seen
                 pass
             if failure:
                 break
-            items.put((w, seed, s, e, casc, part))
+            items.put((w, s, e, casc, part))
             del casc, part
             rows += e - s
     finally:
@@ -438,22 +488,28 @@ def _run_local(
 
 
 def _dask_part(
-    world_dict: dict, source: str, out: str, seed: int, s: int, e: int, participants: bool
+    world_dict: dict,
+    source: str,
+    out: str,
+    meta: dict[str, str],
+    seed: int,
+    s: int,
+    e: int,
+    participants: bool,
 ):
     """One part on a Dask worker: compile, run (all worker threads), write."""
     from .world import world_from_dict
 
     w = world_from_dict(world_dict, source=source)
     casc, part = _part_tables(compile_world(w), seed, s, e, participants)
-    _write_one(Path(out), w, seed, s, e, casc, part)
+    _write_one(Path(out), w, meta, s, casc, part)
     return e - s
 
 
 def _run_dask(
     todo: list[Part],
     out: Path,
-    seed: int,
-    participants: bool,
+    manifest: Manifest,
     advance: Callable[[int], None],
     written: Callable[[str, int, int], None],
     client: Any,
@@ -470,10 +526,11 @@ def _run_dask(
             w.to_dict(),
             w.source,
             str(out.resolve()),
-            seed,
+            _metadata(w, manifest, s, e),
+            manifest.seed,
             s,
             e,
-            participants,
+            manifest.participants,
             key=f"escalate-{token}-{w.name}-{s}",
             pure=False,
         ): (w.name, s, e)
@@ -584,17 +641,25 @@ def run(
     ws = [_as_world(w) for w in worlds]
     if not ws:
         raise ValueError("no worlds to run")
-    _check_int("replicates", replicates, 1)
-    _check_int("seed", seed, 0, 2**64 - 1)
+    _check_int("replicates", replicates, 1, MAX_REPLICATES)
+    _check_int("seed", seed, 0, MAX_SEED)
     if chunk_size is not None:
-        _check_int("chunk_size", chunk_size, 1)
+        _check_layout(ws, replicates, chunk_size, participants)
     if backend not in ("local", "dask"):
         raise ValueError(f"backend must be 'local' or 'dask', got {backend!r}")
     if backend == "dask" and client is None:
         raise ValueError("backend='dask' needs a distributed.Client as client=")
+    names = [w.name for w in ws]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ValueError(f"two worlds are named {dup[0]!r}; structure names must be unique")
+    if resume and overwrite:
+        raise ValueError("resume and overwrite exclude each other")
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out}: exists and is not a directory")
     if backend == "local":
         _set_threads(threads)
-    out = Path(out)
     compile_seconds = 0.0
     if backend == "local":
         if progress:
@@ -606,25 +671,22 @@ def run(
         tc = time.perf_counter()
         warm_up()
         compile_seconds = time.perf_counter() - tc
-    with _signals_raise():
+    with _signals_raise(), _locked(out):
         manifest, todo, skipped = _prepare(
             ws, out, replicates, seed, chunk_size, participants, resume, overwrite
         )
 
         def written(name: str, s: int, e: int) -> None:
-            manifest.mark_done(name, s, e)
-            write_manifest(out, manifest)
+            record_progress(out, name, s, e)
 
         advance, close = _progress(sum(e - s for _, s, e in todo), progress)
         try:
             if backend == "local":
-                rows = _run_local(todo, out, seed, participants, advance, written)
+                rows = _run_local(todo, out, manifest, advance, written)
             else:
-                rows = _run_dask(todo, out, seed, participants, advance, written, client)
-        except Interrupted:
-            manifest.status = "interrupted"
-            with contextlib.suppress(OSError):
-                write_manifest(out, manifest)
+                rows = _run_dask(todo, out, manifest, advance, written, client)
+        except BaseException as e:
+            _record_stop(out, manifest, e)
             raise
         finally:
             close()
@@ -642,6 +704,41 @@ def run(
         backend=backend,
         compile_seconds=compile_seconds,
     )
+
+
+@contextlib.contextmanager
+def _locked(out: Path) -> Iterator[None]:
+    """Hold the lock of ``out`` (see :mod:`escalate.lock`); a directory this call
+    created is removed again if the job is refused before it wrote anything."""
+    created = not out.exists()
+    try:
+        lock = lock_results(out)
+        lock.__enter__()
+    except OSError as e:
+        raise ValueError(f"{out}: cannot write there ({e.strerror or e})") from None
+    try:
+        yield
+    except BaseException:
+        lock.__exit__(None, None, None)
+        if created:
+            with contextlib.suppress(OSError):
+                out.rmdir()  # only if empty: nothing was written
+        raise
+    else:
+        lock.__exit__(None, None, None)
+
+
+def _record_stop(out: Path, manifest: Manifest, e: BaseException) -> None:
+    """Write why a job stopped to its manifest: ``interrupted``, or ``failed`` with the
+    reason (best effort: the disk may be full)."""
+    if isinstance(e, Interrupted | KeyboardInterrupt):
+        manifest.status = "interrupted"
+    else:
+        manifest.status = "failed"
+        what = "out of memory" if isinstance(e, MemoryError) else type(e).__name__
+        manifest.error = f"{what}: {' '.join(str(e).split())}"[:1000]
+    with contextlib.suppress(OSError):
+        write_manifest(out, manifest)
 
 
 def warm_up() -> None:

@@ -23,6 +23,7 @@ import escalate
 import escalate.io
 from escalate import cli as escalate_cli
 from escalate.io import read_manifest, scan_parts
+from escalate.world import WorldError, load_world
 
 HERE = Path(__file__).resolve().parent
 BAD = sorted((HERE / "bad_inputs").glob("*.toml"))
@@ -78,6 +79,55 @@ def test_malformed_world_file(path: Path, existing) -> None:
 def test_check_command_reports_the_same_error(path: Path) -> None:
     err = assert_one_line_error(cli("check", path))
     assert expectation(path) in err
+
+
+#: (id, TOML text, what the error must contain). tomllib reports a construct left
+#: open to the end of the file "at end of document"; the loader names its line.
+UNCLOSED = [
+    ("array", 'name = "x"\nids = ["A",\n  "B",\n', "the array opened at line 2, column 7"),
+    ("array-no-newline", 'a = 1\nids = ["A"', "the array opened at line 2, column 7"),
+    ("nested", "a = [\n  [1, 2],\n  [3,\n", "the array opened at line 3, column 3"),
+    ("inline-table-in-array", "a = [\n  {x = 1},\n  {y = 2", "inline table opened at line 3"),
+    ("multi-line-string", 'a = 1\nb = """one\ntwo\n', "multi-line string opened at line 2, col"),
+    ("multi-line-literal", "a = 1\nb = '''one\ntwo\n", "multi-line string opened at line 2"),
+    ("literal-string", "a = 'x'\nb = 'y\nc = 3\n", "the string opened at line 2, column 5"),
+    ("basic-string-at-eof", 'a = 1\nb = "y', "the string opened at line 2, column 5"),
+    ("table-header-at-eof", "a = 1\n[dynamics", "the table header opened at line 2, column 1"),
+    # brackets and quotes inside comments and strings do not count
+    ("comment", "a = [1, # ] not a close\n  2\n", "the array opened at line 1, column 5"),
+    ("string", 'a = ["]", \'[\', "\\"]",\n', "the array opened at line 1, column 5"),
+    ("quotes-ending-a-string", 'a = """x""""\n[t]\nb = [\n', "array opened at line 3, column 5"),
+    ("headers-closed", "[[n]]\nid = 1\n[d]\nx = [\n", "the array opened at line 4, column 5"),
+    # not at the end: tomllib names the line after the array; the hint names the array
+    ("array-then-key", 'ids = ["A", "B"\nx = 1\n', "the array opened at line 1, column 7"),
+]
+
+
+@pytest.mark.parametrize("text, words", [c[1:] for c in UNCLOSED], ids=[c[0] for c in UNCLOSED])
+def test_unclosed_constructs_are_located(tmp_path: Path, text: str, words: str) -> None:
+    path = tmp_path / "w.toml"
+    path.write_text(text)
+    with pytest.raises(WorldError) as e:
+        load_world(path)
+    message = str(e.value)
+    assert message.startswith(f"{path}: TOML syntax error: ") and "\n" not in message
+    assert words in message and message.endswith("is never closed")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a = 1\nb =\n",  # a missing value at the end: no construct is open
+        'a = "x\nb = [1,\n',  # tomllib names the line of the broken string itself
+        "a = [1,\n 2,\n x]\n",  # an error inside an array that is closed later
+    ],
+)
+def test_no_unclosed_hint_where_nothing_was_left_open(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "w.toml"
+    path.write_text(text)
+    with pytest.raises(WorldError, match="TOML syntax error") as e:
+        load_world(path)
+    assert "never closed" not in str(e.value)
 
 
 # --------------------------------------------------------------------------- command lines
@@ -165,16 +215,16 @@ def test_unknown_command() -> None:
 def test_full_disk_keeps_earlier_parts(tmp_path: Path, monkeypatch, capsys) -> None:
     """ENOSPC from the Parquet writer (simulated) -> exit 3, earlier parts kept."""
     out = tmp_path / "out"
-    real = escalate.io.pq.write_table
+    real = escalate.io._write_parquet
     calls = {"n": 0}
 
-    def write_table(table, where, **kwargs):
+    def write_parquet(table, where, metadata):
         calls["n"] += 1
         if calls["n"] > 3:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(where))
-        return real(table, where, **kwargs)
+        return real(table, where, metadata)
 
-    monkeypatch.setattr(escalate.io.pq, "write_table", write_table)
+    monkeypatch.setattr(escalate.io, "_write_parquet", write_parquet)
     args = ["run", str(TEACHING), "-n", "5000", "-s", "3", "-o", str(out), "--chunk-size", "1000"]
     assert escalate_cli.main(args) == 3
     err = capsys.readouterr().err
@@ -187,10 +237,11 @@ def test_full_disk_keeps_earlier_parts(tmp_path: Path, monkeypatch, capsys) -> N
         "part-000000002000.parquet",
     ]  # no temporary left behind
     m = read_manifest(out)
-    assert m.status == "running" and m.done == {"teaching": [[0, 3000]]}
+    assert m.status == "failed" and m.done == {"teaching": [[0, 3000]]}
+    assert "No space left on device" in m.error
     assert scan_parts(out, m) == {"teaching": {0, 1000, 2000}}
 
-    monkeypatch.setattr(escalate.io.pq, "write_table", real)  # space freed: resume
+    monkeypatch.setattr(escalate.io, "_write_parquet", real)  # space freed: resume
     assert escalate_cli.main([*args, "--resume", "--quiet"]) == 0
     fresh = tmp_path / "fresh"
     escalate.run([TEACHING], fresh, 5000, 3, chunk_size=1000)

@@ -141,14 +141,14 @@ def test_unreadable_manifest(out) -> None:
     with pytest.raises(ResultsError, match=r"manifest\.json: unreadable manifest"):
         escalate.read_results(out)
     (out / "manifest.json").write_text('{"seed": 1, "color": "red"}')
-    with pytest.raises(ResultsError, match="unreadable manifest"):
+    with pytest.raises(ResultsError, match="invalid manifest: unknown key 'color'"):
         escalate.read_results(out)
 
 
 def test_corrupt_part(out) -> None:
     target = part_path(out, "cascades", "teaching", 2 * CHUNK)
     target.write_bytes(b"PAR1 this is not a parquet file PAR1")
-    with pytest.raises(ResultsError, match=r"part-000000002000.parquet: unreadable part"):
+    with pytest.raises(ResultsError, match=r"part-000000002000.parquet: corrupt part"):
         escalate.read_results(out)
 
 

@@ -187,7 +187,7 @@ def test_run_layout_metadata_and_manifest(tmp_path: Path, teaching) -> None:
                 name,
             )
             for f, start in zip(files, (0, 1000, 2000), strict=True):
-                md = {k.decode(): v.decode() for k, v in pq.read_schema(f).metadata.items()}
+                md = {k.decode(): v.decode() for k, v in pq.read_metadata(f).metadata.items()}
                 assert set(md) >= METADATA_KEYS, f
                 assert md["escalate.world_name"] == name
                 assert md["escalate.world_hash"] == w.canonical_hash()
