@@ -2,9 +2,9 @@
 
 Measures, for each world (by default the IC-equivalent world and europe_1914):
 
-* ``reference``: the plain-Python reference (``escalate.reference``) on a small
+* ``reference``: the plain-Python reference (``escalate.engine.reference``) on a small
   number of replicates, one thread; the baseline of every speed-up.
-* ``kernel``: the numba kernel alone (``escalate.frames.run_arrays``) on output
+* ``kernel``: the numba kernel alone (``escalate.results.arrow.run_arrays``) on output
   arrays allocated once and reused across repeats; compilation excluded by a
   warm-up call; one row per thread count.
 * ``end_to_end``: ``escalate.run`` into a fresh temporary directory per repeat
@@ -45,11 +45,11 @@ import numpy as np  # noqa: E402
 from worlds import ic_world  # noqa: E402
 
 import escalate  # noqa: E402
-from escalate import frames  # noqa: E402
-from escalate.compile import compile_world  # noqa: E402
-from escalate.kernel import allocate_outputs  # noqa: E402
-from escalate.reference import simulate_reference  # noqa: E402
-from escalate.world import World, dump_world, load_world  # noqa: E402
+from escalate.engine.compile import compile_world  # noqa: E402
+from escalate.engine.reference import simulate_reference  # noqa: E402
+from escalate.model.world import World, dump_world, load_world  # noqa: E402
+from escalate.results import arrow as frames  # noqa: E402
+from escalate.results.arrow import allocate_outputs  # noqa: E402
 
 SCHEMA = "escalate-throughput/1"
 DEFAULT_JSON = HERE / "results" / "throughput.json"

@@ -4,6 +4,9 @@ A numba-jitted Monte Carlo engine: a local incident propagates through alliance
 obligations, organizations and war plans, millions of times; results go to
 Parquet and alliance structures are compared statistically.
 
+The public names below are imported on first use, so ``import escalate`` is
+light (no numba, pandas or pyarrow until a function needs them).
+
 Quick start
 -----------
 >>> import escalate
@@ -14,14 +17,29 @@ Quick start
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from .errors import ResultsError
-from .io import read_results
-from .lock import ResultsLocked
-from .repair import RepairReport, repair
-from .runner import Interrupted, RunSummary, run, simulate
-from .world import World, WorldError, dump_world, load_world, world_from_dict
+from ._version import __version__
+
+#: public name -> module that defines it (the one place to look it up)
+_EXPORTS = {
+    "World": "escalate.model.world",
+    "WorldError": "escalate.model.world",
+    "dump_world": "escalate.model.world",
+    "load_world": "escalate.model.world",
+    "world_from_dict": "escalate.model.world",
+    "Interrupted": "escalate.runner",
+    "RunSummary": "escalate.runner",
+    "run": "escalate.runner",
+    "simulate": "escalate.runner",
+    "ResultsError": "escalate.results.errors",
+    "ResultsLocked": "escalate.results.lock",
+    "read_results": "escalate.results.store",
+    "RepairReport": "escalate.results.repair",
+    "repair": "escalate.results.repair",
+    "compare": "escalate.analysis.stats",
+}
 
 __all__ = [
     "Interrupted",
@@ -42,9 +60,25 @@ __all__ = [
     "world_from_dict",
 ]
 
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
+    from .analysis.stats import compare
+    from .model.world import World, WorldError, dump_world, load_world, world_from_dict
+    from .results.errors import ResultsError
+    from .results.lock import ResultsLocked
+    from .results.repair import RepairReport, repair
+    from .results.store import read_results
+    from .runner import Interrupted, RunSummary, run, simulate
 
-def compare(*args, **kwargs):
-    """Compare structures with intervals and paired tests; see :func:`escalate.stats.compare`."""
-    from .stats import compare as _compare
 
-    return _compare(*args, **kwargs)
+def __getattr__(name: str) -> Any:
+    """Import a public name on first use (PEP 562)."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'escalate' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
+from ._version import __version__
 
 __all__ = ["build_parser", "main"]
 
@@ -404,7 +404,7 @@ def _cmd_run(args: argparse.Namespace, worlds: list) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .world import load_world
+    from .model.world import load_world
 
     for i, path in enumerate(args.worlds):
         w = load_world(path)
@@ -415,7 +415,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_repair(args: argparse.Namespace) -> int:
-    from .repair import repair
+    from .results.repair import repair
 
     report = repair(args.dir)
     if args.json:
@@ -445,10 +445,10 @@ def _emit(df, args: argparse.Namespace) -> None:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from .io import read_results
-    from .stats import compare
-    from .tables import format_text
-    from .tails import tail_exponents
+    from .analysis.stats import compare
+    from .analysis.tails import tail_exponents
+    from .results.store import read_results
+    from .viz.tables import format_text
 
     results = read_results(args.dir)
     table = compare(results, baseline=args.baseline)
@@ -467,8 +467,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from .sweep import parse_setting, sweep_worlds, variant_table
-    from .world import load_world
+    from .model.sweep import parse_setting, sweep_worlds, variant_table
+    from .model.world import load_world
 
     base = load_world(args.world)
     settings = [parse_setting(s) for s in args.settings]
@@ -480,8 +480,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from .generate import STRUCTURES, generate, generated_header
-    from .world import dump_world, load_world
+    from .model.generate import STRUCTURES, generate, generated_header
+    from .model.world import dump_world, load_world
 
     if args.kind not in STRUCTURES:
         raise ValueError(
@@ -513,7 +513,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _participants_or_none(d: Path):
-    from .io import read_manifest, read_results
+    from .results.store import read_manifest, read_results
 
     if not read_manifest(d).participants:
         return None
@@ -522,8 +522,8 @@ def _participants_or_none(d: Path):
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
-    from .io import read_results
-    from .plots import plot_results
+    from .results.store import read_results
+    from .viz.plots import plot_results
 
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     bad = [f for f in formats if f not in ("png", "svg", "pdf")]
@@ -541,8 +541,8 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .io import read_results
-    from .report import write_report
+    from .results.store import read_results
+    from .viz.report import write_report
 
     out = args.output or args.dir / "report.html"
     write_report(
@@ -554,8 +554,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``escalate`` command."""
-    from .io import ResultsError
-    from .world import WorldError, load_world
+    from .model.world import WorldError, load_world
+    from .results.store import ResultsError
 
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -1,8 +1,8 @@
 """Shared test helpers: run a world through both engines and compare the results.
 
-The two engines are the numba kernel (:mod:`escalate.kernel`, driven through
-:mod:`escalate.frames`) and the plain-Python reference
-(:mod:`escalate.reference`). Both are turned into pandas frames with plain
+The two engines are the numba kernel (:mod:`escalate.engine.kernel`, driven through
+:mod:`escalate.results.arrow`) and the plain-Python reference
+(:mod:`escalate.engine.reference`). Both are turned into pandas frames with plain
 Python values (``None`` for nulls), so that they can be compared row by row and
 exactly, floats included.
 """
@@ -20,10 +20,10 @@ from typing import Any
 import numba
 import pandas as pd
 
-from escalate.compile import CompiledWorld, compile_world
-from escalate.frames import run_arrays, to_tables
-from escalate.reference import simulate_reference
-from escalate.world import World, world_from_dict
+from escalate.engine.compile import CompiledWorld, compile_world
+from escalate.engine.reference import simulate_reference
+from escalate.model.world import World, world_from_dict
+from escalate.results.arrow import run_arrays, to_tables
 
 __all__ = [
     "CASCADE_COLUMNS",

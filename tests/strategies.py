@@ -6,7 +6,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from escalate.world import ALLIANCE_KINDS, LADDER, ORGANIZATION_KINDS
+from escalate.model.world import ALLIANCE_KINDS, LADDER, ORGANIZATION_KINDS
 
 __all__ = ["probabilities", "world_dicts"]
 

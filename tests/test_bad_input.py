@@ -20,10 +20,10 @@ import pytest
 from helpers import cli, snapshot, warm_cache
 
 import escalate
-import escalate.io
+import escalate.results.store
 from escalate import cli as escalate_cli
-from escalate.io import read_manifest, scan_parts
-from escalate.world import WorldError, load_world
+from escalate.model.world import WorldError, load_world
+from escalate.results.store import read_manifest, scan_parts
 
 HERE = Path(__file__).resolve().parent
 BAD = sorted((HERE / "bad_inputs").glob("*.toml"))
@@ -215,7 +215,7 @@ def test_unknown_command() -> None:
 def test_full_disk_keeps_earlier_parts(tmp_path: Path, monkeypatch, capsys) -> None:
     """ENOSPC from the Parquet writer (simulated) -> exit 3, earlier parts kept."""
     out = tmp_path / "out"
-    real = escalate.io._write_parquet
+    real = escalate.results.store._write_parquet
     calls = {"n": 0}
 
     def write_parquet(table, where, metadata):
@@ -224,7 +224,7 @@ def test_full_disk_keeps_earlier_parts(tmp_path: Path, monkeypatch, capsys) -> N
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(where))
         return real(table, where, metadata)
 
-    monkeypatch.setattr(escalate.io, "_write_parquet", write_parquet)
+    monkeypatch.setattr(escalate.results.store, "_write_parquet", write_parquet)
     args = ["run", str(TEACHING), "-n", "5000", "-s", "3", "-o", str(out), "--chunk-size", "1000"]
     assert escalate_cli.main(args) == 3
     err = capsys.readouterr().err
@@ -241,7 +241,7 @@ def test_full_disk_keeps_earlier_parts(tmp_path: Path, monkeypatch, capsys) -> N
     assert "No space left on device" in m.error
     assert scan_parts(out, m) == {"teaching": {0, 1000, 2000}}
 
-    monkeypatch.setattr(escalate.io, "_write_parquet", real)  # space freed: resume
+    monkeypatch.setattr(escalate.results.store, "_write_parquet", real)  # space freed: resume
     assert escalate_cli.main([*args, "--resume", "--quiet"]) == 0
     fresh = tmp_path / "fresh"
     escalate.run([TEACHING], fresh, 5000, 3, chunk_size=1000)

@@ -3,7 +3,7 @@
 The kernel writes int16/int32 columns and compile.py indexes the world with
 int32/uint32 arrays; a world of 33,001 nations used to run and report
 ``belligerents = -32535``. The loader now rejects every world whose counts do not
-fit (the bounds are named constants of :mod:`escalate.world`), and world names
+fit (the bounds are named constants of :mod:`escalate.model.world`), and world names
 that would break the results directory ``structure=<name>`` or be read back as
 numbers by a hive-partitioned Parquet reader. The worlds here are generated, not
 stored; none over a bound is compiled.
@@ -25,8 +25,7 @@ import tomli_w
 from helpers import assert_frames_equal, cli, kernel_frames, reference_frames, single_thread
 
 import escalate
-from escalate.kernel import CascadeColumns, ParticipantColumns
-from escalate.world import (
+from escalate.model.world import (
     MAX_CONTEST_EXPONENT,
     MAX_NAME_LENGTH,
     MAX_NATIONS,
@@ -37,6 +36,10 @@ from escalate.world import (
     WorldError,
     world_from_dict,
 )
+from escalate.results.schema import CASCADE_COLUMNS, PARTICIPANT_COLUMNS, kernel_dtypes
+
+CascadeColumns = kernel_dtypes(CASCADE_COLUMNS)
+ParticipantColumns = kernel_dtypes(PARTICIPANT_COLUMNS)
 
 INT32_MAX = int(np.iinfo(np.int32).max)
 
@@ -325,8 +328,8 @@ def test_number_like_names_are_accepted_and_read_back_as_strings(tmp_path: Path)
 
 
 def test_generated_and_swept_names_are_valid() -> None:
-    from escalate.generate import STRUCTURES, generate
-    from escalate.sweep import parse_setting, sweep_worlds
+    from escalate.model.generate import STRUCTURES, generate
+    from escalate.model.sweep import parse_setting, sweep_worlds
 
     base = world_from_dict(world(5, name="y1914"))
     for kind in STRUCTURES:

@@ -23,8 +23,8 @@ import platformdirs
 import pytest
 
 import escalate
-from escalate._jit import PARALLEL_OPTIONS, jit
-from escalate.kernel import run_chunk
+from escalate.engine.kernel import run_chunk
+from escalate.engine.options import PARALLEL_OPTIONS, jit
 
 PACKAGE = Path(escalate.__file__).resolve().parent
 TIMEOUT = 600  # a hang guard: compiling the kernel takes ~30 s, longer on a loaded machine
@@ -33,7 +33,7 @@ TIMEOUT = 600  # a hang guard: compiling the kernel takes ~30 s, longer on a loa
 SETUP = """
 import hashlib
 import escalate
-from escalate.kernel import run_chunk
+from escalate.engine.kernel import run_chunk
 
 world = escalate.world_from_dict({
     "name": "cache-test",

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from strategies import world_dicts
 
-from escalate.compile import CompiledWorld, compile_world, obligation_order
-from escalate.rng import (
+from escalate.engine.compile import CompiledWorld, compile_world, obligation_order
+from escalate.engine.rng import (
     KIND_OBLIGATION,
     decision_key,
     rep_state,
@@ -24,7 +24,7 @@ from escalate.rng import (
     seed_state,
     threshold,
 )
-from escalate.world import load_world, world_from_dict
+from escalate.model.world import load_world, world_from_dict
 
 CONFIGS = sorted((Path(__file__).resolve().parent.parent / "configs").glob("*.toml"))
 

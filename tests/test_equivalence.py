@@ -25,10 +25,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import world_dicts
 
-from escalate.compile import compile_world
-from escalate.frames import run_arrays, to_tables
-from escalate.kernel import BLOCK
-from escalate.world import load_world, world_from_dict
+from escalate.engine.compile import compile_world
+from escalate.engine.kernel import BLOCK
+from escalate.model.world import load_world, world_from_dict
+from escalate.results.arrow import run_arrays, to_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = sorted((ROOT / "configs").glob("*.toml"))
@@ -308,9 +308,9 @@ def test_concurrent_python_threads_get_the_same_rows():
     is serialised and gives the rows of a single call."""
     import threading
 
-    from escalate.compile import compile_world
-    from escalate.frames import run_arrays
-    from escalate.world import load_world
+    from escalate.engine.compile import compile_world
+    from escalate.model.world import load_world
+    from escalate.results.arrow import run_arrays
 
     cw = compile_world(
         load_world(Path(__file__).resolve().parents[1] / "configs" / "europe_1914.toml")

@@ -19,7 +19,14 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from strategies import world_dicts
 
-from escalate.world import TOP_KEYS, World, WorldError, dump_world, load_world, world_from_dict
+from escalate.model.world import (
+    TOP_KEYS,
+    World,
+    WorldError,
+    dump_world,
+    load_world,
+    world_from_dict,
+)
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 TEACHING = tomllib.loads((CONFIGS / "teaching.toml").read_text())

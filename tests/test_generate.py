@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from escalate.generate import STRUCTURES, bipolar_blocs, generate, generated_header
-from escalate.world import World, WorldError, dump_world, load_world, world_from_dict
+from escalate.model.generate import STRUCTURES, bipolar_blocs, generate, generated_header
+from escalate.model.world import World, WorldError, dump_world, load_world, world_from_dict
 
 EUROPE = Path(__file__).resolve().parent.parent / "configs" / "europe_1914.toml"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -260,8 +260,8 @@ def test_header_is_written_as_comments(small):
 
 
 def test_generated_worlds_compile_and_run(small):
-    from escalate.compile import compile_world
-    from escalate.frames import run_arrays
+    from escalate.engine.compile import compile_world
+    from escalate.results.arrow import run_arrays
 
     for kind, veto in itertools.product(STRUCTURES, (False, True)):
         w = generate(kind, small, veto=veto, density=0.4)

@@ -1,4 +1,4 @@
-"""Figures (escalate.plots) and the HTML report (escalate.report)."""
+"""Figures (escalate.viz.plots) and the HTML report (escalate.viz.report)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ import pytest
 pytest.importorskip("matplotlib")
 pytest.importorskip("scipy")
 
-from escalate.compile import compile_world
-from escalate.frames import run_arrays, to_tables
-from escalate.plots import figures_of, plot_results
-from escalate.report import render_report, write_report
-from escalate.world import world_from_dict
+from escalate.engine.compile import compile_world
+from escalate.model.world import world_from_dict
+from escalate.results.arrow import run_arrays, to_tables
+from escalate.viz.plots import figures_of, plot_results
+from escalate.viz.report import render_report, write_report
 
 N = 3000
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -172,7 +172,7 @@ import sys, matplotlib, pandas as pd
 def raw_rc():
     return {k: dict.__getitem__(matplotlib.rcParams, k) for k in dict.keys(matplotlib.rcParams)}
 before = raw_rc()
-from escalate.plots import plot_results
+from escalate.viz.plots import plot_results
 df = pd.DataFrame({"structure": ["a", "a", "b"], "replicate": [0, 1, 0],
                    "world_war": [True, False, True], "deterred": False,
                    "belligerents": [2, 3, 2], "rounds": [0, 1, 0]})

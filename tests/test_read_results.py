@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import escalate
-from escalate.io import ResultsError, part_path
+from escalate.results.store import ResultsError, part_path
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 TEACHING = CONFIGS / "teaching.toml"

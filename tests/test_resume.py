@@ -21,7 +21,7 @@ import pytest
 from helpers import cli, snapshot, warm_cache
 
 import escalate
-from escalate.io import ResultsError, part_path, read_manifest
+from escalate.results.store import ResultsError, part_path, read_manifest
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 TEACHING = CONFIGS / "teaching.toml"

@@ -7,8 +7,8 @@ import pytest
 from numba import njit
 from scipy import stats
 
-from escalate import rng
-from escalate.rng import (
+from escalate.engine import rng as rng
+from escalate.engine.rng import (
     KIND_DETERRENCE,
     KIND_INCIDENT_INITIATOR,
     KIND_INCIDENT_TARGET,

@@ -27,9 +27,9 @@ import pytest
 from helpers import CASCADE_COLUMNS, PARTICIPANT_COLUMNS, cli, warm_cache
 
 import escalate
-from escalate.io import read_manifest
+from escalate.model.world import load_world, world_from_dict
+from escalate.results.store import read_manifest
 from escalate.runner import RunSummary
-from escalate.world import load_world, world_from_dict
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 TEACHING = CONFIGS / "teaching.toml"

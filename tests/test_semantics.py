@@ -27,7 +27,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import world_dicts
 
-from escalate.world import world_from_dict
+from escalate.model.world import world_from_dict
 
 N = 64  # replicates of a deterministic world: all must agree
 
@@ -690,8 +690,8 @@ def test_kernel_and_reference_contest_agree_bit_for_bit():
     import numba
     import numpy as np
 
-    from escalate.kernel import _contest
-    from escalate.reference import contest
+    from escalate.engine.kernel import _contest
+    from escalate.engine.reference import contest
 
     @numba.njit
     def many(a, d, m, out):
@@ -709,7 +709,7 @@ def test_kernel_and_reference_contest_agree_bit_for_bit():
 
 
 def test_contest_values():
-    from escalate.reference import contest
+    from escalate.engine.reference import contest
 
     assert contest(1.0, 3.0, 1.0) == 0.25
     assert contest(1.0, 3.0, 2.0) == pytest.approx(0.1, rel=1e-14)

@@ -1,4 +1,4 @@
-"""Statistics of results (escalate.stats) against known answers.
+"""Statistics of results (escalate.analysis.stats) against known answers.
 
 Small worlds whose outcome probabilities are known exactly are simulated with
 the kernel; the estimates, intervals, paired tests and standard errors are
@@ -18,9 +18,7 @@ import pytest
 
 scipy_stats = pytest.importorskip("scipy.stats")
 
-from escalate.compile import compile_world  # noqa: E402
-from escalate.frames import run_arrays, to_tables  # noqa: E402
-from escalate.stats import (  # noqa: E402
+from escalate.analysis.stats import (  # noqa: E402
     _quantile_from_counts,
     _signed_rank_counts,
     _value_counts,
@@ -28,9 +26,11 @@ from escalate.stats import (  # noqa: E402
     holm,
     proportion_intervals,
 )
-from escalate.tables import summary_table  # noqa: E402
-from escalate.tails import CLAUSET_2018, ccdf, tail_exponents  # noqa: E402
-from escalate.world import world_from_dict  # noqa: E402
+from escalate.analysis.tails import CLAUSET_2018, ccdf, tail_exponents  # noqa: E402
+from escalate.engine.compile import compile_world  # noqa: E402
+from escalate.model.world import world_from_dict  # noqa: E402
+from escalate.results.arrow import run_arrays, to_tables  # noqa: E402
+from escalate.viz.tables import summary_table  # noqa: E402
 
 N = 20_000
 

@@ -25,9 +25,12 @@ from helpers import cli, snapshot, warm_cache
 
 import escalate
 import escalate.cli as escalate_cli
-import escalate.io
+import escalate.results.store
 import escalate.runner
-from escalate.io import (
+import escalate.runner.backends
+import escalate.runner.jobs
+from escalate.results.lock import LOCK, ResultsLocked, lock_results
+from escalate.results.store import (
     MAX_PARTS,
     MAX_REPLICATES,
     PROGRESS,
@@ -36,8 +39,7 @@ from escalate.io import (
     read_manifest,
     read_part,
 )
-from escalate.lock import LOCK, ResultsLocked, lock_results
-from escalate.runner import _FIRST_SLICE, _SLICE_GROWTH, _SLICE_SECONDS, next_slice
+from escalate.runner.parts import _FIRST_SLICE, _SLICE_GROWTH, _SLICE_SECONDS, next_slice
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 TEACHING = CONFIGS / "teaching.toml"
@@ -106,7 +108,7 @@ def test_the_lock_of_a_killed_process_is_taken_over(tmp_path, full) -> None:
     out = copy_run(full, tmp_path / "out")
     code = (
         "import os, signal, sys\n"
-        "from escalate.lock import lock_results\n"
+        "from escalate.results.lock import lock_results\n"
         "held = lock_results(sys.argv[1])\nheld.__enter__()\n"
         "os.kill(os.getpid(), signal.SIGKILL)\n"
     )
@@ -173,7 +175,7 @@ def test_overwrite_during_a_run_is_refused_and_the_run_completes(tmp_path) -> No
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-        )  # fmt: skip
+        )
         for extra in (
             ["-n", "100", "-s", "2", "--overwrite"],
             ["-n", str(n), "-s", "1", "--resume"],
@@ -336,22 +338,22 @@ def test_memory_error_is_one_line_and_leaves_a_resumable_directory(
     tmp_path, monkeypatch, capsys, full
 ) -> None:
     out = tmp_path / "out"
-    real = escalate.runner._part_tables
+    real = escalate.runner.backends.part_tables
     calls = {"n": 0}
 
     def part_tables(*args, **kwargs):
         calls["n"] += 1
-        if calls["n"] == 5:  # after warm_up's two calls and two parts
+        if calls["n"] == 3:  # after two parts
             raise MemoryError()
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(escalate.runner, "_part_tables", part_tables)
+    monkeypatch.setattr(escalate.runner.backends, "part_tables", part_tables)
     assert escalate_cli.main(run_args(out)) == 3
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "out of memory" in err and "--resume" in err
     m = read_manifest(out)
     assert m.status == "failed" and m.error.startswith("out of memory")
-    monkeypatch.setattr(escalate.runner, "_part_tables", real)
+    monkeypatch.setattr(escalate.runner.backends, "part_tables", real)
     assert escalate_cli.main(run_args(out, "--resume")) == 0
     assert parts(out) == parts(full)
 
@@ -386,7 +388,10 @@ def test_progress_is_appended_and_the_manifest_is_written_twice(tmp_path, monkey
     """The manifest's cost does not grow with the parts done (sweeps of many variants)."""
     writes: list[int] = []
     progress: list[str] = []
-    real_write, real_record = escalate.io._atomic_write_bytes, escalate.runner.record_progress
+    real_write, real_record = (
+        escalate.results.store._atomic_write_bytes,
+        escalate.runner.jobs.record_progress,
+    )
 
     def write(path, data):
         writes.append(len(data))
@@ -396,8 +401,8 @@ def test_progress_is_appended_and_the_manifest_is_written_twice(tmp_path, monkey
         real_record(out, *args)
         progress.append((out / PROGRESS).read_text().splitlines()[-1])
 
-    monkeypatch.setattr(escalate.io, "_atomic_write_bytes", write)
-    monkeypatch.setattr(escalate.runner, "record_progress", record)
+    monkeypatch.setattr(escalate.results.store, "_atomic_write_bytes", write)
+    monkeypatch.setattr(escalate.runner.jobs, "record_progress", record)
     out = tmp_path / "out"
     escalate.run([TEACHING], out, 50 * 100, SEED, chunk_size=100)
     assert len(writes) == 2  # at the start and at the end

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from escalate.sweep import Setting, parse_setting, sweep_worlds, sweepable_keys, variant_table
-from escalate.world import World, WorldError, load_world, world_from_dict
+from escalate.model.sweep import Setting, parse_setting, sweep_worlds, sweepable_keys, variant_table
+from escalate.model.world import World, WorldError, load_world, world_from_dict
 
 EUROPE = Path(__file__).resolve().parent.parent / "configs" / "europe_1914.toml"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -289,8 +289,8 @@ def test_europe_1914_sweep():
 
 
 def test_reliability_sweep_is_monotone_and_paired():
-    from escalate.compile import compile_world
-    from escalate.frames import run_arrays
+    from escalate.engine.compile import compile_world
+    from escalate.results.arrow import run_arrays
 
     world = world_from_dict(
         {

@@ -1,55 +1,33 @@
-"""Turn kernel output arrays into pandas/Arrow tables with the MODEL.md columns."""
+"""Kernel output arrays: allocated from the column schema, turned into Arrow tables."""
 
 from __future__ import annotations
-
-import threading
 
 import numpy as np
 import pyarrow as pa
 
-from .compile import VIA, CompiledWorld
-from .kernel import allocate_outputs, run_chunk
-
-__all__ = ["CASCADE_SCHEMA", "PARTICIPANT_SCHEMA", "run_arrays", "to_tables"]
-
-CASCADE_SCHEMA = pa.schema(
-    [
-        ("replicate", pa.int64()),
-        ("initiator", pa.string()),
-        ("target", pa.string()),
-        ("deterred", pa.bool_()),
-        ("belligerents", pa.int16()),
-        ("side_a", pa.int16()),
-        ("side_d", pa.int16()),
-        ("majors", pa.int16()),
-        ("rounds", pa.int16()),
-        ("broken_promises", pa.int32()),
-        ("sanctions", pa.int32()),
-        ("diplomacy", pa.int32()),
-        ("power_share", pa.float64()),
-        ("vetoed", pa.bool_()),
-        ("winner", pa.string()),
-        ("world_war", pa.bool_()),
-    ]
-)
-PARTICIPANT_SCHEMA = pa.schema(
-    [
-        ("replicate", pa.int64()),
-        ("nation", pa.string()),
-        ("side", pa.string()),
-        ("round", pa.int16()),
-        ("via", pa.string()),
-        # Treaty and organization names repeat on every row, and may be long: they
-        # stay dictionary-encoded from the kernel's codes to the Parquet file.
-        ("source", pa.dictionary(pa.int32(), pa.string())),
-    ]
+from ..engine.compile import VIA, CompiledWorld
+from ..engine.driver import run_kernel
+from .schema import (
+    CASCADE_COLUMNS,
+    CASCADE_SCHEMA,
+    PARTICIPANT_COLUMNS,
+    PARTICIPANT_SCHEMA,
+    kernel_dtypes,
 )
 
+__all__ = ["allocate_outputs", "run_arrays", "to_tables"]
 
-#: A parallel numba kernel must not be entered from several Python threads at once
-#: (the workqueue threading layer aborts): e.g. a Dask worker running tasks in
-#: threads. Calls are serialised per process; each call uses every numba thread.
-_KERNEL_LOCK = threading.Lock()
+
+def allocate_outputs(count: int, n: int, participants: bool) -> tuple[dict, dict]:
+    """Preallocate the kernel's output columns (:mod:`.schema`) for ``count`` replicates.
+
+    Participants are stored per replicate in ``n`` slots (slot k = the k-th
+    nation to enter); rows beyond ``belligerents`` are unused.
+    """
+    out = {c: np.empty(count, dt) for c, dt in kernel_dtypes(CASCADE_COLUMNS).items()}
+    shape = (count, n) if participants else (0, 0)
+    parts = {c: np.empty(shape, dt) for c, dt in kernel_dtypes(PARTICIPANT_COLUMNS).items()}
+    return out, parts
 
 
 def run_arrays(
@@ -59,30 +37,15 @@ def run_arrays(
     count: int,
     participants: bool,
     outputs: tuple[dict, dict] | None = None,
-):
+) -> tuple[dict, dict]:
     """Run the kernel on replicates ``start .. start+count-1``; returns raw output arrays.
 
-    ``outputs`` may pass buffers from :func:`escalate.kernel.allocate_outputs`
-    (for ``count`` replicates) to be filled again, e.g. by benchmarks.
+    ``outputs`` may pass buffers from :func:`allocate_outputs` (for ``count``
+    replicates) to be filled again, e.g. by benchmarks.
     """
     out, parts = outputs if outputs is not None else allocate_outputs(count, cw.n, participants)
-    if out["initiator"].size != count:
-        raise ValueError(f"outputs hold {out['initiator'].size} replicates, not {count}")
-    with _KERNEL_LOCK:
-        _run_locked(cw, seed, start, count, participants, out, parts)
+    run_kernel(cw, seed, start, count, participants, out, parts)
     return out, parts
-
-
-def _run_locked(cw, seed, start, count, participants, out, parts) -> None:
-    run_chunk(
-        np.uint64(seed),
-        np.int64(start),
-        np.int64(count),
-        participants,
-        *cw.kernel_args(),
-        *out.values(),
-        *parts.values(),
-    )
 
 
 def _labels(codes: np.ndarray, labels: np.ndarray, decode: bool = True) -> pa.Array:

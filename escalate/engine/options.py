@@ -42,7 +42,7 @@ from numba import njit
 from numba.core import caching, config
 from numba.core.dispatcher import Dispatcher
 
-from . import __version__
+from .._version import __version__
 
 __all__ = [
     "INLINE_OPTIONS",
@@ -118,7 +118,7 @@ def _jitted_modules(source_dir: str) -> tuple[str, ...]:
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
-        if path.name == "_jit.py" or "from ._jit import" in text:
+        if path.name == "options.py" or "from .options import" in text:
             found.append(str(path))
     return tuple(found)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .stats import _QUANT
+from ..analysis.stats import _QUANT
 
 __all__ = ["format_text", "summary_table"]
 

@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .stats import _groups, proportion_intervals
-from .tails import CLAUSET_2018, ccdf
+from ..analysis.stats import _groups, proportion_intervals
+from ..analysis.tails import CLAUSET_2018, ccdf
 
 __all__ = [
     "FORMATS",

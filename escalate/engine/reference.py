@@ -54,6 +54,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..model.world import LADDER, World
 from .compile import obligation_order
 from .rng import (
     KIND_DETERRENCE,
@@ -68,7 +69,6 @@ from .rng import (
     rep_state_py,
     uniform_py,
 )
-from .world import LADDER, World
 
 __all__ = ["contest", "simulate_reference"]
 

@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .stats import compare
+from .._version import __version__
+from ..analysis.stats import compare
+from ..analysis.tails import tail_exponents
 from .tables import summary_table
-from .tails import tail_exponents
 
 __all__ = ["render_report", "write_report"]
 

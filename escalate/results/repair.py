@@ -24,7 +24,8 @@ from typing import Any
 import numba
 
 from .errors import ResultsError
-from .io import (
+from .lock import lock_results
+from .store import (
     MANIFEST,
     QUARANTINE,
     TABLES,
@@ -39,7 +40,6 @@ from .io import (
     verify_part,
     write_manifest,
 )
-from .lock import lock_results
 
 __all__ = ["RepairReport", "repair"]
 

@@ -48,7 +48,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from . import __version__
+from .._version import __version__
 from .errors import ResultsError
 
 __all__ = [
@@ -329,9 +329,7 @@ def content_digest(table: pa.Table) -> str:
         if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
             arr = pc.dictionary_encode(arr)
         if pa.types.is_dictionary(arr.type):
-            words = np.array(
-                [_word(v) for v in arr.dictionary.to_pylist()] or [0], dtype=np.uint64
-            )
+            words = np.array([_word(v) for v in arr.dictionary.to_pylist()] or [0], dtype=np.uint64)
             h.update(words[arr.indices.fill_null(0).to_numpy(zero_copy_only=False)].tobytes())
         else:
             if arr.null_count:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from ._jit import INLINE_OPTIONS, PARALLEL_OPTIONS, jit
+from .options import INLINE_OPTIONS, PARALLEL_OPTIONS, jit
 from .rng import (
     KIND_DETERRENCE,
     KIND_INCIDENT_INITIATOR,
@@ -36,7 +36,7 @@ from .rng import (
     uniform,
 )
 
-__all__ = ["BLOCK", "CascadeColumns", "allocate_outputs", "run_chunk"]
+__all__ = ["BLOCK", "run_chunk"]
 
 BLOCK = 512
 SIDE_A = 1
@@ -48,44 +48,6 @@ _KEY_INIT = np.uint64(decision_key(KIND_INCIDENT_INITIATOR))
 _KEY_TARG = np.uint64(decision_key(KIND_INCIDENT_TARGET))
 _KEY_DETER = np.uint64(decision_key(KIND_DETERRENCE))
 _KEY_OUTCOME = np.uint64(decision_key(KIND_OUTCOME))
-
-#: Output columns of the kernel, with dtypes (``replicate`` is implied by position).
-CascadeColumns = {
-    "initiator": np.int32,
-    "target": np.int32,
-    "deterred": np.bool_,
-    "belligerents": np.int16,
-    "side_a": np.int16,
-    "side_d": np.int16,
-    "majors": np.int16,
-    "rounds": np.int16,
-    "broken_promises": np.int32,
-    "sanctions": np.int32,
-    "diplomacy": np.int32,
-    "power_share": np.float64,
-    "vetoed": np.bool_,
-    "winner": np.int8,  # 0 none (deterred), 1 A, 2 D
-    "world_war": np.bool_,
-}
-ParticipantColumns = {
-    "nation": np.int32,
-    "side": np.int8,
-    "round": np.int16,
-    "via": np.int8,
-    "source": np.int32,  # -1 none; see CompiledWorld.sources
-}
-
-
-def allocate_outputs(count: int, n: int, participants: bool) -> tuple[dict, dict]:
-    """Preallocate the kernel's output columns for ``count`` replicates.
-
-    Participants are stored per replicate in ``n`` slots (slot k = the k-th
-    nation to enter); rows beyond ``belligerents`` are unused.
-    """
-    out = {c: np.empty(count, dt) for c, dt in CascadeColumns.items()}
-    shape = (count, n) if participants else (0, 0)
-    parts = {c: np.empty(shape, dt) for c, dt in ParticipantColumns.items()}
-    return out, parts
 
 
 @jit(**INLINE_OPTIONS)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from ..model.world import LADDER, World
 from .rng import (
     KIND_NEUTRALITY,
     KIND_OBLIGATION,
@@ -24,7 +25,6 @@ from .rng import (
     decision_key,
     threshold,
 )
-from .world import LADDER, World
 
 __all__ = [
     "OB_DEFENSE",

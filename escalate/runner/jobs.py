@@ -18,26 +18,22 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import queue
 import signal
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, overload
 
 import numba
-import numpy as np
 import pandas as pd
 
-from . import __version__
-from .compile import CompiledWorld, compile_world
-from .frames import run_arrays, to_tables
-from .io import (
-    MAX_PARTS,
+from ..engine.compile import compile_world
+from ..model.world import World, load_world
+from ..results.lock import lock_results
+from ..results.store import (
     MAX_REPLICATES,
     MAX_SEED,
     TABLES,
@@ -46,35 +42,16 @@ from .io import (
     clear_progress,
     clear_results,
     holds_results,
-    part_path,
     read_manifest,
     record_progress,
     remove_temporaries,
     scan_parts,
     write_manifest,
-    write_part,
 )
-from .kernel import CascadeColumns, ParticipantColumns, allocate_outputs
-from .lock import lock_results
-from .world import World, load_world
+from .backends import Part, run_dask, run_local
+from .parts import check_int, check_layout, default_chunk_size, part_tables, warm_up
 
-__all__ = ["RunSummary", "default_chunk_size", "run", "simulate"]
-
-#: Default replicates per part without participants (about 40 MB of columns).
-DEFAULT_CHUNK = 1 << 20
-#: Memory budget for the per-replicate participant slots of one part.
-_PARTICIPANT_BUDGET = 64 << 20
-#: Upper bound of the memory of one part's output columns (see :func:`part_bytes`).
-MAX_PART_BYTES = 2 << 30
-#: Target duration of one kernel call: signals are only handled between calls.
-_SLICE_SECONDS = 0.25
-#: The first kernel call of a part is this small, whatever the world (a replicate of
-#: a 20,000-nation world can take milliseconds); later calls are sized by the rate
-#: measured so far, growing at most :data:`_SLICE_GROWTH`-fold from one to the next.
-_FIRST_SLICE = 16
-_SLICE_GROWTH = 8
-
-Part = tuple[World, int, int]  # world, first replicate, stop (exclusive)
+__all__ = ["Interrupted", "RunSummary", "run", "simulate"]
 
 
 class Interrupted(Exception):
@@ -85,66 +62,8 @@ class Interrupted(Exception):
         super().__init__(signal.Signals(signum).name)
 
 
-def default_chunk_size(worlds: Sequence[World], participants: bool) -> int:
-    """Replicates per part: 2**20, or fewer with participants to bound memory."""
-    if not participants:
-        return DEFAULT_CHUNK
-    n = max(len(w.nations) for w in worlds)
-    per_rep = 12 * n  # bytes of participant slots per replicate
-    return max(1024, min(DEFAULT_CHUNK, _PARTICIPANT_BUDGET // per_rep))
-
-
-def part_bytes(chunk_size: int, nations: int, participants: bool) -> int:
-    """Bytes of kernel output columns for one part of ``chunk_size`` replicates
-    (participants: one slot per nation per replicate)."""
-    per_rep = sum(np.dtype(t).itemsize for t in CascadeColumns.values()) + 8
-    if participants:
-        per_rep += nations * sum(np.dtype(t).itemsize for t in ParticipantColumns.values())
-    return chunk_size * per_rep
-
-
-def _check_layout(
-    worlds: Sequence[World], replicates: int, chunk_size: int, participants: bool
-) -> None:
-    """Refuse a chunk size whose parts would not fit :data:`MAX_PART_BYTES`, or a
-    layout of more than :data:`~escalate.io.MAX_PARTS` parts."""
-    _check_int("chunk_size", chunk_size, 1, MAX_REPLICATES)
-    n = max(len(w.nations) for w in worlds)
-    need = part_bytes(chunk_size, n, participants)
-    if need > MAX_PART_BYTES:
-        most = max(1, chunk_size * MAX_PART_BYTES // need)
-        raise ValueError(
-            f"chunk_size {chunk_size:,} needs {need / 2**30:,.1f} GiB of memory per part "
-            f"(limit {MAX_PART_BYTES / 2**30:.0f} GiB): use at most {most:,}"
-        )
-    parts = -(-replicates // chunk_size)
-    if parts > MAX_PARTS:
-        raise ValueError(
-            f"{replicates:,} replicates in parts of {chunk_size:,} make {parts:,} parts per "
-            f"world (limit {MAX_PARTS:,}): use a chunk size of at least "
-            f"{-(-replicates // MAX_PARTS):,}"
-        )
-
-
-def next_slice(done: int, seconds: float, previous: int) -> int:
-    """Replicates for the next kernel call, after ``done`` replicates took ``seconds``
-    in the previous call of ``previous`` replicates: about :data:`_SLICE_SECONDS`
-    of work, at most :data:`_SLICE_GROWTH` times the previous call, at least one."""
-    rate = done / max(seconds, 1e-6)
-    return int(max(1, min(rate * _SLICE_SECONDS, previous * _SLICE_GROWTH, DEFAULT_CHUNK)))
-
-
 def _as_world(w: World | str | Path) -> World:
     return w if isinstance(w, World) else load_world(w)
-
-
-def _check_int(name: str, value: int, lo: int, hi: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    if value < lo or (hi is not None and value > hi):
-        bound = f">= {lo}" if hi is None else f"between {lo} and {hi}"
-        raise ValueError(f"{name} must be {bound}, got {value}")
-    return value
 
 
 def _set_threads(threads: int | None) -> None:
@@ -152,44 +71,12 @@ def _set_threads(threads: int | None) -> None:
     if threads is None:
         numba.set_num_threads(limit)
         return
-    _check_int("threads", threads, 1)
+    check_int("threads", threads, 1)
     if threads > limit:
         raise ValueError(
             f"threads must be at most {limit} on this machine (NUMBA_NUM_THREADS), got {threads}"
         )
     numba.set_num_threads(threads)
-
-
-def _part_tables(
-    cw: CompiledWorld,
-    seed: int,
-    start: int,
-    stop: int,
-    participants: bool,
-    advance: Callable[[int], None] | None = None,
-):
-    """Arrow tables (cascades, participants or None) of replicates ``start .. stop - 1``.
-
-    The kernel fills the part's output arrays slice by slice (each call about
-    :data:`_SLICE_SECONDS`), returning to the interpreter in between so that a
-    signal handler can run, and ``advance(n)`` can report progress.
-    """
-    count = stop - start
-    out, parts = allocate_outputs(count, cw.n, participants)
-    a, step = 0, _FIRST_SLICE
-    while a < count:
-        b = min(count, a + step)
-        t = time.perf_counter()
-        views = (
-            {k: v[a:b] for k, v in out.items()},
-            {k: (v[a:b] if participants else v) for k, v in parts.items()},
-        )
-        run_arrays(cw, seed, start + a, b - a, participants, outputs=views)
-        step = next_slice(b - a, time.perf_counter() - t, step)
-        if advance is not None:
-            advance(b - a)
-        a = b
-    return to_tables(cw, start, out, parts, participants)
 
 
 @overload
@@ -251,12 +138,12 @@ def simulate(
     >>> df["world_war"].mean()  # doctest: +SKIP
     """
     w = _as_world(world)
-    _check_int("replicates", replicates, 1)
-    _check_int("seed", seed, 0, 2**64 - 1)
-    _check_int("start", start, 0)
+    check_int("replicates", replicates, 1)
+    check_int("seed", seed, 0, 2**64 - 1)
+    check_int("start", start, 0)
     _set_threads(threads)
     cw = compile_world(w)
-    casc, part = _part_tables(cw, seed, start, start + replicates, participants)
+    casc, part = part_tables(cw, seed, start, start + replicates, participants)
     df = casc.to_pandas()
     df.insert(0, "structure", pd.Categorical([w.name] * len(df)))
     if not participants:
@@ -303,26 +190,6 @@ class RunSummary:
         return json.dumps(self.__dict__, sort_keys=True)
 
 
-def _metadata(w: World, manifest: Manifest, start: int, stop: int) -> dict[str, str]:
-    """A part's key-value metadata: enough to check it against the manifest, and to
-    rebuild the manifest from the parts (:func:`escalate.repair`)."""
-    return {
-        "escalate.world_name": w.name,
-        "escalate.world_hash": w.canonical_hash(),
-        "escalate.world_source": w.source,
-        "escalate.structure_index": str(list(manifest.worlds).index(w.name)),
-        "escalate.seed": str(manifest.seed),
-        "escalate.replicate_start": str(start),
-        "escalate.replicate_stop": str(stop),
-        "escalate.replicates": str(manifest.replicates),
-        "escalate.chunk_size": str(manifest.chunk_size),
-        "escalate.participants": str(manifest.participants).lower(),
-        "escalate.version": __version__,
-        "escalate.numba_version": numba.__version__,
-        "escalate.world": json.dumps(w.to_dict(), sort_keys=True),
-    }
-
-
 def _prepare(
     worlds: list[World],
     out: Path,
@@ -352,7 +219,7 @@ def _prepare(
             raise ResultsError(f"cannot resume: {e}", repairable=e.repairable) from None
     if chunk_size is None:
         chunk_size = old.chunk_size if old else default_chunk_size(worlds, participants)
-    _check_layout(worlds, replicates, chunk_size, participants)
+    check_layout(worlds, replicates, chunk_size, participants)
     manifest = Manifest(
         seed=seed,
         replicates=replicates,
@@ -418,135 +285,6 @@ def _signals_raise() -> Iterator[None]:
     finally:
         for s, h in old.items():
             signal.signal(s, h)
-
-
-def _write_one(out: Path, w: World, meta: dict[str, str], s: int, casc, part) -> None:
-    if part is not None:
-        write_part(part_path(out, "participants", w.name, s), part, meta)
-    write_part(part_path(out, "cascades", w.name, s), casc, meta)
-
-
-def _run_local(
-    todo: list[Part],
-    out: Path,
-    manifest: Manifest,
-    advance: Callable[[int], None],
-    written: Callable[[str, int, int], None],
-) -> int:
-    """Compute parts here, write them in a background thread; returns rows run.
-
-    ``written(name, start, stop)`` is called (by the writer thread) after each
-    part is on disk. At most two parts are in memory: the one being written and
-    the one being computed.
-    """
-    items: queue.Queue = queue.Queue()
-    free = threading.Semaphore(1)  # the writer is free to take a part
-    failure: list[BaseException] = []
-
-    def writer() -> None:
-        while True:
-            item = items.get()
-            if item is None:
-                return
-            try:
-                if not failure:
-                    w, s, e, casc, part = item
-                    _write_one(out, w, _metadata(w, manifest, s, e), s, casc, part)
-                    written(w.name, s, e)
-            except BaseException as exc:  # reported by the main thread
-                failure.append(exc)
-            finally:
-                item = casc = part = None  # drop the part before waiting for the next one
-                free.release()
-
-    t = threading.Thread(target=writer, name="escalate-writer", daemon=True)
-    t.start()
-    rows = 0
-    compiled: dict[str, CompiledWorld] = {}
-    try:
-        for w, s, e in todo:
-            if failure:
-                break
-            cw = compiled.get(w.name)
-            if cw is None:
-                cw = compiled[w.name] = compile_world(w)
-            casc, part = _part_tables(cw, manifest.seed, s, e, manifest.participants, advance)
-            while not free.acquire(timeout=0.2):  # wake up so that signals are seen
-                pass
-            if failure:
-                break
-            items.put((w, s, e, casc, part))
-            del casc, part
-            rows += e - s
-    finally:
-        items.put(None)
-        while t.is_alive():
-            t.join(timeout=0.2)
-    if failure:
-        raise failure[0]
-    return rows
-
-
-def _dask_part(
-    world_dict: dict,
-    source: str,
-    out: str,
-    meta: dict[str, str],
-    seed: int,
-    s: int,
-    e: int,
-    participants: bool,
-):
-    """One part on a Dask worker: compile, run (all worker threads), write."""
-    from .world import world_from_dict
-
-    w = world_from_dict(world_dict, source=source)
-    casc, part = _part_tables(compile_world(w), seed, s, e, participants)
-    _write_one(Path(out), w, meta, s, casc, part)
-    return e - s
-
-
-def _run_dask(
-    todo: list[Part],
-    out: Path,
-    manifest: Manifest,
-    advance: Callable[[int], None],
-    written: Callable[[str, int, int], None],
-    client: Any,
-) -> int:
-    try:
-        from distributed import as_completed
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError("the dask backend needs: pip install 'escalate[dask]'") from None
-    # Keys unique per run: a client reuses a live future with the same key.
-    token = uuid.uuid4().hex[:12]
-    futures = {
-        client.submit(
-            _dask_part,
-            w.to_dict(),
-            w.source,
-            str(out.resolve()),
-            _metadata(w, manifest, s, e),
-            manifest.seed,
-            s,
-            e,
-            manifest.participants,
-            key=f"escalate-{token}-{w.name}-{s}",
-            pure=False,
-        ): (w.name, s, e)
-        for w, s, e in todo
-    }
-    rows = 0
-    try:
-        for fut in as_completed(list(futures)):
-            n = fut.result()
-            written(*futures[fut])
-            rows += n
-            advance(n)
-    except BaseException:
-        client.cancel(list(futures))
-        raise
-    return rows
 
 
 def _progress(total: int, enabled: bool) -> tuple[Callable[[int], None], Callable[[], None]]:
@@ -641,10 +379,10 @@ def run(
     ws = [_as_world(w) for w in worlds]
     if not ws:
         raise ValueError("no worlds to run")
-    _check_int("replicates", replicates, 1, MAX_REPLICATES)
-    _check_int("seed", seed, 0, MAX_SEED)
+    check_int("replicates", replicates, 1, MAX_REPLICATES)
+    check_int("seed", seed, 0, MAX_SEED)
     if chunk_size is not None:
-        _check_layout(ws, replicates, chunk_size, participants)
+        check_layout(ws, replicates, chunk_size, participants)
     if backend not in ("local", "dask"):
         raise ValueError(f"backend must be 'local' or 'dask', got {backend!r}")
     if backend == "dask" and client is None:
@@ -682,9 +420,9 @@ def run(
         advance, close = _progress(sum(e - s for _, s, e in todo), progress)
         try:
             if backend == "local":
-                rows = _run_local(todo, out, manifest, advance, written)
+                rows = run_local(todo, out, manifest, advance, written)
             else:
-                rows = _run_dask(todo, out, manifest, advance, written, client)
+                rows = run_dask(todo, out, manifest, advance, written, client)
         except BaseException as e:
             _record_stop(out, manifest, e)
             raise
@@ -739,19 +477,3 @@ def _record_stop(out: Path, manifest: Manifest, e: BaseException) -> None:
         manifest.error = f"{what}: {' '.join(str(e).split())}"[:1000]
     with contextlib.suppress(OSError):
         write_manifest(out, manifest)
-
-
-def warm_up() -> None:
-    """Compile (or load from cache) the kernel once, e.g. before starting workers."""
-    from .world import world_from_dict
-
-    w = world_from_dict(
-        {
-            "name": "warmup",
-            "incident": {"initiator": "A", "target": "B"},
-            "nations": [{"id": "A", "power": 1.0}, {"id": "B", "power": 1.0}],
-        }
-    )
-    cw = compile_world(w)
-    _part_tables(cw, 0, 0, 1, True)
-    _part_tables(cw, 0, 0, 1, False)

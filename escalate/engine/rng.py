@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from ._jit import jit
+from .options import jit
 
 __all__ = [
     "KIND_DETERRENCE",

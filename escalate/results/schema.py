@@ -1,0 +1,95 @@
+"""The one column schema of the results: name, Arrow type, kernel dtype, meaning.
+
+Everything else derives from these two tables: the kernel's preallocated output
+arrays (:func:`escalate.results.arrow.allocate_outputs`), the Arrow schemas of the
+Parquet parts, the columns checked by the analysis, the README's column table
+(:func:`markdown_table`) and the tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+__all__ = [
+    "CASCADE_COLUMNS",
+    "CASCADE_SCHEMA",
+    "PARTICIPANT_COLUMNS",
+    "PARTICIPANT_SCHEMA",
+    "Column",
+    "kernel_dtypes",
+    "markdown_table",
+]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One result column.
+
+    ``kernel`` is the dtype of the array the kernel fills (``None`` for a column
+    made after the kernel, such as ``replicate``); ids and labels are integer
+    codes in the kernel and strings (or dictionaries) in Arrow.
+    """
+
+    name: str
+    arrow: pa.DataType
+    kernel: type | None
+    description: str
+
+
+_LABEL = pa.string()
+#: Treaty and organization names repeat on every row and may be long: they stay
+#: dictionary-encoded from the kernel's codes to the Parquet file.
+_DICT = pa.dictionary(pa.int32(), pa.string())
+
+CASCADE_COLUMNS: tuple[Column, ...] = (
+    Column("replicate", pa.int64(), None,
+           "replicate index; the same index means the same random numbers"),
+    Column("initiator", _LABEL, np.int32, "nation id of the incident's initiator"),
+    Column("target", _LABEL, np.int32, "nation id of the incident's target"),
+    Column("deterred", pa.bool_(), np.bool_, "the initiator backed down (no war)"),
+    Column("belligerents", pa.int16(), np.int16, "nations at war"),
+    Column("side_a", pa.int16(), np.int16, "nations at war on the initiator's side (A)"),
+    Column("side_d", pa.int16(), np.int16, "nations at war on the target's side (D)"),
+    Column("majors", pa.int16(), np.int16, "major powers at war"),
+    Column("rounds", pa.int16(), np.int16,
+           "last round in which a nation entered (0: the war stayed bilateral)"),
+    Column("broken_promises", pa.int32(), np.int32, "triggered obligations not honoured"),
+    Column("sanctions", pa.int32(), np.int32, "organization members answering with sanctions"),
+    Column("diplomacy", pa.int32(), np.int32, "organization members answering with diplomacy"),
+    Column("power_share", pa.float64(), np.float64,
+           "power at war / total power of the nations in the world file"),
+    Column("vetoed", pa.bool_(), np.bool_, "an organization was blocked by a veto"),
+    Column("winner", _LABEL, np.int8, "`A`, `D`, or null when deterred"),
+    Column("world_war", pa.bool_(), np.bool_, "majors >= `world_war_majors`"),
+)  # fmt: skip
+
+PARTICIPANT_COLUMNS: tuple[Column, ...] = (
+    Column("replicate", pa.int64(), None, "replicate index"),
+    Column("nation", _LABEL, np.int32, "nation id of the belligerent"),
+    Column("side", _LABEL, np.int8, "`A` or `D`"),
+    Column("round", pa.int16(), np.int16, "round of entry (0: initiator and target)"),
+    Column("via", _LABEL, np.int8,
+           "how it entered: initial, defense, offense, entente, plan, organization"),
+    Column("source", _DICT, np.int32,
+           "the treaty or organization that brought it in, or the planner for plan victims"),
+)  # fmt: skip
+
+CASCADE_SCHEMA = pa.schema([(c.name, c.arrow) for c in CASCADE_COLUMNS])
+PARTICIPANT_SCHEMA = pa.schema([(c.name, c.arrow) for c in PARTICIPANT_COLUMNS])
+
+
+def kernel_dtypes(columns: tuple[Column, ...]) -> dict[str, type]:
+    """``{name: dtype}`` of the arrays the kernel fills, in the kernel's order."""
+    return {c.name: c.kernel for c in columns if c.kernel is not None}
+
+
+def markdown_table(columns: tuple[Column, ...]) -> str:
+    """The columns as a Markdown table (the README's is checked against it)."""
+    rows = ["| column | type | meaning |", "|---|---|---|"]
+    for c in columns:
+        kind = "category" if pa.types.is_dictionary(c.arrow) else str(c.arrow)
+        rows.append(f"| `{c.name}` | {kind} | {c.description} |")
+    return "\n".join(rows)
