@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ._version import __version__
+from .results.errors import ResultsError
 
 __all__ = ["build_parser", "main"]
 
@@ -340,6 +341,46 @@ def _fail(code: int, message: str) -> int:
     return code
 
 
+def _load_kernel() -> None:
+    """Load the compiled kernel; say so only if it takes long (it is being compiled)."""
+    import threading
+
+    from .runner import warm_up
+
+    note = threading.Timer(
+        1.0,
+        lambda: print(
+            "escalate: compiling the kernel (the first run on a machine takes about half a "
+            "minute; it is cached for later runs)",
+            file=sys.stderr,
+        ),
+    )
+    note.start()
+    try:
+        warm_up()
+    finally:
+        note.cancel()
+
+
+def _hint(e: ResultsError, args: argparse.Namespace) -> str:
+    """What to do about a results error, in flags (the library says it in API words)."""
+    where = shlex.quote(str(getattr(args, "dir", None) or getattr(args, "out", None) or "DIR"))
+    hints = {
+        "resume": "; finish it with `escalate run ... --resume`",
+        "resume_or_overwrite": (
+            "; use --resume to continue that run or --overwrite to replace it"
+        ),
+        "new_out_or_overwrite": "; use a new --out, or --overwrite to replace it",
+        "repair": (
+            f"; `escalate repair {where}` sets bad parts aside and rebuilds the manifest, "
+            "then rerun with --resume"
+        ),
+    }
+    if e.hint is None or (e.hint == "repair" and args.command == "repair"):
+        return ""
+    return hints[e.hint]
+
+
 def _client(args: argparse.Namespace):
     if not (args.dask or args.dask_local):
         return None, None
@@ -360,6 +401,9 @@ def _cmd_run(args: argparse.Namespace, worlds: list) -> int:
     """Run ``worlds``; exit code 0, 3 (I/O error), 130/143 (interrupted)."""
     from .runner import Interrupted, run
 
+    show = not args.quiet and sys.stderr.isatty()
+    if show and not (args.dask or args.dask_local):
+        _load_kernel()
     client, cluster = _client(args)
     try:
         summary = run(
@@ -555,7 +599,6 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``escalate`` command."""
     from .model.world import WorldError, load_world
-    from .results.store import ResultsError
 
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -578,16 +621,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         }[args.command]
         return handler(args)
     except ResultsError as e:
-        hint = ""
-        if e.repairable:
-            where = getattr(args, "dir", None) or getattr(args, "out", None) or "DIR"
-            hint = (
-                f"; `escalate repair {shlex.quote(str(where))}` sets bad parts aside and "
-                "rebuilds the manifest, then rerun with --resume"
-                if args.command != "repair"
-                else ""
-            )
-        return _fail(EXIT_INPUT, f"{e}{hint}")
+        return _fail(EXIT_INPUT, f"{e}{_hint(e, args)}")
     except (WorldError, ValueError) as e:
         return _fail(EXIT_INPUT, str(e))
     except MemoryError as e:

@@ -316,8 +316,9 @@ def test_signal_stops_keeps_parts_and_resume_completes(tmp_path, uninterrupted, 
     m = read_manifest(out)
     assert m.status == "interrupted"
     assert sum(e - s for s, e in m.done["europe_1914"]) == len(kept) * BIG_CHUNK
-    with pytest.raises(ResultsError, match=r"incomplete.*--resume"):
+    with pytest.raises(ResultsError, match=r"incomplete") as e:
         escalate.read_results(out)
+    assert e.value.hint == "resume" and "--" not in str(e.value)  # API words, no flags
 
     r = subprocess.run(resume_command(stderr), capture_output=True, text=True, timeout=90)
     assert r.returncode == 0, r.stderr

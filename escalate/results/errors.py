@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
-__all__ = ["ResultsError"]
+from typing import Literal
+
+__all__ = ["Hint", "ResultsError"]
+
+#: What the user can do about a :class:`ResultsError`, in the API's words:
+#: ``"resume"`` finish the run (``run(..., resume=True)``); ``"resume_or_overwrite"``
+#: resume it or replace it (``overwrite=True``); ``"new_out_or_overwrite"`` write
+#: elsewhere or replace it; ``"repair"`` repair the directory
+#: (:func:`escalate.repair`), then resume. Front ends (the CLI) turn it into flags.
+Hint = Literal["resume", "resume_or_overwrite", "new_out_or_overwrite", "repair"]
 
 
 class ResultsError(ValueError):
     """A results directory that is missing, incomplete, foreign, corrupt or in use.
 
-    ``repairable`` is true when :func:`escalate.repair` can fix the directory
-    (rebuild its manifest, move bad parts aside) so that the run can be resumed.
+    ``hint`` says what would fix it (see :data:`Hint`), or is None.
     """
 
-    def __init__(self, message: str, *, repairable: bool = False):
+    def __init__(self, message: str, *, hint: Hint | None = None, repairable: bool = False):
         super().__init__(message)
-        self.repairable = repairable
+        self.hint: Hint | None = "repair" if repairable else hint
+
+    @property
+    def repairable(self) -> bool:
+        """True when :func:`escalate.repair` can fix the directory for a resume."""
+        return self.hint == "repair"

@@ -541,8 +541,8 @@ def check_parts(out: str | Path, manifest: Manifest, table: str = "cascades") ->
             first = part_path(out, table, name, missing[0])
             raise ResultsError(
                 f"{first.parent}: {len(missing)} of {len(starts)} parts missing "
-                f"(first: {first.name}); the run is incomplete: finish it with "
-                "`escalate run ... --resume`"
+                f"(first: {first.name}); the run is incomplete",
+                hint="resume",
             )
 
 
@@ -559,7 +559,7 @@ def read_results(
     Parameters
     ----------
     out
-        The run directory (``--out`` of ``escalate run``).
+        The run directory (``out`` of :func:`escalate.run`).
     participants
         Read the participants table (one row per belligerent) instead of the
         cascades table.
@@ -591,7 +591,7 @@ def read_results(
     manifest = read_manifest(out)
     table = "participants" if participants else "cascades"
     if participants and not manifest.participants:
-        raise ResultsError(f"{out}: this run was made without --participants")
+        raise ResultsError(f"{out}: this run was made without participants")
     names = list(manifest.worlds) if structures is None else list(structures)
     unknown = [s for s in names if s not in manifest.worlds]
     if unknown:

@@ -43,10 +43,14 @@ def part_metadata_of(w: World, manifest: Manifest, start: int, stop: int) -> dic
     }
 
 
-def _write_one(out: Path, w: World, meta: dict[str, str], s: int, casc, part) -> None:
-    if part is not None:
-        write_part(part_path(out, "participants", w.name, s), part, meta)
-    write_part(part_path(out, "cascades", w.name, s), casc, meta)
+def _write_one(
+    out: Path, w: World, meta: dict[str, str], s: int, cascades: Any, people: Any
+) -> None:
+    """Write one part's tables: participants first, so that a part whose cascades are
+    on disk always has its participants too."""
+    if people is not None:
+        write_part(part_path(out, "participants", w.name, s), people, meta)
+    write_part(part_path(out, "cascades", w.name, s), cascades, meta)
 
 
 def run_local(
@@ -73,13 +77,14 @@ def run_local(
                 return
             try:
                 if not failure:
-                    w, s, e, casc, part = item
-                    _write_one(out, w, part_metadata_of(w, manifest, s, e), s, casc, part)
+                    w, s, e, cascades, people = item
+                    meta = part_metadata_of(w, manifest, s, e)
+                    _write_one(out, w, meta, s, cascades, people)
                     written(w.name, s, e)
             except BaseException as exc:  # reported by the main thread
                 failure.append(exc)
             finally:
-                item = casc = part = None  # drop the part before waiting for the next one
+                item = cascades = people = None  # drop the part before waiting for the next one
                 free.release()
 
     t = threading.Thread(target=writer, name="escalate-writer", daemon=True)
@@ -93,13 +98,13 @@ def run_local(
             cw = compiled.get(w.name)
             if cw is None:
                 cw = compiled[w.name] = compile_world(w)
-            casc, part = part_tables(cw, manifest.seed, s, e, manifest.participants, advance)
+            cascades, people = part_tables(cw, manifest.seed, s, e, manifest.participants, advance)
             while not free.acquire(timeout=0.2):  # wake up so that signals are seen
                 pass
             if failure:
                 break
-            items.put((w, s, e, casc, part))
-            del casc, part
+            items.put((w, s, e, cascades, people))
+            del cascades, people
             rows += e - s
     finally:
         items.put(None)
@@ -123,8 +128,8 @@ def _dask_part(
     """One part on a Dask worker: compile, run (all worker threads), write."""
 
     w = world_from_dict(world_dict, source=source)
-    casc, part = part_tables(compile_world(w), seed, s, e, participants)
-    _write_one(Path(out), w, meta, s, casc, part)
+    cascades, people = part_tables(compile_world(w), seed, s, e, participants)
+    _write_one(Path(out), w, meta, s, cascades, people)
     return e - s
 
 

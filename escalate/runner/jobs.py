@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Literal, overload
 
 import numba
+import numpy as np
 import pandas as pd
 
 from ..engine.compile import compile_world
@@ -66,17 +67,33 @@ def _as_world(w: World | str | Path) -> World:
     return w if isinstance(w, World) else load_world(w)
 
 
-def _set_threads(threads: int | None) -> None:
+@contextlib.contextmanager
+def _threads(threads: int | None) -> Iterator[int]:
+    """Use ``threads`` numba threads (default: all) for the block, then restore the
+    caller's setting: the library never changes numba's thread count for good."""
     limit = numba.config.NUMBA_NUM_THREADS
     if threads is None:
-        numba.set_num_threads(limit)
-        return
+        threads = limit
     check_int("threads", threads, 1)
     if threads > limit:
         raise ValueError(
             f"threads must be at most {limit} on this machine (NUMBA_NUM_THREADS), got {threads}"
         )
+    before = numba.get_num_threads()
     numba.set_num_threads(threads)
+    try:
+        yield threads
+    finally:
+        numba.set_num_threads(before)
+
+
+def _categorical_ids(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Ids and labels as categoricals, as :func:`escalate.read_results` gives them."""
+    for col in ("initiator", "target", "nation", "source"):
+        if col in df.columns and not isinstance(df[col].dtype, pd.CategoricalDtype):
+            df[col] = df[col].astype("category")
+    df.insert(0, "structure", pd.Categorical.from_codes(np.zeros(len(df), np.int8), [name]))
+    return df
 
 
 @overload
@@ -141,16 +158,14 @@ def simulate(
     check_int("replicates", replicates, 1)
     check_int("seed", seed, 0, 2**64 - 1)
     check_int("start", start, 0)
-    _set_threads(threads)
-    cw = compile_world(w)
-    casc, part = part_tables(cw, seed, start, start + replicates, participants)
-    df = casc.to_pandas()
-    df.insert(0, "structure", pd.Categorical([w.name] * len(df)))
-    if not participants:
+    with _threads(threads):
+        cascades, people = part_tables(
+            compile_world(w), seed, start, start + replicates, participants
+        )
+    df = _categorical_ids(cascades.to_pandas(), w.name)
+    if people is None:
         return df
-    pdf = part.to_pandas()
-    pdf.insert(0, "structure", pd.Categorical([w.name] * len(pdf)))
-    return df, pdf
+    return df, _categorical_ids(people.to_pandas(), w.name)
 
 
 @dataclass
@@ -208,15 +223,15 @@ def _prepare(
     old: Manifest | None = None
     if holds_results(out) and not overwrite:
         if not resume:
+            no_manifest = not (out / "manifest.json").exists()
             raise ResultsError(
-                f"{out}: already holds results; use --resume to continue that run "
-                "or --overwrite to replace it",
-                repairable=not (out / "manifest.json").exists(),
+                f"{out}: already holds results",
+                hint="repair" if no_manifest else "resume_or_overwrite",
             )
         try:
             old = read_manifest(out)
         except ResultsError as e:
-            raise ResultsError(f"cannot resume: {e}", repairable=e.repairable) from None
+            raise ResultsError(f"cannot resume: {e}", hint=e.hint) from None
     if chunk_size is None:
         chunk_size = old.chunk_size if old else default_chunk_size(worlds, participants)
     check_layout(worlds, replicates, chunk_size, participants)
@@ -236,8 +251,8 @@ def _prepare(
         why = manifest.same_job(old)
         if why:
             raise ResultsError(
-                f"{out}: cannot resume, the directory holds another job: {why}. "
-                "Use a new --out, or --overwrite to replace it"
+                f"{out}: cannot resume, the directory holds another job: {why}",
+                hint="new_out_or_overwrite",
             )
         try:
             present = {t: scan_parts(out, manifest, t, verify=True) for t in TABLES}
@@ -326,7 +341,7 @@ def run(
     worlds
         Worlds or world-file paths; their names become the ``structure`` column.
     out
-        Output directory (see :mod:`escalate.io` for the layout).
+        Output directory (see :mod:`escalate.results.store` for the layout).
     replicates, seed
         Replicates 0 .. replicates - 1 of each world under this seed.
     threads
@@ -396,20 +411,44 @@ def run(
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"{out}: exists and is not a directory")
-    if backend == "local":
-        _set_threads(threads)
-    compile_seconds = 0.0
-    if backend == "local":
-        if progress:
-            print(
-                "escalate: loading the kernel (the first run on a machine compiles it: "
-                "about half a minute)",
-                file=sys.stderr,
-            )
-        tc = time.perf_counter()
-        warm_up()
-        compile_seconds = time.perf_counter() - tc
-    with _signals_raise(), _locked(out):
+    local = backend == "local"
+    with _threads(threads if local else None) as used, _signals_raise():
+        compile_seconds = 0.0
+        if local:
+            tc = time.perf_counter()
+            warm_up()
+            compile_seconds = time.perf_counter() - tc
+        rows, skipped, done = _run_locked(ws, out, replicates, seed, chunk_size, participants,
+                                         resume, overwrite, progress, backend, client)  # fmt: skip
+    return RunSummary(
+        out=str(out),
+        structures=[w.name for w in ws],
+        replicates=replicates,
+        rows=rows,
+        parts_written=done,
+        parts_skipped=skipped,
+        seconds=time.perf_counter() - t0 - compile_seconds,
+        threads=used if local else 0,
+        backend=backend,
+        compile_seconds=compile_seconds,
+    )
+
+
+def _run_locked(
+    ws: list[World],
+    out: Path,
+    replicates: int,
+    seed: int,
+    chunk_size: int | None,
+    participants: bool,
+    resume: bool,
+    overwrite: bool,
+    progress: bool,
+    backend: str,
+    client: Any,
+) -> tuple[int, int, int]:
+    """The job under the directory's lock; returns rows run, parts skipped, parts run."""
+    with _locked(out):
         manifest, todo, skipped = _prepare(
             ws, out, replicates, seed, chunk_size, participants, resume, overwrite
         )
@@ -430,18 +469,7 @@ def run(
             close()
         manifest.status = "complete"
         write_manifest(out, manifest)
-    return RunSummary(
-        out=str(out),
-        structures=[w.name for w in ws],
-        replicates=replicates,
-        rows=rows,
-        parts_written=len(todo),
-        parts_skipped=skipped,
-        seconds=time.perf_counter() - t0 - compile_seconds,
-        threads=numba.get_num_threads() if backend == "local" else 0,
-        backend=backend,
-        compile_seconds=compile_seconds,
-    )
+    return rows, skipped, len(todo)
 
 
 @contextlib.contextmanager
