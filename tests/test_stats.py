@@ -1,4 +1,4 @@
-"""Statistics of results (escalate.analysis.stats) against known answers.
+"""Statistics of results (escalate.analysis) against known answers.
 
 Small worlds whose outcome probabilities are known exactly are simulated with
 the kernel; the estimates, intervals, paired tests and standard errors are
@@ -8,7 +8,9 @@ and against hand-computed values.
 
 from __future__ import annotations
 
+import inspect
 import math
+import subprocess
 import sys
 import time
 
@@ -18,10 +20,10 @@ import pytest
 
 scipy_stats = pytest.importorskip("scipy.stats")
 
+from escalate.analysis.counts import quantile_from_counts, value_counts  # noqa: E402
+from escalate.analysis.paired import signed_rank_counts  # noqa: E402
 from escalate.analysis.stats import (  # noqa: E402
-    _quantile_from_counts,
-    _signed_rank_counts,
-    _value_counts,
+    REQUIRED_COLUMNS,
     compare,
     holm,
     proportion_intervals,
@@ -30,7 +32,8 @@ from escalate.analysis.tails import CLAUSET_2018, ccdf, tail_exponents  # noqa: 
 from escalate.engine.compile import compile_world  # noqa: E402
 from escalate.model.world import world_from_dict  # noqa: E402
 from escalate.results.arrow import run_arrays, to_tables  # noqa: E402
-from escalate.viz.tables import summary_table  # noqa: E402
+from escalate.results.schema import CASCADE_COLUMNS  # noqa: E402
+from escalate.viz.tables import format_text, summary_table  # noqa: E402
 
 N = 20_000
 
@@ -142,10 +145,10 @@ def test_quantiles_are_numpy_inverted_cdf():
     rng = np.random.default_rng(5)
     for n in (1, 2, 10, 101, 1000):
         x = rng.integers(0, 7, n)
-        values, counts = _value_counts(x)
+        values, counts = value_counts(x)
         for q in (0.01, 0.1, 0.5, 0.9, 0.99):
             expected = np.quantile(x, q, method="inverted_cdf")
-            assert _quantile_from_counts(values, counts, q) == expected
+            assert quantile_from_counts(values, counts, q) == expected
 
 
 def test_value_count_bootstrap_agrees_with_scipy_bootstrap():
@@ -239,7 +242,7 @@ def test_signed_rank_on_value_counts_equals_scipy():
     rng = np.random.default_rng(8)
     d = rng.choice([-3.0, -1.0, 0.0, 0.0, 1.0, 2.0, 2.0, 5.0], size=60_000)
     dv, dc = np.unique(d, return_counts=True)
-    t_plus, t_minus, n_nz, p = _signed_rank_counts(dv, dc)
+    t_plus, t_minus, n_nz, p = signed_rank_counts(dv, dc)
     ref = scipy_stats.wilcoxon(d, zero_method="wilcox", method="approx")
     assert p == pytest.approx(ref.pvalue, rel=1e-9)
     assert min(t_plus, t_minus) == pytest.approx(ref.statistic)
@@ -342,6 +345,66 @@ def test_layout_and_summary(pact_table):
         "p60",
         "p30_d",
     ]
+
+
+def test_text_names_the_confidence_actually_used():
+    # the note under the text table used to say 95% whatever the level
+    rng = np.random.default_rng(12)
+    a = _frame("a", belligerents=rng.integers(2, 6, 500).astype(np.int16))
+    b = _frame("b", belligerents=rng.integers(2, 7, 500).astype(np.int16))
+    df = pd.concat([a, b], ignore_index=True)
+    for confidence, text in ((0.5, "50%"), (0.9, "90%"), (0.999, "99.9%"), (0.95, "95%")):
+        note = format_text(compare(df, confidence=confidence, n_resamples=100)).splitlines()[-1]
+        assert note.startswith(f"intervals: {text} (Wilson")
+        if text != "95%":
+            assert "95%" not in note
+    table = compare(df, n_resamples=100)
+    table.attrs.clear()  # e.g. read back from a CSV file: the level is unknown
+    assert "intervals: level not recorded" in format_text(table)
+
+
+def test_compare_at_the_package_root_is_the_documented_function():
+    import escalate
+    import escalate.analysis.compare as compare_module
+
+    assert escalate.compare is compare is compare_module.compare
+    assert not hasattr(escalate.compare, "__wrapped__")
+    params = inspect.signature(escalate.compare).parameters
+    assert list(params)[:2] == ["results", "baseline"]
+    assert params["confidence"].default == 0.95
+    assert params["confidence"].kind is inspect.Parameter.KEYWORD_ONLY
+    doc = inspect.getdoc(escalate.compare)
+    for section in ("Parameters", "Returns", "Notes", "Examples"):
+        assert f"\n{section}\n{'-' * len(section)}\n" in doc
+    for name in params:  # every parameter is documented
+        assert f"\n{name}\n" in doc
+
+
+def test_required_columns_come_from_the_results_schema():
+    assert REQUIRED_COLUMNS[0] == "structure"
+    schema_names = [c.name for c in CASCADE_COLUMNS]
+    assert list(REQUIRED_COLUMNS[1:]) == [n for n in schema_names if n in REQUIRED_COLUMNS]
+    # a change of the schema shows in REQUIRED_COLUMNS, and a column the analysis
+    # reads that leaves the schema fails at import, by name
+    patch = "import escalate.results.schema as s; s.CASCADE_COLUMNS = s.CASCADE_COLUMNS[{}]\n"
+    code = "from escalate.analysis.stats import REQUIRED_COLUMNS; print(*REQUIRED_COLUMNS)"
+    reordered = subprocess.run(
+        [sys.executable, "-c", patch.format("::-1") + code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert reordered.stdout.split() == ["structure", *REQUIRED_COLUMNS[:0:-1]]
+    without = "tuple(c for c in s.CASCADE_COLUMNS if c.name != 'sanctions')"
+    removed = subprocess.run(
+        [sys.executable, "-c", patch.replace("s.CASCADE_COLUMNS[{}]", without) + code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert removed.returncode != 0
+    assert "sanctions" in removed.stderr and "results schema" in removed.stderr
 
 
 def test_categorical_order_and_default_baseline(pact_results):

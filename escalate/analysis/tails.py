@@ -12,7 +12,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .stats import _check_columns, _check_confidence, _groups, _scipy_stats
+from .common import check_columns, check_confidence, scipy_stats, structure_groups
+from .intervals import clopper_pearson, normal_z
 
 __all__ = ["CLAUSET_2018", "ccdf", "tail_exponents"]
 
@@ -28,6 +29,12 @@ CLAUSET_2018 = {
     "alpha": 1.53,
     "sigma": 0.07,
 }
+
+
+#: Columns of :func:`ccdf`.
+_CCDF_COLUMNS = ["structure", "value", "n_ge", "n", "ccdf", "low", "high"]
+#: What a power-law fit of degenerate data raises.
+_FIT_ERRORS = (ValueError, ZeroDivisionError, FloatingPointError, IndexError)
 
 
 def _powerlaw():
@@ -75,20 +82,18 @@ def ccdf(
         ``structure, value, n_ge, n, ccdf, low, high``: one row per distinct
         value, ``ccdf = n_ge / n`` with ``n_ge`` the count of values >= ``value``.
     """
-    stats = _scipy_stats()
-    _check_confidence(confidence)
-    _check_columns(results, ["structure", column])
-    a = (1.0 - confidence) / 2.0
+    scipy_stats()
+    check_confidence(confidence)
+    check_columns(results, ["structure", column])
     frames = []
-    for name, idx in _groups(results):
+    for name, idx in structure_groups(results):
         x = _war_values(results, column, idx, wars_only)
         if x.size == 0:
             continue
         values, counts = np.unique(x, return_counts=True)
         n_ge = np.cumsum(counts[::-1])[::-1]
         n = int(x.size)
-        low = np.where(n_ge > 0, stats.beta.ppf(a, n_ge, n - n_ge + 1), 0.0)
-        high = np.where(n_ge < n, stats.beta.isf(a, n_ge + 1, n - n_ge), 1.0)
+        low, high = clopper_pearson(n_ge, n, confidence)
         frames.append(
             pd.DataFrame(
                 {
@@ -97,13 +102,12 @@ def ccdf(
                     "n_ge": n_ge.astype(np.int64),
                     "n": n,
                     "ccdf": n_ge / n,
-                    "low": np.nan_to_num(low),
-                    "high": np.nan_to_num(high, nan=1.0),
+                    "low": low,
+                    "high": high,
                 }
             )
         )
-    cols = ["structure", "value", "n_ge", "n", "ccdf", "low", "high"]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=_CCDF_COLUMNS)
 
 
 def tail_exponents(
@@ -161,90 +165,93 @@ def tail_exponents(
         "tail" is short; read alpha as a description of the decay, not as
         evidence of a power law.
     """
-    stats = _scipy_stats()
+    scipy_stats()
     powerlaw = _powerlaw()
-    _check_confidence(confidence)
-    _check_columns(results, ["structure", column])
-    z = float(stats.norm.ppf(0.5 + confidence / 2.0))
+    check_confidence(confidence)
+    check_columns(results, ["structure", column])
+    z = normal_z(confidence)
     rows = []
-    for name, idx in _groups(results):
+    for name, idx in structure_groups(results):
         x = _war_values(results, column, idx, wars_only)
         n = int(x.size)
         discrete = bool(np.issubdtype(x.dtype, np.integer))
         x = x[x > 0]
         if x.size > max_samples:
             x = np.random.default_rng(seed).choice(x, size=max_samples, replace=False)
-        row = {
-            "structure": name,
-            "quantity": f"{column} (simulated)",
-            "n": n,
-            "n_fit": int(x.size),
-            "xmin": np.nan,
-            "n_tail": 0,
-            "alpha": np.nan,
-            "sigma": np.nan,
-            "alpha_low": np.nan,
-            "alpha_high": np.nan,
-            "ks_distance": np.nan,
-            "loglik_ratio_exp": np.nan,
-            "p_exp": np.nan,
-            "note": "",
-        }
+        row = _empty_row(name, f"{column} (simulated)", n, int(x.size))
         if np.unique(x).size < 3:
             row["note"] = "fewer than 3 distinct sizes: no tail to fit"
-            rows.append(row)
-            continue
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            try:
-                fit = powerlaw.Fit(
-                    x.astype(np.float64), discrete=discrete, xmin=xmin, verbose=False
-                )
-                alpha, sigma = float(fit.power_law.alpha), float(fit.power_law.sigma)
-                n_tail = int(np.count_nonzero(x >= fit.xmin))
-            except (ValueError, ZeroDivisionError, FloatingPointError, IndexError) as exc:
-                row["note"] = f"power-law fit failed: {exc}"
-                rows.append(row)
-                continue
-            try:
-                ratio, p_exp = fit.distribution_compare("power_law", "exponential")
-            except (ValueError, ZeroDivisionError, FloatingPointError, IndexError):
-                ratio, p_exp = np.nan, np.nan
-        row.update(
-            xmin=float(fit.xmin),
-            n_tail=n_tail,
-            alpha=alpha,
-            sigma=sigma,
-            alpha_low=alpha - z * sigma,
-            alpha_high=alpha + z * sigma,
-            ks_distance=float(fit.power_law.D),
-            loglik_ratio_exp=float(ratio),
-            p_exp=float(p_exp),
-        )
-        if np.unique(x[x >= fit.xmin]).size < 3:
-            row["note"] = "tail has fewer than 3 distinct sizes: alpha is poorly determined"
+        else:
+            row.update(_fit_tail(powerlaw, x, discrete, xmin, z))
         rows.append(row)
     if reference:
-        ref = CLAUSET_2018
-        rows.append(
-            {
-                "structure": ref["source"],
-                "quantity": ref["quantity"],
-                "n": np.nan,
-                "n_fit": np.nan,
-                "xmin": np.nan,
-                "n_tail": np.nan,
-                "alpha": ref["alpha"],
-                "sigma": ref["sigma"],
-                "alpha_low": ref["alpha"] - z * ref["sigma"],
-                "alpha_high": ref["alpha"] + z * ref["sigma"],
-                "ks_distance": np.nan,
-                "loglik_ratio_exp": np.nan,
-                "p_exp": np.nan,
-                "note": "empirical context, not a target",
-            }
-        )
+        rows.append(_reference_row(z))
     out = pd.DataFrame(rows)
     for c in ("n", "n_fit", "n_tail"):
         out[c] = out[c].astype("Int64")
     return out
+
+
+def _empty_row(structure: str, quantity: str, n: float, n_fit: float) -> dict:
+    """A row of :func:`tail_exponents` with nothing fitted."""
+    return {
+        "structure": structure,
+        "quantity": quantity,
+        "n": n,
+        "n_fit": n_fit,
+        "xmin": np.nan,
+        "n_tail": 0,
+        "alpha": np.nan,
+        "sigma": np.nan,
+        "alpha_low": np.nan,
+        "alpha_high": np.nan,
+        "ks_distance": np.nan,
+        "loglik_ratio_exp": np.nan,
+        "p_exp": np.nan,
+        "note": "",
+    }
+
+
+def _fit_tail(powerlaw, x: np.ndarray, discrete: bool, xmin: float | None, z: float) -> dict:
+    """Power-law fit of positive sizes ``x``: the fitted columns of a row, or a note."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            fit = powerlaw.Fit(x.astype(np.float64), discrete=discrete, xmin=xmin, verbose=False)
+            alpha, sigma = float(fit.power_law.alpha), float(fit.power_law.sigma)
+            n_tail = int(np.count_nonzero(x >= fit.xmin))
+        except _FIT_ERRORS as exc:
+            return {"note": f"power-law fit failed: {exc}"}
+        try:
+            ratio, p_exp = fit.distribution_compare("power_law", "exponential")
+        except _FIT_ERRORS:
+            ratio, p_exp = np.nan, np.nan
+    out = {
+        "xmin": float(fit.xmin),
+        "n_tail": n_tail,
+        "alpha": alpha,
+        "sigma": sigma,
+        "alpha_low": alpha - z * sigma,
+        "alpha_high": alpha + z * sigma,
+        "ks_distance": float(fit.power_law.D),
+        "loglik_ratio_exp": float(ratio),
+        "p_exp": float(p_exp),
+    }
+    if np.unique(x[x >= fit.xmin]).size < 3:
+        out["note"] = "tail has fewer than 3 distinct sizes: alpha is poorly determined"
+    return out
+
+
+def _reference_row(z: float) -> dict:
+    """The row of :data:`CLAUSET_2018`, for context."""
+    ref = CLAUSET_2018
+    row = _empty_row(ref["source"], ref["quantity"], np.nan, np.nan)
+    row.update(
+        n_tail=np.nan,
+        alpha=ref["alpha"],
+        sigma=ref["sigma"],
+        alpha_low=ref["alpha"] - z * ref["sigma"],
+        alpha_high=ref["alpha"] + z * ref["sigma"],
+        note="empirical context, not a target",
+    )
+    return row

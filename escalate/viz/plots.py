@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..analysis.stats import _groups, proportion_intervals
+from ..analysis.common import structure_groups
+from ..analysis.intervals import proportion_intervals
 from ..analysis.tails import CLAUSET_2018, ccdf
 
 __all__ = [
@@ -80,7 +81,7 @@ def _n_text(ns: Sequence[int]) -> str:
 
 
 def _names(results: pd.DataFrame) -> list[str]:
-    return [name for name, _ in _groups(results)]
+    return [name for name, _ in structure_groups(results)]
 
 
 def world_war_figure(results: pd.DataFrame, *, confidence: float = 0.95):
@@ -137,7 +138,13 @@ def world_war_figure(results: pd.DataFrame, *, confidence: float = 0.95):
     return fig
 
 
-def ccdf_figure(results: pd.DataFrame, column: str = "belligerents", *, reference: bool = True):
+def ccdf_figure(
+    results: pd.DataFrame,
+    column: str = "belligerents",
+    *,
+    reference: bool = True,
+    confidence: float = 0.95,
+):
     """Complementary CDF of war size per structure on log-log axes.
 
     Parameters
@@ -150,17 +157,19 @@ def ccdf_figure(results: pd.DataFrame, column: str = "belligerents", *, referenc
         Draw a grey guide line with the CCDF slope ``-(alpha - 1)`` of the
         empirical tail of interstate war severity (alpha = 1.53, Clauset 2018),
         for context only: it describes battle deaths, not belligerents.
+    confidence
+        Level of the pointwise exact binomial bands (default 0.95).
 
     Returns
     -------
     matplotlib.figure.Figure
         One axes. Deterred cascades (no war) are left out; shaded bands are
-        pointwise 95% exact binomial intervals.
+        pointwise exact binomial intervals at ``confidence``.
     """
     from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter
 
     Figure = _figure_class()
-    c = ccdf(results, column)
+    c = ccdf(results, column, confidence=confidence)
     names = _names(results)
     colors = _colors(len(names))
     fig = Figure(figsize=(8.5, 6), layout="constrained")
@@ -208,7 +217,8 @@ def ccdf_figure(results: pd.DataFrame, column: str = "belligerents", *, referenc
     ax.set_ylabel(f"P({column} ≥ x) among wars  (log scale)")
     ax.set_title(
         f"Tail of war size: complementary CDF of {column}\n"
-        "(deterred cascades excluded; bands: pointwise 95% exact binomial intervals)",
+        f"(deterred cascades excluded; bands: pointwise {100 * confidence:g}% exact "
+        "binomial intervals)",
         fontsize=11,
     )
     ax.legend(loc="lower left", fontsize=8, framealpha=0.9)
@@ -253,7 +263,8 @@ def rounds_figure(results: pd.DataFrame):
 
 def _replicates(results: pd.DataFrame) -> dict[str, int]:
     return {
-        name: int(np.size(results["replicate"].to_numpy()[idx])) for name, idx in _groups(results)
+        name: int(np.size(results["replicate"].to_numpy()[idx]))
+        for name, idx in structure_groups(results)
     }
 
 

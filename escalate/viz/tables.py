@@ -1,11 +1,11 @@
-"""Human-readable layouts of :func:`escalate.stats.compare`'s tidy table."""
+"""Human-readable layouts of :func:`escalate.compare`'s tidy table."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from ..analysis.stats import _QUANT
+from ..analysis.metrics import QUANTILE
 
 __all__ = ["format_text", "summary_table"]
 
@@ -25,6 +25,19 @@ def _fmt_p(p: float) -> str:
     if p < 1e-4:
         return f"p={p:.0e}"
     return f"p={p:.3g}" if p < 0.995 else "p=1"
+
+
+def _level(compare_df: pd.DataFrame) -> str:
+    """The confidence level of the table's intervals, as text (``95%``).
+
+    It is the ``confidence`` :func:`compare` recorded in ``DataFrame.attrs``;
+    a table that lost its attrs (read back from a file, concatenated) says so
+    rather than guess.
+    """
+    confidence = compare_df.attrs.get("confidence")
+    if confidence is None:
+        return "level not recorded"
+    return f"{100 * float(confidence):g}%"
 
 
 def summary_table(
@@ -82,7 +95,7 @@ def summary_table(
             lo, hi = _fmt(r.difference_low, True), _fmt(r.difference_high, True)
             text = f"{_fmt(r.difference, True)} [{lo}, {hi}]"
             extra = [_fmt_p(r.p_holm)]
-            if r.kind != _QUANT and np.isfinite(r.se_ratio):
+            if r.kind != QUANTILE and np.isfinite(r.se_ratio):
                 extra.append(f"SE×{r.se_ratio:.2g}")
             text += " " + ", ".join(e for e in extra if e)
             col.append(text.strip())
@@ -96,7 +109,19 @@ def format_text(compare_df: pd.DataFrame) -> str:
     Each block lists every metric with its estimate and interval and, for
     structures other than the baseline, the paired difference with its
     interval, the Holm-adjusted p value and the ratio paired SE / unpaired SE.
-    The layout stays narrow however many structures there are.
+    The layout stays narrow however many structures there are. A closing note
+    names the methods and the confidence level the table was computed with
+    (``DataFrame.attrs["confidence"]``).
+
+    Parameters
+    ----------
+    compare_df
+        The tidy table returned by :func:`compare`.
+
+    Returns
+    -------
+    str
+        The blocks, baseline first, and the note.
 
     Examples
     --------
@@ -123,12 +148,12 @@ def format_text(compare_df: pd.DataFrame) -> str:
                 lo, hi = _fmt(r.difference_low, True), _fmt(r.difference_high, True)
                 diff = f"{_fmt(r.difference, True)} [{lo}, {hi}]"
                 line += f"  Δ {diff:<30} {_fmt_p(r.p_holm):<10}"
-                if r.kind != _QUANT and np.isfinite(r.se_ratio):
+                if r.kind != QUANTILE and np.isfinite(r.se_ratio):
                     line += f" SE×{r.se_ratio:.2g}"
             lines.append(line.rstrip())
         blocks.append("\n".join(lines))
     note = (
-        "intervals: 95% (Wilson for proportions, bootstrap for means and quantiles); "
+        f"intervals: {_level(df)} (Wilson for proportions, bootstrap for means and quantiles); "
         "p: paired test (McNemar / Wilcoxon), Holm-adjusted; SE×r: paired SE = r × unpaired SE"
     )
     return "\n\n".join(blocks) + "\n\n" + note

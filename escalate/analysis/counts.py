@@ -1,0 +1,220 @@
+"""Variables as value counts: the data structures of the exact bootstrap.
+
+A column of ``n`` rows is kept as its sorted distinct values and their counts
+(:class:`Dist`); two paired columns as the counts of their distinct (structure,
+baseline) value pairs (:class:`Joint`). Means, standard deviations and
+inverted-CDF quantiles are computed from the counts, and a bootstrap resample
+is a multinomial draw of them (:mod:`escalate.analysis.bootstrap`), so nothing
+costs more than one pass over the rows. Variables with too many distinct values
+(pairs) are put on an even grid for the resampling only (``coarse``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "MAX_JOINT_CELLS",
+    "Dist",
+    "Joint",
+    "distribution",
+    "is_int",
+    "joint_cells",
+    "joint_distribution",
+    "moments",
+    "order_rank",
+    "paired_differences",
+    "quantile_from_counts",
+    "quantiles_of_rows",
+    "value_counts",
+]
+
+#: Largest number of cells of a paired (structure, baseline) joint distribution
+#: resampled exactly; beyond it the values are put on a coarser grid.
+MAX_JOINT_CELLS = 20_000
+
+
+def order_rank(q: float, n: int) -> int:
+    """1-based rank of the inverted-CDF q-quantile among n sorted values."""
+    qn = q * n
+    k = round(qn) if abs(qn - round(qn)) <= 1e-9 * max(1.0, qn) else math.ceil(qn)
+    return min(max(int(k), 1), n)
+
+
+def quantile_from_counts(values: np.ndarray, counts: np.ndarray, q: float) -> float:
+    """Inverted-CDF quantile of a distribution given by sorted values and counts.
+
+    The smallest value ``v`` with ``P(X <= v) >= q``: numpy's
+    ``np.quantile(x, q, method="inverted_cdf")`` of the rows.
+    """
+    n = int(counts.sum())
+    cum = np.cumsum(counts)
+    return float(values[np.searchsorted(cum, order_rank(q, n), side="left")])
+
+
+def quantiles_of_rows(values: np.ndarray, m: np.ndarray, q: float) -> np.ndarray:
+    """Inverted-CDF quantile of each row of a (resamples x values) count matrix."""
+    n = int(m[0].sum())
+    k = order_rank(q, n)
+    cum = np.cumsum(m, axis=1)
+    return values[(cum < k).sum(axis=1)]
+
+
+def is_int(x: np.ndarray) -> bool:
+    """Whether an array holds integers or booleans."""
+    return bool(np.issubdtype(x.dtype, np.integer) or x.dtype == np.bool_)
+
+
+def value_counts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct values (float64) and their counts (int64)."""
+    if is_int(x) and x.size:
+        lo, hi = int(x.min()), int(x.max())
+        if hi - lo < 10_000_000:
+            cnt = np.bincount((x - lo) if lo != 0 else x, minlength=hi - lo + 1)
+            keep = np.flatnonzero(cnt)
+            return (keep + lo).astype(np.float64), cnt[keep].astype(np.int64)
+    values, counts = np.unique(x, return_counts=True)
+    return values.astype(np.float64), counts.astype(np.int64)
+
+
+def moments(values: np.ndarray, counts: np.ndarray) -> tuple[float, float]:
+    """Mean and sample standard deviation (ddof=1) from value counts."""
+    n = float(counts.sum())
+    mean = float(counts @ values) / n
+    if n < 2:
+        return mean, 0.0
+    dev = values - mean
+    return mean, math.sqrt(max(float(counts @ (dev * dev)), 0.0) / (n - 1.0))
+
+
+def _grid(lo: float, hi: float, points: int) -> tuple[float, float]:
+    """Start and step of an even grid of ``points`` points from lo to hi."""
+    step = (hi - lo) / (points - 1) if hi > lo else 1.0
+    return lo, step
+
+
+@dataclass
+class Dist:
+    """A variable in one structure: raw summaries plus resampling cells."""
+
+    n: int
+    mean: float
+    sd: float
+    quantiles: dict[float, float]
+    raw_values: np.ndarray  # sorted distinct raw values
+    values: np.ndarray  # resampling cells (raw values, or grid points if coarse)
+    counts: np.ndarray
+    coarse: bool
+
+
+def distribution(x: np.ndarray, qs: Sequence[float], max_categories: int) -> Dist:
+    """Value counts, mean, sd and quantiles ``qs`` of ``x``.
+
+    With more than ``max_categories`` distinct values the resampling cells are
+    an even grid of ``max_categories`` points (``coarse``); the summaries are
+    always those of the raw values.
+    """
+    values, counts = value_counts(x)
+    n = int(counts.sum())
+    mean, sd = moments(values, counts)
+    quantiles = {q: quantile_from_counts(values, counts, q) for q in qs}
+    if values.size > max_categories:
+        lo, step = _grid(float(values[0]), float(values[-1]), max_categories)
+        codes = np.rint((values - lo) / step).astype(np.int64)
+        gc = np.bincount(codes, weights=counts, minlength=max_categories).astype(np.int64)
+        keep = np.flatnonzero(gc)
+        return Dist(n, mean, sd, quantiles, values, lo + step * keep, gc[keep], True)
+    return Dist(n, mean, sd, quantiles, values, values, counts, False)
+
+
+@dataclass
+class Joint:
+    """Joint distribution of (structure, baseline) values over paired replicates."""
+
+    xv: np.ndarray
+    yv: np.ndarray
+    counts: np.ndarray
+    coarse: bool
+
+    @property
+    def n(self) -> int:
+        return int(self.counts.sum())
+
+
+def joint_cells(cx: np.ndarray, cy: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct joint codes ``cx * k + cy`` and their counts."""
+    if k * k <= 4_000_000:
+        key = cx.astype(np.int32) * np.int32(k) + cy.astype(np.int32)
+        cnt = np.bincount(key, minlength=k * k)
+        cells = np.flatnonzero(cnt)
+        return cells, cnt[cells].astype(np.int64)
+    key = cx.astype(np.int64) * k + cy
+    cells, cnt = np.unique(key, return_counts=True)
+    return cells, cnt.astype(np.int64)
+
+
+def joint_distribution(
+    x: np.ndarray, y: np.ndarray, dx: Dist, dy: Dist, max_categories: int
+) -> Joint:
+    """Joint value counts of paired arrays; ``dx``/``dy`` are their distributions.
+
+    Exact when there are at most ``max_categories`` distinct values and
+    :data:`MAX_JOINT_CELLS` distinct pairs; otherwise on the coarsest even grid
+    (halving from ``max_categories`` points, at least 16) that keeps the pairs
+    under that bound.
+    """
+    vocab = np.union1d(dx.raw_values, dy.raw_values)
+    if vocab.size <= max_categories:
+        if is_int(x) and is_int(y) and vocab[-1] - vocab[0] < max_categories:
+            lo = int(vocab[0])
+            k = int(vocab[-1]) - lo + 1
+            cells, cnt = joint_cells(x - lo if lo else x, y - lo if lo else y, k)
+            xv, yv = (cells // k + lo).astype(np.float64), (cells % k + lo).astype(np.float64)
+        else:
+            index = pd.Index(vocab)
+            k = vocab.size
+            cells, cnt = joint_cells(index.get_indexer(x), index.get_indexer(y), k)
+            xv, yv = vocab[cells // k], vocab[cells % k]
+        if cells.size <= MAX_JOINT_CELLS:
+            return Joint(xv, yv, cnt, False)
+        points = max(16, min(k, max_categories) // 2)
+    else:
+        points = max_categories
+    # too many distinct values or pairs to resample exactly: an even grid
+    xf, yf = x.astype(np.float64), y.astype(np.float64)
+    while True:
+        lo, step = _grid(float(vocab[0]), float(vocab[-1]), points)
+        cx = np.rint((xf - lo) / step).astype(np.int64)
+        cy = np.rint((yf - lo) / step).astype(np.int64)
+        cells, cnt = joint_cells(cx, cy, points)
+        if cells.size <= MAX_JOINT_CELLS or points <= 16:
+            grid = lo + step * np.arange(points)
+            return Joint(grid[cells // points], grid[cells % points], cnt, True)
+        points = max(16, points // 2)
+
+
+def paired_differences(
+    j: Joint, x: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Value counts of the paired differences x - y and their sample sd.
+
+    From the joint cells when they hold the raw values, else from the arrays.
+    Floating differences are rounded to 12 decimals so that equal differences
+    computed from different pairs form one tie.
+    """
+    floating = not (is_int(x) and is_int(y))
+    if not j.coarse:
+        d = j.xv - j.yv
+        if floating:
+            d = np.round(d, 12)
+        dv, inv = np.unique(d, return_inverse=True)
+        dc = np.bincount(inv, weights=j.counts, minlength=dv.size).astype(np.int64)
+    else:
+        d = x.astype(np.float64) - y.astype(np.float64)
+        dv, dc = value_counts(np.round(d, 12) if floating else d)
+    return dv, dc, moments(dv, dc)[1]

@@ -1,0 +1,103 @@
+"""Intervals of proportions and of normal estimates.
+
+* Wilson score interval of a proportion (``scipy.stats.binomtest(...)
+  .proportion_ci(method="wilson")``), used for every ``P(...)`` row of
+  :func:`~escalate.analysis.compare.compare` and by :func:`proportion_intervals`;
+* exact binomial (Clopper-Pearson) bands of an empirical CCDF, from
+  ``scipy.stats.beta``;
+* the normal quantile of a two-sided interval ``estimate -/+ z se``.
+
+Bootstrap percentile intervals are in :mod:`escalate.analysis.bootstrap`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .common import check_columns, check_confidence, scipy_stats, structure_groups
+
+__all__ = [
+    "clopper_pearson",
+    "normal_z",
+    "proportion_intervals",
+    "proportion_se",
+    "wilson_interval",
+]
+
+
+def wilson_interval(successes: int, n: int, confidence: float) -> tuple[float, float]:
+    """Wilson score interval (low, high) of ``successes`` out of ``n``."""
+    ci = scipy_stats().binomtest(successes, n).proportion_ci(confidence, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+def proportion_se(p: float, n: int) -> float:
+    """Standard error ``sqrt(p (1 - p) / n)`` of a proportion ``p`` of ``n`` rows."""
+    return math.sqrt(p * (1 - p) / n)
+
+
+def clopper_pearson(
+    successes: np.ndarray, n: int, confidence: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact binomial (Clopper-Pearson) interval of each ``successes / n``.
+
+    Parameters
+    ----------
+    successes
+        Counts between 0 and ``n``.
+    n
+        Trials.
+    confidence
+        Level of each (pointwise) interval.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        (low, high): 0 as the low end of 0 successes, 1 as the high end of ``n``.
+    """
+    stats = scipy_stats()
+    a = (1.0 - confidence) / 2.0
+    k = successes
+    low = np.where(k > 0, stats.beta.ppf(a, k, n - k + 1), 0.0)
+    high = np.where(k < n, stats.beta.isf(a, k + 1, n - k), 1.0)
+    return np.nan_to_num(low), np.nan_to_num(high, nan=1.0)
+
+
+def normal_z(confidence: float) -> float:
+    """``z`` such that ``estimate -/+ z se`` is a two-sided normal interval."""
+    return float(scipy_stats().norm.ppf(0.5 + confidence / 2.0))
+
+
+def proportion_intervals(
+    results: pd.DataFrame, column: str = "world_war", *, confidence: float = 0.95
+) -> pd.DataFrame:
+    """P(column is true) per structure with Wilson score intervals.
+
+    Parameters
+    ----------
+    results
+        Cascades table with ``structure`` and a boolean ``column``.
+    column
+        A boolean column, e.g. ``world_war``, ``deterred``, ``vetoed``.
+    confidence
+        Confidence level of the intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``structure, n, successes, estimate, low, high``, one row per structure
+        in the order of :func:`~escalate.analysis.compare.compare`. Intervals
+        from ``scipy.stats.binomtest(k, n).proportion_ci(confidence, "wilson")``.
+    """
+    scipy_stats()
+    check_confidence(confidence)
+    check_columns(results, ["structure", column])
+    rows = []
+    for name, idx in structure_groups(results):
+        x = results[column].to_numpy()[idx]
+        n, k = int(x.size), int(np.count_nonzero(x))
+        rows.append((name, n, k, k / n, *wilson_interval(k, n, confidence)))
+    return pd.DataFrame(rows, columns=["structure", "n", "successes", "estimate", "low", "high"])
