@@ -172,7 +172,12 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=fmt,
         description="Run every WORLD file for N cascades under seed S and write the results.",
     )
-    p.add_argument("worlds", nargs="+", type=Path, metavar="WORLD", help="world file(s) (TOML)")
+    p.add_argument(
+        "worlds",
+        nargs="+",
+        metavar="WORLD",
+        help="world file(s) (TOML) or bundled world name(s), e.g. europe_1914",
+    )
     _add_run_options(p)
 
     p = sub.add_parser(
@@ -180,9 +185,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="validate world files and print a summary",
         formatter_class=fmt,
         description="Validate world files; print nations, obligations, organizations, plans.",
-        epilog="example:\n  escalate check configs/*.toml\n\nexit code 2 if any file is invalid.",
+        epilog=(
+            "examples:\n  escalate check configs/*.toml\n  escalate check europe_1914\n\n"
+            "The dynamics in effect are listed one a line; values that differ from the\n"
+            "defaults are marked *. exit code 2 if any file is invalid."
+        ),
     )
-    p.add_argument("worlds", nargs="+", type=Path, metavar="WORLD")
+    p.add_argument("worlds", nargs="+", metavar="WORLD", help="world file(s) or bundled name(s)")
+
+    p = sub.add_parser(
+        "worlds",
+        help="list the bundled worlds (usable by name wherever a world file is)",
+        formatter_class=fmt,
+        description="List the bundled worlds: name, nations, description.",
+        epilog="example:\n  escalate worlds\n  escalate run europe_1914 -n 100000 -s 1 -o out",
+    )
 
     p = sub.add_parser(
         "repair",
@@ -251,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
             "The table of variants is written to DIR/variants.csv."
         ),
     )
-    p.add_argument("world", type=Path, metavar="WORLD")
+    p.add_argument("world", metavar="WORLD", help="world file or bundled name")
     p.add_argument(
         "--set",
         dest="settings",
@@ -286,10 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--nations",
-        type=Path,
         required=True,
         metavar="WORLD",
-        help="world whose nations, incident and dynamics are kept",
+        help="world (file or bundled name) whose nations, incident and dynamics are kept",
     )
     p.add_argument("--output", "-o", type=Path, required=True, metavar="OUT.toml")
     p.add_argument("--name", help="name of the new world (default: WORLD_KIND)")
@@ -367,9 +383,7 @@ def _hint(e: ResultsError, args: argparse.Namespace) -> str:
     where = shlex.quote(str(getattr(args, "dir", None) or getattr(args, "out", None) or "DIR"))
     hints = {
         "resume": "; finish it with `escalate run ... --resume`",
-        "resume_or_overwrite": (
-            "; use --resume to continue that run or --overwrite to replace it"
-        ),
+        "resume_or_overwrite": ("; use --resume to continue that run or --overwrite to replace it"),
         "new_out_or_overwrite": "; use a new --out, or --overwrite to replace it",
         "repair": (
             f"; `escalate repair {where}` sets bad parts aside and rebuilds the manifest, "
@@ -448,6 +462,7 @@ def _cmd_run(args: argparse.Namespace, worlds: list) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    """Validate each world (file or bundled name) and print its summary."""
     from .model.world import load_world
 
     for i, path in enumerate(args.worlds):
@@ -456,6 +471,29 @@ def _cmd_check(args: argparse.Namespace) -> int:
             print()
         print(w.summary())
     return 0
+
+
+def _cmd_worlds(args: argparse.Namespace) -> int:
+    """List the bundled worlds: name, number of nations, description; one a line."""
+    from .model.world import bundled_names, load_world
+
+    names = bundled_names()
+    width = max((len(n) for n in names), default=0)
+    for name in names:
+        w = load_world(name)
+        description = " ".join(w.description.split()) or "-"
+        print(f"{name:<{width}}  {len(w.nations):>5} nations  {description}")
+    return 0
+
+
+def _write_variants(rows: list[dict], path: Path) -> None:
+    """Write the rows of ``variant_table`` as CSV (a header line, then one line a variant)."""
+    import csv
+
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else [], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def _cmd_repair(args: argparse.Namespace) -> int:
@@ -519,7 +557,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     worlds = sweep_worlds(base, settings)
     code = _cmd_run(args, worlds)
     if code == 0 or args.out.is_dir():
-        variant_table(worlds, settings).to_csv(args.out / "variants.csv", index=False)
+        _write_variants(variant_table(worlds, settings), args.out / "variants.csv")
     return code
 
 
@@ -618,6 +656,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "generate": _cmd_generate,
             "plot": _cmd_plot,
             "report": _cmd_report,
+            "worlds": _cmd_worlds,
         }[args.command]
         return handler(args)
     except ResultsError as e:

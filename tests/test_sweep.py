@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import csv
 import re
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import cli, warm_cache
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from escalate.model.sweep import Setting, parse_setting, sweep_worlds, sweepable_keys, variant_table
+from escalate.model.sweep import (
+    Setting,
+    _linspace,
+    parse_setting,
+    sweep_worlds,
+    sweepable_keys,
+    variant_table,
+)
 from escalate.model.world import World, WorldError, load_world, world_from_dict
 
 EUROPE = Path(__file__).resolve().parent.parent / "configs" / "europe_1914.toml"
@@ -173,7 +184,7 @@ def test_every_sweepable_key_resolves(toy):
         value = 2 if key.endswith(("max_rounds", "world_war_majors")) else 0.05
         (w,) = sweep(toy, f"{key}={value}")
         assert NAME_RE.match(w.name)
-        assert variant_table([w], [parse_setting(f"{key}={value}")])[key].iloc[0] == value
+        assert variant_table([w], [parse_setting(f"{key}={value}")])[0][key] == value
 
 
 def test_out_of_range_values_raise_world_error_naming_the_key(toy):
@@ -245,19 +256,70 @@ def test_variant_table(toy):
         parse_setting("alliances[B-C pact (1900)].reliability=0:1:3"),
     ]
     worlds = sweep_worlds(toy, settings)
-    table = variant_table(worlds, settings)
-    assert list(table.columns) == [
-        "structure",
-        "dynamics.max_rounds",
-        "alliances[B-C pact (1900)].reliability",
-    ]
-    assert table["structure"].tolist() == [w.name for w in worlds]
-    assert table["dynamics.max_rounds"].tolist() == [4, 4, 4, 8, 8, 8]
-    assert table["dynamics.max_rounds"].dtype == np.int64
-    assert table["alliances[B-C pact (1900)].reliability"].tolist() == [0, 0.5, 1] * 2
+    rows = variant_table(worlds, settings)
+    assert all(
+        list(row) == ["structure", "dynamics.max_rounds", "alliances[B-C pact (1900)].reliability"]
+        for row in rows
+    )
+    assert [r["structure"] for r in rows] == [w.name for w in worlds]
+    assert [r["dynamics.max_rounds"] for r in rows] == [4, 4, 4, 8, 8, 8]
+    assert all(type(r["dynamics.max_rounds"]) is int for r in rows)
+    assert [r["alliances[B-C pact (1900)].reliability"] for r in rows] == [0, 0.5, 1] * 2
+    assert all(type(r["alliances[B-C pact (1900)].reliability"]) is float for r in rows)
     # a treaty without its own reliability reports the default that applies
-    t = variant_table([toy], [settings[1]])
-    assert t.iloc[0, 1] == toy.dynamics.default_reliability("defense")
+    (row,) = variant_table([toy], [settings[1]])
+    assert row[settings[1].key] == toy.dynamics.default_reliability("defense")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.floats(-1e6, 1e6, allow_subnormal=True),
+    st.floats(-1e6, 1e6, allow_subnormal=True),
+    st.integers(2, 60),
+)
+def test_grid_points_are_numpys_linspace_to_the_bit(start, stop, steps):
+    """The grid was numpy.linspace; the plain-Python one must give the same floats."""
+    expected = np.linspace(start, stop, steps).tolist()
+    assert _linspace(start, stop, steps) == expected
+
+
+@pytest.mark.parametrize(
+    "start, stop, steps", [(0.0, 1.0, 5), (0.0, 0.7, 8), (1e-300, 3e-300, 3), (5e-324, 1e-323, 4)]
+)
+def test_grid_points_edge_cases(start, stop, steps):
+    assert _linspace(start, stop, steps) == np.linspace(start, stop, steps).tolist()
+
+
+def test_sweep_command_writes_the_variants_csv(tmp_path):
+    warm_cache()
+    out = tmp_path / "sw"
+    r = cli(
+        "sweep",
+        "teaching",  # a bundled world, by name
+        "--set",
+        "dynamics.deterrence=0,0.5",
+        "--set",
+        "dynamics.max_rounds=4,8",
+        "-n",
+        50,
+        "-s",
+        1,
+        "-o",
+        out,
+        "-q",
+    )
+    assert r.returncode == 0, r.stderr
+    text = (out / "variants.csv").read_text()
+    rows = list(csv.DictReader(text.splitlines()))
+    assert text.splitlines()[0] == "structure,dynamics.deterrence,dynamics.max_rounds"
+    assert [(r["dynamics.deterrence"], r["dynamics.max_rounds"]) for r in rows] == [
+        ("0.0", "4"),
+        ("0.0", "8"),
+        ("0.5", "4"),
+        ("0.5", "8"),
+    ]
+    assert rows[0]["structure"] == "teaching.deterrence-0.00.max_rounds-4"
+    assert "\r" not in text  # one plain line a variant
 
 
 def test_variants_keep_treaty_names(toy):

@@ -1,1 +1,59 @@
-"""model."""
+"""The world as data: world files, their validation, defaults, sweeps and generators.
+
+Standard library only: importing :mod:`escalate.model` (or any of its modules)
+imports neither numpy, pandas, pyarrow nor numba (``tests/test_model_layout.py``
+checks it); :func:`escalate.model.generate.generate` imports numpy when it draws a
+random structure.
+
+Modules, one job each: :mod:`~escalate.model.schema` (keys, kinds, bounds),
+:mod:`~escalate.model.defaults` (the one table of ``[dynamics]`` defaults),
+:mod:`~escalate.model.entities` (the dataclasses), :mod:`~escalate.model.load`
+(files and bundled names to worlds), :mod:`~escalate.model.checks` and
+:mod:`~escalate.model.validate` (the validator), :mod:`~escalate.model.dump`
+(plain data, TOML, canonical hash), :mod:`~escalate.model.summary` (``escalate
+check``), :mod:`~escalate.model.bundled` (the bundled worlds),
+:mod:`~escalate.model.sweep` and :mod:`~escalate.model.generate` (not re-exported
+here, so that ``escalate.model.generate`` stays the module).
+:mod:`~escalate.model.world` gathers the names of a world as before.
+"""
+
+from __future__ import annotations
+
+from .defaults import DEFAULT_DYNAMICS, DYNAMICS, Default
+from .sweep import Setting, parse_setting, sweep_worlds, variant_table
+from .world import (
+    Alliance,
+    Dynamics,
+    Incident,
+    Nation,
+    Organization,
+    Plan,
+    World,
+    WorldError,
+    bundled_names,
+    dump_world,
+    load_world,
+    world_from_dict,
+)
+
+__all__ = [
+    "DEFAULT_DYNAMICS",
+    "DYNAMICS",
+    "Alliance",
+    "Default",
+    "Dynamics",
+    "Incident",
+    "Nation",
+    "Organization",
+    "Plan",
+    "Setting",
+    "World",
+    "WorldError",
+    "bundled_names",
+    "dump_world",
+    "load_world",
+    "parse_setting",
+    "sweep_worlds",
+    "variant_table",
+    "world_from_dict",
+]

@@ -4,16 +4,58 @@
 incident and its dynamics, and replaces its alliances, organizations and war
 plans by a generated structure. Because the nations are the same, and the
 random draws of a cascade are keyed by nation ids and treaty names (see
-:mod:`escalate.rng`), running the original and the generated worlds with the
+:mod:`escalate.engine.rng`), running the original and the generated worlds with the
 same seed gives a *paired* comparison (common random numbers).
 
 Generated treaties and organizations get stable descriptive names that depend
 only on who is in them (never on a counter or on the generation seed), so two
 generated worlds that contain the same treaty share its random draws.
 
+Structure kinds
+---------------
+``none``
+    No alliances, no organizations: the baseline.
+``bipolar``
+    Two power-balanced blocs (:func:`bipolar_blocs`: deterministic greedy
+    by descending power, initiator and target in opposite blocs), each one
+    multilateral ``defense`` treaty named ``"Bipolar bloc of <ID>"`` after
+    its strongest member. A bloc of a single nation has no treaty.
+``collective-security``
+    One ``collective_security`` organization of all nations, named
+    ``"Collective security organization"``. With ``veto=True`` the major
+    powers hold a veto (as the permanent members of the UN Security
+    Council).
+``collective-defense``
+    One ``collective_defense`` organization, named ``"Collective defense
+    organization"``, of one of the two blocs of :func:`bipolar_blocs`: the
+    bloc of the target (fixed incident; the initiator is then an outsider)
+    or of the strongest nation (random incident). The other bloc is left
+    unaligned. An organization of everyone except the initiator would, for
+    a fixed incident, behave almost exactly like collective security, and
+    would be undefined for a random incident; a balanced half of the
+    system facing outsiders is the NATO picture, and putting the target
+    inside makes the incident test the organization's guarantee. With
+    ``veto=True`` its major powers hold a veto.
+``hub``
+    A hegemon (``hegemon``, default the most powerful nation, ties by id)
+    guarantees every other nation: one ``defense`` treaty with
+    ``guarantors = [hegemon]`` and ``protected`` = all others, named
+    ``"<ID> hub guarantee"``. The protected nations owe nothing to the
+    hegemon or to each other.
+``random``
+    Each unordered pair of nations independently gets a bilateral
+    ``defense`` pact with probability ``density``, named ``"Defense pact
+    <ID1>-<ID2>"`` (ids sorted). Pairs are visited in id order and pact
+    ``i`` exists when ``u_i < density``, with ``u`` drawn from
+    ``numpy.random.default_rng(seed)``. ``seed`` is a one-off *generation*
+    seed fixing the structure written to the file; it is unrelated to the
+    run seed of ``escalate run``. With one seed, the pacts at a lower
+    density are a subset of those at a higher density, and a pact present
+    in two generated worlds shares its random draws.
+
 Examples
 --------
->>> from escalate.world import load_world, dump_world
+>>> from escalate.model.world import load_world, dump_world
 >>> base = load_world("configs/europe_1914.toml")  # doctest: +SKIP
 >>> w = generate("bipolar", base)  # doctest: +SKIP
 >>> w.name  # doctest: +SKIP
@@ -25,8 +67,6 @@ from __future__ import annotations
 
 import math
 from typing import Any
-
-import numpy as np
 
 from .world import Nation, World, world_from_dict
 
@@ -139,49 +179,8 @@ def generate(
 
     The nations (ids, names, powers, major flags), the incident and
     ``[dynamics]`` are kept unchanged; alliances, organizations and war plans
-    are replaced (generated worlds have no war plans).
-
-    Structure kinds
-    ---------------
-    ``none``
-        No alliances, no organizations: the baseline.
-    ``bipolar``
-        Two power-balanced blocs (:func:`bipolar_blocs`: deterministic greedy
-        by descending power, initiator and target in opposite blocs), each one
-        multilateral ``defense`` treaty named ``"Bipolar bloc of <ID>"`` after
-        its strongest member. A bloc of a single nation has no treaty.
-    ``collective-security``
-        One ``collective_security`` organization of all nations, named
-        ``"Collective security organization"``. With ``veto=True`` the major
-        powers hold a veto (as the permanent members of the UN Security
-        Council).
-    ``collective-defense``
-        One ``collective_defense`` organization, named ``"Collective defense
-        organization"``, of one of the two blocs of :func:`bipolar_blocs`: the
-        bloc of the target (fixed incident; the initiator is then an outsider)
-        or of the strongest nation (random incident). The other bloc is left
-        unaligned. An organization of everyone except the initiator would, for
-        a fixed incident, behave almost exactly like collective security, and
-        would be undefined for a random incident; a balanced half of the
-        system facing outsiders is the NATO picture, and putting the target
-        inside makes the incident test the organization's guarantee. With
-        ``veto=True`` its major powers hold a veto.
-    ``hub``
-        A hegemon (``hegemon``, default the most powerful nation, ties by id)
-        guarantees every other nation: one ``defense`` treaty with
-        ``guarantors = [hegemon]`` and ``protected`` = all others, named
-        ``"<ID> hub guarantee"``. The protected nations owe nothing to the
-        hegemon or to each other.
-    ``random``
-        Each unordered pair of nations independently gets a bilateral
-        ``defense`` pact with probability ``density``, named ``"Defense pact
-        <ID1>-<ID2>"`` (ids sorted). Pairs are visited in id order and pact
-        ``i`` exists when ``u_i < density``, with ``u`` drawn from
-        ``numpy.random.default_rng(seed)``. ``seed`` is a one-off *generation*
-        seed fixing the structure written to the file; it is unrelated to the
-        run seed of ``escalate run``. With one seed, the pacts at a lower
-        density are a subset of those at a higher density, and a pact present
-        in two generated worlds shares its random draws.
+    are replaced (generated worlds have no war plans). The structure kinds
+    are described in the module docstring (:mod:`escalate.model.generate`).
 
     Parameters
     ----------
@@ -213,7 +212,7 @@ def generate(
     -------
     World
         The validated generated world (it round-trips through
-        :func:`~escalate.world.world_from_dict` unchanged).
+        :func:`~escalate.model.world.world_from_dict` unchanged).
 
     Raises
     ------
@@ -230,68 +229,15 @@ def generate(
     if hegemon is not None and hegemon not in world.ids:
         raise ValueError(f"hegemon {hegemon!r} is not a nation of {world.name}")
 
-    majors = [n.id for n in _by_power(world.nations) if n.major]
-    alliances: list[dict] = []
-    organizations: list[dict] = []
-    if kind == "bipolar":
-        power = {n.id: n.power for n in world.nations}
-        for bloc in bipolar_blocs(world):
-            if len(bloc) >= 2:
-                leader = min(bloc, key=lambda x: (-power[x], x))
-                alliances.append(
-                    _treaty(f"Bipolar bloc of {leader}", "defense", reliability, members=list(bloc))
-                )
-    elif kind == "collective-security":
-        members = [n.id for n in _by_power(world.nations)]
-        organizations.append(
-            _organization(
-                "Collective security organization",
-                "collective_security",
-                members,
-                majors if veto else [],
-                response,
-            )
-        )
-    elif kind == "collective-defense":
-        a, b = bipolar_blocs(world)
-        inc = world.incident
-        if inc.mode == "fixed":
-            members = list(b)  # the target's bloc
-        else:
-            strongest = _strongest(world.nations).id
-            members = list(a if strongest in a else b)
-        if len(members) >= 2:
-            organizations.append(
-                _organization(
-                    "Collective defense organization",
-                    "collective_defense",
-                    members,
-                    [m for m in majors if m in members] if veto else [],
-                    response,
-                )
-            )
-    elif kind == "hub":
-        hub = hegemon if hegemon is not None else _strongest(world.nations).id
-        others = [n.id for n in _by_power(world.nations) if n.id != hub]
-        alliances.append(
-            _treaty(
-                f"{hub} hub guarantee",
-                "defense",
-                reliability,
-                guarantors=[hub],
-                protected=others,
-            )
-        )
-    elif kind == "random":
-        ids = sorted(world.ids)
-        pairs = [(x, y) for i, x in enumerate(ids) for y in ids[i + 1 :]]
-        u = np.random.default_rng(seed).random(len(pairs))
-        for (x, y), ui in zip(pairs, u, strict=True):
-            if ui < density:
-                alliances.append(
-                    _treaty(f"Defense pact {x}-{y}", "defense", reliability, members=[x, y])
-                )
-
+    options = {
+        "reliability": reliability,
+        "response": response,
+        "veto": veto,
+        "seed": seed,
+        "density": density,
+        "hegemon": hegemon,
+    }
+    alliances, organizations = _BUILDERS[kind](world, **options)
     d = world.to_dict()
     d["name"] = name if name is not None else f"{world.name}_{kind}".replace("-", "_")
     d["description"] = _description(kind, world, seed=seed, density=density, veto=veto)
@@ -299,6 +245,98 @@ def generate(
     d["organizations"] = organizations
     d["plans"] = []
     return world_from_dict(d, source=f"<generated {kind} from {world.source}>")
+
+
+_Structure = tuple[list[dict], list[dict]]  # (alliances, organizations) as world-file rows
+
+
+def _majors(world: World) -> list[str]:
+    return [n.id for n in _by_power(world.nations) if n.major]
+
+
+def _none(world: World, **_: Any) -> _Structure:
+    return [], []
+
+
+def _bipolar(world: World, *, reliability: float | None, **_: Any) -> _Structure:
+    power = {n.id: n.power for n in world.nations}
+    alliances = []
+    for bloc in bipolar_blocs(world):
+        if len(bloc) >= 2:
+            leader = min(bloc, key=lambda x: (-power[x], x))
+            alliances.append(
+                _treaty(f"Bipolar bloc of {leader}", "defense", reliability, members=list(bloc))
+            )
+    return alliances, []
+
+
+def _collective_security(
+    world: World, *, veto: bool, response: dict | None, **_: Any
+) -> _Structure:
+    members = [n.id for n in _by_power(world.nations)]
+    org = _organization(
+        "Collective security organization",
+        "collective_security",
+        members,
+        _majors(world) if veto else [],
+        response,
+    )
+    return [], [org]
+
+
+def _collective_defense(world: World, *, veto: bool, response: dict | None, **_: Any) -> _Structure:
+    a, b = bipolar_blocs(world)
+    if world.incident.mode == "fixed":
+        members = list(b)  # the target's bloc
+    else:
+        strongest = _strongest(world.nations).id
+        members = list(a if strongest in a else b)
+    if len(members) < 2:
+        return [], []
+    org = _organization(
+        "Collective defense organization",
+        "collective_defense",
+        members,
+        [m for m in _majors(world) if m in members] if veto else [],
+        response,
+    )
+    return [], [org]
+
+
+def _hub(world: World, *, reliability: float | None, hegemon: str | None, **_: Any) -> _Structure:
+    hub = hegemon if hegemon is not None else _strongest(world.nations).id
+    others = [n.id for n in _by_power(world.nations) if n.id != hub]
+    treaty = _treaty(
+        f"{hub} hub guarantee", "defense", reliability, guarantors=[hub], protected=others
+    )
+    return [treaty], []
+
+
+def _random(
+    world: World, *, reliability: float | None, seed: int, density: float, **_: Any
+) -> _Structure:
+    import numpy as np  # here, not at the top: loading worlds needs no numpy
+
+    ids = sorted(world.ids)
+    pairs = [(x, y) for i, x in enumerate(ids) for y in ids[i + 1 :]]
+    u = np.random.default_rng(seed).random(len(pairs))
+    alliances = [
+        _treaty(f"Defense pact {x}-{y}", "defense", reliability, members=[x, y])
+        for (x, y), ui in zip(pairs, u, strict=True)
+        if ui < density
+    ]
+    return alliances, []
+
+
+#: The builder of each structure kind.
+_BUILDERS = {
+    "none": _none,
+    "bipolar": _bipolar,
+    "collective-security": _collective_security,
+    "collective-defense": _collective_defense,
+    "hub": _hub,
+    "random": _random,
+}
 
 
 def _description(kind: str, world: World, *, seed: int, density: float, veto: bool) -> str:
@@ -316,7 +354,7 @@ def _description(kind: str, world: World, *, seed: int, density: float, veto: bo
 
 
 def generated_header(kind: str, world: World, **options: Any) -> str:
-    """A comment header for :func:`~escalate.world.dump_world` saying how a world was generated.
+    """A comment header for :func:`~escalate.model.world.dump_world`: how a world was generated.
 
     Parameters
     ----------
@@ -329,7 +367,7 @@ def generated_header(kind: str, world: World, **options: Any) -> str:
 
     Examples
     --------
-    >>> from escalate.world import world_from_dict
+    >>> from escalate.model.world import world_from_dict
     >>> w = world_from_dict({"name": "w", "incident": {"initiator": "A", "target": "B"},
     ...     "nations": [{"id": "A", "power": 1.0}, {"id": "B", "power": 1.0}]})
     >>> print(generated_header("random", w, seed=3, density=0.2))

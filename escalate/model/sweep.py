@@ -1,7 +1,7 @@
 """Parameter sweeps: a grid of variants of one world, run as one dataset.
 
 A *setting* is a key (a dotted path into :meth:`World.to_dict
-<escalate.world.World.to_dict>`) and the values it takes, written
+<escalate.model.world.World.to_dict>`) and the values it takes, written
 ``KEY=START:STOP:STEPS`` (``STEPS`` evenly spaced points, both ends included)
 or ``KEY=V1,V2,...`` (an explicit list). :func:`sweep_worlds` builds every
 combination of the settings (their cartesian product) as its own validated
@@ -61,9 +61,6 @@ import math
 import re
 from dataclasses import dataclass
 from typing import Any
-
-import numpy as np
-import pandas as pd
 
 from .world import LADDER, World, WorldError, world_from_dict
 
@@ -162,6 +159,24 @@ def _number(text: str, what: str, setting: str) -> int | float:
     return x
 
 
+def _linspace(start: float, stop: float, steps: int) -> list[float]:
+    """``numpy.linspace(start, stop, steps)`` (steps >= 2) in plain Python, to the bit.
+
+    The same operations in the same order as numpy: ``i * step + start``
+    (``i / div * delta + start`` where the step underflows to 0), and the
+    last point exactly ``stop``.
+    """
+    div = steps - 1
+    delta = stop - start
+    step = delta / div
+    if step == 0:
+        out = [float(i) / div * delta + start for i in range(steps)]
+    else:
+        out = [float(i) * step + start for i in range(steps)]
+    out[-1] = stop
+    return out
+
+
 def _tidy(x: float) -> float:
     """Remove floating-point noise of a grid point (0.30000000000000004 -> 0.3)."""
     return float(f"{x:.12g}")
@@ -242,7 +257,7 @@ def parse_setting(text: str) -> Setting:
             gap = (stop - start) // (steps - 1)
             values = [start + i * gap for i in range(steps)]
         else:
-            values = [_tidy(x) for x in np.linspace(float(start), float(stop), steps)]
+            values = [_tidy(x) for x in _linspace(float(start), float(stop), steps)]
     else:
         items = spec.split(",")
         values = [_number(v, f"value {i + 1}", text) for i, v in enumerate(items)]
@@ -277,7 +292,7 @@ def sweepable_keys(world: World) -> list[str]:
 
     Examples
     --------
-    >>> from escalate.world import world_from_dict
+    >>> from escalate.model.world import world_from_dict
     >>> w = world_from_dict({"name": "w", "incident": {"initiator": "A", "target": "B"},
     ...     "nations": [{"id": "A", "power": 1.0}, {"id": "B", "power": 1.0}]})
     >>> sweepable_keys(w)[:2]
@@ -485,7 +500,7 @@ def sweep_worlds(world: World, settings: list[Setting]) -> list[World]:
 
     Examples
     --------
-    >>> from escalate.world import world_from_dict
+    >>> from escalate.model.world import world_from_dict
     >>> w = world_from_dict({"name": "w", "incident": {"initiator": "A", "target": "B"},
     ...     "nations": [{"id": "A", "power": 1.0}, {"id": "B", "power": 1.0}]})
     >>> [v.name for v in sweep_worlds(w, [parse_setting("dynamics.deterrence=0,0.5")])]
@@ -536,7 +551,7 @@ def _blame(
     return WorldError(world.source, keys, f"swept value {values} is invalid: {error.problem}")
 
 
-def variant_table(worlds: list[World], settings: list[Setting]) -> pd.DataFrame:
+def variant_table(worlds: list[World], settings: list[Setting]) -> list[dict[str, Any]]:
     """The swept values of each variant, to join with results on ``structure``.
 
     Parameters
@@ -549,10 +564,11 @@ def variant_table(worlds: list[World], settings: list[Setting]) -> pd.DataFrame:
 
     Returns
     -------
-    pandas.DataFrame
-        One row per world: a ``structure`` column (the world's name) and one
-        column per setting, named by its key, holding the world's value
-        (int64 for integer keys, float64 otherwise).
+    list of dict
+        One row per world: ``structure`` (the world's name), then one item per
+        setting, keyed by the setting's key, holding the world's value (an int
+        for integer keys, else a float). ``pandas.DataFrame(rows)`` makes it a
+        table; ``escalate sweep`` writes it to ``DIR/variants.csv``.
     """
     rows = []
     for w in worlds:
@@ -566,5 +582,4 @@ def variant_table(worlds: list[World], settings: list[Setting]) -> pd.DataFrame:
                 v = w.reliability(alliance)
             row[s.key] = v
         rows.append(row)
-    columns = ["structure", *(s.key for s in settings)]
-    return pd.DataFrame(rows, columns=columns)
+    return rows

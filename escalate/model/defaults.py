@@ -1,0 +1,235 @@
+"""The one table of ``[dynamics]`` defaults: value, range, meaning and source.
+
+:data:`DYNAMICS` is the only place where a default of the dynamics is written.
+The loader (:mod:`escalate.model.validate`) reads the ranges and defaults from
+it, :class:`~escalate.model.world.Dynamics` takes its field defaults from it,
+``escalate check`` compares a world's dynamics with it
+(:func:`dynamics_in_effect`) and the README's table of defaults is
+:func:`markdown_table` (``tests/test_model_layout.py`` checks that they agree).
+
+Reliability defaults: ATOP-coded alliances were honoured about 75% of the time
+(Leeds, Long & Mitchell 2000, "Reevaluating alliance reliability", JCR 44(5));
+ententes carry no military promise, so a lower default; neutrality pledges held
+78% of the time 1816-2003 (Berkemeier & Fuhrmann 2018, "Reassessing the
+fulfillment of alliance commitments", Research & Politics). By type that study
+gives defense 0.41 and offense 0.74; set them in ``[dynamics.reliability]`` to
+use those instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .schema import ALLIANCE_KINDS, MAX_CONTEST_EXPONENT, MAX_NATIONS, MAX_ROUNDS
+
+__all__ = [
+    "DEFAULT_DYNAMICS",
+    "DYNAMICS",
+    "DYNAMICS_KEYS",
+    "Default",
+    "default",
+    "dynamics_in_effect",
+    "markdown_table",
+]
+
+_LEEDS = (
+    'Leeds, Long & Mitchell 2000, "Reevaluating alliance reliability", JCR 44(5): '
+    "ATOP-coded alliances were honoured about 75% of the time"
+)
+
+
+@dataclass(frozen=True)
+class Default:
+    """One ``[dynamics]`` parameter.
+
+    Attributes
+    ----------
+    key
+        Its path under ``[dynamics]``, e.g. ``deterrence`` or ``reliability.defense``.
+    value
+        The default (an int for integer parameters, else a float).
+    lo, hi
+        The allowed range, both ends included.
+    description
+        What it means, in one sentence.
+    source
+        Where the default comes from: the literature, or a stated modelling choice.
+    """
+
+    key: str
+    value: int | float
+    lo: int | float
+    hi: int | float
+    description: str
+    source: str
+
+    @property
+    def integer(self) -> bool:
+        """Whether the parameter takes whole numbers only."""
+        return isinstance(self.value, int)
+
+    @property
+    def path(self) -> str:
+        """The key path in a world file, as error messages write it."""
+        return f"dynamics.{self.key}"
+
+
+#: The ``[dynamics]`` parameters, in the order of the world file and ``escalate check``.
+DYNAMICS: tuple[Default, ...] = (
+    Default(
+        "max_rounds",
+        32,
+        1,
+        MAX_ROUNDS,
+        "rounds after which a cascade stops even if it still grows",
+        "modelling choice: a cap, not a parameter of interest (the cascades of the "
+        "bundled worlds end within 7 rounds)",
+    ),
+    Default(
+        "world_war_majors",
+        3,
+        1,
+        MAX_NATIONS,
+        "major powers at war that make the war a world war",
+        "modelling choice: a war among three or more great powers",
+    ),
+    Default(
+        "deterrence",
+        0.0,
+        0.0,
+        1.0,
+        "the initiator backs down with probability deterrence x the share of power it "
+        "expects to face (target and pledged supporters, weighted by reliability); "
+        "0 disables deterrence",
+        "modelling choice: the model's premise that the aggression happens (MODEL.md)",
+    ),
+    Default(
+        "contest_exponent",
+        1.0,
+        0.0,
+        MAX_CONTEST_EXPONENT,
+        "m of the contest P(side A wins) = P_A^m / (P_A^m + P_D^m), P the summed power",
+        "the ratio-form contest success function (Tullock 1980; Hirshleifer 1989); "
+        "m = 1 makes the odds proportional to power",
+    ),
+    Default(
+        "sanction_effect",
+        0.05,
+        0.0,
+        1.0,
+        "each sanction against a side multiplies its power by 1 - sanction_effect",
+        "modelling choice: sanctions weaken a side a little, they do not decide a war",
+    ),
+    Default(
+        "reliability.defense",
+        0.75,
+        0.0,
+        1.0,
+        "probability that a defense obligation is honoured (treaty default)",
+        f"{_LEEDS}; by type Berkemeier & Fuhrmann 2018 give 0.41",
+    ),
+    Default(
+        "reliability.offense",
+        0.75,
+        0.0,
+        1.0,
+        "probability that an offense obligation is honoured (treaty default)",
+        f"{_LEEDS}; by type Berkemeier & Fuhrmann 2018 give 0.74",
+    ),
+    Default(
+        "reliability.entente",
+        0.35,
+        0.0,
+        1.0,
+        "probability that an entente obligation is honoured (treaty default)",
+        "modelling choice: an entente carries no military promise, so it is honoured "
+        "less often than an alliance",
+    ),
+    Default(
+        "reliability.neutrality",
+        0.78,
+        0.0,
+        1.0,
+        "probability that a neutrality pledge holds (treaty default)",
+        'Berkemeier & Fuhrmann 2018, "Reassessing the fulfillment of alliance '
+        'commitments", Research & Politics: neutrality pledges held 78% of the time, '
+        "1816-2003",
+    ),
+)
+
+_BY_KEY = {d.key: d for d in DYNAMICS}
+assert tuple(k for k in _BY_KEY if k.startswith("reliability.")) == tuple(
+    f"reliability.{kind}" for kind in ALLIANCE_KINDS
+), "one reliability default per alliance kind, in ALLIANCE_KINDS order"
+
+#: The keys allowed in ``[dynamics]`` (``reliability`` is a table of one key per kind).
+DYNAMICS_KEYS: tuple[str, ...] = tuple(dict.fromkeys(d.key.split(".")[0] for d in DYNAMICS))
+
+
+def default(key: str) -> Default:
+    """The :class:`Default` of ``key`` (e.g. ``"deterrence"``, ``"reliability.entente"``).
+
+    Raises
+    ------
+    KeyError
+        If ``key`` is not a dynamics parameter.
+    """
+    return _BY_KEY[key]
+
+
+def _nested(values: dict[str, Any]) -> dict[str, Any]:
+    """``{"a": 1, "r.x": 2}`` -> ``{"a": 1, "r": {"x": 2}}``, in table order."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        head, _, tail = key.partition(".")
+        if tail:
+            out.setdefault(head, {})[tail] = value
+        else:
+            out[head] = value
+    return out
+
+
+#: The defaults as ``[dynamics]`` data: ``{"max_rounds": 32, ..., "reliability": {...}}``.
+#: Derived from :data:`DYNAMICS`; a fresh copy is not made, so do not modify it.
+DEFAULT_DYNAMICS: dict[str, Any] = _nested({d.key: d.value for d in DYNAMICS})
+
+
+def dynamics_in_effect(dynamics: Any) -> list[tuple[Default, int | float, bool]]:
+    """The value of every parameter of ``dynamics``, and whether it differs from the default.
+
+    Parameters
+    ----------
+    dynamics
+        A :class:`~escalate.model.world.Dynamics`.
+
+    Returns
+    -------
+    list of (Default, value, differs)
+        One entry per row of :data:`DYNAMICS`, in its order.
+    """
+    reliability = dict(dynamics.reliability)
+    out = []
+    for d in DYNAMICS:
+        head, _, kind = d.key.partition(".")
+        value = reliability[kind] if head == "reliability" else getattr(dynamics, d.key)
+        out.append((d, value, value != d.value))
+    return out
+
+
+def _number(x: int | float) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def markdown_table() -> str:
+    """The defaults as a Markdown table (the README's copy of :data:`DYNAMICS`)."""
+    lines = [
+        "| `[dynamics]` key | default | range | meaning | source |",
+        "|---|---|---|---|---|",
+    ]
+    for d in DYNAMICS:
+        lines.append(
+            f"| `{d.key}` | {_number(d.value)} | {_number(d.lo)} to {_number(d.hi)} "
+            f"| {d.description} | {d.source} |"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,198 @@
+"""The world as data: immutable dataclasses, and :class:`WorldError`.
+
+Worlds are built by the loader (:func:`escalate.model.load.load_world`,
+:func:`~escalate.model.load.world_from_dict`), which validates everything; the
+dataclasses themselves check nothing. To change a world, change its
+``to_dict()`` and pass that to :func:`~escalate.model.load.world_from_dict`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .defaults import DEFAULT_DYNAMICS, default
+from .dump import canonical_hash, world_to_dict
+from .summary import summarize
+
+__all__ = [
+    "Alliance",
+    "Dynamics",
+    "Incident",
+    "Nation",
+    "Organization",
+    "Plan",
+    "World",
+    "WorldError",
+]
+
+
+class WorldError(ValueError):
+    """An invalid world file: the message names the file, key path and bad value."""
+
+    def __init__(self, source: str, path: str, problem: str):
+        self.source = source
+        self.path = path
+        self.problem = problem
+        where = f"{source}: {path}: " if path else f"{source}: "
+        super().__init__(where + problem)
+
+
+@dataclass(frozen=True)
+class Nation:
+    """A state: short id, display name, power (CINC share by default), major power flag."""
+
+    id: str
+    name: str
+    power: float
+    major: bool = False
+
+
+@dataclass(frozen=True)
+class Alliance:
+    """A treaty giving directed obligations ``(obligor, protege)``.
+
+    Either ``members`` (every ordered pair) or ``guarantors``/``protected``
+    (guarantor -> protected pairs only) is set. ``reliability`` is ``None`` when
+    the per-kind default of the world's dynamics applies.
+    """
+
+    name: str
+    kind: str
+    members: tuple[str, ...] | None = None
+    guarantors: tuple[str, ...] | None = None
+    protected: tuple[str, ...] | None = None
+    reliability: float | None = None
+
+    @property
+    def pairs(self) -> tuple[tuple[str, str], ...]:
+        """The directed obligations (obligor, protege) of this treaty."""
+        if self.members is not None:
+            return tuple((k, j) for k in self.members for j in self.members if k != j)
+        assert self.guarantors is not None and self.protected is not None
+        return tuple((k, j) for k in self.guarantors for j in self.protected if k != j)
+
+
+@dataclass(frozen=True)
+class Organization:
+    """A collective-security or collective-defense organization."""
+
+    name: str
+    kind: str
+    members: tuple[str, ...]
+    veto: tuple[str, ...] = ()
+    unanimity: bool = False
+    response: tuple[tuple[str, float], ...] = (
+        ("diplomacy", 0.5),
+        ("sanctions", 0.3),
+        ("military", 0.1),
+    )
+    blocked_response: str = "diplomacy"
+
+    def response_probability(self, level: str) -> float:
+        """Probability that an obliged member answers with ``level``."""
+        if level == "none":
+            return 1.0 - sum(p for _, p in self.response)
+        return dict(self.response).get(level, 0.0)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A war plan: at war with one of ``trigger``, ``nation`` attacks those of ``attack``."""
+
+    nation: str
+    trigger: tuple[str, ...]
+    attack: tuple[str, ...]
+    probability: float = 1.0
+    name: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The stable identity of the plan used for its random draw."""
+        if self.name:
+            return self.name
+        return f"{self.nation}|{','.join(sorted(self.trigger))}|{','.join(sorted(self.attack))}"
+
+
+@dataclass(frozen=True)
+class Incident:
+    """The local incident: fixed (initiator attacks target) or drawn per replicate."""
+
+    mode: str = "fixed"
+    initiator: str | None = None
+    target: str | None = None
+    initiators: tuple[str, ...] | None = None
+    targets: tuple[str, ...] | None = None
+    weights: str = "uniform"
+
+
+@dataclass(frozen=True)
+class Dynamics:
+    """Model parameters: ``[dynamics]``.
+
+    The defaults, ranges, meanings and sources are the table
+    :data:`escalate.model.defaults.DYNAMICS`; ``reliability`` holds one
+    ``(kind, reliability)`` pair per alliance kind, the default of treaties of
+    that kind without their own ``reliability``.
+    """
+
+    max_rounds: int = int(default("max_rounds").value)
+    world_war_majors: int = int(default("world_war_majors").value)
+    deterrence: float = float(default("deterrence").value)
+    contest_exponent: float = float(default("contest_exponent").value)
+    sanction_effect: float = float(default("sanction_effect").value)
+    reliability: tuple[tuple[str, float], ...] = tuple(DEFAULT_DYNAMICS["reliability"].items())
+
+    def default_reliability(self, kind: str) -> float:
+        """The reliability of a treaty of ``kind`` that does not set its own."""
+        return dict(self.reliability)[kind]
+
+
+@dataclass(frozen=True)
+class World:
+    """A validated world: nations, obligations, organizations, plans and the incident."""
+
+    name: str
+    nations: tuple[Nation, ...]
+    incident: Incident
+    dynamics: Dynamics = field(default_factory=Dynamics)
+    alliances: tuple[Alliance, ...] = ()
+    organizations: tuple[Organization, ...] = ()
+    plans: tuple[Plan, ...] = ()
+    description: str = ""
+    source: str = field(default="<memory>", compare=False)
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """The nation ids, in file order."""
+        return tuple(n.id for n in self.nations)
+
+    def nation(self, nation_id: str) -> Nation:
+        """The nation with id ``nation_id`` (``KeyError`` if there is none)."""
+        for n in self.nations:
+            if n.id == nation_id:
+                return n
+        raise KeyError(nation_id)
+
+    def reliability(self, alliance: Alliance) -> float:
+        """The reliability of ``alliance``: its own, else the per-kind default."""
+        if alliance.reliability is not None:
+            return alliance.reliability
+        return self.dynamics.default_reliability(alliance.kind)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The world as plain TOML-ready data, every default filled in."""
+        return world_to_dict(self)
+
+    def canonical_hash(self) -> str:
+        """SHA-256 of the canonical form: independent of key order, list order of
+        nations/treaties/organizations/plans and of comments or formatting."""
+        return canonical_hash(self)
+
+    def summary(self) -> str:
+        """A short human-readable description used by ``escalate check``.
+
+        It ends with the dynamics in effect, one parameter a line, values that
+        differ from the defaults marked ``*``.
+        """
+        return summarize(self)

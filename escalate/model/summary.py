@@ -1,0 +1,96 @@
+"""The summary of a world that ``escalate check`` prints.
+
+The dynamics are listed from the defaults table
+(:data:`escalate.model.defaults.DYNAMICS`): every parameter with the value in
+effect, and ``*`` with the default where the world sets another value.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .defaults import dynamics_in_effect
+from .schema import ALLIANCE_KINDS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .entities import World
+
+__all__ = ["DIFFERS", "dynamics_lines", "summarize"]
+
+#: The mark of a dynamics value that differs from its default.
+DIFFERS = "*"
+
+
+def _number(x: int | float) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def dynamics_lines(world: World) -> list[str]:
+    """The dynamics in effect, one parameter a line, non-defaults marked.
+
+    Returns
+    -------
+    list of str
+        A heading line, then ``  KEY  VALUE`` per parameter of the defaults
+        table, with ``  * default D`` appended where the value is not the default.
+    """
+    rows = dynamics_in_effect(world.dynamics)
+    changed = sum(differs for _, _, differs in rows)
+    note = f"{changed} set by the world, marked {DIFFERS}" if changed else "all defaults"
+    lines = [f"dynamics     ({note})"]
+    for d, value, differs in rows:
+        line = f"  {d.key:<24}{_number(value):<10}"
+        if differs:
+            line += f"{DIFFERS} default {_number(d.value)}"
+        lines.append(line.rstrip())
+    return lines
+
+
+def summarize(world: World) -> str:
+    """A short human-readable description of ``world``.
+
+    Parameters
+    ----------
+    world
+        The world.
+
+    Returns
+    -------
+    str
+        Its name and source, nations, obligations by kind, organizations,
+        plans, incident, the dynamics in effect (:func:`dynamics_lines`) and
+        the start of its canonical hash, one item a line.
+    """
+    n_obl = sum(len(a.pairs) for a in world.alliances)
+    inc = world.incident
+    if inc.mode == "fixed":
+        incident = f"{inc.initiator} attacks {inc.target}"
+    else:
+        every = f"all {len(world.nations)}"
+        initiators = every if inc.initiators is None else len(inc.initiators)
+        targets = every if inc.targets is None else len(inc.targets)
+        incident = f"random ({inc.weights} weights; {initiators} initiators, {targets} targets)"
+    majors = [n.id for n in world.nations if n.major]
+    lines = [
+        f"world        {world.name}  ({world.source})",
+        f"nations      {len(world.nations)} ({len(majors)} major: {', '.join(majors) or '-'})",
+        f"alliances    {len(world.alliances)} treaties, {n_obl} directed obligations",
+    ]
+    for kind in ALLIANCE_KINDS:
+        pairs = sum(len(a.pairs) for a in world.alliances if a.kind == kind)
+        if pairs:
+            lines.append(f"  {kind:<11}{pairs} obligations")
+    lines.append(f"organizations {len(world.organizations)}")
+    for o in world.organizations:
+        veto = "unanimity" if o.unanimity else (f"veto {','.join(o.veto)}" if o.veto else "")
+        lines.append(f"  {o.name}: {o.kind}, {len(o.members)} members {veto}".rstrip())
+    lines.append(f"plans        {len(world.plans)}")
+    for p in world.plans:
+        lines.append(
+            f"  {p.nation}: at war with {','.join(p.trigger)} -> attacks "
+            f"{','.join(p.attack)} (p={p.probability:g})"
+        )
+    lines.append(f"incident     {incident}")
+    lines += dynamics_lines(world)
+    lines.append(f"hash         {world.canonical_hash()[:16]}")
+    return "\n".join(lines)

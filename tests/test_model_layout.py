@@ -1,0 +1,280 @@
+"""The layout of escalate.model: small stdlib-only modules, one table of defaults.
+
+- importing the model imports neither numpy, pandas, pyarrow nor numba;
+- every module is short (under 600 lines, no function over 120 lines) and its
+  top-level imports are the standard library and the model itself;
+- ``escalate.model.world`` keeps its public names;
+- the ``[dynamics]`` defaults are written once, in ``escalate.model.defaults``:
+  the dataclass, the loader, ``escalate check`` and the README read that table;
+- the canonical hashes of the bundled worlds do not change.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import cli
+
+import escalate.model
+from escalate.model import defaults
+from escalate.model.defaults import DEFAULT_DYNAMICS, DYNAMICS, markdown_table
+from escalate.model.world import Dynamics, World, WorldError, load_world, world_from_dict
+
+MODEL = Path(escalate.model.__file__).resolve().parent
+REPO = Path(__file__).resolve().parent.parent
+HEAVY = ("numpy", "pandas", "pyarrow", "numba")
+
+#: The names escalate.model.world exported before the split (tests and other
+#: packages import them from there).
+OLD_PUBLIC_NAMES = [
+    "ALLIANCE_KINDS",
+    "DEFAULT_DYNAMICS",
+    "LADDER",
+    "MAX_CONTEST_EXPONENT",
+    "MAX_NAME_LENGTH",
+    "MAX_NATIONS",
+    "MAX_OBLIGATIONS",
+    "MAX_ORGANIZATIONS",
+    "MAX_PLANS",
+    "MAX_ROUNDS",
+    "ORGANIZATION_KINDS",
+    "TOP_KEYS",
+    "Alliance",
+    "Dynamics",
+    "Incident",
+    "Nation",
+    "Organization",
+    "Plan",
+    "World",
+    "WorldError",
+    "dump_world",
+    "load_world",
+    "world_from_dict",
+]
+
+#: Canonical hashes of the bundled worlds: results store them, so they must not move.
+HASHES = {
+    "europe_1914": "48286a985117d61de389cce33c0f9379028ec6e66e0b72747333666e0c8c06f0",
+    "europe_1914_no_alliances": "5565539cdb2590d80dfe82a2846bbd54808a89b27ec85245bea9525743c1269e",
+    "teaching": "40c738e755f76edfcf5be532b25c48acab247910941325c5b8a7258bf4d11003",
+}
+
+
+def model_modules() -> list[Path]:
+    return sorted(MODEL.glob("*.py"))
+
+
+def small_world(**dynamics: object) -> World:
+    return world_from_dict(
+        {
+            "name": "w",
+            "dynamics": dynamics,
+            "incident": {"initiator": "A", "target": "B"},
+            "nations": [{"id": "A", "power": 1.0}, {"id": "B", "power": 2.0}],
+        },
+        source="w.toml",
+    )
+
+
+# --------------------------------------------------------------------------- imports
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "escalate.model",
+        "escalate.model.world",
+        "escalate.model.generate",
+        "escalate.model.sweep",
+        "escalate.model.load",
+        "escalate.model.dump",
+    ],
+)
+def test_the_model_imports_no_heavy_package(module: str) -> None:
+    code = (
+        f"import sys, {module}\n"
+        f"{module}.__name__\n"
+        "w = sys.modules['escalate.model.world'].load_world('teaching')\n"
+        "w.summary(), w.canonical_hash()\n"
+        f"print([m for m in {HEAVY!r} if m in sys.modules])"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"
+
+
+def _top_level_imports(tree: ast.Module) -> list[tuple[str, int, int]]:
+    """(module, level, line) of the imports outside functions (TYPE_CHECKING included)."""
+    found = []
+    stack: list[ast.AST] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue  # a lazy import, e.g. numpy in generate._random
+        if isinstance(node, ast.Import):
+            found += [(a.name, 0, node.lineno) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            found.append((node.module or "", node.level, node.lineno))
+        stack.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def test_model_modules_import_only_the_standard_library_at_the_top() -> None:
+    bad = []
+    for path in model_modules():
+        for module, level, line in _top_level_imports(ast.parse(path.read_text())):
+            if level or module == "__future__":
+                continue
+            if module.split(".")[0] not in sys.stdlib_module_names:
+                bad.append(f"{path.name}:{line} imports {module}")
+    assert not bad, "\n".join(bad)
+
+
+def test_modules_and_functions_are_short() -> None:
+    long = []
+    for path in model_modules():
+        text = path.read_text()
+        if len(text.splitlines()) >= 600:
+            long.append(f"{path.name}: {len(text.splitlines())} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                size = node.end_lineno - node.lineno + 1  # type: ignore[operator]
+                if size > 120 and not isinstance(node, ast.ClassDef):
+                    long.append(f"{path.name}:{node.lineno} {node.name}: {size} lines")
+    assert not long, "\n".join(long)
+
+
+# --------------------------------------------------------------------------- public names
+
+
+def test_world_module_keeps_its_public_names() -> None:
+    import escalate.model.world as world_module
+
+    for name in OLD_PUBLIC_NAMES:
+        assert name in world_module.__all__, name
+        assert getattr(world_module, name) is not None
+    assert escalate.load_world is world_module.load_world
+
+
+def test_model_package_reexports_its_public_api() -> None:
+    for name in escalate.model.__all__:
+        assert getattr(escalate.model, name) is not None, name
+    assert escalate.model.World is World
+
+
+def test_world_has_no_unvalidated_replace() -> None:
+    w = small_world()
+    assert not hasattr(w, "replace")
+    # the way to change a world: change its data and validate it again
+    d = w.to_dict()
+    d["dynamics"]["deterrence"] = 2.0
+    with pytest.raises(WorldError, match=r"dynamics\.deterrence: must be <= 1"):
+        world_from_dict(d)
+
+
+def test_every_structure_kind_has_a_builder() -> None:
+    from escalate.model.generate import _BUILDERS, STRUCTURES
+
+    assert tuple(_BUILDERS) == STRUCTURES
+
+
+# --------------------------------------------------------------------------- defaults
+
+
+def test_the_dataclass_defaults_are_the_table() -> None:
+    dyn = Dynamics()
+    fields = [f.name for f in dataclasses.fields(Dynamics)]
+    keys = [d.key for d in DYNAMICS]
+    assert fields == list(dict.fromkeys(k.split(".")[0] for k in keys))
+    for d in DYNAMICS:
+        head, _, kind = d.key.partition(".")
+        value = dict(dyn.reliability)[kind] if kind else getattr(dyn, head)
+        assert value == d.value and type(value) is type(d.value), d.key
+    assert [f"reliability.{k}" for k, _ in dyn.reliability] == keys[-4:]
+
+
+def test_the_loader_fills_in_the_table() -> None:
+    assert small_world().dynamics == Dynamics()
+    assert small_world().to_dict()["dynamics"] == DEFAULT_DYNAMICS
+
+
+@pytest.mark.parametrize("d", DYNAMICS, ids=[d.key for d in DYNAMICS])
+def test_the_loader_enforces_the_ranges_of_the_table(d: defaults.Default) -> None:
+    def given(value: object) -> World:
+        head, _, kind = d.key.partition(".")
+        return small_world(**({head: {kind: value}} if kind else {head: value}))
+
+    for ok in (d.lo, d.hi, d.value):
+        assert defaults.dynamics_in_effect(given(ok).dynamics)[DYNAMICS.index(d)][1] == ok
+    step = 1 if d.integer else max(abs(d.hi), 1.0) * 1e-9
+    for bad in (d.lo - step, d.hi + step):
+        with pytest.raises(WorldError, match=rf"w\.toml: {d.path}: must be"):
+            given(bad)
+    with pytest.raises(WorldError, match=rf"{d.path}: must be"):
+        given("high")
+
+
+def test_the_defaults_are_written_once() -> None:
+    """No other model module repeats a default of the table as a literal."""
+    literals = {d.value for d in DYNAMICS if d.value not in (0, 1, 3, 0.0, 1.0)}
+    found = []
+    for path in model_modules():
+        if path.name == "defaults.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            number = isinstance(node, ast.Constant) and type(node.value) in (int, float)
+            if number and node.value in literals:
+                found.append(f"{path.name}:{node.lineno}: {node.value!r}")
+    assert not found, "\n".join(found)
+
+
+def test_every_default_has_a_meaning_and_a_source() -> None:
+    for d in DYNAMICS:
+        assert d.lo <= d.value <= d.hi, d.key
+        assert d.description and d.source, d.key
+        assert math.isfinite(d.hi)
+    sources = " ".join(d.source for d in DYNAMICS)
+    assert "Leeds, Long & Mitchell 2000" in sources
+    assert "Berkemeier & Fuhrmann 2018" in sources
+
+
+def test_the_readme_shows_the_table() -> None:
+    readme = (REPO / "README.md").read_text()
+    assert markdown_table() in readme, "README's defaults table: paste markdown_table()"
+
+
+def test_check_marks_the_dynamics_that_differ_from_the_defaults() -> None:
+    plain = small_world().summary()
+    assert "dynamics     (all defaults)" in plain
+    assert "*" not in plain.split("dynamics", 1)[1]
+    text = small_world(deterrence=0.2, reliability={"entente": 0.5}).summary()
+    lines = text.splitlines()
+    assert "dynamics     (2 set by the world, marked *)" in lines
+    assert any(x.split() == ["deterrence", "0.2", "*", "default", "0"] for x in lines)
+    assert any(x.split() == ["reliability.entente", "0.5", "*", "default", "0.35"] for x in lines)
+    assert any(x.split() == ["max_rounds", "32"] for x in lines)
+    for d in DYNAMICS:
+        assert any(x.strip().startswith(d.key + " ") for x in lines), d.key
+
+
+def test_check_command_shows_the_dynamics_in_effect() -> None:
+    r = cli("check", REPO / "configs" / "teaching.toml")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert any(x.split() == ["max_rounds", "20", "*", "default", "32"] for x in lines)
+    assert any(x.split() == ["reliability.entente", "0.35"] for x in lines)
+
+
+# --------------------------------------------------------------------------- hashes
+
+
+@pytest.mark.parametrize("name", sorted(HASHES))
+def test_canonical_hashes_of_the_bundled_worlds_do_not_change(name: str) -> None:
+    world = load_world(REPO / "configs" / f"{name}.toml")
+    assert world.canonical_hash() == HASHES[name]
