@@ -35,7 +35,7 @@ _EXPORTS = {
     "simulate": "escalate.runner",
     "ResultsError": "escalate.results.errors",
     "ResultsLocked": "escalate.results.lock",
-    "read_results": "escalate.results.store",
+    "read_results": "escalate.results.read",
     "RepairReport": "escalate.results.repair",
     "repair": "escalate.results.repair",
     "compare": "escalate.analysis.stats",
@@ -65,8 +65,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .model.world import World, WorldError, dump_world, load_world, world_from_dict
     from .results.errors import ResultsError
     from .results.lock import ResultsLocked
+    from .results.read import read_results
     from .results.repair import RepairReport, repair
-    from .results.store import read_results
     from .runner import Interrupted, RunSummary, run, simulate
 
 

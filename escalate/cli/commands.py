@@ -1,0 +1,323 @@
+"""What each ``escalate`` sub-command does: calls into the API, prints, exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from .._version import __version__
+from ..results.errors import ResultsError
+from .parser import EXIT_IO
+
+
+def _one_line(message: str) -> str:
+    """``message`` on one line: line breaks and other unprintable characters
+    (e.g. from a quoted TOML key) are shown escaped, as in a Python string."""
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode() for c in message.strip()
+    )
+
+
+def fail(code: int, message: str) -> int:
+    print(f"escalate: error: {_one_line(message)}", file=sys.stderr)
+    return code
+
+
+def _load_kernel() -> None:
+    """Load the compiled kernel; say so only if it takes long (it is being compiled)."""
+    import threading
+
+    from ..runner import warm_up
+
+    note = threading.Timer(
+        1.0,
+        lambda: print(
+            "escalate: compiling the kernel (the first run on a machine takes about half a "
+            "minute; it is cached for later runs)",
+            file=sys.stderr,
+        ),
+    )
+    note.start()
+    try:
+        warm_up()
+    finally:
+        note.cancel()
+
+
+def hint(e: ResultsError, args: argparse.Namespace) -> str:
+    """What to do about a results error, in flags (the library says it in API words)."""
+    where = shlex.quote(str(getattr(args, "dir", None) or getattr(args, "out", None) or "DIR"))
+    hints = {
+        "resume": "; finish it with `escalate run ... --resume`",
+        "resume_or_overwrite": ("; use --resume to continue that run or --overwrite to replace it"),
+        "new_out_or_overwrite": "; use a new --out, or --overwrite to replace it",
+        "repair": (
+            f"; `escalate repair {where}` sets bad parts aside and rebuilds the manifest, "
+            "then rerun with --resume"
+        ),
+    }
+    if e.hint is None or (e.hint == "repair" and args.command == "repair"):
+        return ""
+    return hints[e.hint]
+
+
+def _client(args: argparse.Namespace):
+    if not (args.dask or args.dask_local):
+        return None, None
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ValueError("--dask needs the dask extra: pip install 'escalate[dask]'") from None
+    from ..runner import warm_up
+
+    warm_up()  # fill the numba cache before workers start, so they load it
+    if args.dask:
+        return Client(args.dask), None
+    cluster = LocalCluster(n_workers=args.dask_local, threads_per_worker=1, processes=True)
+    return Client(cluster), cluster
+
+
+def _cmd_run(args: argparse.Namespace, worlds: list) -> int:
+    """Run ``worlds``; exit code 0, 3 (I/O error), 130/143 (interrupted)."""
+    from ..runner import Interrupted, run
+
+    show = not args.quiet and sys.stderr.isatty()
+    if show and not (args.dask or args.dask_local):
+        _load_kernel()
+    client, cluster = _client(args)
+    try:
+        summary = run(
+            worlds,
+            args.out,
+            args.replicates,
+            args.seed,
+            threads=args.threads,
+            chunk_size=args.chunk_size,
+            participants=args.participants,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            progress=not args.quiet and sys.stderr.isatty(),
+            backend="dask" if client is not None else "local",
+            client=client,
+        )
+    except Interrupted as e:
+        argv = [a for a in args.argv if a not in ("--overwrite", "--resume")]
+        print(
+            f"escalate: interrupted ({e}); finished parts are kept in {args.out}. "
+            f"Resume with: escalate {shlex.join(argv)} --resume",
+            file=sys.stderr,
+        )
+        return 128 + e.signum
+    except OSError as e:
+        where = e.filename or args.out
+        return fail(
+            EXIT_IO,
+            f"{where}: cannot write results ({e.strerror or e}); finished parts are kept "
+            "in the output directory: fix the cause, then rerun the same command with --resume",
+        )
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    if args.json:
+        print(summary.to_json())
+    elif not args.quiet:
+        print(summary.line(), file=sys.stderr)
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    """Validate each world (file or bundled name) and print its summary."""
+    from ..model.world import load_world
+
+    for i, path in enumerate(args.worlds):
+        w = load_world(path)
+        if i:
+            print()
+        print(w.summary())
+    return 0
+
+
+def _cmd_worlds(args: argparse.Namespace) -> int:
+    """List the bundled worlds: name, number of nations, description; one a line."""
+    from ..model.world import bundled_names, load_world
+
+    names = bundled_names()
+    width = max((len(n) for n in names), default=0)
+    for name in names:
+        w = load_world(name)
+        description = " ".join(w.description.split()) or "-"
+        print(f"{name:<{width}}  {len(w.nations):>5} nations  {description}")
+    return 0
+
+
+def _write_variants(rows: list[dict], path: Path) -> None:
+    """Write the rows of ``variant_table`` as CSV (a header line, then one line a variant)."""
+    import csv
+
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else [], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _cmd_repair(args: argparse.Namespace) -> int:
+    from ..results.repair import repair
+
+    report = repair(args.dir)
+    if args.json:
+        print(report.to_json())
+    else:
+        for line in report.lines():
+            print(line, file=sys.stderr)
+    return 0
+
+
+def _emit(df, args: argparse.Namespace) -> None:
+    if args.format == "parquet":
+        if args.output is None:
+            raise ValueError("--format parquet needs --output FILE")
+        df.to_parquet(args.output)
+        return
+    if args.format == "csv":
+        text = df.to_csv(index=False)
+    elif args.format == "json":
+        text = df.to_json(orient="records", indent=1)
+    else:
+        text = df.to_string(index=False)
+    if args.output is None:
+        print(text)
+    else:
+        args.output.write_text(text + ("\n" if not text.endswith("\n") else ""))
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from ..analysis.stats import compare
+    from ..analysis.tails import tail_exponents
+    from ..results.read import read_results
+    from ..viz.tables import format_text
+
+    results = read_results(args.dir)
+    table = compare(results, baseline=args.baseline)
+    if args.format == "table":
+        text = format_text(table)
+        if args.output is None:
+            print(text)
+        else:
+            args.output.write_text(text + "\n")
+    else:
+        _emit(table, args)
+    if args.tails:
+        print()
+        print(tail_exponents(results).to_string(index=False))
+    return 0
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from ..model.sweep import parse_setting, sweep_worlds, variant_table
+    from ..model.world import load_world
+
+    base = load_world(args.world)
+    settings = [parse_setting(s) for s in args.settings]
+    worlds = sweep_worlds(base, settings)
+    code = _cmd_run(args, worlds)
+    if code == 0 or args.out.is_dir():
+        _write_variants(variant_table(worlds, settings), args.out / "variants.csv")
+    return code
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from ..model.generate import STRUCTURES, generate, generated_header
+    from ..model.world import dump_world, load_world
+
+    if args.kind not in STRUCTURES:
+        raise ValueError(
+            f"unknown structure kind {args.kind!r}; choose from {', '.join(STRUCTURES)}"
+        )
+    if args.output.exists() and not args.force:
+        raise ValueError(f"{args.output} exists; use --force to overwrite it")
+    base = load_world(args.nations)
+    w = generate(
+        args.kind,
+        base,
+        name=args.name,
+        seed=args.seed,
+        density=args.density,
+        veto=args.veto,
+        reliability=args.reliability,
+    )
+    options = {"name": args.name, "veto": args.veto, "reliability": args.reliability}
+    if args.kind == "random":
+        options.update(seed=args.seed, density=args.density)
+    header = f"escalate {__version__}\n" + generated_header(args.kind, base, **options)
+    args.output.write_text(dump_world(w, header=header))
+    print(
+        f"wrote {args.output} ({w.name}: {len(w.alliances)} alliances, "
+        f"{len(w.organizations)} organizations)",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _participants_or_none(d: Path):
+    from ..results.read import read_results
+    from ..results.store import read_manifest
+
+    if not read_manifest(d).participants:
+        return None
+    # the figures use only these: leave via/source (strings) on disk
+    return read_results(d, participants=True, columns=["nation", "round"])
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from ..results.read import read_results
+    from ..viz.plots import plot_results
+
+    formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
+    bad = [f for f in formats if f not in ("png", "svg", "pdf")]
+    if bad:
+        raise ValueError(f"unknown figure format {bad[0]!r} (png, svg, pdf)")
+    paths = plot_results(
+        read_results(args.dir),
+        args.output,
+        participants=_participants_or_none(args.dir),
+        formats=formats,
+    )
+    for p in paths:
+        print(p)
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from ..results.read import read_results
+    from ..viz.report import write_report
+
+    out = args.output or args.dir / "report.html"
+    write_report(
+        read_results(args.dir), _participants_or_none(args.dir), out, baseline=args.baseline
+    )
+    print(out)
+    return 0
+
+
+def _cmd_run_files(args: argparse.Namespace) -> int:
+    from ..model.world import load_world
+
+    return _cmd_run(args, [load_world(w) for w in args.worlds])
+
+
+#: sub-command -> what it does (each returns the exit code)
+COMMANDS = {
+    "run": _cmd_run_files,
+    "check": _cmd_check,
+    "worlds": _cmd_worlds,
+    "repair": _cmd_repair,
+    "compare": _cmd_compare,
+    "sweep": _cmd_sweep,
+    "generate": _cmd_generate,
+    "plot": _cmd_plot,
+    "report": _cmd_report,
+}

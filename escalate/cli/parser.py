@@ -1,0 +1,370 @@
+"""The ``escalate`` argument parser: every sub-command, flag, help text and example."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from .._version import __version__
+
+__all__ = ["EXIT_INPUT", "EXIT_IO", "build_parser"]
+
+EXIT_INPUT = 2
+EXIT_IO = 3
+
+_EPILOG_RUN = """\
+examples:
+  escalate run configs/europe_1914.toml --replicates 1000000 --seed 1 --out results/1914
+  escalate run configs/europe_1914.toml configs/europe_1914_no_alliances.toml \\
+      --replicates 1000000 --seed 1 --out results/compare --participants
+  escalate run configs/europe_1914.toml --replicates 50000000 --seed 1 --out big --resume
+
+output (read it with escalate.read_results(DIR) or pandas.read_parquet(DIR/"cascades")):
+  DIR/manifest.json                          worlds, seed, layout, status
+  DIR/cascades/structure=NAME/part-*.parquet one row per replicate
+  DIR/participants/structure=NAME/...        one row per belligerent (--participants)
+
+Rows depend only on the worlds, the seed and the replicate index: not on
+--threads, --chunk-size, the backend, or the other worlds in the run.
+Ctrl-C stops within seconds and keeps finished parts; rerun with --resume.
+A job holds DIR's lock while it runs: a second job on the same DIR is refused
+(exit 2) with the holder's pid, host and start time.
+exit codes: 0 ok, 2 bad input, 3 I/O error, 130 interrupted, 143 terminated.
+"""
+
+_EPILOG_REPAIR = """\
+examples:
+  escalate repair results/big
+  escalate run configs/europe_1914.toml -n 50000000 -s 1 -o results/big --resume
+
+what it does (nothing is deleted):
+  - reads every part whole, verifying its checksums, rows and metadata;
+  - moves unreadable, corrupt or foreign parts (another world or seed, outside the
+    run's layout) to DIR/quarantine/, keeping their paths;
+  - rebuilds DIR/manifest.json from the part footers if it is missing or invalid;
+  - records the remaining parts as done, so that --resume computes exactly the
+    missing ones.
+Use it when --resume or a reader says a part is corrupt or foreign, or the
+manifest is missing. exit codes: 0 repaired, 2 not repairable or in use.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (``escalate run: error: ...``) and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text.replace("_", ""), 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 0 <= value < 2**64:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 2**64 - 1, got {value}")
+    return value
+
+
+def _add_run_options(p: argparse.ArgumentParser, out_required: bool = True) -> None:
+    p.add_argument(
+        "--replicates",
+        "-n",
+        type=_positive_int,
+        required=True,
+        metavar="N",
+        help="cascades per world (underscores allowed: 1_000_000)",
+    )
+    p.add_argument("--seed", "-s", type=_seed, required=True, metavar="S", help="run seed")
+    p.add_argument(
+        "--out",
+        "-o",
+        type=Path,
+        required=out_required,
+        metavar="DIR",
+        help="output directory (Parquet dataset)",
+    )
+    p.add_argument(
+        "--threads",
+        "-t",
+        type=_positive_int,
+        metavar="T",
+        help="numba threads (default: all cores)",
+    )
+    p.add_argument(
+        "--chunk-size",
+        type=_positive_int,
+        metavar="C",
+        help="replicates per part file (default 1,048,576; less with --participants)",
+    )
+    p.add_argument(
+        "--participants",
+        action="store_true",
+        help="also write one row per belligerent per replicate",
+    )
+    g = p.add_mutually_exclusive_group()
+    g.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted run in DIR, keeping finished parts",
+    )
+    g.add_argument("--overwrite", action="store_true", help="replace results already in DIR")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no summary line")
+    p.add_argument(
+        "--json", action="store_true", help="print a machine-readable JSON summary on stdout"
+    )
+    d = p.add_mutually_exclusive_group()
+    d.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="run parts on a dask.distributed scheduler (DIR must be shared)",
+    )
+    d.add_argument(
+        "--dask-local",
+        type=_positive_int,
+        metavar="WORKERS",
+        help="start a local Dask cluster with this many worker processes",
+    )
+
+
+def _add_run(sub: Any, fmt: Any) -> None:
+    """``escalate run``."""
+    p = sub.add_parser(
+        "run",
+        help="simulate worlds and write a Parquet dataset",
+        epilog=_EPILOG_RUN,
+        formatter_class=fmt,
+        description="Run every WORLD file for N cascades under seed S and write the results.",
+    )
+    p.add_argument(
+        "worlds",
+        nargs="+",
+        metavar="WORLD",
+        help="world file(s) (TOML) or bundled world name(s), e.g. europe_1914",
+    )
+    _add_run_options(p)
+
+
+def _add_check(sub: Any, fmt: Any) -> None:
+    """``escalate check``."""
+    p = sub.add_parser(
+        "check",
+        help="validate world files and print a summary",
+        formatter_class=fmt,
+        description="Validate world files; print nations, obligations, organizations, plans.",
+        epilog=(
+            "examples:\n  escalate check configs/*.toml\n  escalate check europe_1914\n\n"
+            "The dynamics in effect are listed one a line; values that differ from the\n"
+            "defaults are marked *. exit code 2 if any file is invalid."
+        ),
+    )
+    p.add_argument("worlds", nargs="+", metavar="WORLD", help="world file(s) or bundled name(s)")
+
+
+def _add_worlds(sub: Any, fmt: Any) -> None:
+    """``escalate worlds``."""
+    sub.add_parser(
+        "worlds",
+        help="list the bundled worlds (usable by name wherever a world file is)",
+        formatter_class=fmt,
+        description="List the bundled worlds: name, nations, description.",
+        epilog="example:\n  escalate worlds\n  escalate run europe_1914 -n 100000 -s 1 -o out",
+    )
+
+
+def _add_repair(sub: Any, fmt: Any) -> None:
+    """``escalate repair``."""
+    p = sub.add_parser(
+        "repair",
+        help="set corrupt or foreign parts aside and rebuild the manifest, for --resume",
+        formatter_class=fmt,
+        description=(
+            "Make a damaged or interrupted results directory resumable: check every "
+            "part, quarantine the bad ones, rebuild the manifest from the parts."
+        ),
+        epilog=_EPILOG_REPAIR,
+    )
+    p.add_argument("dir", type=Path, metavar="DIR", help="a results directory")
+    p.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
+
+
+def _add_compare(sub: Any, fmt: Any) -> None:
+    """``escalate compare``."""
+    p = sub.add_parser(
+        "compare",
+        help="compare structures: intervals and paired tests",
+        formatter_class=fmt,
+        description=(
+            "Per structure: P(world war), P(deterred), P(vetoed), war size, power share... "
+            "with 95%% intervals; against the baseline: paired tests (McNemar, Wilcoxon), "
+            "Holm-corrected, with the standard-error reduction from pairing."
+        ),
+        epilog=(
+            "examples:\n  escalate compare results/compare --baseline europe_1914_no_alliances\n"
+            "  escalate compare results/compare --format csv -o table.csv"
+        ),
+    )
+    p.add_argument("dir", type=Path, metavar="DIR", help="a results directory")
+    p.add_argument(
+        "--baseline", metavar="NAME", help="structure to compare against (default: first)"
+    )
+    p.add_argument("--format", choices=("table", "csv", "json", "parquet"), default="table")
+    p.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        metavar="FILE",
+        help="write to FILE instead of stdout (required for parquet)",
+    )
+    p.add_argument(
+        "--tails",
+        action="store_true",
+        help="also print tail exponents of war size (needs the powerlaw package)",
+    )
+
+
+def _add_sweep(sub: Any, fmt: Any) -> None:
+    """``escalate sweep``."""
+    p = sub.add_parser(
+        "sweep",
+        help="run a grid of variants of one world",
+        formatter_class=fmt,
+        description=(
+            "Run every combination of the --set values as its own structure, in one "
+            "dataset; variants share random draws, so they are paired by replicate."
+        ),
+        epilog=(
+            "examples:\n"
+            "  escalate sweep configs/europe_1914.toml \\\n"
+            "      --set dynamics.reliability.defense=0:1:5 \\\n"
+            "      --replicates 200000 --seed 1 --out results/sweep\n"
+            "  escalate sweep configs/europe_1914.toml --set dynamics.deterrence=0,0.2,0.5 \\\n"
+            "      --set 'alliances[Dual Alliance (1879) defense].reliability=0.5:1:3' \\\n"
+            "      -n 100000 -s 1 -o sw\n"
+            "\nKEY is a dotted path into the world: dynamics.*, alliances[NAME].reliability,\n"
+            "organizations[NAME].response.military, plans[NAME or INDEX].probability,\n"
+            "nations[ID].power. VALUES are START:STOP:STEPS (inclusive) or a comma list.\n"
+            "The table of variants is written to DIR/variants.csv."
+        ),
+    )
+    p.add_argument("world", metavar="WORLD", help="world file or bundled name")
+    p.add_argument(
+        "--set",
+        dest="settings",
+        action="append",
+        required=True,
+        metavar="KEY=VALUES",
+        help="a parameter and its values (repeat for a grid)",
+    )
+    _add_run_options(p)
+
+
+def _add_generate(sub: Any, fmt: Any) -> None:
+    """``escalate generate``."""
+    p = sub.add_parser(
+        "generate",
+        help="write a generated alliance structure over a world's nations",
+        formatter_class=fmt,
+        description=(
+            "Write a new world with the nations, powers, incident and dynamics of "
+            "--nations WORLD and a generated alliance structure."
+        ),
+        epilog=(
+            "examples:\n"
+            "  escalate generate bipolar --nations configs/europe_1914.toml -o bipolar.toml\n"
+            "  escalate generate collective-security --veto --nations configs/europe_1914.toml "
+            "-o cs.toml\n"
+            "  escalate generate random --density 0.1 --seed 3 --nations configs/europe_1914.toml "
+            "-o r.toml"
+        ),
+    )
+    p.add_argument(
+        "kind",
+        metavar="KIND",
+        help="none, bipolar, collective-security, collective-defense, hub, random",
+    )
+    p.add_argument(
+        "--nations",
+        required=True,
+        metavar="WORLD",
+        help="world (file or bundled name) whose nations, incident and dynamics are kept",
+    )
+    p.add_argument("--output", "-o", type=Path, required=True, metavar="OUT.toml")
+    p.add_argument("--name", help="name of the new world (default: WORLD_KIND)")
+    p.add_argument("--seed", type=_seed, default=0, help="generation seed (random kind)")
+    p.add_argument(
+        "--density", type=float, default=0.1, help="pact probability per pair (random kind)"
+    )
+    p.add_argument(
+        "--veto",
+        action="store_true",
+        help="major powers hold a veto (collective-security, collective-defense)",
+    )
+    p.add_argument("--reliability", type=float, help="reliability of generated treaties")
+    p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+
+
+def _add_plot(sub: Any, fmt: Any) -> None:
+    """``escalate plot``."""
+    p = sub.add_parser(
+        "plot",
+        help="draw figures of a results directory",
+        formatter_class=fmt,
+        description="P(world war) per structure, CCDF of war size, entry curve, heatmap.",
+        epilog="example:\n  escalate plot results/compare -o figures",
+    )
+    p.add_argument("dir", type=Path, metavar="DIR")
+    p.add_argument("--output", "-o", type=Path, required=True, metavar="FOLDER")
+    p.add_argument("--formats", default="png,svg", help="comma list of png, svg, pdf")
+
+
+def _add_report(sub: Any, fmt: Any) -> None:
+    """``escalate report``."""
+    p = sub.add_parser(
+        "report",
+        help="write a one-page HTML report of a results directory",
+        formatter_class=fmt,
+        epilog="example:\n  escalate report results/compare -o report.html",
+    )
+    p.add_argument("dir", type=Path, metavar="DIR")
+    p.add_argument("--output", "-o", type=Path, metavar="FILE", help="default: DIR/report.html")
+    p.add_argument("--baseline", metavar="NAME")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``escalate`` argument parser (all sub-commands)."""
+    parser = _Parser(
+        prog="escalate",
+        description=(
+            "Crisis-escalation Monte Carlo: run local incidents through alliance "
+            "obligations, organizations and war plans, and compare alliance structures."
+        ),
+        epilog="Run 'escalate COMMAND --help' for the options and examples of each command.",
+    )
+    parser.add_argument("--version", action="version", version=f"escalate {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    fmt = argparse.RawDescriptionHelpFormatter
+    for add in (
+        _add_run,
+        _add_check,
+        _add_worlds,
+        _add_repair,
+        _add_compare,
+        _add_sweep,
+        _add_generate,
+        _add_plot,
+        _add_report,
+    ):
+        add(sub, fmt)
+    return parser
