@@ -6,7 +6,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from escalate.model.world import ALLIANCE_KINDS, LADDER, ORGANIZATION_KINDS
+from escalate.model.schema import ATTACK_CONDITION_KINDS, RESPONSE_KINDS
+from escalate.model.world import ALLIANCE_KINDS, LADDER
 
 __all__ = ["probabilities", "world_dicts"]
 
@@ -40,14 +41,29 @@ def _alliance(draw: Any, ids: list[str], name: str) -> dict[str, Any]:
         a["protected"] = _subset(draw, rest, 1, 2)
     if draw(st.booleans()):
         a["reliability"] = draw(probabilities)
+    # conditions (model version 2), each on about a third of the treaties
+    if draw(st.integers(0, 2)) == 0:
+        a["against"] = _subset(draw, ids, 1, 2)
+    if a["kind"] in ATTACK_CONDITION_KINDS:
+        if draw(st.integers(0, 2)) == 0:
+            a["unprovoked"] = draw(st.booleans())
+        if draw(st.integers(0, 2)) == 0:
+            a["min_attackers"] = draw(st.integers(1, 3))
     return a
 
 
 def _organization(draw: Any, ids: list[str], name: str) -> dict[str, Any]:
     members = _subset(draw, ids, min(len(ids), draw(st.integers(2, 5))), len(ids))
+    if draw(st.integers(0, 3)) == 0:  # an arbitration organization: settlement only
+        return {
+            "name": name,
+            "kind": "arbitration",
+            "members": members,
+            "settlement": draw(st.one_of(st.sampled_from([0.0, 1.0]), probabilities)),
+        }
     o: dict[str, Any] = {
         "name": name,
-        "kind": draw(st.sampled_from(ORGANIZATION_KINDS)),
+        "kind": draw(st.sampled_from(RESPONSE_KINDS)),
         "members": members,
     }
     veto = _subset(draw, members, 0, 2)
@@ -55,15 +71,16 @@ def _organization(draw: Any, ids: list[str], name: str) -> dict[str, Any]:
         o["veto"] = veto
     if draw(st.booleans()):
         o["unanimity"] = draw(st.booleans())
-    if draw(st.integers(0, 3)):  # mostly explicit, sometimes the default ladder
-        military = draw(st.one_of(st.sampled_from([0.0, 0.3, 0.6, 1.0]), probabilities))
-        left = 1.0 - military
-        sanctions = draw(st.sampled_from([0.0, left, left / 2]))
-        rest = max(0.0, left - sanctions)
-        diplomacy = draw(st.sampled_from([0.0, rest, 0.25 * rest]))
-        response = {"military": military, "sanctions": sanctions, "diplomacy": diplomacy}
-        keep = draw(st.lists(st.sampled_from(list(response)), unique=True, min_size=1))
-        o["response"] = {k: response[k] for k in keep}
+    if o["kind"] == "collective_defense" and draw(st.booleans()):
+        o["unprovoked"] = draw(st.booleans())
+    military = draw(st.one_of(st.sampled_from([0.0, 0.3, 0.6, 1.0]), probabilities))
+    left = 1.0 - military
+    sanctions = draw(st.sampled_from([0.0, left, left / 2]))
+    rest = max(0.0, left - sanctions)
+    diplomacy = draw(st.sampled_from([0.0, rest, 0.25 * rest]))
+    response = {"military": military, "sanctions": sanctions, "diplomacy": diplomacy}
+    keep = draw(st.lists(st.sampled_from(list(response)), unique=True, min_size=1))
+    o["response"] = {k: response[k] for k in keep}
     if draw(st.booleans()):
         o["blocked_response"] = draw(st.sampled_from(LADDER))
     return o

@@ -227,7 +227,7 @@ def test_three_treaties_of_all_nations_are_rejected_at_the_third(full_world: dic
 
 
 def test_too_many_organizations_are_rejected_before_validating_them() -> None:
-    org = {"name": "same", "kind": "collective_security", "members": ["N0", "N1"]}
+    org = {"name": "same", "kind": "collective_security", "members": ["N0", "N1"], "response": {}}
     err = rejected(world(organizations=[org] * (MAX_ORGANIZATIONS + 1)))
     assert err.path == "organizations"
     assert f"at most {MAX_ORGANIZATIONS} organizations" in str(err)

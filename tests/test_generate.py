@@ -43,7 +43,12 @@ def small_dict(incident: dict | None = None) -> dict:
             {"name": "old pledge", "kind": "neutrality", "members": ["CCC", "DDD"]},
         ],
         "organizations": [
-            {"name": "old league", "kind": "collective_security", "members": ["AAA", "EEE"]}
+            {
+                "name": "old league",
+                "kind": "collective_security",
+                "members": ["AAA", "EEE"],
+                "response": {"military": 0.2},
+            }
         ],
         "plans": [{"nation": "AAA", "trigger": ["BBB"], "attack": ["CCC"]}],
     }

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["canonical_hash", "dump_world", "world_to_dict"]
 
 #: List keys whose order does not matter (sorted in the canonical form).
-_SETS = ("members", "guarantors", "protected", "veto", "trigger", "attack")
+_SETS = ("members", "guarantors", "protected", "veto", "trigger", "attack", "against")
 
 
 def _dynamics(world: World) -> dict[str, Any]:
@@ -59,6 +59,14 @@ def _alliances(world: World) -> list[dict[str, Any]]:
             x["protected"] = list(a.protected or ())
         if a.reliability is not None:
             x["reliability"] = a.reliability
+        # conditions only when set: the canonical hash of a world without them is
+        # the same as before version 2 of the model
+        if a.against:
+            x["against"] = list(a.against)
+        if a.unprovoked:
+            x["unprovoked"] = True
+        if a.min_attackers != 1:
+            x["min_attackers"] = a.min_attackers
         out.append(x)
     return out
 
@@ -67,12 +75,18 @@ def _organizations(world: World) -> list[dict[str, Any]]:
     out = []
     for o in world.organizations:
         x: dict[str, Any] = {"name": o.name, "kind": o.kind, "members": list(o.members)}
+        if o.kind == "arbitration":
+            x["settlement"] = o.settlement
+            out.append(x)
+            continue
         if o.veto:
             x["veto"] = list(o.veto)
         if o.unanimity:
             x["unanimity"] = True
         x["response"] = dict(o.response)
         x["blocked_response"] = o.blocked_response
+        if o.unprovoked:
+            x["unprovoked"] = True
         out.append(x)
     return out
 

@@ -54,7 +54,11 @@ class Alliance:
 
     Either ``members`` (every ordered pair) or ``guarantors``/``protected``
     (guarantor -> protected pairs only) is set. ``reliability`` is ``None`` when
-    the per-kind default of the world's dynamics applies.
+    the per-kind default of the world's dynamics applies. The conditions (casus
+    foederis, MODEL.md version 2): ``against`` (only against these nations; empty:
+    anyone), ``unprovoked`` (not while the protege is an aggressor) and
+    ``min_attackers`` (only once the protege has been attacked by that many
+    distinct nations); the last two on ``defense`` and ``entente`` only.
     """
 
     name: str
@@ -63,6 +67,14 @@ class Alliance:
     guarantors: tuple[str, ...] | None = None
     protected: tuple[str, ...] | None = None
     reliability: float | None = None
+    against: tuple[str, ...] = ()
+    unprovoked: bool = False
+    min_attackers: int = 1
+
+    @property
+    def conditional(self) -> bool:
+        """True if any condition restricts when the treaty's obligations trigger."""
+        return bool(self.against) or self.unprovoked or self.min_attackers > 1
 
     @property
     def pairs(self) -> tuple[tuple[str, str], ...]:
@@ -75,19 +87,24 @@ class Alliance:
 
 @dataclass(frozen=True)
 class Organization:
-    """A collective-security or collective-defense organization."""
+    """A collective-security, collective-defense or arbitration organization.
+
+    ``response`` (level -> probability, the rest is ``none``) is required of the
+    two response kinds; ``settlement`` is the probability that an arbitration
+    organization settles a dispute between two members; ``unprovoked`` (collective
+    defense only) restricts the duty to aggressions against members that are not
+    aggressors themselves.
+    """
 
     name: str
     kind: str
     members: tuple[str, ...]
     veto: tuple[str, ...] = ()
     unanimity: bool = False
-    response: tuple[tuple[str, float], ...] = (
-        ("diplomacy", 0.5),
-        ("sanctions", 0.3),
-        ("military", 0.1),
-    )
+    response: tuple[tuple[str, float], ...] = ()
     blocked_response: str = "diplomacy"
+    settlement: float = 0.0
+    unprovoked: bool = False
 
     def response_probability(self, level: str) -> float:
         """Probability that an obliged member answers with ``level``."""

@@ -152,14 +152,18 @@ def _treaty(name: str, kind: str, reliability: float | None, **parties: list[str
     return row
 
 
+#: The response probabilities of a generated organization unless given (the rest is
+#: "none"): mostly words, some sanctions, rarely arms, as the League's record.
+GENERATED_RESPONSE = {"diplomacy": 0.5, "sanctions": 0.3, "military": 0.1}
+
+
 def _organization(
     name: str, kind: str, members: list[str], veto: list[str], response: dict | None
 ) -> dict:
     row: dict[str, Any] = {"name": name, "kind": kind, "members": members}
     if veto:
         row["veto"] = veto
-    if response is not None:
-        row["response"] = dict(response)
+    row["response"] = dict(GENERATED_RESPONSE if response is None else response)
     return row
 
 

@@ -35,6 +35,8 @@ __all__ = [
     "NAME_CHARS",
     "NUMERIC_NAME_RE",
     "ORGANIZATION_KINDS",
+    "RESPONSE_KINDS",
+    "ATTACK_CONDITION_KINDS",
     "TOP_KEYS",
 ]
 
@@ -52,7 +54,13 @@ TOP_KEYS = (
 #: The kinds of ``[[alliances]]``, in the order of ``[dynamics.reliability]``.
 ALLIANCE_KINDS = ("defense", "offense", "entente", "neutrality")
 #: The kinds of ``[[organizations]]``.
-ORGANIZATION_KINDS = ("collective_security", "collective_defense")
+ORGANIZATION_KINDS = ("collective_security", "collective_defense", "arbitration")
+#: The organization kinds whose members respond on the :data:`LADDER` (``response``
+#: required); an ``arbitration`` organization settles disputes instead (``settlement``).
+RESPONSE_KINDS = ("collective_security", "collective_defense")
+#: The alliance kinds that may carry ``unprovoked`` and ``min_attackers`` (conditions
+#: on how the protege was attacked); ``against`` fits every kind.
+ATTACK_CONDITION_KINDS = ("defense", "entente")
 #: The response ladder of an organization member, weakest first.
 LADDER = ("none", "diplomacy", "sanctions", "military")
 #: ``incident.mode``: one fixed incident, or one drawn per replicate.

@@ -18,6 +18,7 @@ from .defaults import DYNAMICS, DYNAMICS_KEYS, default
 from .entities import Alliance, Dynamics, Incident, Nation, Organization, Plan, World
 from .schema import (
     ALLIANCE_KINDS,
+    ATTACK_CONDITION_KINDS,
     ID_RE,
     INCIDENT_MODES,
     INCIDENT_WEIGHTS,
@@ -27,6 +28,7 @@ from .schema import (
     MAX_ORGANIZATIONS,
     MAX_PLANS,
     ORGANIZATION_KINDS,
+    RESPONSE_KINDS,
     TOP_KEYS,
 )
 
@@ -150,7 +152,7 @@ def _alliances(c: Checker, v: Any, ids: dict[str, int]) -> tuple[Alliance, ...]:
     n_pairs = 0
     for i, row in enumerate(rows):
         p = f"alliances[{i}]"
-        c.keys(row, p, ("name", "kind", "members", "guarantors", "protected", "reliability"))
+        c.keys(row, p, _ALLIANCE_KEYS)
         if "kind" not in row:
             raise c.err(f"{p}.kind", f"missing (one of {', '.join(ALLIANCE_KINDS)})")
         kind = c.choice(row["kind"], f"{p}.kind", ALLIANCE_KINDS)
@@ -205,9 +207,42 @@ def _alliances(c: Checker, v: Any, ids: dict[str, int]) -> tuple[Alliance, ...]:
                 guarantors=guarantors,
                 protected=protected,
                 reliability=None if rel is None else c.probability(rel, f"{p}.reliability"),
+                **_conditions(c, row, p, kind, ids),
             )
         )
     return tuple(out)
+
+
+_ALLIANCE_KEYS = (
+    "name",
+    "kind",
+    "members",
+    "guarantors",
+    "protected",
+    "reliability",
+    "against",
+    "unprovoked",
+    "min_attackers",
+)
+
+
+def _conditions(c: Checker, row: dict, p: str, kind: str, ids: dict[str, int]) -> dict[str, Any]:
+    """The casus foederis of one treaty: ``against``, ``unprovoked``, ``min_attackers``."""
+    out: dict[str, Any] = {}
+    if "against" in row:
+        out["against"] = c.id_list(row["against"], f"{p}.against", ids)
+    for key in ("unprovoked", "min_attackers"):
+        if key in row and kind not in ATTACK_CONDITION_KINDS:
+            raise c.err(
+                f"{p}.{key}",
+                f"only for {' and '.join(ATTACK_CONDITION_KINDS)} treaties (a condition on "
+                f"how the protege was attacked), not {kind}",
+            )
+    if "unprovoked" in row:
+        out["unprovoked"] = c.boolean(row["unprovoked"], f"{p}.unprovoked")
+    if "min_attackers" in row:
+        out["min_attackers"] = c.integer(row["min_attackers"], f"{p}.min_attackers", 1, MAX_NATIONS)
+    return out
 
 
 def _organizations(c: Checker, v: Any, ids: dict[str, int]) -> tuple[Organization, ...]:
@@ -223,11 +258,7 @@ def _organizations(c: Checker, v: Any, ids: dict[str, int]) -> tuple[Organizatio
     names: dict[str, int] = {}
     for i, row in enumerate(rows):
         p = f"organizations[{i}]"
-        c.keys(
-            row,
-            p,
-            ("name", "kind", "members", "veto", "unanimity", "response", "blocked_response"),
-        )
+        c.keys(row, p, _ORGANIZATION_KEYS)
         for req in ("name", "kind", "members"):
             if req not in row:
                 raise c.err(f"{p}.{req}", "missing")
@@ -241,36 +272,94 @@ def _organizations(c: Checker, v: Any, ids: dict[str, int]) -> tuple[Organizatio
         names[name] = i
         kind = c.choice(row["kind"], f"{p}.kind", ORGANIZATION_KINDS)
         members = c.id_list(row["members"], f"{p}.members", ids, 2)
-        veto = c.id_list(row.get("veto", []), f"{p}.veto", ids, 0)
-        for j, h in enumerate(veto):
-            if h not in members:
-                raise c.err(f"{p}.veto[{j}]", f"{h!r} is not a member of {name!r}")
-        resp = Organization.response
-        if "response" in row:
-            r = c.table(row["response"], f"{p}.response")
-            c.keys(r, f"{p}.response", LADDER[1:])
-            vals = {k: c.probability(x, f"{p}.response.{k}") for k, x in r.items()}
-            total = sum(vals.values())
-            if total > 1.0 + 1e-12:
-                raise c.err(
-                    f"{p}.response",
-                    f"probabilities sum to {total:g} > 1 (the rest is 'none')",
-                )
-            resp = tuple((k, vals.get(k, 0.0)) for k in LADDER[1:])
-        out.append(
-            Organization(
-                name=name,
-                kind=kind,
-                members=members,
-                veto=veto,
-                unanimity=c.boolean(row.get("unanimity", False), f"{p}.unanimity"),
-                response=resp,
-                blocked_response=c.choice(
-                    row.get("blocked_response", "diplomacy"), f"{p}.blocked_response", LADDER
-                ),
-            )
-        )
+        if kind in RESPONSE_KINDS:
+            out.append(_responding(c, row, p, name, kind, members, ids))
+        else:
+            out.append(_arbitration(c, row, p, name, members))
     return tuple(out)
+
+
+_ORGANIZATION_KEYS = (
+    "name",
+    "kind",
+    "members",
+    "veto",
+    "unanimity",
+    "response",
+    "blocked_response",
+    "settlement",
+    "unprovoked",
+)
+
+
+def _responding(
+    c: Checker,
+    row: dict,
+    p: str,
+    name: str,
+    kind: str,
+    members: tuple[str, ...],
+    ids: dict[str, int],
+) -> Organization:
+    """A collective-security or collective-defense organization (``response`` required)."""
+    if "settlement" in row:
+        raise c.err(f"{p}.settlement", f"only for arbitration organizations, not {kind}")
+    if "unprovoked" in row and kind != "collective_defense":
+        raise c.err(f"{p}.unprovoked", f"only for collective_defense organizations, not {kind}")
+    veto = c.id_list(row.get("veto", []), f"{p}.veto", ids, 0)
+    for j, h in enumerate(veto):
+        if h not in members:
+            raise c.err(f"{p}.veto[{j}]", f"{h!r} is not a member of {name!r}")
+    if "response" not in row:
+        raise c.err(
+            f"{p}.response",
+            f"missing: organization {name!r} ({kind}) needs the probabilities of its members' "
+            "responses, e.g. response = { diplomacy = 0.5, sanctions = 0.3, military = 0.1 } "
+            "(the rest is 'none')",
+        )
+    r = c.table(row["response"], f"{p}.response")
+    c.keys(r, f"{p}.response", LADDER[1:])
+    vals = {k: c.probability(x, f"{p}.response.{k}") for k, x in r.items()}
+    total = sum(vals.values())
+    if total > 1.0 + 1e-12:
+        raise c.err(f"{p}.response", f"probabilities sum to {total:g} > 1 (the rest is 'none')")
+    return Organization(
+        name=name,
+        kind=kind,
+        members=members,
+        veto=veto,
+        unanimity=c.boolean(row.get("unanimity", False), f"{p}.unanimity"),
+        response=tuple((k, vals.get(k, 0.0)) for k in LADDER[1:]),
+        blocked_response=c.choice(
+            row.get("blocked_response", "diplomacy"), f"{p}.blocked_response", LADDER
+        ),
+        unprovoked=c.boolean(row.get("unprovoked", False), f"{p}.unprovoked"),
+    )
+
+
+def _arbitration(
+    c: Checker, row: dict, p: str, name: str, members: tuple[str, ...]
+) -> Organization:
+    """An arbitration organization: ``settlement`` required, no responses."""
+    for key in ("veto", "unanimity", "response", "blocked_response", "unprovoked"):
+        if key in row:
+            raise c.err(
+                f"{p}.{key}",
+                f"not for arbitration organizations ({name!r} settles disputes between "
+                "members before the war with probability settlement; it has no responses)",
+            )
+    if "settlement" not in row:
+        raise c.err(
+            f"{p}.settlement",
+            f"missing: arbitration organization {name!r} needs the probability that it "
+            "settles a dispute between two members, e.g. settlement = 0.3",
+        )
+    return Organization(
+        name=name,
+        kind="arbitration",
+        members=members,
+        settlement=c.probability(row["settlement"], f"{p}.settlement"),
+    )
 
 
 def _plans(c: Checker, v: Any, ids: dict[str, int]) -> tuple[Plan, ...]:
