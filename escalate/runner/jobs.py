@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine.compile import compile_world
+from ..engine.support import require_simulated
 from ..model.world import World, load_world
 from ..results.lock import lock_results
 from ..results.store import (
@@ -55,7 +56,7 @@ from .parts import check_int, check_layout, default_chunk_size, part_tables, war
 __all__ = ["Interrupted", "RunSummary", "run", "simulate"]
 
 
-class Interrupted(Exception):
+class Interrupted(Exception):  # noqa: N818 - public API name: says what happened, as KeyboardInterrupt
     """Raised inside :func:`run` when SIGINT/SIGTERM asks it to stop."""
 
     def __init__(self, signum: int):
@@ -64,14 +65,21 @@ class Interrupted(Exception):
 
 
 def _as_world(w: World | str | Path) -> World:
-    return w if isinstance(w, World) else load_world(w)
+    world = w if isinstance(w, World) else load_world(w)
+    require_simulated(world)
+    return world
 
 
 @contextlib.contextmanager
 def _threads(threads: int | None) -> Iterator[int]:
-    """Use ``threads`` numba threads (default: all) for the block, then restore the
-    caller's setting: the library never changes numba's thread count for good."""
-    limit = numba.config.NUMBA_NUM_THREADS
+    """Use ``threads`` numba threads (default: all) for the block.
+
+    The caller's setting is restored after it: the library never changes numba's
+    thread count for good.
+    """
+    # numba.config sets its options at import time from the environment, where a type
+    # checker cannot see them
+    limit: int = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
     if threads is None:
         threads = limit
     check_int("threads", threads, 1)
@@ -130,7 +138,7 @@ def simulate(
     Parameters
     ----------
     world
-        A :class:`~escalate.world.World` or the path of a world file.
+        A :class:`~escalate.model.World` or the path of a world file.
     replicates
         Number of cascades (replicates ``start .. start + replicates - 1``).
     seed
@@ -185,6 +193,7 @@ class RunSummary:
     cascades_per_second: float = field(init=False)
 
     def __post_init__(self) -> None:
+        """Derive :attr:`cascades_per_second` from the rows and seconds."""
         self.cascades_per_second = self.rows / self.seconds if self.seconds > 0 else 0.0
 
     def line(self) -> str:
@@ -202,6 +211,7 @@ class RunSummary:
         )
 
     def to_json(self) -> str:
+        """The summary as a JSON object (every field, keys sorted)."""
         return json.dumps(self.__dict__, sort_keys=True)
 
 
@@ -270,15 +280,15 @@ def _prepare(
     todo: list[Part] = []
     skipped = 0
     for w in worlds:
-        for s, e in manifest.chunks():
-            done = s in present.get("cascades", {}).get(w.name, ()) and (
-                not participants or s in present["participants"][w.name]
+        for start, stop in manifest.chunks():
+            done = start in present.get("cascades", {}).get(w.name, ()) and (
+                not participants or start in present["participants"][w.name]
             )
             if done:
-                manifest.mark_done(w.name, s, e)
+                manifest.mark_done(w.name, start, stop)
                 skipped += 1
             else:
-                todo.append((w, s, e))
+                todo.append((w, start, stop))
     clear_progress(out)  # the parts present, checked above, are what is done
     write_manifest(out, manifest)
     return manifest, todo, skipped
@@ -374,13 +384,13 @@ def run(
     ------
     ValueError
         Bad arguments, or ``out`` holds another job (nothing is touched then;
-        :class:`~escalate.io.ResultsError`, a ``ValueError``, for the latter).
+        :class:`~escalate.results.errors.ResultsError`, a ``ValueError``, for the latter).
     OSError
         Writing failed (e.g. a full disk); parts finished before are kept.
     Interrupted
         SIGINT/SIGTERM arrived (main thread only); finished parts are kept and
         the manifest says ``"interrupted"``: rerun with ``resume=True``.
-    escalate.world.WorldError
+    escalate.model.WorldError
         An invalid world file.
 
     Examples
@@ -474,8 +484,11 @@ def _run_locked(
 
 @contextlib.contextmanager
 def _locked(out: Path) -> Iterator[None]:
-    """Hold the lock of ``out`` (see :mod:`escalate.lock`); a directory this call
-    created is removed again if the job is refused before it wrote anything."""
+    """Hold the lock of ``out`` (see :mod:`escalate.results.lock`).
+
+    A directory this call created is removed again if the job is refused before it
+    wrote anything.
+    """
     created = not out.exists()
     try:
         lock = lock_results(out)
@@ -495,8 +508,11 @@ def _locked(out: Path) -> Iterator[None]:
 
 
 def _record_stop(out: Path, manifest: Manifest, e: BaseException) -> None:
-    """Write why a job stopped to its manifest: ``interrupted``, or ``failed`` with the
-    reason (best effort: the disk may be full)."""
+    """Write why a job stopped to its manifest.
+
+    ``interrupted``, or ``failed`` with the reason (best effort: the disk may be
+    full).
+    """
     if isinstance(e, Interrupted | KeyboardInterrupt):
         manifest.status = "interrupted"
     else:
