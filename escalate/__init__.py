@@ -9,8 +9,12 @@ light (no numba, pandas or pyarrow until a function needs them).
 
 Quick start
 -----------
+A bundled world loads by name from any directory (or give the path of a world file):
+
 >>> import escalate
->>> world = escalate.load_world("configs/europe_1914.toml")          # doctest: +SKIP
+>>> world = escalate.load_world("teaching")
+>>> world.name, len(world.nations)
+('teaching', 7)
 >>> df = escalate.simulate(world, replicates=100_000, seed=1)         # doctest: +SKIP
 >>> df["world_war"].mean()                                            # doctest: +SKIP
 """

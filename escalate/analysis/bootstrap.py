@@ -119,8 +119,10 @@ def paired_bootstrap(
     confidence: float,
     raw_diffs: Sequence[float],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Paired bootstrap (pairs resampled together) of the differences of
-    (mean, quantiles ``qs``) between the two sides of ``j``.
+    """Paired bootstrap of the differences of (mean, quantiles ``qs``) in ``j``.
+
+    Pairs are resampled together; the differences are between the two sides of
+    ``j``.
 
     ``raw_diffs`` are the differences of the raw estimates; a coarse ``j`` has
     its intervals shifted onto them.

@@ -399,9 +399,11 @@ def _size_comparisons(
     dists: tuple[Dist, Dist] | None,
     opts: _Options,
 ) -> dict[str, dict]:
-    """Paired comparison of a size: mean (Wilcoxon), quantiles, and the
-    proportions derived from it (``P(belligerents >= k)``, ``P(any broken
-    promise)``)."""
+    """Paired comparison of a size: mean (Wilcoxon), quantiles and derived proportions.
+
+    The proportions derived from a size are ``P(belligerents >= k)`` and
+    ``P(any broken promise)``.
+    """
     qs, n_pairs = opts.quantiles_of(var), int(x.size)
     if dists is None:
         dists = distribution(x, qs, opts.max_categories), distribution(y, qs, opts.max_categories)

@@ -143,6 +143,7 @@ class Joint:
 
     @property
     def n(self) -> int:
+        """The number of pairs."""
         return int(self.counts.sum())
 
 
@@ -188,12 +189,12 @@ def joint_distribution(
     # too many distinct values or pairs to resample exactly: an even grid
     xf, yf = x.astype(np.float64), y.astype(np.float64)
     while True:
-        lo, step = _grid(float(vocab[0]), float(vocab[-1]), points)
-        cx = np.rint((xf - lo) / step).astype(np.int64)
-        cy = np.rint((yf - lo) / step).astype(np.int64)
+        start, step = _grid(float(vocab[0]), float(vocab[-1]), points)
+        cx = np.rint((xf - start) / step).astype(np.int64)
+        cy = np.rint((yf - start) / step).astype(np.int64)
         cells, cnt = joint_cells(cx, cy, points)
         if cells.size <= MAX_JOINT_CELLS or points <= 16:
-            grid = lo + step * np.arange(points)
+            grid = start + step * np.arange(points)
             return Joint(grid[cells // points], grid[cells % points], cnt, True)
         points = max(16, points // 2)
 

@@ -29,7 +29,28 @@ __all__ = [
 
 
 def wilson_interval(successes: int, n: int, confidence: float) -> tuple[float, float]:
-    """Wilson score interval (low, high) of ``successes`` out of ``n``."""
+    """Wilson score interval (low, high) of ``successes`` out of ``n``.
+
+    Parameters
+    ----------
+    successes : int
+        Trials that succeeded, between 0 and ``n``.
+    n : int
+        Trials, at least 1.
+    confidence : float
+        Confidence level, between 0 and 1.
+
+    Returns
+    -------
+    tuple of float
+        (low, high), from ``scipy.stats.binomtest(successes, n).proportion_ci``.
+
+    Examples
+    --------
+    >>> low, high = wilson_interval(45, 100, 0.95)
+    >>> round(low, 3), round(high, 3)
+    (0.356, 0.548)
+    """
     ci = scipy_stats().binomtest(successes, n).proportion_ci(confidence, method="wilson")
     return float(ci.low), float(ci.high)
 
@@ -46,17 +67,24 @@ def clopper_pearson(
 
     Parameters
     ----------
-    successes
+    successes : numpy.ndarray
         Counts between 0 and ``n``.
-    n
+    n : int
         Trials.
-    confidence
+    confidence : float
         Level of each (pointwise) interval.
 
     Returns
     -------
     tuple of numpy.ndarray
         (low, high): 0 as the low end of 0 successes, 1 as the high end of ``n``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> low, high = clopper_pearson(np.array([0, 5, 10]), 10, 0.95)
+    >>> low.round(3).tolist(), high.round(3).tolist()
+    ([0.0, 0.187, 0.692], [0.308, 0.813, 1.0])
     """
     stats = scipy_stats()
     a = (1.0 - confidence) / 2.0
@@ -67,7 +95,13 @@ def clopper_pearson(
 
 
 def normal_z(confidence: float) -> float:
-    """``z`` such that ``estimate -/+ z se`` is a two-sided normal interval."""
+    """``z`` such that ``estimate -/+ z se`` is a two-sided normal interval.
+
+    Examples
+    --------
+    >>> round(normal_z(0.95), 3)
+    1.96
+    """
     return float(scipy_stats().norm.ppf(0.5 + confidence / 2.0))
 
 
@@ -78,11 +112,11 @@ def proportion_intervals(
 
     Parameters
     ----------
-    results
+    results : pandas.DataFrame
         Cascades table with ``structure`` and a boolean ``column``.
-    column
+    column : str
         A boolean column, e.g. ``world_war``, ``deterred``, ``vetoed``.
-    confidence
+    confidence : float
         Confidence level of the intervals.
 
     Returns
@@ -91,6 +125,16 @@ def proportion_intervals(
         ``structure, n, successes, estimate, low, high``, one row per structure
         in the order of :func:`~escalate.analysis.compare.compare`. Intervals
         from ``scipy.stats.binomtest(k, n).proportion_ci(confidence, "wilson")``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"structure": ["a"] * 4 + ["b"] * 4,
+    ...                    "world_war": [True, False, False, False, True, True, True, False]})
+    >>> print(proportion_intervals(df).round(3).to_string(index=False))
+    structure  n  successes  estimate   low  high
+            a  4          1      0.25 0.046 0.699
+            b  4          3      0.75 0.301 0.954
     """
     scipy_stats()
     check_confidence(confidence)

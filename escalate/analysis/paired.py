@@ -208,6 +208,8 @@ def se_unpaired(se_structure: float, se_baseline: float) -> float:
 
 
 def se_ratio(se_paired: float, se_independent: float) -> float:
-    """``se_paired / se_independent``: how much pairing shrank the standard error
-    (NaN when both are 0)."""
+    """``se_paired / se_independent``: how much pairing shrank the standard error.
+
+    NaN when ``se_independent`` is 0.
+    """
     return se_paired / se_independent if se_independent > 0 else np.nan

@@ -8,6 +8,7 @@ package and shown beside the empirical exponent of interstate war severity
 from __future__ import annotations
 
 import warnings
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,17 @@ import pandas as pd
 from .common import check_columns, check_confidence, scipy_stats, structure_groups
 from .intervals import clopper_pearson, normal_z
 
-__all__ = ["CLAUSET_2018", "ccdf", "tail_exponents"]
+__all__ = ["CLAUSET_2018", "TailReference", "ccdf", "tail_exponents"]
+
+
+class TailReference(TypedDict):
+    """An empirical tail exponent, shown beside the fitted ones as context."""
+
+    source: str
+    quantity: str
+    alpha: float
+    sigma: float
+
 
 #: The empirical tail of interstate war severity, for context: battle deaths of
 #: the Correlates of War interstate wars 1823-2003 follow a power law
@@ -23,7 +34,7 @@ __all__ = ["CLAUSET_2018", "ccdf", "tail_exponents"]
 #: (A. Clauset, "Trends and fluctuations in the severity of interstate wars",
 #: Science Advances 4(2), eaao3580, 2018). It measures deaths, not belligerents: a
 #: different quantity, shown side by side, not a calibration target.
-CLAUSET_2018 = {
+CLAUSET_2018: TailReference = {
     "source": "Clauset 2018 (Sci. Adv. 4:eaao3580)",
     "quantity": "battle deaths, COW interstate wars 1823-2003",
     "alpha": 1.53,
@@ -226,7 +237,7 @@ def _fit_tail(powerlaw, x: np.ndarray, discrete: bool, xmin: float | None, z: fl
             ratio, p_exp = fit.distribution_compare("power_law", "exponential")
         except _FIT_ERRORS:
             ratio, p_exp = np.nan, np.nan
-    out = {
+    out: dict[str, Any] = {
         "xmin": float(fit.xmin),
         "n_tail": n_tail,
         "alpha": alpha,

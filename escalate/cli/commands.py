@@ -13,14 +13,31 @@ from .parser import EXIT_IO
 
 
 def _one_line(message: str) -> str:
-    """``message`` on one line: line breaks and other unprintable characters
-    (e.g. from a quoted TOML key) are shown escaped, as in a Python string."""
+    """``message`` on one line.
+
+    Line breaks and other unprintable characters (e.g. from a quoted TOML key) are
+    shown escaped, as in a Python string.
+    """
     return "".join(
         c if c.isprintable() else c.encode("unicode_escape").decode() for c in message.strip()
     )
 
 
 def fail(code: int, message: str) -> int:
+    """Print ``message`` as a one-line ``escalate: error:`` on stderr.
+
+    Parameters
+    ----------
+    code : int
+        The exit code to give back.
+    message : str
+        What went wrong; unprintable characters are shown escaped.
+
+    Returns
+    -------
+    int
+        ``code``, so that a command can ``return fail(...)``.
+    """
     print(f"escalate: error: {_one_line(message)}", file=sys.stderr)
     return code
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from .._version import __version__
 
@@ -53,7 +53,7 @@ manifest is missing. exit codes: 0 repaired, 2 not repairable or in use.
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors (``escalate run: error: ...``) and exit code 2."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(EXIT_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 

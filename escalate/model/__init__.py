@@ -15,6 +15,29 @@ check``), :mod:`~escalate.model.bundled` (the bundled worlds),
 :mod:`~escalate.model.sweep` and :mod:`~escalate.model.generate` (not re-exported
 here, so that ``escalate.model.generate`` stays the module).
 :mod:`~escalate.model.world` gathers the names of a world as before.
+
+Examples
+--------
+A world from plain data (what a world file holds), validated and immutable:
+
+>>> from escalate.model import load_world, world_from_dict
+>>> world = world_from_dict({
+...     "name": "pair",
+...     "incident": {"initiator": "A", "target": "B"},
+...     "nations": [{"id": "A", "power": 1.0}, {"id": "B", "power": 2.0}],
+...     "alliances": [{"name": "pact", "kind": "defense", "members": ["A", "B"]}],
+... })
+>>> world.ids
+('A', 'B')
+>>> world.alliances[0].pairs
+(('A', 'B'), ('B', 'A'))
+>>> world.dynamics.max_rounds
+32
+
+A bundled world loads by name, from any directory:
+
+>>> load_world("teaching").ids
+('AUR', 'BOR', 'CAL', 'DUN', 'EST', 'FEN', 'GAL')
 """
 
 from __future__ import annotations

@@ -166,8 +166,9 @@ def canonical_hash(world: World) -> str:
 
 
 def dump_world(world: World, header: str = "") -> str:
-    """Serialize ``world`` as TOML text that :func:`~escalate.model.load.load_world`
-    reads back identically.
+    """Serialize ``world`` as TOML text.
+
+    :func:`~escalate.model.load.load_world` reads the text back identically.
 
     Parameters
     ----------

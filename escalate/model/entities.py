@@ -202,8 +202,11 @@ class World:
         return world_to_dict(self)
 
     def canonical_hash(self) -> str:
-        """SHA-256 of the canonical form: independent of key order, list order of
-        nations/treaties/organizations/plans and of comments or formatting."""
+        """SHA-256 of the canonical form.
+
+        It does not depend on key order, the list order of nations, treaties,
+        organizations and plans, nor on comments or formatting.
+        """
         return canonical_hash(self)
 
     def summary(self) -> str:

@@ -66,6 +66,7 @@ Examples
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from .world import Nation, World, world_from_dict
@@ -333,7 +334,7 @@ def _random(
 
 
 #: The builder of each structure kind.
-_BUILDERS = {
+_BUILDERS: dict[str, Callable[..., _Structure]] = {
     "none": _none,
     "bipolar": _bipolar,
     "collective-security": _collective_security,

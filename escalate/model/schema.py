@@ -21,6 +21,7 @@ import re
 
 __all__ = [
     "ALLIANCE_KINDS",
+    "ATTACK_CONDITION_KINDS",
     "ID_RE",
     "INCIDENT_MODES",
     "INCIDENT_WEIGHTS",
@@ -36,7 +37,6 @@ __all__ = [
     "NUMERIC_NAME_RE",
     "ORGANIZATION_KINDS",
     "RESPONSE_KINDS",
-    "ATTACK_CONDITION_KINDS",
     "TOP_KEYS",
 ]
 

@@ -107,7 +107,8 @@ def _dynamics(c: Checker, v: Any) -> Dynamics:
     for p in DYNAMICS:
         if "." not in p.key and p.key in d:
             values[p.key] = c.param(d[p.key], p)
-    scalars = {k: x for k, x in values.items() if "." not in k}
+    # each value has the kind of its row of the table (integer or number): checked above
+    scalars: dict[str, Any] = {k: x for k, x in values.items() if "." not in k}
     reliability = tuple((kind, values[f"reliability.{kind}"]) for kind in ALLIANCE_KINDS)
     return Dynamics(**scalars, reliability=reliability)
 
@@ -161,6 +162,8 @@ def _alliances(c: Checker, v: Any, ids: dict[str, int]) -> tuple[Alliance, ...]:
             if "guarantors" in row or "protected" in row:
                 raise c.err(p, "give either members or guarantors/protected, not both")
             members = c.id_list(row["members"], f"{p}.members", ids, 2)
+            parties = members
+            new_pairs = len(members) * (len(members) - 1)
         elif "guarantors" in row or "protected" in row:
             if "guarantors" not in row or "protected" not in row:
                 missing = "protected" if "guarantors" in row else "guarantors"
@@ -172,13 +175,12 @@ def _alliances(c: Checker, v: Any, ids: dict[str, int]) -> tuple[Alliance, ...]:
                 raise c.err(
                     f"{p}.protected", f"{both[0]!r} cannot guarantee itself (also a guarantor)"
                 )
+            parties = (*guarantors, *protected)
+            new_pairs = len(guarantors) * len(protected)
         else:
             raise c.err(p, "needs members = [...] or guarantors = [...] and protected = [...]")
         # counted, not expanded: a treaty of all nations gives a billion pairs
-        if members is not None:
-            n_pairs += len(members) * (len(members) - 1)
-        else:
-            n_pairs += len(guarantors) * len(protected)  # type: ignore[arg-type]
+        n_pairs += new_pairs
         if n_pairs > MAX_OBLIGATIONS:
             raise c.err(
                 p,
@@ -186,7 +188,6 @@ def _alliances(c: Checker, v: Any, ids: dict[str, int]) -> tuple[Alliance, ...]:
                 f"(k members give k*(k-1), a guarantee guarantors x protected); at most "
                 f"{MAX_OBLIGATIONS} fit the int32 columns source and broken_promises",
             )
-        parties = members if members is not None else (*guarantors, *protected)  # type: ignore[misc]
         default_name = f"{kind}:{'-'.join(sorted(parties))}"
         name = c.string(row.get("name", default_name), f"{p}.name")
         if not name.strip():

@@ -36,7 +36,7 @@ __all__ = ["LOCK", "ResultsLocked", "holder", "lock_results"]
 LOCK = ".lock"
 
 
-class ResultsLocked(ResultsError):
+class ResultsLocked(ResultsError):  # noqa: N818 - public API name; it is a ResultsError
     """The results directory is in use by another job (its lock is held)."""
 
 

@@ -4,6 +4,14 @@ Everything else derives from these two tables: the kernel's preallocated output
 arrays (:func:`escalate.results.arrow.allocate_outputs`), the Arrow schemas of the
 Parquet parts, the columns checked by the analysis, the README's column table
 (:func:`markdown_table`) and the tests.
+
+Examples
+--------
+>>> from escalate.results.schema import CASCADE_COLUMNS, CASCADE_SCHEMA
+>>> [c.name for c in CASCADE_COLUMNS[:4]]
+['replicate', 'initiator', 'target', 'deterred']
+>>> CASCADE_SCHEMA.field("belligerents").type
+DataType(int16)
 """
 
 from __future__ import annotations
@@ -82,12 +90,27 @@ PARTICIPANT_SCHEMA = pa.schema([(c.name, c.arrow) for c in PARTICIPANT_COLUMNS])
 
 
 def kernel_dtypes(columns: tuple[Column, ...]) -> dict[str, type]:
-    """``{name: dtype}`` of the arrays the kernel fills, in the kernel's order."""
+    """``{name: dtype}`` of the arrays the kernel fills, in the kernel's order.
+
+    Examples
+    --------
+    >>> list(kernel_dtypes(PARTICIPANT_COLUMNS))
+    ['nation', 'side', 'round', 'via', 'source']
+    """
     return {c.name: c.kernel for c in columns if c.kernel is not None}
 
 
 def markdown_table(columns: tuple[Column, ...]) -> str:
-    """The columns as a Markdown table (the README's is checked against it)."""
+    """The columns as a Markdown table (the README's is checked against it).
+
+    Examples
+    --------
+    >>> print(markdown_table(PARTICIPANT_COLUMNS[:2]))
+    | column | type | meaning |
+    |---|---|---|
+    | `replicate` | int64 | replicate index |
+    | `nation` | string | nation id of the belligerent |
+    """
     rows = ["| column | type | meaning |", "|---|---|---|"]
     for c in columns:
         kind = "category" if pa.types.is_dictionary(c.arrow) else str(c.arrow)

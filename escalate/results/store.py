@@ -7,7 +7,7 @@ Layout of a run directory::
                                                        versions, status
     DIR/progress.jsonl                                 parts finished since the manifest
                                                        was last written (one line each)
-    DIR/.lock                                          held while a job runs (escalate.lock)
+    DIR/.lock                                          held while a job runs (results/lock.py)
     DIR/cascades/structure=<name>/part-<start>.parquet one row per replicate
     DIR/participants/structure=<name>/part-<start>.parquet   (with participants)
     DIR/quarantine/...                                 parts set aside by escalate.repair
@@ -172,6 +172,11 @@ def _manifest_problem(data: Any) -> str | None:
                if k not in data]  # fmt: skip
     if missing:
         return f"missing key {missing[0]!r}"
+    return _layout_problem(data) or _worlds_problem(data)
+
+
+def _layout_problem(data: dict[str, Any]) -> str | None:
+    """What is wrong with a manifest's seed, layout, participants or status, or None."""
     checks = (
         ("seed", 0, MAX_SEED),
         ("replicates", 1, MAX_REPLICATES),
@@ -187,6 +192,11 @@ def _manifest_problem(data: Any) -> str | None:
         return f"participants: {data['participants']!r} is not true or false"
     if data.get("status", "running") not in STATUSES:
         return f"status: {data.get('status')!r} is not one of {', '.join(STATUSES)}"
+    return None
+
+
+def _worlds_problem(data: dict[str, Any]) -> str | None:
+    """What is wrong with a manifest's worlds or its record of parts done, or None."""
     worlds = data["worlds"]
     if not isinstance(worlds, dict) or not worlds:
         return "worlds: not a non-empty object"
@@ -236,8 +246,10 @@ def read_manifest(out: str | Path) -> Manifest:
 
 
 def write_manifest(out: str | Path, manifest: Manifest) -> None:
-    """Write the manifest atomically; the progress it now holds is dropped from
-    ``progress.jsonl``."""
+    """Write the manifest atomically.
+
+    The progress it now holds is dropped from ``progress.jsonl``.
+    """
     for structure, start, stop in _read_progress(Path(out)):
         if structure in manifest.worlds:
             manifest.mark_done(structure, start, stop)
@@ -246,8 +258,10 @@ def write_manifest(out: str | Path, manifest: Manifest) -> None:
 
 
 def record_progress(out: str | Path, structure: str, start: int, stop: int) -> None:
-    """Append "part ``start .. stop - 1`` of ``structure`` is written" to the progress
-    file (one short line, synced: the cost does not grow with the parts done)."""
+    """Append "part ``start .. stop - 1`` of ``structure`` is written" to the progress file.
+
+    One short line, synced: the cost does not grow with the parts done.
+    """
     line = json.dumps({"structure": structure, "start": start, "stop": stop}) + "\n"
     with open(Path(out) / PROGRESS, "a", encoding="utf-8") as f:
         f.write(line)
@@ -285,8 +299,11 @@ def _tmp_name(path: Path) -> Path:
 
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """Write to the yielded hidden temporary path; it becomes ``path`` only if the block
-    succeeds (fsync, then rename) and is removed if it fails."""
+    """Write to the yielded hidden temporary path, which becomes ``path`` on success.
+
+    It becomes ``path`` only if the block succeeds (fsync, then rename) and is
+    removed if it fails.
+    """
     tmp = _tmp_name(path)
     try:
         yield tmp
@@ -305,13 +322,35 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 def part_path(out: str | Path, table: str, structure: str, start: int) -> Path:
-    """Where the part starting at replicate ``start`` of ``structure`` lives."""
+    """Where the part starting at replicate ``start`` of ``structure`` lives.
+
+    Parameters
+    ----------
+    out : str or pathlib.Path
+        The results directory.
+    table : str
+        ``"cascades"`` or ``"participants"``.
+    structure : str
+        The world's name (its partition).
+    start : int
+        The first replicate of the part.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> part_path("out", "cascades", "europe_1914", 1_048_576).as_posix()
+    'out/cascades/structure=europe_1914/part-000001048576.parquet'
+    """
     return Path(out) / table / f"structure={structure}" / f"part-{start:012d}.parquet"
 
 
 def content_digest(table: pa.Table) -> str:
-    """A digest of a table's values (column names, validity and values in order),
-    independent of chunking and of dictionary encoding.
+    """A digest of a table's values, independent of chunking and dictionary encoding.
+
+    It covers the column names, validity and values in order.
 
     Parquet's page checksums cover page contents, not page headers; a part's
     digest, stored in its footer, covers what a reader gets back. Strings are
@@ -344,8 +383,10 @@ def _word(value: str | None) -> int:
 
 
 def _write_parquet(table: pa.Table, where: Path, metadata: dict[str, str]) -> None:
-    """Parquet with page checksums; ``metadata`` and the table's content digest
-    stored once, in the footer."""
+    """Write ``table`` to Parquet with page checksums.
+
+    ``metadata`` and the table's content digest are stored once, in the footer.
+    """
     with pq.ParquetWriter(
         where, table.schema, compression="zstd", compression_level=1, write_page_checksum=True
     ) as writer:
@@ -354,15 +395,40 @@ def _write_parquet(table: pa.Table, where: Path, metadata: dict[str, str]) -> No
 
 
 def write_part(path: Path, table: pa.Table, metadata: dict[str, str]) -> None:
-    """Write one part atomically: a hidden temporary file, fsync, then rename."""
+    """Write one part atomically: a hidden temporary file, fsync, then rename.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        Where the part goes (:func:`part_path`); missing directories are made.
+    table : pyarrow.Table
+        The part's rows.
+    metadata : dict of str to str
+        The part's key-value metadata; its content digest is added to it.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
         _write_parquet(table, tmp, metadata)
 
 
 def read_part(path: Path, table: str, columns: list[str] | None = None) -> pa.Table:
-    """Read one part of ``table``, verifying every page checksum read and, when every
-    column is read, the part's :func:`content_digest`.
+    """Read one part of ``table``, verifying its checksums.
+
+    Every page checksum read is verified and, when every column is read, the
+    part's :func:`content_digest` too.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The part file.
+    table : str
+        ``"cascades"`` or ``"participants"`` (which columns are dictionaries).
+    columns : list of str, optional
+        Only these columns (default: all, and the digest is checked).
+
+    Returns
+    -------
+    pyarrow.Table
 
     Raises
     ------
@@ -386,9 +452,10 @@ def read_part(path: Path, table: str, columns: list[str] | None = None) -> pa.Ta
 
 
 def verify_part(path: Path, table: str, start: int, stop: int) -> None:
-    """Read a part whole (page checksums) and check its rows: one per replicate
-    ``start .. stop - 1`` in order (cascades), or replicates in that range
-    (participants).
+    """Read a part whole (page checksums) and check its rows.
+
+    Cascades need one row per replicate ``start .. stop - 1`` in order,
+    participants replicates in that range.
 
     Raises
     ------

@@ -24,8 +24,11 @@ Part = tuple[World, int, int]  # world, first replicate, stop (exclusive)
 
 
 def part_metadata_of(w: World, manifest: Manifest, start: int, stop: int) -> dict[str, str]:
-    """A part's key-value metadata: enough to check it against the manifest, and to
-    rebuild the manifest from the parts (:func:`escalate.repair`)."""
+    """A part's key-value metadata.
+
+    Enough to check the part against the manifest, and to rebuild the manifest
+    from the parts (:func:`escalate.repair`).
+    """
     return {
         "escalate.world_name": w.name,
         "escalate.world_hash": w.canonical_hash(),
@@ -46,8 +49,11 @@ def part_metadata_of(w: World, manifest: Manifest, start: int, stop: int) -> dic
 def _write_one(
     out: Path, w: World, meta: dict[str, str], s: int, cascades: Any, people: Any
 ) -> None:
-    """Write one part's tables: participants first, so that a part whose cascades are
-    on disk always has its participants too."""
+    """Write one part's tables.
+
+    Participants first, so that a part whose cascades are on disk always has its
+    participants too.
+    """
     if people is not None:
         write_part(part_path(out, "participants", w.name, s), people, meta)
     write_part(part_path(out, "cascades", w.name, s), cascades, meta)
@@ -60,11 +66,29 @@ def run_local(
     advance: Callable[[int], None],
     written: Callable[[str, int, int], None],
 ) -> int:
-    """Compute parts here, write them in a background thread; returns rows run.
+    """Compute parts here and write them in a background thread.
 
-    ``written(name, start, stop)`` is called (by the writer thread) after each
-    part is on disk. At most two parts are in memory: the one being written and
-    the one being computed.
+    At most two parts are in memory: the one being written and the one being
+    computed.
+
+    Parameters
+    ----------
+    todo : list of (World, int, int)
+        The parts to compute: world, first replicate, stop (exclusive).
+    out : pathlib.Path
+        The results directory.
+    manifest : Manifest
+        The job (seed, layout, participants).
+    advance : callable
+        ``advance(n)`` is called as replicates are done (progress).
+    written : callable
+        ``written(name, start, stop)`` is called (by the writer thread) after each
+        part is on disk.
+
+    Returns
+    -------
+    int
+        The cascade rows computed.
     """
     items: queue.Queue = queue.Queue()
     free = threading.Semaphore(1)  # the writer is free to take a part
@@ -126,7 +150,6 @@ def _dask_part(
     participants: bool,
 ):
     """One part on a Dask worker: compile, run (all worker threads), write."""
-
     w = world_from_dict(world_dict, source=source)
     cascades, people = part_tables(compile_world(w), seed, s, e, participants)
     _write_one(Path(out), w, meta, s, cascades, people)
@@ -141,6 +164,37 @@ def run_dask(
     written: Callable[[str, int, int], None],
     client: Any,
 ) -> int:
+    """Compute and write parts as tasks of a ``dask.distributed`` cluster.
+
+    Each part is one task: a worker compiles the world, runs the part and writes
+    it under ``out``, which every worker must see. Only the caller (the client)
+    touches the manifest, through ``written``.
+
+    Parameters
+    ----------
+    todo : list of (World, int, int)
+        The parts to compute: world, first replicate, stop (exclusive).
+    out : pathlib.Path
+        The results directory, on a filesystem shared with the workers.
+    manifest : Manifest
+        The job (seed, layout, participants).
+    advance : callable
+        ``advance(n)`` is called with the rows of each finished part (progress).
+    written : callable
+        ``written(name, start, stop)`` is called after each part is on disk.
+    client : distributed.Client
+        The client of the cluster.
+
+    Returns
+    -------
+    int
+        The cascade rows computed.
+
+    Raises
+    ------
+    ImportError
+        If ``distributed`` is not installed.
+    """
     try:
         from distributed import as_completed
     except ImportError:  # pragma: no cover - depends on the environment

@@ -48,7 +48,20 @@ _SLICE_GROWTH = 8
 
 
 def default_chunk_size(worlds: Sequence[World], participants: bool) -> int:
-    """Replicates per part: 2**20, or fewer with participants to bound memory."""
+    """Replicates per part: 2**20, or fewer with participants to bound memory.
+
+    Parameters
+    ----------
+    worlds : sequence of World
+        The worlds of the run; the one with the most nations sets the bound.
+    participants : bool
+        Whether the run writes the participants table.
+
+    Returns
+    -------
+    int
+        The chunk size, at least 1024.
+    """
     if not participants:
         return DEFAULT_CHUNK
     n = max(len(w.nations) for w in worlds)
@@ -57,8 +70,10 @@ def default_chunk_size(worlds: Sequence[World], participants: bool) -> int:
 
 
 def part_bytes(chunk_size: int, nations: int, participants: bool) -> int:
-    """Bytes of kernel output columns for one part of ``chunk_size`` replicates
-    (participants: one slot per nation per replicate)."""
+    """Bytes of kernel output columns for one part of ``chunk_size`` replicates.
+
+    With ``participants``, one slot per nation per replicate is added.
+    """
     per_rep = sum(np.dtype(t).itemsize for t in kernel_dtypes(CASCADE_COLUMNS).values()) + 8
     if participants:
         cell = sum(np.dtype(t).itemsize for t in kernel_dtypes(PARTICIPANT_COLUMNS).values())
@@ -69,8 +84,11 @@ def part_bytes(chunk_size: int, nations: int, participants: bool) -> int:
 def check_layout(
     worlds: Sequence[World], replicates: int, chunk_size: int, participants: bool
 ) -> None:
-    """Refuse a chunk size whose parts would not fit :data:`MAX_PART_BYTES`, or a
-    layout of more than :data:`~escalate.io.MAX_PARTS` parts."""
+    """Refuse a chunk size whose parts would not fit, or that makes too many parts.
+
+    A part must fit :data:`MAX_PART_BYTES`, and a layout have at most
+    :data:`~escalate.results.store.MAX_PARTS` parts.
+    """
     check_int("chunk_size", chunk_size, 1, MAX_REPLICATES)
     n = max(len(w.nations) for w in worlds)
     need = part_bytes(chunk_size, n, participants)
@@ -100,9 +118,12 @@ def check_int(name: str, value: int, lo: int, hi: int | None = None) -> int:
 
 
 def next_slice(done: int, seconds: float, previous: int) -> int:
-    """Replicates for the next kernel call, after ``done`` replicates took ``seconds``
-    in the previous call of ``previous`` replicates: about :data:`_SLICE_SECONDS`
-    of work, at most :data:`_SLICE_GROWTH` times the previous call, at least one."""
+    """Replicates for the next kernel call.
+
+    After ``done`` replicates took ``seconds`` in the previous call of ``previous``
+    replicates: about :data:`_SLICE_SECONDS` of work, at most :data:`_SLICE_GROWTH`
+    times the previous call, at least one.
+    """
     rate = done / max(seconds, 1e-6)
     return int(max(1, min(rate * _SLICE_SECONDS, previous * _SLICE_GROWTH, DEFAULT_CHUNK)))
 
@@ -141,7 +162,6 @@ def part_tables(
 
 def warm_up() -> None:
     """Compile (or load from cache) the kernel once, e.g. before starting workers."""
-
     w = world_from_dict(
         {
             "name": "warmup",

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,9 @@ import pandas as pd
 from ..analysis.common import structure_groups
 from ..analysis.intervals import proportion_intervals
 from ..analysis.tails import CLAUSET_2018, ccdf
+
+if TYPE_CHECKING:  # pragma: no cover - matplotlib is imported when a figure is made
+    from matplotlib.figure import Figure
 
 __all__ = [
     "FORMATS",
@@ -49,24 +53,27 @@ _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
 _LINESTYLES = ("-", "--", "-.", ":")
 
 
-def _figure_class():
+def _new_figure(width: float, height: float) -> Figure:
+    """A new figure (inches, constrained layout), not managed by pyplot."""
     try:
         from matplotlib.figure import Figure
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("plots need matplotlib: pip install 'escalate[plot]'") from exc
-    return Figure
+    return Figure(figsize=(width, height), layout="constrained")
 
 
 def _colors(n: int) -> list:
     from matplotlib import colormaps
 
-    base = colormaps["tab10"].colors if n <= 10 else colormaps["tab20"].colors
-    return [base[i % len(base)] for i in range(n)]
+    cmap = colormaps["tab10" if n <= 10 else "tab20"]
+    return [cmap(i % cmap.N) for i in range(n)]  # an int picks the i-th colour of the list
 
 
 def _style(i: int, colors: list) -> dict:
-    """Colour, marker, line style and a marker size that shrinks with the index,
-    so that overlapping curves of earlier structures stay visible."""
+    """Colour, marker, line style and a marker size that shrinks with the index.
+
+    The shrinking size keeps overlapping curves of earlier structures visible.
+    """
     return {
         "color": colors[i],
         "marker": _MARKERS[i % len(_MARKERS)],
@@ -99,10 +106,9 @@ def world_war_figure(results: pd.DataFrame, *, confidence: float = 0.95):
     matplotlib.figure.Figure
         One axes; structures top to bottom in their order in ``results``.
     """
-    Figure = _figure_class()
     t = proportion_intervals(results, "world_war", confidence=confidence)
     k = len(t)
-    fig = Figure(figsize=(8.5, 1.6 + 0.42 * k), layout="constrained")
+    fig = _new_figure(8.5, 1.6 + 0.42 * k)
     ax = fig.add_subplot()
     y = np.arange(k)
     colors = _colors(k)
@@ -168,11 +174,10 @@ def ccdf_figure(
     """
     from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter
 
-    Figure = _figure_class()
     c = ccdf(results, column, confidence=confidence)
     names = _names(results)
     colors = _colors(len(names))
-    fig = Figure(figsize=(8.5, 6), layout="constrained")
+    fig = _new_figure(8.5, 6)
     ax = fig.add_subplot()
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -205,7 +210,7 @@ def ccdf_figure(
         )
     ax.set_ylim(max(ymin / 3, 1e-7), 1.6)
     if xs.size and np.allclose(xs, np.round(xs)) and xs.max() - xs.min() <= 12:
-        ax.xaxis.set_major_locator(FixedLocator(np.arange(xs.min(), xs.max() + 1)))
+        ax.xaxis.set_major_locator(FixedLocator(np.arange(xs.min(), xs.max() + 1).tolist()))
     else:
         ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 3.0, 5.0)))
     ax.xaxis.set_minor_locator(LogLocator(base=10, subs=tuple(range(1, 10))))
@@ -233,11 +238,10 @@ def rounds_figure(results: pd.DataFrame):
     matplotlib.figure.Figure
         One axes.
     """
-    Figure = _figure_class()
     c = ccdf(results, "rounds")
     names = _names(results)
     colors = _colors(len(names))
-    fig = Figure(figsize=(8.5, 5), layout="constrained")
+    fig = _new_figure(8.5, 5)
     ax = fig.add_subplot()
     rmax = int(c["value"].max()) if len(c) else 1
     r = np.arange(0, rmax + 2)
@@ -279,14 +283,13 @@ def entry_figure(results: pd.DataFrame, participants: pd.DataFrame):
     matplotlib.figure.Figure
         One axes.
     """
-    Figure = _figure_class()
     n_rep = _replicates(results)
     names = _names(results)
     colors = _colors(len(names))
     counts = _as_str_levels(participants.groupby(["structure", "round"], observed=True).size())
     rmax = int(participants["round"].max()) if len(participants) else 0
     r = np.arange(0, rmax + 1)
-    fig = Figure(figsize=(8.5, 5), layout="constrained")
+    fig = _new_figure(8.5, 5)
     ax = fig.add_subplot()
     for i, name in enumerate(names):
         if name not in counts.index.get_level_values(0):
@@ -307,8 +310,11 @@ def entry_figure(results: pd.DataFrame, participants: pd.DataFrame):
 
 
 def _as_str_levels(counts: pd.Series) -> pd.Series:
-    """Group sizes with string labels (grouping on categoricals first keeps tens of
-    millions of participant rows from being turned into Python strings)."""
+    """Group sizes with string labels.
+
+    Grouping on categoricals first keeps tens of millions of participant rows from
+    being turned into Python strings.
+    """
     levels = [counts.index.get_level_values(i) for i in range(counts.index.nlevels)]
     arrays = [lv if pd.api.types.is_numeric_dtype(lv.dtype) else lv.astype(str) for lv in levels]
     out = counts.copy()
@@ -337,7 +343,6 @@ def heatmap_figure(
     matplotlib.figure.Figure
         Two axes: the heatmap and its colorbar.
     """
-    Figure = _figure_class()
     n_rep = _replicates(results)
     names = _names(results)
     counts = (
@@ -348,7 +353,7 @@ def heatmap_figure(
     prob = counts / pd.Series(n_rep)[names].to_numpy()[None, :]
     prob = prob.loc[prob.mean(axis=1).sort_values(ascending=False, kind="stable").index]
     nr, nc = prob.shape
-    fig = Figure(figsize=(2.8 + 1.05 * nc, 1.8 + 0.24 * nr), layout="constrained")
+    fig = _new_figure(2.8 + 1.05 * nc, 1.8 + 0.24 * nr)
     ax = fig.add_subplot()
     im = ax.imshow(
         prob.to_numpy(), aspect="auto", cmap="viridis", vmin=0, vmax=1, interpolation="nearest"
@@ -442,9 +447,11 @@ def figures_of(
 
 
 def _save(fig, path: Path, fmt: str, dpi: int) -> None:
-    """Write a figure reproducibly: no timestamps in SVG/PDF metadata, and SVG
-    element ids from a fixed salt (inside a temporary ``rc_context``, so the
-    global rcParams are restored)."""
+    """Write a figure reproducibly.
+
+    No timestamps in SVG/PDF metadata, and SVG element ids from a fixed salt
+    (inside a temporary ``rc_context``, so the global rcParams are restored).
+    """
     from matplotlib import rc_context
 
     metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt)

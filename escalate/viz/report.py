@@ -1,8 +1,8 @@
 """A one-page, self-contained HTML report of a run.
 
-The page holds the comparison table (:func:`escalate.stats.compare`), the
+The page holds the comparison table (:func:`escalate.compare`), the
 paired differences against the baseline, the tail exponents and every figure
-of :func:`escalate.plots.plot_results`, embedded as base64 PNG: it can be
+of :func:`escalate.viz.plots.plot_results`, embedded as base64 PNG: it can be
 mailed or archived as a single file and opened offline.
 """
 
@@ -224,7 +224,7 @@ def write_report(
     Examples
     --------
     >>> import escalate
-    >>> from escalate.report import write_report
+    >>> from escalate.viz.report import write_report
     >>> write_report(escalate.read_results("out"), None, "out/report.html")  # doctest: +SKIP
     """
     text = render_report(
