@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from strategies import world_dicts
 
+from escalate.engine.codes import VIA_LABELS
 from escalate.engine.compile import CompiledWorld, compile_world, obligation_order
 from escalate.engine.rng import (
     KIND_OBLIGATION,
@@ -32,29 +33,32 @@ CONFIGS = sorted((Path(__file__).resolve().parent.parent / "configs").glob("*.to
 def _check_triggers(cw: CompiledWorld, obs: list[tuple[str, str, str, str, float]]) -> None:
     n, m = cw.n, len(obs)
     index = {x: i for i, x in enumerate(cw.ids)}
-    ptr = cw.trig_ptr.astype(np.int64)
+    w = cw.arrays
+    ptr = w.trig_ptr.astype(np.int64)
     assert ptr.size == 2 * (n + 1)
     assert ptr[0] == 0 and ptr[n] == ptr[n + 1] and ptr[-1] == m
     assert np.all(np.diff(ptr[: n + 1]) >= 0) and np.all(np.diff(ptr[n + 1 :]) >= 0)
     # every obligation sits in exactly one row: its protege's, in the half of its trigger
-    assert sorted(cw.trig_ob.tolist()) == list(range(m))
+    assert sorted(w.trig_ob.tolist()) == list(range(m))
     for half in (0, 1):
         for j in range(n):
             lo, hi = ptr[half * (n + 1) + j], ptr[half * (n + 1) + j + 1]
             for e in range(lo, hi):
-                name, kind, obligor, protege, rel = obs[int(cw.trig_ob[e])]
+                name, kind, obligor, protege, rel = obs[int(w.trig_ob[e])]
                 assert index[protege] == j
                 assert (kind == "offense") == (half == 0)
-                assert cw.trig_obligor[e] == index[obligor]
-                assert int(cw.trig_key[e]) == decision_key(KIND_OBLIGATION, name, obligor, protege)
-                assert int(cw.trig_thr[e]) == threshold(rel)
+                assert w.trig_obligor[e] == index[obligor]
+                assert int(w.trig_key[e]) == decision_key(KIND_OBLIGATION, name, obligor, protege)
+                assert int(w.trig_thr[e]) == threshold(rel)
     for arr, dtype in [
-        (cw.trig_ob, np.uint32),
-        (cw.trig_obligor, np.uint32),
-        (cw.trig_key, np.uint64),
-        (cw.trig_thr, np.uint64),
+        (w.trig_ob, np.uint32),
+        (w.trig_obligor, np.uint32),
+        (w.trig_key, np.uint64),
+        (w.trig_thr, np.uint64),
     ]:
         assert arr.dtype == dtype and arr.size == m and arr.flags.c_contiguous
+    # obligation kinds are coded as the via of the nations they bring in
+    assert [VIA_LABELS[k] for k in w.ob_kind.tolist()] == [o[1] for o in obs]
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])

@@ -8,15 +8,21 @@ order, so results are bitwise independent of the file's ordering.
 Obligations are stored CSR-style by protege (who is being helped): the kernel
 looks up "who is obliged towards j" in O(degree). Neutrality pledges are stored
 CSR-style by obligor (the nation whose entry they may block).
+
+The arrays the kernel reads form one :class:`WorldArrays` (a ``typing.NamedTuple``,
+which numba passes to the kernel as one argument and caches by its field types);
+the integer codes in them are those of :mod:`.codes`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..model.world import LADDER, World
+from ..model.world import World
+from .codes import LEVEL_LABELS, OB_CODES, ORG_COLLECTIVE_DEFENSE, ORG_COLLECTIVE_SECURITY
 from .rng import (
     KIND_NEUTRALITY,
     KIND_OBLIGATION,
@@ -27,19 +33,12 @@ from .rng import (
 )
 
 __all__ = [
-    "OB_DEFENSE",
-    "OB_ENTENTE",
-    "OB_OFFENSE",
-    "VIA",
     "CompiledWorld",
+    "WorldArrays",
     "compile_world",
+    "neutrality_order",
     "obligation_order",
 ]
-
-#: How a nation entered the war (``via`` column), by code.
-VIA = ("initial", "defense", "offense", "entente", "plan", "organization")
-OB_DEFENSE, OB_OFFENSE, OB_ENTENTE = 1, 2, 3  # obligation kind codes = their via code
-_OB_CODE = {"defense": OB_DEFENSE, "offense": OB_OFFENSE, "entente": OB_ENTENTE}
 
 
 def obligation_order(world: World) -> list[tuple[str, str, str, str, float]]:
@@ -96,12 +95,12 @@ def _csr(n: int, owners: list[int]) -> tuple[np.ndarray, np.ndarray]:
     return ptr, idx
 
 
-@dataclass(frozen=True)
-class CompiledWorld:
-    """A world as flat arrays, ready for the kernel. Field order = kernel argument order.
+class WorldArrays(NamedTuple):
+    """A world as flat arrays and scalars: the kernel's one world argument.
 
     Index arrays are ``uint32``: unsigned indices spare the kernel numba's
     negative-index wraparound code, which is a third of its time on small cascades.
+    Codes are those of :mod:`.codes`.
     """
 
     # nations (canonical order: sorted by id)
@@ -109,7 +108,7 @@ class CompiledWorld:
     major: np.ndarray  # uint8[n]
     total_power: float
     # obligations other than neutrality, canonical order; CSR by protege
-    ob_kind: np.ndarray  # int8[m] (OB_* codes)
+    ob_kind: np.ndarray  # int8[m] (codes.OB_* codes)
     ob_obligor: np.ndarray  # uint32[m]
     ob_protege: np.ndarray  # uint32[m]
     ob_rel: np.ndarray  # float64[m]
@@ -130,7 +129,7 @@ class CompiledWorld:
     neu_rel: np.ndarray  # float64[q]
     neu_key: np.ndarray  # uint64[q]
     # organizations
-    org_kind: np.ndarray  # int8[g] (0 collective security, 1 collective defense)
+    org_kind: np.ndarray  # int8[g] (codes.ORG_* codes)
     org_member: np.ndarray  # uint8[g, n]
     org_holder: np.ndarray  # uint8[g, n] veto holders (all members under unanimity)
     org_static_block: np.ndarray  # uint8[g, n] aggressor a is a holder or a holder is pledged to a
@@ -138,7 +137,7 @@ class CompiledWorld:
     org_mem: np.ndarray  # uint32[sum members] members in canonical order
     org_mem_key: np.ndarray  # uint64[sum members] response draw key per member
     org_cum: np.ndarray  # float64[g, 3] military, +sanctions, +diplomacy thresholds
-    org_cap: np.ndarray  # int8[g] blocked response level (LADDER index)
+    org_cap: np.ndarray  # int8[g] blocked response level (codes.LEVEL_* codes)
     # plans
     plan_nation: np.ndarray  # uint32[p]
     plan_prob: np.ndarray  # float64[p]
@@ -161,19 +160,30 @@ class CompiledWorld:
     deterrence: float
     contest_exponent: float
     sanction_effect: float
-    # labels (not passed to the kernel)
+
+
+@dataclass(frozen=True)
+class CompiledWorld:
+    """A compiled world: the kernel's arrays and the labels of their codes.
+
+    Attributes
+    ----------
+    arrays
+        What the kernel reads (:func:`escalate.engine.kernel.run_chunk`).
+    ids
+        Nation ids in canonical order: nation code -> id.
+    sources
+        Source code -> label, see :func:`compile_world`.
+    """
+
+    arrays: WorldArrays
     ids: tuple[str, ...] = ()
-    sources: tuple[str, ...] = ()  # source code -> label, see source_labels
+    sources: tuple[str, ...] = ()
 
     @property
     def n(self) -> int:
+        """The number of nations."""
         return len(self.ids)
-
-    def kernel_args(self) -> tuple:
-        """The arrays and scalars in kernel argument order."""
-        return tuple(
-            getattr(self, f.name) for f in fields(self) if f.name not in ("ids", "sources")
-        )
 
 
 def compile_world(world: World) -> CompiledWorld:
@@ -187,22 +197,55 @@ def compile_world(world: World) -> CompiledWorld:
     Returns
     -------
     CompiledWorld
-        Arrays for :func:`escalate.kernel.run_chunk`. ``sources`` maps the
+        Arrays for :func:`escalate.engine.kernel.run_chunk`. ``sources`` maps the
         kernel's source codes to labels: obligation ranks to treaty names, then
         organization names, then planner ids.
     """
     nations = sorted(world.nations, key=lambda x: x.id)
     ids = tuple(x.id for x in nations)
     index = {nid: i for i, nid in enumerate(ids)}
-    n = len(ids)
-    power = np.array([x.power for x in nations], dtype=np.float64)
-    major = np.array([x.major for x in nations], dtype=np.uint8)
+    obs = obligation_order(world)
+    orgs = sorted(world.organizations, key=lambda o: o.name)
+    d = world.dynamics
+    arrays = WorldArrays(
+        **_nation_arrays(nations),
+        **_obligation_arrays(obs, index),
+        **_neutrality_arrays(world, index),
+        **_organization_arrays(orgs, obs, index),
+        **_plan_arrays(world, index),
+        **_incident_arrays(world, nations, index),
+        max_rounds=d.max_rounds,
+        world_war_majors=d.world_war_majors,
+        deterrence=d.deterrence,
+        contest_exponent=d.contest_exponent,
+        sanction_effect=d.sanction_effect,
+    )
+    sources = tuple(o[0] for o in obs) + tuple(o.name for o in orgs) + ids
+    return CompiledWorld(arrays=arrays, ids=ids, sources=sources)
+
+
+# Each builder below returns some fields of WorldArrays, by name.
+
+
+def _nation_arrays(nations: list) -> dict[str, Any]:
+    """``power``, ``major`` and ``total_power`` of the nations (sorted by id)."""
     total = 0.0
     for x in nations:  # plain left-to-right sum: the reference does the same
         total += x.power
+    return {
+        "power": np.array([x.power for x in nations], dtype=np.float64),
+        "major": np.array([x.major for x in nations], dtype=np.uint8),
+        "total_power": total,
+    }
 
-    obs = obligation_order(world)
-    ob_kind = np.array([_OB_CODE[o[1]] for o in obs], dtype=np.int8)
+
+def _obligation_arrays(obs: list, index: dict[str, int]) -> dict[str, Any]:
+    """The ``ob_*``, ``prot_*`` and ``trig_*`` arrays of the obligations ``obs``.
+
+    ``obs`` is :func:`obligation_order` of the world.
+    """
+    n = len(index)
+    ob_kind = np.array([OB_CODES[o[1]] for o in obs], dtype=np.int8)
     ob_obligor = np.array([index[o[2]] for o in obs], dtype=np.int32)
     ob_protege = np.array([index[o[3]] for o in obs], dtype=np.int32)
     ob_rel = np.array([o[4] for o in obs], dtype=np.float64)
@@ -217,19 +260,47 @@ def compile_world(world: World) -> CompiledWorld:
     war_ob = np.array([war[p] for p in war_pos], np.int32)
     att_ob = np.array([att[p] for p in att_pos], np.int32)
     trig_ob = np.concatenate([war_ob, att_ob]).astype(np.int64)
+    return {
+        "ob_kind": ob_kind,
+        "ob_obligor": _u32(ob_obligor),
+        "ob_protege": _u32(ob_protege),
+        "ob_rel": ob_rel,
+        "prot_ptr": _u32(prot_ptr),
+        "prot_ob": _u32(prot_ob.astype(np.int32)),
+        "trig_ptr": _u32(np.concatenate([war_ptr, att_ptr + len(war_ob)]).astype(np.int32)),
+        "trig_ob": _u32(trig_ob),
+        "trig_obligor": _u32(ob_obligor[trig_ob]),
+        "trig_key": ob_key[trig_ob],
+        "trig_thr": np.array([threshold(ob_rel[i]) for i in trig_ob], dtype=np.uint64),
+    }
 
+
+def _neutrality_arrays(world: World, index: dict[str, int]) -> dict[str, Any]:
+    """The ``neu_*`` arrays: neutrality pledges, CSR by obligor."""
     neus = neutrality_order(world)
-    neu_ptr, neu_pos = _csr(n, [index[x[1]] for x in neus])
-    neu_protege = np.array([index[neus[p][2]] for p in neu_pos], dtype=np.int32)
-    neu_rel = np.array([neus[p][3] for p in neu_pos], dtype=np.float64)
-    neu_key = np.array(
-        [decision_key(KIND_NEUTRALITY, neus[p][0], neus[p][1], neus[p][2]) for p in neu_pos],
-        dtype=np.uint64,
-    )
+    neu_ptr, neu_pos = _csr(len(index), [index[x[1]] for x in neus])
+    return {
+        "neu_ptr": _u32(neu_ptr),
+        "neu_protege": _u32(np.array([index[neus[p][2]] for p in neu_pos], dtype=np.int32)),
+        "neu_rel": np.array([neus[p][3] for p in neu_pos], dtype=np.float64),
+        "neu_key": np.array(
+            [decision_key(KIND_NEUTRALITY, neus[p][0], neus[p][1], neus[p][2]) for p in neu_pos],
+            dtype=np.uint64,
+        ),
+    }
 
-    orgs = sorted(world.organizations, key=lambda o: o.name)
-    g = len(orgs)
-    org_kind = np.array([0 if o.kind == "collective_security" else 1 for o in orgs], np.int8)
+
+def _organization_arrays(orgs: list, obs: list, index: dict[str, int]) -> dict[str, Any]:
+    """The ``org_*`` arrays of the organizations ``orgs`` (sorted by name)."""
+    ids = tuple(index)
+    n, g = len(ids), len(orgs)
+    org_kind = np.array(
+        [
+            ORG_COLLECTIVE_SECURITY if o.kind == "collective_security" else ORG_COLLECTIVE_DEFENSE
+            for o in orgs
+        ],
+        np.int8,
+    )
     org_member = np.zeros((g, n), np.uint8)
     org_holder = np.zeros((g, n), np.uint8)
     org_static_block = np.zeros((g, n), np.uint8)
@@ -259,8 +330,22 @@ def compile_world(world: World) -> CompiledWorld:
         ps = o.response_probability("sanctions")
         pd = o.response_probability("diplomacy")
         org_cum[gi] = (pm, pm + ps, pm + ps + pd)
-        org_cap[gi] = LADDER.index(o.blocked_response)
+        org_cap[gi] = LEVEL_LABELS.index(o.blocked_response)
+    return {
+        "org_kind": org_kind,
+        "org_member": org_member,
+        "org_holder": org_holder,
+        "org_static_block": org_static_block,
+        "org_mem_ptr": _u32(org_mem_ptr),
+        "org_mem": _u32(np.array(mem, np.int32)),
+        "org_mem_key": np.array(mem_key, np.uint64),
+        "org_cum": org_cum,
+        "org_cap": org_cap,
+    }
 
+
+def _plan_arrays(world: World, index: dict[str, int]) -> dict[str, Any]:
+    """The ``plan_*`` arrays of the war plans (sorted by key)."""
     plans = sorted(world.plans, key=lambda p: p.key)
     plan_trig_ptr = np.zeros(len(plans) + 1, np.int32)
     plan_att_ptr = np.zeros(len(plans) + 1, np.int32)
@@ -271,74 +356,48 @@ def compile_world(world: World) -> CompiledWorld:
         att.extend(sorted(index[x] for x in p.attack))
         plan_trig_ptr[pi + 1] = len(trig)
         plan_att_ptr[pi + 1] = len(att)
+    return {
+        "plan_nation": _u32(np.array([index[p.nation] for p in plans], np.int32)),
+        "plan_prob": np.array([p.probability for p in plans], np.float64),
+        "plan_key": np.array([decision_key(KIND_PLAN, p.key) for p in plans], np.uint64),
+        "plan_trig_ptr": _u32(plan_trig_ptr),
+        "plan_trig": _u32(np.array(trig, np.int32)),
+        "plan_att_ptr": _u32(plan_att_ptr),
+        "plan_att": _u32(np.array(att, np.int32)),
+    }
 
+
+def _incident_arrays(world: World, nations: list, index: dict[str, int]) -> dict[str, Any]:
+    """The ``inc_*`` fields and the candidates (with weights) of a random incident."""
     inc = world.incident
     if inc.mode == "fixed":
-        inc_random, ii, it = False, index[inc.initiator], index[inc.target]
-        init_c = targ_c = np.zeros(0, np.int32)
-        init_w = targ_w = np.zeros(0, np.float64)
-    else:
-        inc_random, ii, it = True, -1, -1
-        pw = {x.id: x.power for x in nations}
+        assert inc.initiator is not None and inc.target is not None  # validated
+        empty_c, empty_w = np.zeros(0, np.int32), np.zeros(0, np.float64)
+        return {
+            "inc_random": False,
+            "inc_initiator": index[inc.initiator],
+            "inc_target": index[inc.target],
+            "init_cand": empty_c,
+            "init_w": empty_w,
+            "targ_cand": empty_c,
+            "targ_w": empty_w,
+        }
+    pw = {x.id: x.power for x in nations}
 
-        def cands(lst: tuple[str, ...] | None) -> tuple[np.ndarray, np.ndarray]:
-            chosen = sorted(lst) if lst is not None else list(ids)
-            c = np.array([index[x] for x in chosen], np.int32)
-            w = np.array([pw[x] if inc.weights == "power" else 1.0 for x in chosen], np.float64)
-            return c, w
+    def cands(lst: tuple[str, ...] | None) -> tuple[np.ndarray, np.ndarray]:
+        chosen = sorted(lst) if lst is not None else list(index)
+        c = np.array([index[x] for x in chosen], np.int32)
+        w = np.array([pw[x] if inc.weights == "power" else 1.0 for x in chosen], np.float64)
+        return c, w
 
-        init_c, init_w = cands(inc.initiators)
-        targ_c, targ_w = cands(inc.targets)
-
-    d = world.dynamics
-    sources = tuple(o[0] for o in obs) + tuple(o.name for o in orgs) + ids
-    return CompiledWorld(
-        power=power,
-        major=major,
-        total_power=total,
-        ob_kind=ob_kind,
-        ob_obligor=_u32(ob_obligor),
-        ob_protege=_u32(ob_protege),
-        ob_rel=ob_rel,
-        prot_ptr=_u32(prot_ptr),
-        prot_ob=_u32(prot_ob.astype(np.int32)),
-        trig_ptr=_u32(np.concatenate([war_ptr, att_ptr + len(war_ob)]).astype(np.int32)),
-        trig_ob=_u32(trig_ob),
-        trig_obligor=_u32(ob_obligor[trig_ob]),
-        trig_key=ob_key[trig_ob],
-        trig_thr=np.array([threshold(ob_rel[i]) for i in trig_ob], dtype=np.uint64),
-        neu_ptr=_u32(neu_ptr),
-        neu_protege=_u32(neu_protege),
-        neu_rel=neu_rel,
-        neu_key=neu_key,
-        org_kind=org_kind,
-        org_member=org_member,
-        org_holder=org_holder,
-        org_static_block=org_static_block,
-        org_mem_ptr=_u32(org_mem_ptr),
-        org_mem=_u32(np.array(mem, np.int32)),
-        org_mem_key=np.array(mem_key, np.uint64),
-        org_cum=org_cum,
-        org_cap=org_cap,
-        plan_nation=_u32(np.array([index[p.nation] for p in plans], np.int32)),
-        plan_prob=np.array([p.probability for p in plans], np.float64),
-        plan_key=np.array([decision_key(KIND_PLAN, p.key) for p in plans], np.uint64),
-        plan_trig_ptr=_u32(plan_trig_ptr),
-        plan_trig=_u32(np.array(trig, np.int32)),
-        plan_att_ptr=_u32(plan_att_ptr),
-        plan_att=_u32(np.array(att, np.int32)),
-        inc_random=inc_random,
-        inc_initiator=ii,
-        inc_target=it,
-        init_cand=init_c,
-        init_w=init_w,
-        targ_cand=targ_c,
-        targ_w=targ_w,
-        max_rounds=d.max_rounds,
-        world_war_majors=d.world_war_majors,
-        deterrence=d.deterrence,
-        contest_exponent=d.contest_exponent,
-        sanction_effect=d.sanction_effect,
-        ids=ids,
-        sources=sources,
-    )
+    init_c, init_w = cands(inc.initiators)
+    targ_c, targ_w = cands(inc.targets)
+    return {
+        "inc_random": True,
+        "inc_initiator": -1,
+        "inc_target": -1,
+        "init_cand": init_c,
+        "init_w": init_w,
+        "targ_cand": targ_c,
+        "targ_w": targ_w,
+    }

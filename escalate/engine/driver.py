@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import numpy as np
 
 from .compile import CompiledWorld
-from .kernel import run_chunk
+from .kernel import CascadeOut, ParticipantOut, run_chunk
 
 __all__ = ["run_kernel"]
 
@@ -28,19 +29,46 @@ def run_kernel(
 ) -> None:
     """Fill ``out`` (and ``parts``) with replicates ``start .. start + count - 1``.
 
-    ``out`` holds one array of ``count`` entries per cascade column and ``parts``
-    ``count`` x ``cw.n`` participant slots (or empty arrays without participants),
-    in the order of :mod:`escalate.results.schema`.
+    Parameters
+    ----------
+    cw
+        The compiled world.
+    seed, start, count
+        The run seed and the replicates.
+    participants
+        Whether to fill ``parts``.
+    out
+        One array of ``count`` entries per cascade column of
+        :mod:`escalate.results.schema` (:func:`escalate.results.arrow.allocate_outputs`),
+        by column name: the fields of :class:`~escalate.engine.kernel.CascadeOut`.
+    parts
+        ``count`` x ``cw.n`` participant slots per participant column (or empty
+        arrays without participants): the fields of
+        :class:`~escalate.engine.kernel.ParticipantOut`.
+
+    Raises
+    ------
+    ValueError
+        If the columns are not those of the kernel, or do not hold ``count`` replicates.
     """
-    if out["initiator"].size != count:
-        raise ValueError(f"outputs hold {out['initiator'].size} replicates, not {count}")
+    cascades = _as(CascadeOut, out)
+    participant_rows = _as(ParticipantOut, parts)
+    if cascades.initiator.size != count:
+        raise ValueError(f"outputs hold {cascades.initiator.size} replicates, not {count}")
     with _KERNEL_LOCK:
         run_chunk(
             np.uint64(seed),
             np.int64(start),
             np.int64(count),
             participants,
-            *cw.kernel_args(),
-            *out.values(),
-            *parts.values(),
+            cw.arrays,
+            cascades,
+            participant_rows,
         )
+
+
+def _as(layout: Any, arrays: dict[str, np.ndarray]) -> Any:
+    """``arrays`` as the kernel's output tuple ``layout`` (same names, any order)."""
+    if set(arrays) != set(layout._fields):
+        raise ValueError(f"the kernel fills the columns {list(layout._fields)}, not {list(arrays)}")
+    return layout(**arrays)

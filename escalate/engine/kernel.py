@@ -1,14 +1,31 @@
 """The numba cascade kernel: a chunk of replicates of one compiled world.
 
 Arrays in, arrays out; no I/O and no Python objects. The semantics are those of
-:mod:`escalate.reference` (read that first); this file implements them on the
-flat arrays of :class:`~escalate.compile.CompiledWorld` with per-thread scratch
-space that is reset sparsely (only what a cascade touched), so a small cascade
-costs a few hundred nanoseconds whatever the size of the world.
+:mod:`escalate.engine.reference` (read that first); this file implements them on
+the flat arrays of :class:`~escalate.engine.compile.WorldArrays` with per-thread
+scratch space (:class:`Scratch`) that is reset sparsely (only what a cascade
+touched), so a small cascade costs a few hundred nanoseconds whatever the size of
+the world.
 
 Replicates are split into fixed blocks of :data:`BLOCK` and the blocks run in
 parallel with ``prange``. Every draw is keyed by (seed, replicate, decision), so
 the output does not depend on the number of threads or on the chunking.
+
+Layout
+------
+:func:`run_chunk` runs the blocks in parallel, each through :func:`_block`, which
+allocates the block's scratch space (:class:`Scratch`) and runs its replicates with
+:func:`_cascade`. That is the round loop of :mod:`escalate.engine.reference`, one
+helper per phase: :func:`_incident` (and deterrence), :func:`_plans`,
+:func:`_obligations`, :func:`_organizations`, :func:`_entries`, :func:`_enter` (the
+entries of the next round) and :func:`_outcome`. The world, the scratch space and the
+outputs travel as named tuples (``typing.NamedTuple``:
+:class:`~escalate.engine.compile.WorldArrays`, :class:`Scratch`,
+:class:`CascadeOut`, :class:`ParticipantOut`); the per-cascade counters are plain
+scalars that each phase takes and returns. The phases are inlined into
+:func:`_cascade` at numba-IR level (``INLINE_OPTIONS``), and :func:`_cascade` into
+:func:`_block` by LLVM, so the split costs nothing at run time. Integer codes are
+those of :mod:`.codes`.
 
 Most of the time goes to obligations. Each trigger entry carries its obligor, draw
 key and threshold in arrays stored in entry order (``trig_*``); the draw is compared
@@ -20,9 +37,27 @@ negative-index wraparound code.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import prange
 
+from .codes import (
+    LEVEL_DIPLOMACY,
+    LEVEL_MILITARY,
+    LEVEL_NONE,
+    LEVEL_SANCTIONS,
+    NO_SIDE,
+    NO_SOURCE,
+    OB_OFFENSE,
+    ORG_COLLECTIVE_SECURITY,
+    SIDE_A,
+    SIDE_D,
+    VIA_INITIAL,
+    VIA_ORGANIZATION,
+    VIA_PLAN,
+    other_side,
+)
 from .options import INLINE_OPTIONS, PARALLEL_OPTIONS, jit
 from .rng import (
     KIND_DETERRENCE,
@@ -36,18 +71,149 @@ from .rng import (
     uniform,
 )
 
-__all__ = ["BLOCK", "run_chunk"]
+__all__ = ["BLOCK", "CascadeOut", "ParticipantOut", "Scratch", "run_chunk"]
 
 BLOCK = 512
-SIDE_A = 1
-SIDE_D = 2
-VIA_INITIAL, VIA_DEFENSE, VIA_OFFENSE, VIA_ENTENTE, VIA_PLAN, VIA_ORGANIZATION = range(6)
-LEVEL_DIPLOMACY, LEVEL_SANCTIONS, LEVEL_MILITARY = 1, 2, 3
 
 _KEY_INIT = np.uint64(decision_key(KIND_INCIDENT_INITIATOR))
 _KEY_TARG = np.uint64(decision_key(KIND_INCIDENT_TARGET))
 _KEY_DETER = np.uint64(decision_key(KIND_DETERRENCE))
 _KEY_OUTCOME = np.uint64(decision_key(KIND_OUTCOME))
+
+#: ``Scratch.pull_flag``: pulled towards side A, towards side D, or both (stays out).
+_PULL_A, _PULL_D, _PULL_BOTH = 1, 2, 3
+#: ``Scratch.neu_state``: a neutrality pledge not drawn yet, drawn and holding, failed.
+_UNDRAWN, _HOLDS, _FAILS = 0, 1, 2
+_NO_RANK = 2147483647  # above every source rank
+
+#: Options of :func:`_cascade`, which only reads and writes arrays that its caller owns.
+#: ``_nrt=False`` (numba's own switch, leading underscore and all) leaves out reference
+#: counting: numba counts a reference to every array of a tuple each time the tuple is
+#: passed to an inlined phase (a call to an atomic update per array, on entry and on
+#: exit: 500 sites), which made the kernel ten times slower. ``forceinline`` lets LLVM
+#: inline it into :func:`_block`, where it sees that the scratch arrays are fresh
+#: allocations that alias nothing (5-10% on small cascades).
+_CASCADE_OPTIONS: dict[str, object] = {"_nrt": False, "forceinline": True}
+
+
+class CascadeOut(NamedTuple):
+    """The cascade columns: one entry per replicate of the chunk.
+
+    The columns of :mod:`escalate.results.schema`, with the same names, in the same
+    order, of its kernel dtypes.
+    """
+
+    initiator: np.ndarray  # nation code
+    target: np.ndarray  # nation code
+    deterred: np.ndarray
+    belligerents: np.ndarray
+    side_a: np.ndarray
+    side_d: np.ndarray
+    majors: np.ndarray
+    rounds: np.ndarray
+    broken_promises: np.ndarray
+    sanctions: np.ndarray
+    diplomacy: np.ndarray
+    power_share: np.ndarray
+    vetoed: np.ndarray
+    winner: np.ndarray  # side code, NO_SIDE when deterred
+    world_war: np.ndarray
+
+
+class ParticipantOut(NamedTuple):
+    """The participant columns: ``[replicate, k]`` is the k-th nation to enter.
+
+    The columns of :mod:`escalate.results.schema`, with the same names, in the same
+    order, of its kernel dtypes; ``(0, 0)`` arrays when participants are not wanted.
+    """
+
+    nation: np.ndarray  # nation code
+    side: np.ndarray  # side code
+    round: np.ndarray
+    via: np.ndarray  # via code
+    source: np.ndarray  # source code (see CompiledWorld.sources), NO_SOURCE for none
+
+
+class Scratch(NamedTuple):
+    """Per-block working arrays.
+
+    Between cascades the arrays initialised with zeros (or -1, ``resp_round``) are back
+    at that value; the others are written before being read.
+    """
+
+    side: np.ndarray  # int8[n] side code of each nation, NO_SIDE when out
+    atwar: np.ndarray  # uint32[n] nations at war in order of entry ...
+    aw_round: np.ndarray  # int16[n] ... with their round,
+    aw_via: np.ndarray  # int8[n] via code
+    aw_src: np.ndarray  # int32[n] and source code
+    attacked: np.ndarray  # uint32[n] nations attacked this round
+    pull_flag: np.ndarray  # uint8[n] _PULL_* of each nation pulled this round
+    pull_rank_a: np.ndarray  # int32[n] lowest source rank pulling it to side A
+    pull_rank_d: np.ndarray  # int32[n] ... to side D
+    pulled: np.ndarray  # uint32[n] nations pulled this round
+    entr: np.ndarray  # uint32[n] nations entering next round ...
+    entr_side: np.ndarray  # int8[n] with their side
+    entr_rank: np.ndarray  # int32[n] and source rank
+    trig_decided: np.ndarray  # uint8[m] by trigger entry
+    trig_touched: np.ndarray  # uint32[m] trigger entries decided (for the reset)
+    honoured: np.ndarray  # uint32[m] trigger entries honoured this round ...
+    honoured_side: np.ndarray  # int8[m] and the side they join
+    neu_state: np.ndarray  # uint8[q] _UNDRAWN, _HOLDS, _FAILS
+    neu_touched: np.ndarray  # uint32[q] pledges drawn (for the reset)
+    resp_round: np.ndarray  # int16[g, n] round of a member's response, -1 none
+    resp_level: np.ndarray  # int8[g, n] level (LEVEL_*) of that response
+    resp_touched: np.ndarray  # uint32[members] o * n + member of each response
+    agg: np.ndarray  # int32[g, n] aggressors against each organization this round
+    n_agg: np.ndarray  # int32[g] their number
+    agg_flag: np.ndarray  # uint8[g, n] membership of agg
+    agg_blocked: np.ndarray  # uint8[n] the organization is blocked for agg[o, i]
+    cnt: np.ndarray  # int32[g, 3] members of each organization at war, by side code
+    plan_fired: np.ndarray  # uint8[p]
+
+
+@jit(**INLINE_OPTIONS)
+def _scratch(w):
+    """Fresh scratch space for the world ``w``.
+
+    Index lists are uint32 so that numba emits no negative-index wraparound for them.
+    """
+    n = w.power.size
+    m = max(w.ob_kind.size, 1)
+    q = max(w.neu_key.size, 1)
+    g = w.org_kind.size
+    return Scratch(
+        np.zeros(n, np.int8),  # side
+        np.empty(n, np.uint32),  # atwar
+        np.empty(n, np.int16),  # aw_round
+        np.empty(n, np.int8),  # aw_via
+        np.empty(n, np.int32),  # aw_src
+        np.empty(n, np.uint32),  # attacked
+        np.zeros(n, np.uint8),  # pull_flag
+        np.empty(n, np.int32),  # pull_rank_a
+        np.empty(n, np.int32),  # pull_rank_d
+        np.empty(n, np.uint32),  # pulled
+        np.empty(n, np.uint32),  # entr
+        np.empty(n, np.int8),  # entr_side
+        np.empty(n, np.int32),  # entr_rank
+        np.zeros(m, np.uint8),  # trig_decided
+        np.empty(m, np.uint32),  # trig_touched
+        np.empty(m, np.uint32),  # honoured
+        np.empty(m, np.int8),  # honoured_side
+        np.zeros(q, np.uint8),  # neu_state
+        np.empty(q, np.uint32),  # neu_touched
+        np.full((g, n), -1, np.int16),  # resp_round
+        np.zeros((g, n), np.int8),  # resp_level
+        np.empty(max(w.org_mem.size, 1), np.uint32),  # resp_touched
+        np.empty((g, n), np.int32),  # agg
+        np.zeros(g, np.int32),  # n_agg
+        np.zeros((g, n), np.uint8),  # agg_flag
+        np.zeros(n, np.uint8),  # agg_blocked
+        np.zeros((g, 3), np.int32),  # cnt
+        np.zeros(max(w.plan_nation.size, 1), np.uint8),  # plan_fired
+    )
+
+
+# ----------------------------------------------------------------------- small helpers
 
 
 @jit(**INLINE_OPTIONS)
@@ -71,61 +237,62 @@ def _pick(cand, w, exclude, u):
 
 
 @jit(**INLINE_OPTIONS)
-def _join(x, s, rnd, via, src, side, atwar, aw_round, aw_via, aw_src, n_atwar, org_member, cnt):
+def _join(w, sc, x, s, rnd, via, src, n_atwar):
     """Put nation ``x`` at war on side ``s``; returns the new at-war count."""
-    side[x] = s
-    atwar[n_atwar] = x
-    aw_round[n_atwar] = rnd
-    aw_via[n_atwar] = via
-    aw_src[n_atwar] = src
-    for o in range(org_member.shape[0]):
-        if org_member[o, x]:
-            cnt[o, s] += 1
+    sc.side[x] = s
+    sc.atwar[n_atwar] = x
+    sc.aw_round[n_atwar] = rnd
+    sc.aw_via[n_atwar] = via
+    sc.aw_src[n_atwar] = src
+    for o in range(w.org_member.shape[0]):
+        if w.org_member[o, x]:
+            sc.cnt[o, s] += 1
     return n_atwar + 1
 
 
 @jit(**INLINE_OPTIONS)
-def _pull(k, s, rank, pulled, n_pulled, pull_flag, pull_rank_a, pull_rank_d):
+def _pull(sc, k, s, rank, n_pulled):
     """Pull nation ``k`` towards side ``s`` by source ``rank``; returns the new count.
 
     A nation pulled towards both sides stays out; the lowest rank names the source.
     """
-    if pull_flag[k] == 0:
-        pulled[n_pulled] = k
+    if sc.pull_flag[k] == 0:
+        sc.pulled[n_pulled] = k
         n_pulled += 1
-        pull_rank_a[k] = 2147483647
-        pull_rank_d[k] = 2147483647
+        sc.pull_rank_a[k] = _NO_RANK
+        sc.pull_rank_d[k] = _NO_RANK
     if s == SIDE_A:
-        pull_flag[k] |= 1
-        pull_rank_a[k] = min(pull_rank_a[k], rank)
+        sc.pull_flag[k] |= _PULL_A
+        sc.pull_rank_a[k] = min(sc.pull_rank_a[k], rank)
     else:
-        pull_flag[k] |= 2
-        pull_rank_d[k] = min(pull_rank_d[k], rank)
+        sc.pull_flag[k] |= _PULL_D
+        sc.pull_rank_d[k] = min(sc.pull_rank_d[k], rank)
     return n_pulled
 
 
 @jit(**INLINE_OPTIONS)
-def _add_aggressor(o, a, agg, n_agg, agg_flag):
-    if not agg_flag[o, a]:
-        agg_flag[o, a] = 1
-        agg[o, n_agg[o]] = a
-        n_agg[o] += 1
+def _add_aggressor(sc, o, a):
+    if not sc.agg_flag[o, a]:
+        sc.agg_flag[o, a] = 1
+        sc.agg[o, sc.n_agg[o]] = a
+        sc.n_agg[o] += 1
 
 
 @jit(**INLINE_OPTIONS)
-def _specific_aggression(a, v, org_kind, org_member, agg, n_agg, agg_flag):
-    for o in range(org_kind.size):
-        if org_kind[o] == 0:
-            hit = org_member[o, a] and org_member[o, v]
+def _specific_aggression(w, sc, a, v):
+    """``a`` attacks ``v``: an aggression against the organizations it concerns."""
+    for o in range(w.org_kind.size):
+        if w.org_kind[o] == ORG_COLLECTIVE_SECURITY:
+            hit = w.org_member[o, a] and w.org_member[o, v]
         else:
-            hit = (not org_member[o, a]) and org_member[o, v]
+            hit = (not w.org_member[o, a]) and w.org_member[o, v]
         if hit:
-            _add_aggressor(o, a, agg, n_agg, agg_flag)
+            _add_aggressor(sc, o, a)
 
 
 @jit(**INLINE_OPTIONS)
 def _contest(p_a, p_d, m):
-    """P(side A wins) = p_a^m / (p_a^m + p_d^m); as :func:`escalate.reference.contest`.
+    """P(side A wins) = p_a^m / (p_a^m + p_d^m); as :func:`escalate.engine.reference.contest`.
 
     For m != 1 it is computed in log space, 1 / (1 + exp(m (ln p_d - ln p_a))): the
     powers themselves overflow (or underflow) for large m. An overflowing exp gives
@@ -140,540 +307,529 @@ def _contest(p_a, p_d, m):
     return 1.0 if p_a > 0.0 else 0.0
 
 
-@jit(**PARALLEL_OPTIONS)
-def run_chunk(
-    seed,
-    start,
-    count,
-    want_parts,
-    # world (CompiledWorld.kernel_args order)
-    power,
-    major,
-    total_power,
-    ob_kind,
-    ob_obligor,
-    ob_protege,
-    ob_rel,
-    prot_ptr,
-    prot_ob,
-    trig_ptr,
-    trig_ob,
-    trig_obligor,
-    trig_key,
-    trig_thr,
-    neu_ptr,
-    neu_protege,
-    neu_rel,
-    neu_key,
-    org_kind,
-    org_member,
-    org_holder,
-    org_static_block,
-    org_mem_ptr,
-    org_mem,
-    org_mem_key,
-    org_cum,
-    org_cap,
-    plan_nation,
-    plan_prob,
-    plan_key,
-    plan_trig_ptr,
-    plan_trig,
-    plan_att_ptr,
-    plan_att,
-    inc_random,
-    inc_initiator,
-    inc_target,
-    init_cand,
-    init_w,
-    targ_cand,
-    targ_w,
-    max_rounds,
-    world_war_majors,
-    deterrence,
-    contest_exponent,
-    sanction_effect,
-    # outputs
-    o_initiator,
-    o_target,
-    o_deterred,
-    o_belligerents,
-    o_side_a,
-    o_side_d,
-    o_majors,
-    o_rounds,
-    o_broken,
-    o_sanctions,
-    o_diplomacy,
-    o_share,
-    o_vetoed,
-    o_winner,
-    o_world_war,
-    p_nation,
-    p_side,
-    p_round,
-    p_via,
-    p_source,
-):
-    """Run replicates ``start .. start + count - 1`` and fill the output arrays."""
-    n = power.size
-    m = ob_kind.size
-    g = org_kind.size
-    n_plans = plan_nation.size
-    n_src_org = m
-    n_src_plan = m + g
-    useed = np.uint64(seed)
-    nblocks = (count + BLOCK - 1) // BLOCK
-    seed_st = seed_state(useed)
-    # with no defense or entente obligations nobody needs the list of attacked nations
-    has_att = trig_ptr[2 * n + 1] > trig_ptr[n + 1]
-    for b in prange(nblocks):
-        # ---- per-block scratch, reset sparsely after each cascade. Index lists are
-        # uint32 so that numba emits no negative-index wraparound for them.
-        side = np.zeros(n, np.int8)
-        atwar = np.empty(n, np.uint32)
-        aw_round = np.empty(n, np.int16)
-        aw_via = np.empty(n, np.int8)
-        aw_src = np.empty(n, np.int32)
-        attacked = np.empty(n, np.uint32)
-        pull_flag = np.zeros(n, np.uint8)
-        pull_rank_a = np.empty(n, np.int32)
-        pull_rank_d = np.empty(n, np.int32)
-        pulled = np.empty(n, np.uint32)
-        entr = np.empty(n, np.uint32)
-        entr_side = np.empty(n, np.int8)
-        entr_rank = np.empty(n, np.int32)
-        trig_decided = np.zeros(max(m, 1), np.uint8)  # by trigger entry
-        trig_touched = np.empty(max(m, 1), np.uint32)
-        honoured = np.empty(max(m, 1), np.uint32)  # trigger entries honoured this round
-        honoured_side = np.empty(max(m, 1), np.int8)  # ... and the side they join
-        neu_state = np.zeros(max(neu_key.size, 1), np.uint8)  # 0 undrawn, 1 holds, 2 fails
-        neu_touched = np.empty(max(neu_key.size, 1), np.uint32)
-        resp_round = np.full((g, n), -1, np.int16)
-        resp_level = np.zeros((g, n), np.int8)
-        resp_touched = np.empty(max(org_mem.size, 1), np.uint32)
-        agg = np.empty((g, n), np.int32)
-        n_agg = np.zeros(g, np.int32)
-        agg_flag = np.zeros((g, n), np.uint8)
-        agg_blocked = np.zeros(n, np.uint8)
-        cnt = np.zeros((g, 3), np.int32)
-        plan_fired = np.zeros(max(n_plans, 1), np.uint8)
-        lo = b * BLOCK
-        hi = min(count, lo + BLOCK)
-        for qi in range(lo, hi):
-            q = np.uint64(qi)  # unsigned: no wraparound code on the output stores
-            rs = replicate_state(seed_st, np.uint64(start + qi))
-            # ---- incident
-            if inc_random:
-                ini = _pick(init_cand, init_w, -1, uniform(rs, _KEY_INIT))
-                tgt = _pick(targ_cand, targ_w, ini, uniform(rs, _KEY_TARG))
-            else:
-                ini = inc_initiator
-                tgt = inc_target
-            o_initiator[q] = ini
-            o_target[q] = tgt
-            # ---- deterrence
-            if deterrence > 0.0:
-                facing = power[tgt]
-                for e in range(prot_ptr[tgt], prot_ptr[tgt + 1]):
-                    ob = prot_ob[e]
-                    if ob_obligor[ob] != ini:
-                        facing += ob_rel[ob] * power[ob_obligor[ob]]
-                own = power[ini]
-                for e in range(prot_ptr[ini], prot_ptr[ini + 1]):
-                    ob = prot_ob[e]
-                    if ob_kind[ob] == VIA_OFFENSE and ob_obligor[ob] != tgt:
-                        own += ob_rel[ob] * power[ob_obligor[ob]]
-                both = own + facing
-                p_back = deterrence * (facing / both) if both > 0.0 else 0.0
-                if uniform(rs, _KEY_DETER) < p_back:
-                    o_deterred[q] = True
-                    o_belligerents[q] = 0
-                    o_side_a[q] = 0
-                    o_side_d[q] = 0
-                    o_majors[q] = 0
-                    o_rounds[q] = 0
-                    o_broken[q] = 0
-                    o_sanctions[q] = 0
-                    o_diplomacy[q] = 0
-                    o_share[q] = 0.0
-                    o_vetoed[q] = False
-                    o_winner[q] = 0
-                    o_world_war[q] = False
-                    continue
-            o_deterred[q] = False
+# ----------------------------------------------------------------------------- phases
 
-            # ---- round 0
-            n_atwar = 0
-            for z in range(2):  # the initiator on side A, the target on side D
-                n_atwar = _join(
-                    ini if z == 0 else tgt,
-                    SIDE_A if z == 0 else SIDE_D,
-                    0,
-                    VIA_INITIAL,
-                    -1,
-                    side,
-                    atwar,
-                    aw_round,
-                    aw_via,
-                    aw_src,
-                    n_atwar,
-                    org_member,
-                    cnt,
-                )
-            new_lo = 0
-            attacked[0] = tgt
-            n_att = 1
-            _specific_aggression(ini, tgt, org_kind, org_member, agg, n_agg, agg_flag)
-            n_obt = 0
-            n_neut = 0
-            n_respt = 0
-            broken = 0
-            sanctions = 0
-            diplomacy = 0
-            sanc_a = 0
-            sanc_d = 0
-            vetoed = False
-            last_round = 0
-            r = 0
-            while True:
-                # 1. plans
-                changed = n_plans > 0
-                while changed:
-                    changed = False
-                    for pi in range(n_plans):
-                        if plan_fired[pi]:
-                            continue
-                        pn = plan_nation[pi]
-                        mine = side[pn]
-                        if mine == 0:
-                            continue
-                        hit = False
-                        for e in range(plan_trig_ptr[pi], plan_trig_ptr[pi + 1]):
-                            sq = side[plan_trig[e]]
-                            if sq != 0 and sq != mine:
-                                hit = True
-                                break
-                        if not hit:
-                            continue
-                        plan_fired[pi] = 1
-                        changed = True
-                        if uniform(rs, plan_key[pi]) < plan_prob[pi]:
-                            for e in range(plan_att_ptr[pi], plan_att_ptr[pi + 1]):
-                                v = plan_att[e]
-                                if side[v] != 0:
-                                    continue
-                                n_atwar = _join(
-                                    v,
-                                    3 - mine,
-                                    r,
-                                    VIA_PLAN,
-                                    n_src_plan + pn,
-                                    side,
-                                    atwar,
-                                    aw_round,
-                                    aw_via,
-                                    aw_src,
-                                    n_atwar,
-                                    org_member,
-                                    cnt,
-                                )
-                                attacked[n_att] = v
-                                n_att += 1
-                                _specific_aggression(
-                                    pn, v, org_kind, org_member, agg, n_agg, agg_flag
-                                )
-                                last_round = r
-                if r == max_rounds:
+
+@jit(**INLINE_OPTIONS)
+def _incident(w, rs):
+    """The initiator, the target, and whether the initiator backs down (deterrence)."""
+    if w.inc_random:
+        ini = _pick(w.init_cand, w.init_w, -1, uniform(rs, _KEY_INIT))
+        tgt = _pick(w.targ_cand, w.targ_w, ini, uniform(rs, _KEY_TARG))
+    else:
+        ini = w.inc_initiator
+        tgt = w.inc_target
+    deterred = False
+    if w.deterrence > 0.0:
+        facing = w.power[tgt]
+        for e in range(w.prot_ptr[tgt], w.prot_ptr[tgt + 1]):
+            ob = w.prot_ob[e]
+            if w.ob_obligor[ob] != ini:
+                facing += w.ob_rel[ob] * w.power[w.ob_obligor[ob]]
+        own = w.power[ini]
+        for e in range(w.prot_ptr[ini], w.prot_ptr[ini + 1]):
+            ob = w.prot_ob[e]
+            if w.ob_kind[ob] == OB_OFFENSE and w.ob_obligor[ob] != tgt:
+                own += w.ob_rel[ob] * w.power[w.ob_obligor[ob]]
+        both = own + facing
+        p_back = w.deterrence * (facing / both) if both > 0.0 else 0.0
+        deterred = uniform(rs, _KEY_DETER) < p_back
+    return ini, tgt, deterred
+
+
+@jit(**INLINE_OPTIONS)
+def _round_zero(w, sc, ini, tgt):
+    """The initiator attacks the target; returns the at-war count."""
+    n_atwar = 0
+    for z in range(2):  # the initiator on side A, the target on side D
+        n_atwar = _join(
+            w,
+            sc,
+            ini if z == 0 else tgt,
+            SIDE_A if z == 0 else SIDE_D,
+            0,
+            VIA_INITIAL,
+            NO_SOURCE,
+            n_atwar,
+        )
+    sc.attacked[0] = tgt
+    _specific_aggression(w, sc, ini, tgt)
+    return n_atwar
+
+
+@jit(**INLINE_OPTIONS)
+def _plans(w, sc, rs, r, n_atwar, n_att, last_round):
+    """Fire the war plans of round ``r`` until none fires.
+
+    Returns the at-war and attacked counts and the last round with an entry.
+    """
+    n_plans = w.plan_nation.size
+    n_src_plan = w.ob_kind.size + w.org_kind.size
+    changed = n_plans > 0
+    while changed:
+        changed = False
+        for pi in range(n_plans):
+            if sc.plan_fired[pi]:
+                continue
+            pn = w.plan_nation[pi]
+            mine = sc.side[pn]
+            if mine == NO_SIDE:
+                continue
+            hit = False
+            for e in range(w.plan_trig_ptr[pi], w.plan_trig_ptr[pi + 1]):
+                sq = sc.side[w.plan_trig[e]]
+                if sq != NO_SIDE and sq != mine:
+                    hit = True
                     break
-
-                # 2. obligations
-                n_pulled = 0
-                # The draws are compared without a branch and the honoured entries
-                # collected in a buffer: whether an obligation is honoured is a coin
-                # flip, and a mispredicted branch costs more than the draw itself.
-                # Offense obligations towards nations newly at war. A nation is newly
-                # at war once per cascade, so these need no "decided" marks.
-                n_hon = 0
-                for li in range(new_lo, n_atwar):
-                    j = atwar[li]
-                    sj = side[j]
-                    for e in range(trig_ptr[j], trig_ptr[j + np.uint32(1)]):
-                        sk = side[trig_obligor[e]]
-                        if sk != 0:  # at war already: on j's side, or a broken promise
-                            broken += np.int64(sk != sj)
-                            continue
-                        ok = np.int64(draw_bits(rs, trig_key[e]) < trig_thr[e])  # u < rel
-                        honoured[n_hon] = e
-                        honoured_side[n_hon] = sj
-                        n_hon += ok
-                        broken += 1 - ok
-                # Defense and entente obligations towards nations attacked this round,
-                # each decided once per cascade (trig_* holds both CSRs back to back).
-                base = np.uint32(n + 1)
-                for li in range(n_att):
-                    j = attacked[li]
-                    sj = side[j]
-                    jj = base + j  # unsigned: no wraparound code
-                    for e in range(trig_ptr[jj], trig_ptr[jj + np.uint32(1)]):
-                        if trig_decided[e]:
-                            continue
-                        sk = side[trig_obligor[e]]
-                        if sk != 0:
-                            if sk == sj:
-                                continue
-                            trig_decided[e] = 1
-                            trig_touched[n_obt] = e
-                            n_obt += 1
-                            broken += 1
-                            continue
-                        trig_decided[e] = 1
-                        trig_touched[n_obt] = e
-                        n_obt += 1
-                        ok = np.int64(draw_bits(rs, trig_key[e]) < trig_thr[e])
-                        honoured[n_hon] = e
-                        honoured_side[n_hon] = sj
-                        n_hon += ok
-                        broken += 1 - ok
-                # the honoured obligations pull their obligors; the lowest rank is the source
-                for x in range(n_hon):
-                    e = honoured[x]
-                    n_pulled = _pull(
-                        trig_obligor[e],
-                        honoured_side[x],
-                        trig_ob[e],
-                        pulled,
-                        n_pulled,
-                        pull_flag,
-                        pull_rank_a,
-                        pull_rank_d,
-                    )
-
-                # 3. organizations
-                for o in range(g):
-                    na = n_agg[o]
-                    if na == 0:
+            if not hit:
+                continue
+            sc.plan_fired[pi] = 1
+            changed = True
+            if uniform(rs, w.plan_key[pi]) < w.plan_prob[pi]:
+                for e in range(w.plan_att_ptr[pi], w.plan_att_ptr[pi + 1]):
+                    v = w.plan_att[e]
+                    if sc.side[v] != NO_SIDE:
                         continue
-                    any_blocked = False
-                    for ai in range(na):
-                        a = agg[o, ai]
-                        blk = org_static_block[o, a] != 0
-                        if not blk:
-                            for e in range(org_mem_ptr[o], org_mem_ptr[o + 1]):
-                                h = org_mem[e]
-                                if org_holder[o, h] and side[h] == side[a]:
-                                    blk = True
-                                    break
-                        agg_blocked[ai] = blk
-                        if blk:
-                            any_blocked = True
-                    if any_blocked:
-                        vetoed = True
-                    cap = org_cap[o]
-                    for e in range(org_mem_ptr[o], org_mem_ptr[o + 1]):
-                        mm = org_mem[e]
-                        if side[mm] != 0 or resp_round[o, mm] >= 0:
-                            continue
-                        u = uniform(rs, org_mem_key[e])
-                        if u < org_cum[o, 0]:
-                            level = LEVEL_MILITARY
-                        elif u < org_cum[o, 1]:
-                            level = LEVEL_SANCTIONS
-                        elif u < org_cum[o, 2]:
-                            level = LEVEL_DIPLOMACY
-                        else:
-                            level = 0
-                        resp_round[o, mm] = r
-                        resp_level[o, mm] = level
-                        resp_touched[n_respt] = o * n + mm
-                        n_respt += 1
-                        top = 0
-                        s_a = False
-                        s_d = False
-                        for ai in range(na):
-                            a = agg[o, ai]
-                            la = min(level, cap) if agg_blocked[ai] else level
-                            top = max(top, la)
-                            if la == LEVEL_MILITARY:  # against a: towards the other side
-                                n_pulled = _pull(
-                                    mm,
-                                    3 - side[a],
-                                    n_src_org + o,
-                                    pulled,
-                                    n_pulled,
-                                    pull_flag,
-                                    pull_rank_a,
-                                    pull_rank_d,
-                                )
-                            elif la == LEVEL_SANCTIONS:
-                                if side[a] == SIDE_A:
-                                    s_a = True
-                                else:
-                                    s_d = True
-                        if top == LEVEL_SANCTIONS:
-                            sanctions += 1
-                        elif top == LEVEL_DIPLOMACY:
-                            diplomacy += 1
-                        if s_a:
-                            sanc_a += 1
-                        if s_d:
-                            sanc_d += 1
-                    for ai in range(na):
-                        agg_flag[o, agg[o, ai]] = 0
-                    n_agg[o] = 0
-
-                # 4. entries: canonical (index) order
-                for x in range(1, n_pulled):
-                    y = pulled[x]
-                    z = x - 1
-                    while z >= 0 and pulled[z] > y:
-                        pulled[z + 1] = pulled[z]
-                        z -= 1
-                    pulled[z + 1] = y
-                n_entr = 0
-                any_a = False
-                any_d = False
-                for x in range(n_pulled):
-                    k = pulled[x]
-                    flag = pull_flag[k]
-                    pull_flag[k] = 0
-                    if flag == 3:
-                        continue
-                    s = 1 if flag == 1 else 2
-                    held = False
-                    failed = 0
-                    for e in range(neu_ptr[k], neu_ptr[k + 1]):
-                        sj = side[neu_protege[e]]
-                        if sj != 0 and sj != s:
-                            st = neu_state[e]
-                            if st == 0:
-                                st = 1 if uniform(rs, neu_key[e]) < neu_rel[e] else 2
-                                neu_state[e] = st
-                                neu_touched[n_neut] = e
-                                n_neut += 1
-                            if st == 1:
-                                held = True
-                            else:
-                                failed += 1
-                    if held:
-                        continue
-                    broken += failed
-                    entr[n_entr] = k
-                    entr_side[n_entr] = s
-                    if s == SIDE_A:
-                        entr_rank[n_entr] = pull_rank_a[k]
-                        any_a = True
-                    else:
-                        entr_rank[n_entr] = pull_rank_d[k]
-                        any_d = True
-                    n_entr += 1
-                if n_entr == 0:
-                    break
-
-                # 5. apply the entries of round r + 1
-                r += 1
-                n_before = n_atwar
-                n_att = 0
-                for s in range(1, 3 if has_att else 1):
-                    if (s == SIDE_A and any_d) or (s == SIDE_D and any_a):
-                        for x in range(n_before):
-                            if side[atwar[x]] == s:
-                                attacked[n_att] = atwar[x]
-                                n_att += 1
-                for x in range(n_entr):
-                    k = entr[x]
-                    s = entr_side[x]
-                    for o in range(g):
-                        if cnt[o, 3 - s] == 0:
-                            continue
-                        if org_kind[o] == 0:
-                            own = resp_round[o, k] == r - 1 and resp_level[o, k] == LEVEL_MILITARY
-                            hit = org_member[o, k] != 0 and not own
-                        else:
-                            hit = org_member[o, k] == 0
-                        if hit:
-                            _add_aggressor(o, k, agg, n_agg, agg_flag)
-                new_lo = n_atwar
-                for x in range(n_entr):
-                    k = entr[x]
-                    rank = entr_rank[x]
-                    via = ob_kind[rank] if rank < m else VIA_ORGANIZATION
                     n_atwar = _join(
-                        k,
-                        entr_side[x],
-                        r,
-                        via,
-                        rank,
-                        side,
-                        atwar,
-                        aw_round,
-                        aw_via,
-                        aw_src,
-                        n_atwar,
-                        org_member,
-                        cnt,
+                        w, sc, v, other_side(mine), r, VIA_PLAN, n_src_plan + pn, n_atwar
                     )
-                last_round = r
+                    sc.attacked[n_att] = v
+                    n_att += 1
+                    _specific_aggression(w, sc, pn, v)
+                    last_round = r
+    return n_atwar, n_att, last_round
 
-            # ---- outcome
-            p_a = 0.0
-            p_d = 0.0
-            n_a = 0
-            n_major = 0
-            # one pass in entry order (as the reference sums): totals, participant
-            # rows, and the reset of ``side``
-            for x in range(n_atwar):
-                c = atwar[x]
-                sc = side[c]
-                is_a = sc == SIDE_A
-                pc = power[c]
-                p_a += pc if is_a else 0.0  # branch-free; adding 0.0 changes no sum
-                p_d += 0.0 if is_a else pc
-                n_a += np.int64(is_a)
-                n_major += np.int64(major[c])
-                if want_parts:
-                    p_nation[q, x] = c
-                    p_side[q, x] = sc
-                    p_round[q, x] = aw_round[x]
-                    p_via[q, x] = aw_via[x]
-                    p_source[q, x] = aw_src[x]
-                side[c] = 0
-            # summed in entry order, the total in id order: clamp the rounding excess
-            share = min(1.0, (p_a + p_d) / total_power) if total_power > 0.0 else 0.0
-            keep = 1.0 - sanction_effect
-            for _ in range(sanc_a):
-                p_a *= keep
-            for _ in range(sanc_d):
-                p_d *= keep
-            p_win_a = _contest(p_a, p_d, contest_exponent)
-            winner = SIDE_A if uniform(rs, _KEY_OUTCOME) < p_win_a else SIDE_D
 
-            o_belligerents[q] = n_atwar
-            o_side_a[q] = n_a
-            o_side_d[q] = n_atwar - n_a
-            o_majors[q] = n_major
-            o_rounds[q] = last_round
-            o_broken[q] = broken
-            o_sanctions[q] = sanctions
-            o_diplomacy[q] = diplomacy
-            o_share[q] = share
-            o_vetoed[q] = vetoed
-            o_winner[q] = winner
-            o_world_war[q] = n_major >= world_war_majors
+@jit(**INLINE_OPTIONS)
+def _obligations(w, sc, rs, new_lo, n_atwar, n_att, n_obt, broken):
+    """Decide the obligations triggered this round; the honoured ones pull their obligors.
 
-            # ---- sparse reset (``side`` was reset in the outcome pass)
-            for x in range(n_obt):
-                trig_decided[trig_touched[x]] = 0
-            for x in range(n_neut):
-                neu_state[neu_touched[x]] = 0
-            for x in range(n_respt):
-                code = resp_touched[x]
-                resp_round[code // n, code % n] = -1
-            for pi in range(n_plans):
-                plan_fired[pi] = 0
-            for o in range(g):
-                cnt[o, 1] = 0
-                cnt[o, 2] = 0
-                for ai in range(n_agg[o]):
-                    agg_flag[o, agg[o, ai]] = 0
-                n_agg[o] = 0
+    The draws are compared without a branch and the honoured entries collected in a
+    buffer: whether an obligation is honoured is a coin flip, and a mispredicted
+    branch costs more than the draw itself. Returns the pulled count, the count of
+    decided defense/entente entries and the broken promises.
+    """
+    # Offense obligations towards nations newly at war. A nation is newly at war once
+    # per cascade, so these need no "decided" marks.
+    n_hon = np.int64(0)  # honoured entries (an int64 sum of comparisons)
+    for li in range(new_lo, n_atwar):
+        j = sc.atwar[li]
+        sj = sc.side[j]
+        for e in range(w.trig_ptr[j], w.trig_ptr[j + np.uint32(1)]):
+            sk = sc.side[w.trig_obligor[e]]
+            if sk != NO_SIDE:  # at war already: on j's side, or a broken promise
+                broken += np.int64(sk != sj)
+                continue
+            ok = np.int64(draw_bits(rs, w.trig_key[e]) < w.trig_thr[e])  # u < rel
+            sc.honoured[n_hon] = e
+            sc.honoured_side[n_hon] = sj
+            n_hon += ok
+            broken += 1 - ok
+    # Defense and entente obligations towards nations attacked this round, each
+    # decided once per cascade (trig_* holds both CSRs back to back).
+    base = np.uint32(w.power.size + 1)
+    for li in range(n_att):
+        j = sc.attacked[li]
+        sj = sc.side[j]
+        jj = base + j  # unsigned: no wraparound code
+        for e in range(w.trig_ptr[jj], w.trig_ptr[jj + np.uint32(1)]):
+            if sc.trig_decided[e]:
+                continue
+            sk = sc.side[w.trig_obligor[e]]
+            if sk != NO_SIDE:
+                if sk == sj:
+                    continue
+                sc.trig_decided[e] = 1
+                sc.trig_touched[n_obt] = e
+                n_obt += 1
+                broken += 1
+                continue
+            sc.trig_decided[e] = 1
+            sc.trig_touched[n_obt] = e
+            n_obt += 1
+            ok = np.int64(draw_bits(rs, w.trig_key[e]) < w.trig_thr[e])
+            sc.honoured[n_hon] = e
+            sc.honoured_side[n_hon] = sj
+            n_hon += ok
+            broken += 1 - ok
+    # the honoured obligations pull their obligors; the lowest rank is the source
+    n_pulled = 0
+    for x in range(n_hon):
+        e = sc.honoured[x]
+        n_pulled = _pull(sc, w.trig_obligor[e], sc.honoured_side[x], w.trig_ob[e], n_pulled)
+    return n_pulled, n_obt, broken
+
+
+@jit(**INLINE_OPTIONS)
+def _blocked(w, sc, o, na):
+    """Whether a veto holder shields one of the aggressors against organization ``o``.
+
+    Marks each aggressor ``agg[o, i]`` it shields in ``agg_blocked[i]``.
+    """
+    any_blocked = False
+    for ai in range(na):
+        a = sc.agg[o, ai]
+        blk = w.org_static_block[o, a] != 0
+        if not blk:
+            for e in range(w.org_mem_ptr[o], w.org_mem_ptr[o + 1]):
+                h = w.org_mem[e]
+                if w.org_holder[o, h] and sc.side[h] == sc.side[a]:
+                    blk = True
+                    break
+        sc.agg_blocked[ai] = blk
+        if blk:
+            any_blocked = True
+    return any_blocked
+
+
+@jit(**INLINE_OPTIONS)
+def _level(w, o, u):
+    """The response level (``LEVEL_*``) of a member of organization ``o`` drawing ``u``."""
+    if u < w.org_cum[o, 0]:
+        return LEVEL_MILITARY
+    elif u < w.org_cum[o, 1]:
+        return LEVEL_SANCTIONS
+    elif u < w.org_cum[o, 2]:
+        return LEVEL_DIPLOMACY
+    return LEVEL_NONE
+
+
+@jit(**INLINE_OPTIONS)
+def _organizations(w, sc, rs, r, n_pulled, n_respt, vetoed, sanctions, diplomacy, sanc_a, sanc_d):
+    """The members' responses to this round's aggressions; military ones pull members.
+
+    Returns the pulled and response counts, whether a veto blocked an organization,
+    the sanctions and diplomacy answers and the sanctions against each side.
+    """
+    n = w.power.size
+    n_src_org = w.ob_kind.size
+    for o in range(w.org_kind.size):
+        na = sc.n_agg[o]
+        if na == 0:
+            continue
+        if _blocked(w, sc, o, na):
+            vetoed = True
+        cap = w.org_cap[o]
+        for e in range(w.org_mem_ptr[o], w.org_mem_ptr[o + 1]):
+            mm = w.org_mem[e]
+            if sc.side[mm] != NO_SIDE or sc.resp_round[o, mm] >= 0:
+                continue
+            level = _level(w, o, uniform(rs, w.org_mem_key[e]))
+            sc.resp_round[o, mm] = r
+            sc.resp_level[o, mm] = level
+            sc.resp_touched[n_respt] = o * n + mm
+            n_respt += 1
+            top = LEVEL_NONE
+            s_a = False
+            s_d = False
+            for ai in range(na):
+                a = sc.agg[o, ai]
+                la = min(level, cap) if sc.agg_blocked[ai] else level
+                top = max(top, la)
+                if la == LEVEL_MILITARY:  # against a: towards the other side
+                    n_pulled = _pull(sc, mm, other_side(sc.side[a]), n_src_org + o, n_pulled)
+                elif la == LEVEL_SANCTIONS:
+                    if sc.side[a] == SIDE_A:
+                        s_a = True
+                    else:
+                        s_d = True
+            if top == LEVEL_SANCTIONS:
+                sanctions += 1
+            elif top == LEVEL_DIPLOMACY:
+                diplomacy += 1
+            if s_a:
+                sanc_a += 1
+            if s_d:
+                sanc_d += 1
+        for ai in range(na):
+            sc.agg_flag[o, sc.agg[o, ai]] = 0
+        sc.n_agg[o] = 0
+    return n_pulled, n_respt, vetoed, sanctions, diplomacy, sanc_a, sanc_d
+
+
+@jit(**INLINE_OPTIONS)
+def _neutrality(w, sc, rs, k, s, n_neut):
+    """Nation ``k``'s neutrality pledges towards nations at war against side ``s``.
+
+    Returns whether one holds ``k`` back, how many failed, and the drawn count.
+    """
+    held = False
+    failed = 0
+    for e in range(w.neu_ptr[k], w.neu_ptr[k + 1]):
+        sj = sc.side[w.neu_protege[e]]
+        if sj != NO_SIDE and sj != s:
+            st = sc.neu_state[e]
+            if st == _UNDRAWN:
+                st = _HOLDS if uniform(rs, w.neu_key[e]) < w.neu_rel[e] else _FAILS
+                sc.neu_state[e] = st
+                sc.neu_touched[n_neut] = e
+                n_neut += 1
+            if st == _HOLDS:
+                held = True
+            else:
+                failed += 1
+    return held, failed, n_neut
+
+
+@jit(**INLINE_OPTIONS)
+def _entries(w, sc, rs, n_pulled, n_neut, broken):
+    """The pulled nations that enter next round, in canonical (index) order.
+
+    Returns the entrant count, whether any joins side A and side D, the count of
+    drawn pledges and the broken promises.
+    """
+    pulled = sc.pulled
+    for x in range(1, n_pulled):  # insertion sort: a handful of nations
+        y = pulled[x]
+        z = x - 1
+        while z >= 0 and pulled[z] > y:
+            pulled[z + 1] = pulled[z]
+            z -= 1
+        pulled[z + 1] = y
+    n_entr = 0
+    any_a = False
+    any_d = False
+    for x in range(n_pulled):
+        k = pulled[x]
+        flag = sc.pull_flag[k]
+        sc.pull_flag[k] = 0
+        if flag == _PULL_BOTH:
+            continue
+        s = SIDE_A if flag == _PULL_A else SIDE_D
+        held, failed, n_neut = _neutrality(w, sc, rs, k, s, n_neut)
+        if held:
+            continue
+        broken += failed
+        sc.entr[n_entr] = k
+        sc.entr_side[n_entr] = s
+        if s == SIDE_A:
+            sc.entr_rank[n_entr] = sc.pull_rank_a[k]
+            any_a = True
+        else:
+            sc.entr_rank[n_entr] = sc.pull_rank_d[k]
+            any_d = True
+        n_entr += 1
+    return n_entr, any_a, any_d, n_neut, broken
+
+
+@jit(**INLINE_OPTIONS)
+def _enter(w, sc, r, n_entr, any_a, any_d, n_atwar, has_att):
+    """The entrants of round ``r`` attack every nation on the other side at war before.
+
+    Returns the at-war count, the attacked count and the index of the first entrant
+    in ``atwar``.
+    """
+    m = w.ob_kind.size
+    n_before = n_atwar
+    n_att = 0
+    for s in range(SIDE_A, SIDE_D + 1 if has_att else SIDE_A):
+        if (s == SIDE_A and any_d) or (s == SIDE_D and any_a):
+            for x in range(n_before):
+                if sc.side[sc.atwar[x]] == s:
+                    sc.attacked[n_att] = sc.atwar[x]
+                    n_att += 1
+    for x in range(n_entr):
+        k = sc.entr[x]
+        s = sc.entr_side[x]
+        for o in range(w.org_kind.size):
+            if sc.cnt[o, other_side(s)] == 0:
+                continue
+            if w.org_kind[o] == ORG_COLLECTIVE_SECURITY:
+                own = sc.resp_round[o, k] == r - 1 and sc.resp_level[o, k] == LEVEL_MILITARY
+                hit = w.org_member[o, k] != 0 and not own
+            else:
+                hit = w.org_member[o, k] == 0
+            if hit:
+                _add_aggressor(sc, o, k)
+    new_lo = n_atwar
+    for x in range(n_entr):
+        rank = sc.entr_rank[x]
+        via = w.ob_kind[rank] if rank < m else VIA_ORGANIZATION
+        n_atwar = _join(w, sc, sc.entr[x], sc.entr_side[x], r, via, rank, n_atwar)
+    return n_atwar, n_att, new_lo
+
+
+@jit(**INLINE_OPTIONS)
+def _deterred_row(out, q):
+    """The row of a replicate whose initiator backed down."""
+    out.deterred[q] = True
+    out.belligerents[q] = 0
+    out.side_a[q] = 0
+    out.side_d[q] = 0
+    out.majors[q] = 0
+    out.rounds[q] = 0
+    out.broken_promises[q] = 0
+    out.sanctions[q] = 0
+    out.diplomacy[q] = 0
+    out.power_share[q] = 0.0
+    out.vetoed[q] = False
+    out.winner[q] = NO_SIDE
+    out.world_war[q] = False
+
+
+@jit(**INLINE_OPTIONS)
+def _outcome(w, sc, rs, out, parts, q, want_parts, n_atwar, last_round, tally):
+    """Write the replicate's row (and participant rows), drawing the winner.
+
+    ``tally`` is (broken promises, sanctions, diplomacy, vetoed, sanctions against
+    side A, against side D). Also resets ``side``.
+    """
+    broken, sanctions, diplomacy, vetoed, sanc_a, sanc_d = tally
+    p_a = 0.0
+    p_d = 0.0
+    n_a = np.int64(0)
+    n_major = np.int64(0)
+    # one pass in entry order (as the reference sums): totals, participant rows, and
+    # the reset of ``side``
+    for x in range(n_atwar):
+        c = sc.atwar[x]
+        sx = sc.side[c]
+        is_a = sx == SIDE_A
+        pc = w.power[c]
+        p_a += pc if is_a else 0.0  # branch-free; adding 0.0 changes no sum
+        p_d += 0.0 if is_a else pc
+        n_a += np.int64(is_a)
+        n_major += np.int64(w.major[c])
+        if want_parts:
+            parts.nation[q, x] = c
+            parts.side[q, x] = sx
+            parts.round[q, x] = sc.aw_round[x]
+            parts.via[q, x] = sc.aw_via[x]
+            parts.source[q, x] = sc.aw_src[x]
+        sc.side[c] = NO_SIDE
+    # summed in entry order, the total in id order: clamp the rounding excess
+    total = w.total_power
+    share = min(1.0, (p_a + p_d) / total) if total > 0.0 else 0.0
+    keep = 1.0 - w.sanction_effect
+    for _ in range(sanc_a):
+        p_a *= keep
+    for _ in range(sanc_d):
+        p_d *= keep
+    p_win_a = _contest(p_a, p_d, w.contest_exponent)
+    out.deterred[q] = False
+    out.belligerents[q] = n_atwar
+    out.side_a[q] = n_a
+    out.side_d[q] = n_atwar - n_a
+    out.majors[q] = n_major
+    out.rounds[q] = last_round
+    out.broken_promises[q] = broken
+    out.sanctions[q] = sanctions
+    out.diplomacy[q] = diplomacy
+    out.power_share[q] = share
+    out.vetoed[q] = vetoed
+    out.winner[q] = SIDE_A if uniform(rs, _KEY_OUTCOME) < p_win_a else SIDE_D
+    out.world_war[q] = n_major >= w.world_war_majors
+
+
+@jit(**INLINE_OPTIONS)
+def _reset(w, sc, n_obt, n_neut, n_respt):
+    """Put back what a cascade touched (``side`` is reset by :func:`_outcome`)."""
+    n = w.power.size
+    for x in range(n_obt):
+        sc.trig_decided[sc.trig_touched[x]] = 0
+    for x in range(n_neut):
+        sc.neu_state[sc.neu_touched[x]] = _UNDRAWN
+    for x in range(n_respt):
+        code = sc.resp_touched[x]
+        sc.resp_round[code // n, code % n] = -1
+    for pi in range(w.plan_nation.size):
+        sc.plan_fired[pi] = 0
+    for o in range(w.org_kind.size):
+        sc.cnt[o, SIDE_A] = 0
+        sc.cnt[o, SIDE_D] = 0
+        for ai in range(sc.n_agg[o]):
+            sc.agg_flag[o, sc.agg[o, ai]] = 0
+        sc.n_agg[o] = 0
+
+
+# ----------------------------------------------------------------------------- driver
+
+
+@jit(**_CASCADE_OPTIONS)
+def _cascade(w, sc, rs, out, parts, q, want_parts, has_att):
+    """Run one replicate (draw state ``rs``) and write its row ``q``.
+
+    A cascade: the incident, then round by round the phases of the module docstring
+    until a round adds nobody (or ``max_rounds``), then the outcome and the reset.
+    """
+    ini, tgt, deterred = _incident(w, rs)
+    out.initiator[q] = ini
+    out.target[q] = tgt
+    if deterred:
+        _deterred_row(out, q)
+        return
+    n_atwar = _round_zero(w, sc, ini, tgt)
+    new_lo = 0
+    n_att = 1
+    n_obt = 0
+    n_neut = 0
+    n_respt = 0
+    broken = 0
+    sanctions = 0
+    diplomacy = 0
+    sanc_a = 0
+    sanc_d = 0
+    vetoed = False
+    last_round = 0
+    r = 0
+    while True:
+        n_atwar, n_att, last_round = _plans(w, sc, rs, r, n_atwar, n_att, last_round)
+        if r == w.max_rounds:
+            break
+        n_pulled, n_obt, broken = _obligations(w, sc, rs, new_lo, n_atwar, n_att, n_obt, broken)
+        n_pulled, n_respt, vetoed, sanctions, diplomacy, sanc_a, sanc_d = _organizations(
+            w, sc, rs, r, n_pulled, n_respt, vetoed, sanctions, diplomacy, sanc_a, sanc_d
+        )
+        n_entr, any_a, any_d, n_neut, broken = _entries(w, sc, rs, n_pulled, n_neut, broken)
+        if n_entr == 0:
+            break
+        r += 1
+        n_atwar, n_att, new_lo = _enter(w, sc, r, n_entr, any_a, any_d, n_atwar, has_att)
+        last_round = r
+    tally = (broken, sanctions, diplomacy, vetoed, sanc_a, sanc_d)
+    _outcome(w, sc, rs, out, parts, q, want_parts, n_atwar, last_round, tally)
+    _reset(w, sc, n_obt, n_neut, n_respt)
+
+
+@jit()
+def _block(w, out, parts, want_parts, has_att, seed_st, start, lo, hi):
+    """Run rows ``lo .. hi - 1`` (replicates ``start + lo ..``) in fresh scratch space.
+
+    A real call from :func:`run_chunk`'s parallel loop, not inlined there: numba's
+    parfor passes do not follow arrays held in a tuple, so inside a ``prange`` body
+    they hoist the scratch allocations out of the loop (one scratch space for every
+    thread) and may drop stores such as ``out.winner[q] = ...`` as dead. Outside it
+    this is ordinary serial code; one call per block costs nothing.
+    """
+    sc = _scratch(w)  # reset sparsely after each cascade
+    for qi in range(lo, hi):
+        q = np.uint64(qi)  # unsigned: no wraparound code on the output stores
+        rs = replicate_state(seed_st, np.uint64(start + qi))
+        _cascade(w, sc, rs, out, parts, q, want_parts, has_att)
+
+
+@jit(**PARALLEL_OPTIONS)
+def run_chunk(seed, start, count, want_parts, w, out, parts):
+    """Run replicates ``start .. start + count - 1`` and fill the outputs.
+
+    Parameters
+    ----------
+    seed, start, count
+        The run seed (uint64) and the replicates (int64).
+    want_parts
+        Whether to fill ``parts``.
+    w : WorldArrays
+        The compiled world (:class:`escalate.engine.compile.WorldArrays`).
+    out : CascadeOut
+        ``count`` entries per column: row ``i`` is replicate ``start + i``.
+    parts : ParticipantOut
+        ``count`` x n slots per column when ``want_parts``.
+    """
+    n = w.power.size
+    nblocks = (count + BLOCK - 1) // BLOCK
+    seed_st = seed_state(np.uint64(seed))
+    # with no defense or entente obligations nobody needs the list of attacked nations
+    has_att = w.trig_ptr[2 * n + 1] > w.trig_ptr[n + 1]
+    for b in prange(nblocks):
+        lo = b * BLOCK
+        _block(w, out, parts, want_parts, has_att, seed_st, start, lo, min(count, lo + BLOCK))

@@ -84,7 +84,8 @@ def jit(**options: object) -> Callable[[F], F]:
         raise ValueError("every escalate kernel is cached: do not pass cache=False")
 
     def decorate(func: F) -> F:
-        return _attach_cache(njit(**merged)(func))
+        # the options are a dict of mixed types, which numba's typed overloads cannot see
+        return _attach_cache(njit(**merged)(func))  # type: ignore[call-overload]
 
     return decorate
 
@@ -142,7 +143,7 @@ class _StampMixin:
         return _source_stamp(self._py_file)
 
 
-class _EnvCacheLocator(_StampMixin, _UserProvidedCacheLocator):
+class _EnvCacheLocator(_StampMixin, _UserProvidedCacheLocator):  # type: ignore[valid-type,misc]  # numba renamed the class; resolved at import
     """``$NUMBA_CACHE_DIR/...`` (numba's layout) when that variable is set."""
 
 
@@ -224,11 +225,12 @@ def _attach_cache(dispatcher: F) -> F:
     if not isinstance(dispatcher, Dispatcher):  # NUMBA_DISABLE_JIT=1: a plain function
         return dispatcher
     try:
-        dispatcher._cache = _KernelCache(dispatcher.py_func)
+        dispatcher._cache = _KernelCache(dispatcher.py_func)  # type: ignore[attr-defined]
     except (RuntimeError, OSError):  # "no locator available": no writable directory
         tried = [str(user_cache_dir(dispatcher.py_func.__code__.co_filename))]
-        if config.CACHE_DIR:
-            tried.insert(0, f"NUMBA_CACHE_DIR={config.CACHE_DIR}")
+        cache_dir = getattr(config, "CACHE_DIR", "")  # set from the environment at import
+        if cache_dir:
+            tried.insert(0, f"NUMBA_CACHE_DIR={cache_dir}")
         where = ", ".join(tried)
         _warn_once(f"no writable directory for the compiled-kernel cache (tried {where})")
     return dispatcher

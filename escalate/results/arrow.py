@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from ..engine.compile import VIA, CompiledWorld
+from ..engine.codes import SIDE_A, SIDE_LABELS, VIA_LABELS
+from ..engine.compile import CompiledWorld
 from ..engine.driver import run_kernel
 from .schema import (
     CASCADE_COLUMNS,
@@ -18,15 +19,21 @@ from .schema import (
 __all__ = ["allocate_outputs", "run_arrays", "to_tables"]
 
 
-def allocate_outputs(count: int, n: int, participants: bool) -> tuple[dict, dict]:
+def allocate_outputs(
+    count: int, n: int, participants: bool
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Preallocate the kernel's output columns (:mod:`.schema`) for ``count`` replicates.
 
     Participants are stored per replicate in ``n`` slots (slot k = the k-th
     nation to enter); rows beyond ``belligerents`` are unused.
     """
-    out = {c: np.empty(count, dt) for c, dt in kernel_dtypes(CASCADE_COLUMNS).items()}
+    out: dict[str, np.ndarray] = {
+        c: np.empty(count, dt) for c, dt in kernel_dtypes(CASCADE_COLUMNS).items()
+    }
     shape = (count, n) if participants else (0, 0)
-    parts = {c: np.empty(shape, dt) for c, dt in kernel_dtypes(PARTICIPANT_COLUMNS).items()}
+    parts: dict[str, np.ndarray] = {
+        c: np.empty(shape, dt) for c, dt in kernel_dtypes(PARTICIPANT_COLUMNS).items()
+    }
     return out, parts
 
 
@@ -49,12 +56,14 @@ def run_arrays(
 
 
 def _labels(codes: np.ndarray, labels: np.ndarray, decode: bool = True) -> pa.Array:
-    """Map integer codes (-1 = null) to strings via a dictionary, decoded unless
-    ``decode`` is false."""
+    """Integer codes (-1 = null) as strings, through a dictionary.
+
+    The dictionary array is decoded unless ``decode`` is false.
+    """
     mask = codes < 0
     codes = np.where(mask, 0, codes)
     if not decode:  # a dictionary of unique values (duplicates make Parquet's bytes vary)
-        first = {}
+        first: dict[str, int] = {}
         remap = np.array([first.setdefault(x, len(first)) for x in labels], dtype=np.int32)
         labels = np.array(list(first), dtype=object)
         codes = remap[codes] if codes.size else codes
@@ -67,7 +76,8 @@ def to_tables(cw: CompiledWorld, start: int, out: dict, parts: dict, participant
     """Arrow tables (cascades, participants or None) from raw kernel output."""
     count = out["initiator"].size
     ids = np.array(cw.ids, dtype=object)
-    winner = out["winner"].astype(np.int32) - 1  # -1 none, 0 A, 1 D
+    sides = np.array(SIDE_LABELS, dtype=object)
+    winner = out["winner"].astype(np.int32) - SIDE_A  # -1 none, 0 A, 1 D
     cols = {
         "replicate": pa.array(np.arange(start, start + count, dtype=np.int64)),
         "initiator": _labels(out["initiator"], ids),
@@ -75,7 +85,7 @@ def to_tables(cw: CompiledWorld, start: int, out: dict, parts: dict, participant
     }
     for name in CASCADE_SCHEMA.names[3:]:
         if name == "winner":
-            cols[name] = _labels(winner, np.array(["A", "D"], dtype=object))
+            cols[name] = _labels(winner, sides)
         else:
             cols[name] = pa.array(out[name])
     cascades = pa.Table.from_pydict(cols, schema=CASCADE_SCHEMA)
@@ -89,9 +99,9 @@ def to_tables(cw: CompiledWorld, start: int, out: dict, parts: dict, participant
         {
             "replicate": pa.array(rep),
             "nation": _labels(parts["nation"][mask], ids),
-            "side": _labels(parts["side"][mask].astype(np.int32) - 1, np.array(["A", "D"], object)),
+            "side": _labels(parts["side"][mask].astype(np.int32) - SIDE_A, sides),
             "round": pa.array(parts["round"][mask]),
-            "via": _labels(parts["via"][mask].astype(np.int32), np.array(VIA, dtype=object)),
+            "via": _labels(parts["via"][mask].astype(np.int32), np.array(VIA_LABELS, object)),
             "source": _labels(parts["source"][mask], sources, decode=False),
         },
         schema=PARTICIPANT_SCHEMA,
