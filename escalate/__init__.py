@@ -43,6 +43,8 @@ _EXPORTS = {
     "RepairReport": "escalate.results.repair",
     "repair": "escalate.results.repair",
     "compare": "escalate.analysis.stats",
+    "trace": "escalate.runner.trace",
+    "Story": "escalate.runner.trace",
 }
 
 __all__ = [
@@ -51,6 +53,7 @@ __all__ = [
     "ResultsError",
     "ResultsLocked",
     "RunSummary",
+    "Story",
     "World",
     "WorldError",
     "__version__",
@@ -61,6 +64,7 @@ __all__ = [
     "repair",
     "run",
     "simulate",
+    "trace",
     "world_from_dict",
 ]
 
@@ -72,6 +76,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .results.read import read_results
     from .results.repair import RepairReport, repair
     from .runner import Interrupted, RunSummary, run, simulate
+    from .runner.trace import Story, trace
 
 
 def __getattr__(name: str) -> Any:

@@ -23,6 +23,7 @@ import pandas as pd
 from escalate.engine.compile import CompiledWorld, compile_world
 from escalate.engine.reference import simulate_reference
 from escalate.model.world import World, world_from_dict
+from escalate.results import schema
 from escalate.results.arrow import run_arrays, to_tables
 
 __all__ = [
@@ -45,25 +46,9 @@ __all__ = [
 ]
 
 ENGINES = ("kernel", "reference")
-CASCADE_COLUMNS = (
-    "replicate",
-    "initiator",
-    "target",
-    "deterred",
-    "belligerents",
-    "side_a",
-    "side_d",
-    "majors",
-    "rounds",
-    "broken_promises",
-    "sanctions",
-    "diplomacy",
-    "power_share",
-    "vetoed",
-    "winner",
-    "world_war",
-)
-PARTICIPANT_COLUMNS = ("replicate", "nation", "side", "round", "via", "source")
+#: The result columns, from the one schema (escalate.results.schema).
+CASCADE_COLUMNS = tuple(c.name for c in schema.CASCADE_COLUMNS)
+PARTICIPANT_COLUMNS = tuple(c.name for c in schema.PARTICIPANT_COLUMNS)
 
 
 def _plain(value: Any) -> Any:

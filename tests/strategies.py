@@ -6,7 +6,6 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from escalate.engine.support import MODEL_V2_SIMULATED
 from escalate.model.schema import ATTACK_CONDITION_KINDS, RESPONSE_KINDS
 from escalate.model.world import ALLIANCE_KINDS, LADDER
 
@@ -42,10 +41,7 @@ def _alliance(draw: Any, ids: list[str], name: str) -> dict[str, Any]:
         a["protected"] = _subset(draw, rest, 1, 2)
     if draw(st.booleans()):
         a["reliability"] = draw(probabilities)
-    # conditions (model version 2), each on about a third of the treaties, once the
-    # engines simulate them (until then worlds using them are refused)
-    if not MODEL_V2_SIMULATED:
-        return a
+    # conditions (model version 2), each on about a third of the treaties
     if draw(st.integers(0, 2)) == 0:
         a["against"] = _subset(draw, ids, 1, 2)
     if a["kind"] in ATTACK_CONDITION_KINDS:
@@ -58,7 +54,7 @@ def _alliance(draw: Any, ids: list[str], name: str) -> dict[str, Any]:
 
 def _organization(draw: Any, ids: list[str], name: str) -> dict[str, Any]:
     members = _subset(draw, ids, min(len(ids), draw(st.integers(2, 5))), len(ids))
-    if MODEL_V2_SIMULATED and draw(st.integers(0, 3)) == 0:  # arbitration: settlement only
+    if draw(st.integers(0, 3)) == 0:  # an arbitration organization: settlement only
         return {
             "name": name,
             "kind": "arbitration",
@@ -75,7 +71,7 @@ def _organization(draw: Any, ids: list[str], name: str) -> dict[str, Any]:
         o["veto"] = veto
     if draw(st.booleans()):
         o["unanimity"] = draw(st.booleans())
-    if MODEL_V2_SIMULATED and o["kind"] == "collective_defense" and draw(st.booleans()):
+    if o["kind"] == "collective_defense" and draw(st.booleans()):
         o["unprovoked"] = draw(st.booleans())
     military = draw(st.one_of(st.sampled_from([0.0, 0.3, 0.6, 1.0]), probabilities))
     left = 1.0 - military

@@ -35,18 +35,30 @@ def _check_triggers(cw: CompiledWorld, obs: list[tuple[str, str, str, str, float
     index = {x: i for i, x in enumerate(cw.ids)}
     w = cw.arrays
     ptr = w.trig_ptr.astype(np.int64)
-    assert ptr.size == 2 * (n + 1)
-    assert ptr[0] == 0 and ptr[n] == ptr[n + 1] and ptr[-1] == m
-    assert np.all(np.diff(ptr[: n + 1]) >= 0) and np.all(np.diff(ptr[n + 1 :]) >= 0)
-    # every obligation sits in exactly one row: its protege's, in the half of its trigger
+    assert ptr.size == 4 * (n + 1)
+    assert ptr[0] == 0 and ptr[-1] == m
+    for seg in range(4):
+        part = ptr[seg * (n + 1) : (seg + 1) * (n + 1)]
+        assert np.all(np.diff(part) >= 0)
+        if seg < 3:
+            assert part[-1] == ptr[(seg + 1) * (n + 1)]
+    # every obligation sits in exactly one row: its protege's, in the segment of its
+    # trigger (offense / defense-entente) and of its conditions (none / some)
     assert sorted(w.trig_ob.tolist()) == list(range(m))
-    for half in (0, 1):
+    for seg in range(4):
         for j in range(n):
-            lo, hi = ptr[half * (n + 1) + j], ptr[half * (n + 1) + j + 1]
+            lo, hi = ptr[seg * (n + 1) + j], ptr[seg * (n + 1) + j + 1]
             for e in range(lo, hi):
-                name, kind, obligor, protege, rel = obs[int(w.trig_ob[e])]
+                rank = int(w.trig_ob[e])
+                name, kind, obligor, protege, rel = obs[rank]
                 assert index[protege] == j
-                assert (kind == "offense") == (half == 0)
+                assert (kind == "offense") == (seg % 2 == 0)
+                has_cond = (
+                    w.ob_ag_ptr[rank + 1] > w.ob_ag_ptr[rank]
+                    or w.ob_unprov[rank]
+                    or w.ob_minatt[rank] > 1
+                )
+                assert has_cond == (seg >= 2)
                 assert w.trig_obligor[e] == index[obligor]
                 assert int(w.trig_key[e]) == decision_key(KIND_OBLIGATION, name, obligor, protege)
                 assert int(w.trig_thr[e]) == threshold(rel)

@@ -157,7 +157,10 @@ def test_alliances_valid(world: tuple[str, dict]) -> None:
     names = [a["name"] for a in w.get("alliances", [])]
     assert len(names) == len(set(names)), "duplicate alliance names"
     for a in w.get("alliances", []):
-        assert set(a) <= {"name", "kind", "members", "guarantors", "protected", "reliability"}, a
+        allowed = {"name", "kind", "members", "guarantors", "protected", "reliability"}
+        allowed |= {"against", "unprovoked", "min_attackers"}  # model version 2
+        assert set(a) <= allowed, a
+        assert set(a.get("against", [])) <= ids, a["name"]
         assert isinstance(a["name"], str) and a["name"].strip()
         assert a["kind"] in KINDS, a["name"]
         if "members" in a:
@@ -561,3 +564,49 @@ def test_no_alliance_signed_after_28_june_1914(
     for a in europe["alliances"]:
         years = [int(y) for y in re.findall(r"\((\d{4})", a["name"])]
         assert all(y <= 1914 for y in years), a["name"]
+
+
+#: The conditions (model version 2) europe_1914 takes from ATOP v5.1, by treaty:
+#: (ATOP id, the column that codes it, what the world says).
+CONDITIONS = {
+    "Dual Alliance (1879) defense": ("1335", "defcoadv", {"against": ["RUS"]}),
+    "Triple Alliance (1882) defense": ("1350", "defconpr", {"unprovoked": True}),
+    "Austro-Romanian alliance (1883) defense": ("1355", "defconpr", {"unprovoked": True}),
+    "Austro-Romanian alliance (1883) defense of Italy": (
+        "1355",
+        "defconpr",
+        {"unprovoked": True},
+    ),
+}
+
+
+def test_the_1914_conditions_are_the_ones_listed(europe: dict) -> None:
+    """Every condition in europe_1914 is one of CONDITIONS (checked against ATOP below)."""
+    found = {
+        a["name"]: {k: a[k] for k in ("against", "unprovoked", "min_attackers") if k in a}
+        for a in europe["alliances"]
+        if {"against", "unprovoked", "min_attackers"} & set(a)
+    }
+    assert found == {name: cond for name, (_, _, cond) in CONDITIONS.items()}
+
+
+@requires_data
+def test_the_1914_conditions_are_coded_by_atop(europe: dict) -> None:
+    """Each condition is coded for the treaty's defense members in force on 28 June 1914:
+    defconpr = 1 (unprovoked), or defcoadv = 1 with statthr1 the listed adversary."""
+    rows = read_csv("atop_v5.1", "atop5_1m.csv")
+    by_ccode = world_ids_by_ccode(europe)
+    for name, (atopid, column, cond) in CONDITIONS.items():
+        spells = [
+            r
+            for r in rows
+            if r["atopid"] == atopid
+            and _int(r["defense"]) == 1
+            and in_force(ON, start_date(r["yrent"], r["moent"], r["dayent"]),
+                         end_date(r["yrexit"], r["moexit"], r["dayexit"]))
+        ]  # fmt: skip
+        assert spells, name
+        for r in spells:
+            assert _int(r[column]) == 1, (name, r["member"], column)
+            if "against" in cond:
+                assert [by_ccode.get(r["statthr1"])] == cond["against"], (name, r["statthr1"])

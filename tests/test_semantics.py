@@ -275,13 +275,17 @@ def test_guarantee_is_one_way(engine):
     assert single(casc, "broken_promises") == 0
 
 
-def test_obligor_fighting_its_protege_breaks_its_promise(engine):
+def test_obligor_fighting_its_protege_is_conflicted(engine):
+    """Model version 2: an obligation triggered while its obligor is at war against its
+    protege is *conflicted*, not a broken promise (version 1 counted it broken)."""
     world = make_world(["A", "B"], alliances=[pact("ab", "defense", "A", "B")])
     casc, _ = run(engine, world)
-    assert single(casc, "broken_promises") == 1  # A -> B triggered; B -> A never
+    assert single(casc, "conflicted") == 1  # A -> B triggered; B -> A never
+    assert single(casc, "broken_promises") == 0
     world["alliances"][0]["kind"] = "offense"
     casc, _ = run(engine, world)
-    assert single(casc, "broken_promises") == 2  # both at war on opposite sides
+    assert single(casc, "conflicted") == 2  # both at war on opposite sides
+    assert single(casc, "broken_promises") == 0
 
 
 def test_obligor_already_at_war_against_a_later_protege(engine):
@@ -297,7 +301,8 @@ def test_obligor_already_at_war_against_a_later_protege(engine):
     e = entries(parts)
     assert e["Y"] == ("D", 1, "defense", "by")
     assert e["X"] == ("A", 2, "defense", "xa")  # then attacks Y, which it guarantees
-    assert single(casc, "broken_promises") == 1
+    assert single(casc, "conflicted") == 1
+    assert single(casc, "broken_promises") == 0
 
 
 def test_nation_pulled_both_ways_stays_out(engine):
@@ -458,15 +463,16 @@ def test_veto_holder_without_ties_does_not_block(engine):
     assert single(casc, "belligerents") == 4
 
 
-def test_unanimity_lets_the_aggressor_block(engine):
+def test_unanimity_does_not_let_the_aggressor_block(engine):
+    """Model version 2 (the Covenant, Art. 15): the parties to the dispute have no vote,
+    so the aggressor cannot block (in version 1 it could, and the League never acted)."""
     world = make_world(
         ["A", "B", "C"],
         organizations=[org("league", "collective_security", "ABC", unanimity=True)],
     )
     casc, _ = run(engine, world)
-    assert single(casc, "vetoed") is True
-    assert single(casc, "belligerents") == 2
-    assert single(casc, "diplomacy") == 1
+    assert single(casc, "vetoed") is False
+    assert single(casc, "belligerents") == 3
 
 
 @pytest.mark.parametrize(("cap", "sanctions", "diplomacy"), [("sanctions", 2, 0), ("none", 0, 0)])
@@ -497,15 +503,17 @@ def test_responders_are_not_aggressors_against_their_organization(engine):
     assert single(casc, "rounds") == 1
 
 
-def test_member_entering_through_an_obligation_is_an_aggressor(engine):
+def test_member_entering_to_defend_is_not_an_aggressor(engine):
+    """Model version 2: C enters to defend B and attacks A, a fellow member; a defender
+    commits no aggression, so D does not respond (version 1 made C an aggressor)."""
     world = make_world(
         ["A", "B", "C", "D"],
         alliances=[pact("bc", "defense", "B", "C")],
         organizations=[org("league", "collective_security", "ACD")],
     )
     e = entries(run(engine, world)[1])
-    assert e["C"] == ("D", 1, "defense", "bc")  # attacks A, a fellow member
-    assert e["D"] == ("A", 2, "organization", "league")
+    assert e["C"] == ("D", 1, "defense", "bc")
+    assert "D" not in e
 
 
 def test_members_respond_once_per_organization(engine):
@@ -515,8 +523,8 @@ def test_members_respond_once_per_organization(engine):
         organizations=[org("league", "collective_security", "ABCDE", response={"diplomacy": 1.0})],
     )
     casc, parts = run(engine, world)
-    # round 0: C, D, E answer A's attack with diplomacy; C then enters (an
-    # aggression against A), but D and E have answered already
+    # round 0: C, D, E answer A's attack with diplomacy; C then enters to defend B
+    # (no aggression), and D and E have answered already in any case
     assert entries(parts)["C"] == ("D", 1, "defense", "bc")
     assert single(casc, "diplomacy") == 3
     assert single(casc, "belligerents") == 3
@@ -814,9 +822,11 @@ def test_row_invariants(world, seed):
         assert row.world_war == (row.majors >= dyn.world_war_majors)
         rows = by_rep.get(row.replicate, [])
         assert len(rows) == row.belligerents
-        if row.deterred:
+        assert not (row.deterred and row.settled)  # deterrence is drawn first
+        if row.deterred or row.settled:  # no war
             assert row.belligerents == 0 and row.winner is None and row.rounds == 0
-            assert row.broken_promises == row.sanctions == row.diplomacy == 0
+            assert row.broken_promises == row.conflicted == row.sanctions == row.diplomacy == 0
+            assert not row.vetoed and not row.world_war and row.power_share == 0.0
             continue
         assert row.winner in ("A", "D")
         assert (rows[0].nation, rows[0].side, rows[0].round) == (row.initiator, "A", 0)

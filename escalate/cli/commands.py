@@ -326,8 +326,17 @@ def _cmd_run_files(args: argparse.Namespace) -> int:
     return _cmd_run(args, [load_world(w) for w in args.worlds])
 
 
+def _cmd_trace(args: argparse.Namespace) -> int:
+    from ..runner.trace import trace
+
+    story = trace(args.world, args.seed, args.replicate)
+    print(story.to_json() if args.json else story.text())
+    return 0
+
+
 #: sub-command -> what it does (each returns the exit code)
 COMMANDS = {
+    "trace": _cmd_trace,
     "run": _cmd_run_files,
     "check": _cmd_check,
     "worlds": _cmd_worlds,

@@ -67,6 +67,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
 def _seed(text: str) -> int:
     try:
         value = int(text.replace("_", ""), 0)
@@ -342,6 +352,35 @@ def _add_report(sub: Any, fmt: Any) -> None:
     p.add_argument("--baseline", metavar="NAME")
 
 
+def _add_trace(sub: Any, fmt: Any) -> None:
+    """``escalate trace``."""
+    p = sub.add_parser(
+        "trace",
+        help="tell the story of one cascade, decision by decision",
+        formatter_class=fmt,
+        description=(
+            "Replay replicate I of WORLD under seed S with the plain-Python reference "
+            "(the same keyed draws as the kernel) and print every decision, round by "
+            "round: attacks, obligations with their conditions and draws, neutrality "
+            "pledges, organizations (who blocked, every member's response), war plans, "
+            "deterrence and arbitration draws, and the outcome."
+        ),
+        epilog=(
+            "examples:\n"
+            "  escalate trace europe_1914 --seed 1 --replicate 0\n"
+            "  escalate trace configs/teaching.toml -s 7 -r 42 --json > story.json\n\n"
+            "The final row is the row `escalate run ... --seed S` writes for replicate I."
+        ),
+    )
+    p.add_argument("world", metavar="WORLD", help="a world file or a bundled name")
+    p.add_argument("--seed", "-s", type=_seed, required=True, metavar="S", help="run seed")
+    p.add_argument(
+        "--replicate", "-r", type=_non_negative_int, default=0, metavar="I",
+        help="replicate index (default 0)",
+    )  # fmt: skip
+    p.add_argument("--json", action="store_true", help="the events as JSON on stdout")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``escalate`` argument parser (all sub-commands)."""
     parser = _Parser(
@@ -357,6 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
     fmt = argparse.RawDescriptionHelpFormatter
     for add in (
         _add_run,
+        _add_trace,
         _add_check,
         _add_worlds,
         _add_repair,

@@ -37,6 +37,7 @@ __all__ = [
     "OB_DEFENSE",
     "OB_ENTENTE",
     "OB_OFFENSE",
+    "ORG_ARBITRATION",
     "ORG_COLLECTIVE_DEFENSE",
     "ORG_COLLECTIVE_SECURITY",
     "ORG_KIND_LABELS",
@@ -89,8 +90,9 @@ LEVEL_LABELS = LADDER
 # -- organization kinds the kernel simulates (``org_kind``) ---------------------------------
 ORG_COLLECTIVE_SECURITY = 0
 ORG_COLLECTIVE_DEFENSE = 1
+ORG_ARBITRATION = 2  # settles disputes before the war; takes part in nothing else
 #: The label of organization kind code ``c`` is ``ORG_KIND_LABELS[c]``.
-ORG_KIND_LABELS = ("collective_security", "collective_defense")
+ORG_KIND_LABELS = ("collective_security", "collective_defense", "arbitration")
 
 #: The ``source`` code of a nation brought in by nothing (the initiator and the target).
 NO_SOURCE = -1

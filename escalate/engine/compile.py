@@ -22,8 +22,15 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..model.world import World
-from .codes import LEVEL_LABELS, OB_CODES, ORG_COLLECTIVE_DEFENSE, ORG_COLLECTIVE_SECURITY
+from .codes import (
+    LEVEL_LABELS,
+    OB_CODES,
+    ORG_ARBITRATION,
+    ORG_COLLECTIVE_DEFENSE,
+    ORG_COLLECTIVE_SECURITY,
+)
 from .rng import (
+    KIND_ARBITRATION,
     KIND_NEUTRALITY,
     KIND_OBLIGATION,
     KIND_ORGANIZATION,
@@ -60,15 +67,15 @@ def obligation_order(world: World) -> list[tuple[str, str, str, str, float]]:
     return out
 
 
-def neutrality_order(world: World) -> list[tuple[str, str, str, float]]:
-    """Neutrality pledges ``(treaty name, obligor, protege, reliability)`` in canonical order."""
+def neutrality_order(world: World) -> list[tuple[str, str, str, float, tuple[str, ...]]]:
+    """Neutrality pledges ``(treaty, obligor, protege, reliability, against)``, canonical order."""
     out = []
     for a in world.alliances:
         if a.kind != "neutrality":
             continue
         rel = world.reliability(a)
         for k, j in a.pairs:
-            out.append((a.name, k, j, rel))
+            out.append((a.name, k, j, rel, tuple(a.against)))
     out.sort(key=lambda x: (x[1], x[0], x[2]))
     return out
 
@@ -114,20 +121,31 @@ class WorldArrays(NamedTuple):
     ob_rel: np.ndarray  # float64[m]
     prot_ptr: np.ndarray  # uint32[n+1] all obligations towards each nation
     prot_ob: np.ndarray  # uint32[m]
-    # two CSRs back to back: [0, n] offense obligations (triggered by being at war),
-    # [n+1, 2n+1] defense/entente obligations (triggered by being attacked)
-    trig_ptr: np.ndarray  # uint32[2(n+1)]
+    # four CSRs back to back, each n+1 long: offense obligations without condition
+    # (triggered by being newly at war), defense/entente obligations without condition
+    # (triggered by being attacked), offense obligations with ``against`` (examined
+    # every round), defense/entente obligations with a condition
+    trig_ptr: np.ndarray  # uint32[4(n+1)]
     trig_ob: np.ndarray  # uint32[m] obligation rank of each trigger entry
     # what the hot loop needs of each trigger entry, stored in entry order so that it
     # reads them sequentially rather than through trig_ob
     trig_obligor: np.ndarray  # uint32[m]
     trig_key: np.ndarray  # uint64[m] draw key
     trig_thr: np.ndarray  # uint64[m] ceil(reliability * 2**53): see rng.threshold
+    # conditions of each obligation (by rank)
+    ob_unprov: np.ndarray  # uint8[m] unprovoked
+    ob_minatt: np.ndarray  # int32[m] min_attackers
+    ob_ag_ptr: np.ndarray  # uint32[m+1] CSR of the against lists
+    ob_ag: np.ndarray  # uint32[...]
+    cond_offense: bool  # some offense obligation has ``against``
+    cond_defense: bool  # some defense/entente obligation has a condition
     # neutrality pledges, CSR by obligor
     neu_ptr: np.ndarray  # uint32[n+1]
     neu_protege: np.ndarray  # uint32[q]
     neu_rel: np.ndarray  # float64[q]
     neu_key: np.ndarray  # uint64[q]
+    neu_ag_ptr: np.ndarray  # uint32[q+1] CSR of the against lists
+    neu_ag: np.ndarray  # uint32[...]
     # organizations
     org_kind: np.ndarray  # int8[g] (codes.ORG_* codes)
     org_member: np.ndarray  # uint8[g, n]
@@ -138,6 +156,10 @@ class WorldArrays(NamedTuple):
     org_mem_key: np.ndarray  # uint64[sum members] response draw key per member
     org_cum: np.ndarray  # float64[g, 3] military, +sanctions, +diplomacy thresholds
     org_cap: np.ndarray  # int8[g] blocked response level (codes.LEVEL_* codes)
+    org_unanimity: np.ndarray  # uint8[g]
+    org_unprov: np.ndarray  # uint8[g] collective defense against unprovoked attacks only
+    org_settle: np.ndarray  # float64[g] settlement probability (arbitration)
+    org_key: np.ndarray  # uint64[g] arbitration draw key
     # plans
     plan_nation: np.ndarray  # uint32[p]
     plan_prob: np.ndarray  # float64[p]
@@ -209,7 +231,7 @@ def compile_world(world: World) -> CompiledWorld:
     d = world.dynamics
     arrays = WorldArrays(
         **_nation_arrays(nations),
-        **_obligation_arrays(obs, index),
+        **_obligation_arrays(obs, {a.name: a for a in world.alliances}, index),
         **_neutrality_arrays(world, index),
         **_organization_arrays(orgs, obs, index),
         **_plan_arrays(world, index),
@@ -239,7 +261,7 @@ def _nation_arrays(nations: list) -> dict[str, Any]:
     }
 
 
-def _obligation_arrays(obs: list, index: dict[str, int]) -> dict[str, Any]:
+def _obligation_arrays(obs: list, treaties: dict, index: dict[str, int]) -> dict[str, Any]:
     """The ``ob_*``, ``prot_*`` and ``trig_*`` arrays of the obligations ``obs``.
 
     ``obs`` is :func:`obligation_order` of the world.
@@ -253,13 +275,26 @@ def _obligation_arrays(obs: list, index: dict[str, int]) -> dict[str, Any]:
         [decision_key(KIND_OBLIGATION, o[0], o[2], o[3]) for o in obs], dtype=np.uint64
     )
     prot_ptr, prot_ob = _csr(n, [int(x) for x in ob_protege])
-    war = [i for i in range(len(obs)) if obs[i][1] == "offense"]
-    att = [i for i in range(len(obs)) if obs[i][1] != "offense"]
-    war_ptr, war_pos = _csr(n, [int(ob_protege[i]) for i in war])
-    att_ptr, att_pos = _csr(n, [int(ob_protege[i]) for i in att])
-    war_ob = np.array([war[p] for p in war_pos], np.int32)
-    att_ob = np.array([att[p] for p in att_pos], np.int32)
-    trig_ob = np.concatenate([war_ob, att_ob]).astype(np.int64)
+    cond = [treaties[o[0]] for o in obs]  # each obligation's treaty: its conditions
+    segs = [
+        [i for i in range(len(obs)) if obs[i][1] == "offense" and not cond[i].against],
+        [i for i in range(len(obs)) if obs[i][1] != "offense" and not cond[i].conditional],
+        [i for i in range(len(obs)) if obs[i][1] == "offense" and cond[i].against],
+        [i for i in range(len(obs)) if obs[i][1] != "offense" and cond[i].conditional],
+    ]
+    ptrs, parts = [], []
+    base = 0
+    for seg in segs:
+        ptr, pos = _csr(n, [int(ob_protege[i]) for i in seg])
+        ptrs.append(ptr.astype(np.int64) + base)
+        parts.append(np.array([seg[p] for p in pos], np.int64))
+        base += len(seg)
+    trig_ob = np.concatenate(parts).astype(np.int64)
+    ag_ptr = np.zeros(len(obs) + 1, np.int64)
+    ag: list[int] = []
+    for i in range(len(obs)):
+        ag.extend(sorted(index[x] for x in cond[i].against))
+        ag_ptr[i + 1] = len(ag)
     return {
         "ob_kind": ob_kind,
         "ob_obligor": _u32(ob_obligor),
@@ -267,11 +302,17 @@ def _obligation_arrays(obs: list, index: dict[str, int]) -> dict[str, Any]:
         "ob_rel": ob_rel,
         "prot_ptr": _u32(prot_ptr),
         "prot_ob": _u32(prot_ob.astype(np.int32)),
-        "trig_ptr": _u32(np.concatenate([war_ptr, att_ptr + len(war_ob)]).astype(np.int32)),
+        "trig_ptr": _u32(np.concatenate(ptrs)),
         "trig_ob": _u32(trig_ob),
         "trig_obligor": _u32(ob_obligor[trig_ob]),
         "trig_key": ob_key[trig_ob],
         "trig_thr": np.array([threshold(ob_rel[i]) for i in trig_ob], dtype=np.uint64),
+        "ob_unprov": np.array([a.unprovoked for a in cond], dtype=np.uint8),
+        "ob_minatt": np.array([a.min_attackers for a in cond], dtype=np.int32),
+        "ob_ag_ptr": _u32(ag_ptr),
+        "ob_ag": _u32(np.array(ag, np.int64)),
+        "cond_offense": bool(segs[2]),
+        "cond_defense": bool(segs[3]),
     }
 
 
@@ -279,7 +320,14 @@ def _neutrality_arrays(world: World, index: dict[str, int]) -> dict[str, Any]:
     """The ``neu_*`` arrays: neutrality pledges, CSR by obligor."""
     neus = neutrality_order(world)
     neu_ptr, neu_pos = _csr(len(index), [index[x[1]] for x in neus])
+    ag_ptr = np.zeros(len(neus) + 1, np.int64)
+    ag: list[int] = []
+    for x, p in enumerate(neu_pos):
+        ag.extend(sorted(index[y] for y in neus[p][4]))
+        ag_ptr[x + 1] = len(ag)
     return {
+        "neu_ag_ptr": _u32(ag_ptr),
+        "neu_ag": _u32(np.array(ag, np.int64)),
         "neu_ptr": _u32(neu_ptr),
         "neu_protege": _u32(np.array([index[neus[p][2]] for p in neu_pos], dtype=np.int32)),
         "neu_rel": np.array([neus[p][3] for p in neu_pos], dtype=np.float64),
@@ -294,13 +342,12 @@ def _organization_arrays(orgs: list, obs: list, index: dict[str, int]) -> dict[s
     """The ``org_*`` arrays of the organizations ``orgs`` (sorted by name)."""
     ids = tuple(index)
     n, g = len(ids), len(orgs)
-    org_kind = np.array(
-        [
-            ORG_COLLECTIVE_SECURITY if o.kind == "collective_security" else ORG_COLLECTIVE_DEFENSE
-            for o in orgs
-        ],
-        np.int8,
-    )
+    codes = {
+        "collective_security": ORG_COLLECTIVE_SECURITY,
+        "collective_defense": ORG_COLLECTIVE_DEFENSE,
+        "arbitration": ORG_ARBITRATION,
+    }
+    org_kind = np.array([codes[o.kind] for o in orgs], np.int8)
     org_member = np.zeros((g, n), np.uint8)
     org_holder = np.zeros((g, n), np.uint8)
     org_static_block = np.zeros((g, n), np.uint8)
@@ -341,6 +388,12 @@ def _organization_arrays(orgs: list, obs: list, index: dict[str, int]) -> dict[s
         "org_mem_key": np.array(mem_key, np.uint64),
         "org_cum": org_cum,
         "org_cap": org_cap,
+        "org_unanimity": np.array([o.unanimity for o in orgs], np.uint8),
+        "org_unprov": np.array(
+            [o.unprovoked and o.kind == "collective_defense" for o in orgs], np.uint8
+        ),
+        "org_settle": np.array([o.settlement for o in orgs], np.float64),
+        "org_key": np.array([decision_key(KIND_ARBITRATION, o.name) for o in orgs], np.uint64),
     }
 
 

@@ -49,7 +49,9 @@ from .codes import (
     LEVEL_SANCTIONS,
     NO_SIDE,
     NO_SOURCE,
+    OB_ENTENTE,
     OB_OFFENSE,
+    ORG_ARBITRATION,
     ORG_COLLECTIVE_SECURITY,
     SIDE_A,
     SIDE_D,
@@ -80,8 +82,13 @@ _KEY_TARG = np.uint64(decision_key(KIND_INCIDENT_TARGET))
 _KEY_DETER = np.uint64(decision_key(KIND_DETERRENCE))
 _KEY_OUTCOME = np.uint64(decision_key(KIND_OUTCOME))
 
-#: ``Scratch.pull_flag``: pulled towards side A, towards side D, or both (stays out).
+#: ``Scratch.pull_flag``: pulled towards side A, towards side D, or both (stays out);
+#: ``_OFF_A``/``_OFF_D``: one of the pulls towards A/D is an honoured offense obligation.
 _PULL_A, _PULL_D, _PULL_BOTH = 1, 2, 3
+_OFF_A, _OFF_D = 4, 8
+#: ``Scratch.aggr``: not an aggressor, aggressor since its entry (or the initiator),
+#: aggressor since a plan of its attacked a victim.
+_AGGR_ENTRY, _AGGR_PLAN = 1, 2
 #: ``Scratch.neu_state``: a neutrality pledge not drawn yet, drawn and holding, failed.
 _UNDRAWN, _HOLDS, _FAILS = 0, 1, 2
 _NO_RANK = 2147483647  # above every source rank
@@ -112,8 +119,10 @@ class CascadeOut(NamedTuple):
     majors: np.ndarray
     rounds: np.ndarray
     broken_promises: np.ndarray
+    conflicted: np.ndarray
     sanctions: np.ndarray
     diplomacy: np.ndarray
+    settled: np.ndarray
     power_share: np.ndarray
     vetoed: np.ndarray
     winner: np.ndarray  # side code, NO_SIDE when deterred
@@ -142,6 +151,11 @@ class Scratch(NamedTuple):
     """
 
     side: np.ndarray  # int8[n] side code of each nation, NO_SIDE when out
+    aggr: np.ndarray  # uint8[n] 0, _AGGR_ENTRY or _AGGR_PLAN (reset with side)
+    nround: np.ndarray  # int16[n] round of entry of each nation at war
+    nvia: np.ndarray  # int8[n] its via code
+    orig: np.ndarray  # int32[n] the nation whose attack brought it in, -1 none
+    cum: np.ndarray  # int32[3, max_rounds + 1] entrants of rounds 1..r by side code
     atwar: np.ndarray  # uint32[n] nations at war in order of entry ...
     aw_round: np.ndarray  # int16[n] ... with their round,
     aw_via: np.ndarray  # int8[n] via code
@@ -153,7 +167,8 @@ class Scratch(NamedTuple):
     pulled: np.ndarray  # uint32[n] nations pulled this round
     entr: np.ndarray  # uint32[n] nations entering next round ...
     entr_side: np.ndarray  # int8[n] with their side
-    entr_rank: np.ndarray  # int32[n] and source rank
+    entr_rank: np.ndarray  # int32[n] source rank
+    entr_aggr: np.ndarray  # uint8[n] and whether it is an aggressor
     trig_decided: np.ndarray  # uint8[m] by trigger entry
     trig_touched: np.ndarray  # uint32[m] trigger entries decided (for the reset)
     honoured: np.ndarray  # uint32[m] trigger entries honoured this round ...
@@ -161,7 +176,6 @@ class Scratch(NamedTuple):
     neu_state: np.ndarray  # uint8[q] _UNDRAWN, _HOLDS, _FAILS
     neu_touched: np.ndarray  # uint32[q] pledges drawn (for the reset)
     resp_round: np.ndarray  # int16[g, n] round of a member's response, -1 none
-    resp_level: np.ndarray  # int8[g, n] level (LEVEL_*) of that response
     resp_touched: np.ndarray  # uint32[members] o * n + member of each response
     agg: np.ndarray  # int32[g, n] aggressors against each organization this round
     n_agg: np.ndarray  # int32[g] their number
@@ -183,6 +197,11 @@ def _scratch(w):
     g = w.org_kind.size
     return Scratch(
         np.zeros(n, np.int8),  # side
+        np.zeros(n, np.uint8),  # aggr
+        np.empty(n, np.int16),  # nround
+        np.empty(n, np.int8),  # nvia
+        np.empty(n, np.int32),  # orig
+        np.zeros((3, w.max_rounds + 1), np.int32),  # cum
         np.empty(n, np.uint32),  # atwar
         np.empty(n, np.int16),  # aw_round
         np.empty(n, np.int8),  # aw_via
@@ -195,6 +214,7 @@ def _scratch(w):
         np.empty(n, np.uint32),  # entr
         np.empty(n, np.int8),  # entr_side
         np.empty(n, np.int32),  # entr_rank
+        np.empty(n, np.uint8),  # entr_aggr
         np.zeros(m, np.uint8),  # trig_decided
         np.empty(m, np.uint32),  # trig_touched
         np.empty(m, np.uint32),  # honoured
@@ -202,7 +222,6 @@ def _scratch(w):
         np.zeros(q, np.uint8),  # neu_state
         np.empty(q, np.uint32),  # neu_touched
         np.full((g, n), -1, np.int16),  # resp_round
-        np.zeros((g, n), np.int8),  # resp_level
         np.empty(max(w.org_mem.size, 1), np.uint32),  # resp_touched
         np.empty((g, n), np.int32),  # agg
         np.zeros(g, np.int32),  # n_agg
@@ -237,9 +256,15 @@ def _pick(cand, w, exclude, u):
 
 
 @jit(**INLINE_OPTIONS)
-def _join(w, sc, x, s, rnd, via, src, n_atwar):
-    """Put nation ``x`` at war on side ``s``; returns the new at-war count."""
+def _join(w, sc, x, s, rnd, via, src, orig, n_atwar):
+    """Put nation ``x`` at war on side ``s``; returns the new at-war count.
+
+    ``orig`` is the nation whose attack brought it in (-1: none, an entrant).
+    """
     sc.side[x] = s
+    sc.nround[x] = rnd
+    sc.nvia[x] = via
+    sc.orig[x] = orig
     sc.atwar[n_atwar] = x
     sc.aw_round[n_atwar] = rnd
     sc.aw_via[n_atwar] = via
@@ -251,10 +276,11 @@ def _join(w, sc, x, s, rnd, via, src, n_atwar):
 
 
 @jit(**INLINE_OPTIONS)
-def _pull(sc, k, s, rank, n_pulled):
+def _pull(sc, k, s, rank, off, n_pulled):
     """Pull nation ``k`` towards side ``s`` by source ``rank``; returns the new count.
 
     A nation pulled towards both sides stays out; the lowest rank names the source.
+    ``off``: the pull is an honoured offense obligation (the entrant is an aggressor).
     """
     if sc.pull_flag[k] == 0:
         sc.pulled[n_pulled] = k
@@ -262,10 +288,10 @@ def _pull(sc, k, s, rank, n_pulled):
         sc.pull_rank_a[k] = _NO_RANK
         sc.pull_rank_d[k] = _NO_RANK
     if s == SIDE_A:
-        sc.pull_flag[k] |= _PULL_A
+        sc.pull_flag[k] |= _PULL_A | (_OFF_A if off else 0)
         sc.pull_rank_a[k] = min(sc.pull_rank_a[k], rank)
     else:
-        sc.pull_flag[k] |= _PULL_D
+        sc.pull_flag[k] |= _PULL_D | (_OFF_D if off else 0)
         sc.pull_rank_d[k] = min(sc.pull_rank_d[k], rank)
     return n_pulled
 
@@ -279,15 +305,88 @@ def _add_aggressor(sc, o, a):
 
 
 @jit(**INLINE_OPTIONS)
-def _specific_aggression(w, sc, a, v):
-    """``a`` attacks ``v``: an aggression against the organizations it concerns."""
+def _attack_case(w, sc, a, v, aggression):
+    """``a`` attacks ``v``: a case for the organizations it concerns (culprit ``a``).
+
+    Collective security: an aggression by a member against a member. Collective
+    defense: an attack by a non-member on a member (only aggressions under
+    ``unprovoked``; whether the victim is an aggressor is checked at the decision).
+    """
     for o in range(w.org_kind.size):
-        if w.org_kind[o] == ORG_COLLECTIVE_SECURITY:
-            hit = w.org_member[o, a] and w.org_member[o, v]
+        kind = w.org_kind[o]
+        if kind == ORG_COLLECTIVE_SECURITY:
+            hit = aggression and w.org_member[o, a] and w.org_member[o, v]
+        elif kind == ORG_ARBITRATION:
+            hit = False
         else:
-            hit = (not w.org_member[o, a]) and w.org_member[o, v]
+            hit = (
+                (not w.org_member[o, a])
+                and w.org_member[o, v]
+                and (aggression or not w.org_unprov[o])
+            )
         if hit:
             _add_aggressor(sc, o, a)
+
+
+@jit(**INLINE_OPTIONS)
+def _is_entry(via):
+    """Whether a via code is an entry (pulled in), not the incident nor a plan victim."""
+    return via != VIA_INITIAL and via != VIA_PLAN
+
+
+@jit(**INLINE_OPTIONS)
+def _n_attackers(sc, j, r):
+    """The number of distinct nations that have attacked ``j`` by round ``r``.
+
+    Every entrant on the other side attacked it, if it entered after ``j`` (or in
+    the same round, when ``j`` entered too), plus the attack that brought ``j`` in.
+    """
+    os = other_side(sc.side[j])
+    rj = np.int64(sc.nround[j])
+    lo = rj - 1 if _is_entry(sc.nvia[j]) else rj
+    return sc.cum[os, r] - sc.cum[os, lo] + (1 if sc.orig[j] >= 0 else 0)
+
+
+@jit(**INLINE_OPTIONS)
+def _has_attacked(sc, x, j):
+    """Whether ``x`` is among the attackers of ``j`` (both at war)."""
+    sx = sc.side[x]
+    if sx == NO_SIDE or sx == sc.side[j]:
+        return False
+    if sc.orig[j] == x:
+        return True
+    if not _is_entry(sc.nvia[x]):
+        return False
+    rx = sc.nround[x]
+    rj = sc.nround[j]
+    return rx > rj or (rx == rj and _is_entry(sc.nvia[j]))
+
+
+@jit(**INLINE_OPTIONS)
+def _attacked_in(sc, c, h, r, aggression_only):
+    """Whether ``c`` attacked ``h`` in round ``r`` (only by aggression if asked)."""
+    sh = sc.side[h]
+    if sh == NO_SIDE or sh == sc.side[c]:
+        return False
+    rh = sc.nround[h]
+    if rh == r and sc.orig[h] == c:  # the incident or a plan of c: an aggression
+        return True
+    if sc.nround[c] != r or not _is_entry(sc.nvia[c]):
+        return False
+    if aggression_only and sc.aggr[c] != _AGGR_ENTRY:
+        return False
+    return rh < r or (rh == r and _is_entry(sc.nvia[h]))
+
+
+@jit(**INLINE_OPTIONS)
+def _at_war_with_listed(w, sc, ptr, lst, e, j):
+    """Whether a nation of list ``e`` of the CSR (``ptr``, ``lst``) is at war with ``j``."""
+    sj = sc.side[j]
+    for x in range(ptr[e], ptr[e + 1]):
+        sx = sc.side[lst[x]]
+        if sx != NO_SIDE and sx != sj:
+            return True
+    return False
 
 
 @jit(**INLINE_OPTIONS)
@@ -324,8 +423,18 @@ def _incident(w, rs):
         facing = w.power[tgt]
         for e in range(w.prot_ptr[tgt], w.prot_ptr[tgt + 1]):
             ob = w.prot_ob[e]
-            if w.ob_obligor[ob] != ini:
-                facing += w.ob_rel[ob] * w.power[w.ob_obligor[ob]]
+            if w.ob_obligor[ob] == ini or w.ob_minatt[ob] > 1:
+                continue
+            lo = w.ob_ag_ptr[ob]
+            hi = w.ob_ag_ptr[ob + np.uint32(1)]
+            if hi > lo:  # only against these nations: the incident triggers it if listed
+                listed = False
+                for x in range(lo, hi):
+                    if w.ob_ag[x] == ini:
+                        listed = True
+                if not listed:
+                    continue
+            facing += w.ob_rel[ob] * w.power[w.ob_obligor[ob]]
         own = w.power[ini]
         for e in range(w.prot_ptr[ini], w.prot_ptr[ini + 1]):
             ob = w.prot_ob[e]
@@ -339,7 +448,7 @@ def _incident(w, rs):
 
 @jit(**INLINE_OPTIONS)
 def _round_zero(w, sc, ini, tgt):
-    """The initiator attacks the target; returns the at-war count."""
+    """The initiator (an aggressor) attacks the target; returns the at-war count."""
     n_atwar = 0
     for z in range(2):  # the initiator on side A, the target on side D
         n_atwar = _join(
@@ -350,10 +459,12 @@ def _round_zero(w, sc, ini, tgt):
             0,
             VIA_INITIAL,
             NO_SOURCE,
+            -1 if z == 0 else ini,
             n_atwar,
         )
+    sc.aggr[ini] = _AGGR_ENTRY
     sc.attacked[0] = tgt
-    _specific_aggression(w, sc, ini, tgt)
+    _attack_case(w, sc, ini, tgt, True)
     return n_atwar
 
 
@@ -390,48 +501,53 @@ def _plans(w, sc, rs, r, n_atwar, n_att, last_round):
                     v = w.plan_att[e]
                     if sc.side[v] != NO_SIDE:
                         continue
+                    if sc.aggr[pn] == 0:  # an aggressor before its first attack
+                        sc.aggr[pn] = _AGGR_PLAN
                     n_atwar = _join(
-                        w, sc, v, other_side(mine), r, VIA_PLAN, n_src_plan + pn, n_atwar
+                        w, sc, v, other_side(mine), r, VIA_PLAN, n_src_plan + pn, pn, n_atwar
                     )
                     sc.attacked[n_att] = v
                     n_att += 1
-                    _specific_aggression(w, sc, pn, v)
+                    _attack_case(w, sc, pn, v, True)
                     last_round = r
     return n_atwar, n_att, last_round
 
 
 @jit(**INLINE_OPTIONS)
-def _obligations(w, sc, rs, new_lo, n_atwar, n_att, n_obt, broken):
+def _obligations(w, sc, rs, r, new_lo, n_atwar, n_att, n_obt, broken, conflicted):  # noqa: C901
+    # (complexity: one loop per trigger segment of the hottest phase, kept in one
+    # function so that the honoured buffer and counters stay in registers)
     """Decide the obligations triggered this round; the honoured ones pull their obligors.
 
     The draws are compared without a branch and the honoured entries collected in a
     buffer: whether an obligation is honoured is a coin flip, and a mispredicted
-    branch costs more than the draw itself. Returns the pulled count, the count of
-    decided defense/entente entries and the broken promises.
+    branch costs more than the draw itself. Obligations with conditions are stored
+    apart (trigger segments 2 and 3) and checked on a slower path. Returns the pulled
+    count, the count of decided entries, the broken promises and the conflicted ones.
     """
-    # Offense obligations towards nations newly at war. A nation is newly at war once
-    # per cascade, so these need no "decided" marks.
+    n1 = np.uint32(w.power.size + 1)
+    # Offense obligations without condition towards nations newly at war. A nation is
+    # newly at war once per cascade, so these need no "decided" marks.
     n_hon = np.int64(0)  # honoured entries (an int64 sum of comparisons)
     for li in range(new_lo, n_atwar):
         j = sc.atwar[li]
         sj = sc.side[j]
         for e in range(w.trig_ptr[j], w.trig_ptr[j + np.uint32(1)]):
             sk = sc.side[w.trig_obligor[e]]
-            if sk != NO_SIDE:  # at war already: on j's side, or a broken promise
-                broken += np.int64(sk != sj)
+            if sk != NO_SIDE:  # at war already: on j's side, or against its protege
+                conflicted += np.int64(sk != sj)
                 continue
             ok = np.int64(draw_bits(rs, w.trig_key[e]) < w.trig_thr[e])  # u < rel
             sc.honoured[n_hon] = e
             sc.honoured_side[n_hon] = sj
             n_hon += ok
             broken += 1 - ok
-    # Defense and entente obligations towards nations attacked this round, each
-    # decided once per cascade (trig_* holds both CSRs back to back).
-    base = np.uint32(w.power.size + 1)
+    # Defense and entente obligations without condition towards nations attacked this
+    # round, each decided once per cascade.
     for li in range(n_att):
         j = sc.attacked[li]
         sj = sc.side[j]
-        jj = base + j  # unsigned: no wraparound code
+        jj = n1 + j  # unsigned: no wraparound code
         for e in range(w.trig_ptr[jj], w.trig_ptr[jj + np.uint32(1)]):
             if sc.trig_decided[e]:
                 continue
@@ -442,7 +558,7 @@ def _obligations(w, sc, rs, new_lo, n_atwar, n_att, n_obt, broken):
                 sc.trig_decided[e] = 1
                 sc.trig_touched[n_obt] = e
                 n_obt += 1
-                broken += 1
+                conflicted += 1
                 continue
             sc.trig_decided[e] = 1
             sc.trig_touched[n_obt] = e
@@ -452,34 +568,134 @@ def _obligations(w, sc, rs, new_lo, n_atwar, n_att, n_obt, broken):
             sc.honoured_side[n_hon] = sj
             n_hon += ok
             broken += 1 - ok
+    # Obligations with conditions: offense ones with ``against`` towards every nation
+    # at war, defense/entente ones towards the nations attacked this round.
+    for seg in range(2):
+        if seg == 0 and not w.cond_offense:
+            continue
+        if seg == 1 and not w.cond_defense:
+            continue
+        for li in range(n_atwar if seg == 0 else n_att):
+            j = sc.atwar[li] if seg == 0 else sc.attacked[li]
+            sj = sc.side[j]
+            jj = n1 * np.uint32(2 + seg) + j
+            for e in range(w.trig_ptr[jj], w.trig_ptr[jj + np.uint32(1)]):
+                if sc.trig_decided[e]:
+                    continue
+                ob = w.trig_ob[e]
+                if seg == 0:
+                    if not _at_war_with_listed(w, sc, w.ob_ag_ptr, w.ob_ag, ob, j):
+                        continue
+                else:
+                    if w.ob_unprov[ob] and sc.aggr[j] != 0:
+                        continue
+                    if w.ob_minatt[ob] > 1 and _n_attackers(sc, j, r) < w.ob_minatt[ob]:
+                        continue
+                    lo = w.ob_ag_ptr[ob]
+                    hi = w.ob_ag_ptr[ob + np.uint32(1)]
+                    if hi > lo:
+                        hit = False
+                        for x in range(lo, hi):
+                            if _has_attacked(sc, w.ob_ag[x], j):
+                                hit = True
+                                break
+                        if not hit:
+                            continue
+                sk = sc.side[w.trig_obligor[e]]
+                if sk == sj:
+                    continue
+                sc.trig_decided[e] = 1
+                sc.trig_touched[n_obt] = e
+                n_obt += 1
+                if sk != NO_SIDE:
+                    conflicted += 1
+                    continue
+                ok = np.int64(draw_bits(rs, w.trig_key[e]) < w.trig_thr[e])
+                sc.honoured[n_hon] = e
+                sc.honoured_side[n_hon] = sj
+                n_hon += ok
+                broken += 1 - ok
     # the honoured obligations pull their obligors; the lowest rank is the source
     n_pulled = 0
     for x in range(n_hon):
         e = sc.honoured[x]
-        n_pulled = _pull(sc, w.trig_obligor[e], sc.honoured_side[x], w.trig_ob[e], n_pulled)
-    return n_pulled, n_obt, broken
+        rank = w.trig_ob[e]
+        n_pulled = _pull(
+            sc,
+            w.trig_obligor[e],
+            sc.honoured_side[x],
+            rank,
+            w.ob_kind[rank] == OB_OFFENSE,
+            n_pulled,
+        )
+    return n_pulled, n_obt, broken, conflicted
 
 
 @jit(**INLINE_OPTIONS)
-def _blocked(w, sc, o, na):
-    """Whether a veto holder shields one of the aggressors against organization ``o``.
+def _blocked(w, sc, o, na, r):
+    """Whether a veto holder shields one of the culprits of organization ``o``.
 
-    Marks each aggressor ``agg[o, i]`` it shields in ``agg_blocked[i]``.
+    Marks each culprit ``agg[o, i]`` it shields in ``agg_blocked[i]``. Under unanimity
+    the holders are the members other than the parties to the culprit's dispute (the
+    culprit and the members it attacked this round).
     """
     any_blocked = False
     for ai in range(na):
         a = sc.agg[o, ai]
-        blk = w.org_static_block[o, a] != 0
-        if not blk:
+        sa = sc.side[a]
+        if w.org_unanimity[o]:
+            blk = False
             for e in range(w.org_mem_ptr[o], w.org_mem_ptr[o + 1]):
                 h = w.org_mem[e]
-                if w.org_holder[o, h] and sc.side[h] == sc.side[a]:
+                if h != a and sc.side[h] == sa:
                     blk = True
                     break
+            if not blk:
+                for e in range(w.prot_ptr[a], w.prot_ptr[a + 1]):
+                    ob = w.prot_ob[e]
+                    if w.ob_kind[ob] == OB_ENTENTE:
+                        continue
+                    h = w.ob_obligor[ob]
+                    if w.org_member[o, h] and h != a and not _attacked_in(sc, a, h, r, False):
+                        blk = True
+                        break
+        else:
+            blk = w.org_static_block[o, a] != 0
+            if not blk:
+                for e in range(w.org_mem_ptr[o], w.org_mem_ptr[o + 1]):
+                    h = w.org_mem[e]
+                    if w.org_holder[o, h] and sc.side[h] == sa:
+                        blk = True
+                        break
         sc.agg_blocked[ai] = blk
         if blk:
             any_blocked = True
     return any_blocked
+
+
+@jit(**INLINE_OPTIONS)
+def _unprovoked_only(w, sc, o, na, r):
+    """Keep the culprits of ``o`` (``unprovoked``); returns their number.
+
+    A culprit is kept if it committed an aggression, this round, against a member
+    that is not an aggressor.
+    """
+    kept = 0
+    for ai in range(na):
+        c = sc.agg[o, ai]
+        keep = False
+        for e in range(w.org_mem_ptr[o], w.org_mem_ptr[o + 1]):
+            h = w.org_mem[e]
+            if sc.aggr[h] == 0 and _attacked_in(sc, c, h, r, True):
+                keep = True
+                break
+        if keep:
+            sc.agg[o, kept] = c
+            kept += 1
+        else:
+            sc.agg_flag[o, c] = 0
+    sc.n_agg[o] = kept
+    return kept
 
 
 @jit(**INLINE_OPTIONS)
@@ -495,7 +711,9 @@ def _level(w, o, u):
 
 
 @jit(**INLINE_OPTIONS)
-def _organizations(w, sc, rs, r, n_pulled, n_respt, vetoed, sanctions, diplomacy, sanc_a, sanc_d):
+def _organizations(  # noqa: C901 - the response ladder per culprit, one pass per organization
+    w, sc, rs, r, n_pulled, n_respt, vetoed, sanctions, diplomacy, sanc_a, sanc_d
+):
     """The members' responses to this round's aggressions; military ones pull members.
 
     Returns the pulled and response counts, whether a veto blocked an organization,
@@ -507,7 +725,11 @@ def _organizations(w, sc, rs, r, n_pulled, n_respt, vetoed, sanctions, diplomacy
         na = sc.n_agg[o]
         if na == 0:
             continue
-        if _blocked(w, sc, o, na):
+        if w.org_unprov[o]:
+            na = _unprovoked_only(w, sc, o, na, r)
+            if na == 0:
+                continue
+        if _blocked(w, sc, o, na, r):
             vetoed = True
         cap = w.org_cap[o]
         for e in range(w.org_mem_ptr[o], w.org_mem_ptr[o + 1]):
@@ -516,7 +738,6 @@ def _organizations(w, sc, rs, r, n_pulled, n_respt, vetoed, sanctions, diplomacy
                 continue
             level = _level(w, o, uniform(rs, w.org_mem_key[e]))
             sc.resp_round[o, mm] = r
-            sc.resp_level[o, mm] = level
             sc.resp_touched[n_respt] = o * n + mm
             n_respt += 1
             top = LEVEL_NONE
@@ -527,7 +748,7 @@ def _organizations(w, sc, rs, r, n_pulled, n_respt, vetoed, sanctions, diplomacy
                 la = min(level, cap) if sc.agg_blocked[ai] else level
                 top = max(top, la)
                 if la == LEVEL_MILITARY:  # against a: towards the other side
-                    n_pulled = _pull(sc, mm, other_side(sc.side[a]), n_src_org + o, n_pulled)
+                    n_pulled = _pull(sc, mm, other_side(sc.side[a]), n_src_org + o, False, n_pulled)
                 elif la == LEVEL_SANCTIONS:
                     if sc.side[a] == SIDE_A:
                         s_a = True
@@ -556,8 +777,14 @@ def _neutrality(w, sc, rs, k, s, n_neut):
     held = False
     failed = 0
     for e in range(w.neu_ptr[k], w.neu_ptr[k + 1]):
-        sj = sc.side[w.neu_protege[e]]
+        j = w.neu_protege[e]
+        sj = sc.side[j]
         if sj != NO_SIDE and sj != s:
+            # a pledge with ``against`` matters only while a listed nation fights j
+            if w.neu_ag_ptr[e + np.uint32(1)] > w.neu_ag_ptr[e] and not _at_war_with_listed(
+                w, sc, w.neu_ag_ptr, w.neu_ag, e, j
+            ):
+                continue
             st = sc.neu_state[e]
             if st == _UNDRAWN:
                 st = _HOLDS if uniform(rs, w.neu_key[e]) < w.neu_rel[e] else _FAILS
@@ -593,15 +820,16 @@ def _entries(w, sc, rs, n_pulled, n_neut, broken):
         k = pulled[x]
         flag = sc.pull_flag[k]
         sc.pull_flag[k] = 0
-        if flag == _PULL_BOTH:
+        if flag & _PULL_BOTH == _PULL_BOTH:
             continue
-        s = SIDE_A if flag == _PULL_A else SIDE_D
+        s = SIDE_A if flag & _PULL_A else SIDE_D
         held, failed, n_neut = _neutrality(w, sc, rs, k, s, n_neut)
         if held:
             continue
         broken += failed
         sc.entr[n_entr] = k
         sc.entr_side[n_entr] = s
+        sc.entr_aggr[n_entr] = (flag & (_OFF_A | _OFF_D)) != 0
         if s == SIDE_A:
             sc.entr_rank[n_entr] = sc.pull_rank_a[k]
             any_a = True
@@ -614,45 +842,58 @@ def _entries(w, sc, rs, n_pulled, n_neut, broken):
 
 @jit(**INLINE_OPTIONS)
 def _enter(w, sc, r, n_entr, any_a, any_d, n_atwar, has_att):
-    """The entrants of round ``r`` attack every nation on the other side at war before.
+    """The entrants of round ``r`` enter at once and attack every nation on the other side.
 
-    Returns the at-war count, the attacked count and the index of the first entrant
-    in ``atwar``.
+    That includes the entrants of the other side. Returns the at-war count, the
+    attacked count and the index of the first entrant in ``atwar``.
     """
     m = w.ob_kind.size
-    n_before = n_atwar
-    n_att = 0
-    for s in range(SIDE_A, SIDE_D + 1 if has_att else SIDE_A):
-        if (s == SIDE_A and any_d) or (s == SIDE_D and any_a):
-            for x in range(n_before):
-                if sc.side[sc.atwar[x]] == s:
-                    sc.attacked[n_att] = sc.atwar[x]
-                    n_att += 1
+    new_lo = n_atwar
     for x in range(n_entr):
         k = sc.entr[x]
         s = sc.entr_side[x]
+        rank = sc.entr_rank[x]
+        via = w.ob_kind[rank] if rank < m else VIA_ORGANIZATION
+        n_atwar = _join(w, sc, k, s, r, via, rank, -1, n_atwar)
+        sc.aggr[k] = _AGGR_ENTRY if sc.entr_aggr[x] else 0
+    for s in range(SIDE_A, SIDE_D + 1):
+        c = sc.cum[s, r - 1]
+        for x in range(n_entr):
+            if sc.entr_side[x] == s:
+                c += 1
+        sc.cum[s, r] = c
+    n_att = 0
+    if has_att:
+        for x in range(n_atwar):
+            sx = sc.side[sc.atwar[x]]
+            if (sx == SIDE_A and any_d) or (sx == SIDE_D and any_a):
+                sc.attacked[n_att] = sc.atwar[x]
+                n_att += 1
+    for x in range(n_entr):
+        k = sc.entr[x]
+        s = sc.entr_side[x]
+        aggression = sc.entr_aggr[x] != 0
         for o in range(w.org_kind.size):
             if sc.cnt[o, other_side(s)] == 0:
                 continue
-            if w.org_kind[o] == ORG_COLLECTIVE_SECURITY:
-                own = sc.resp_round[o, k] == r - 1 and sc.resp_level[o, k] == LEVEL_MILITARY
-                hit = w.org_member[o, k] != 0 and not own
+            kind = w.org_kind[o]
+            if kind == ORG_COLLECTIVE_SECURITY:
+                hit = aggression and w.org_member[o, k] != 0
+            elif kind == ORG_ARBITRATION:
+                hit = False
             else:
-                hit = w.org_member[o, k] == 0
+                hit = w.org_member[o, k] == 0 and (aggression or not w.org_unprov[o])
             if hit:
                 _add_aggressor(sc, o, k)
-    new_lo = n_atwar
-    for x in range(n_entr):
-        rank = sc.entr_rank[x]
-        via = w.ob_kind[rank] if rank < m else VIA_ORGANIZATION
-        n_atwar = _join(w, sc, sc.entr[x], sc.entr_side[x], r, via, rank, n_atwar)
     return n_atwar, n_att, new_lo
 
 
 @jit(**INLINE_OPTIONS)
-def _deterred_row(out, q):
-    """The row of a replicate whose initiator backed down."""
-    out.deterred[q] = True
+def _no_war_row(out, q, deterred):
+    """The row of a replicate whose initiator backed down, or whose dispute was settled."""
+    out.deterred[q] = deterred
+    out.settled[q] = not deterred
+    out.conflicted[q] = 0
     out.belligerents[q] = 0
     out.side_a[q] = 0
     out.side_d[q] = 0
@@ -671,10 +912,10 @@ def _deterred_row(out, q):
 def _outcome(w, sc, rs, out, parts, q, want_parts, n_atwar, last_round, tally):
     """Write the replicate's row (and participant rows), drawing the winner.
 
-    ``tally`` is (broken promises, sanctions, diplomacy, vetoed, sanctions against
-    side A, against side D). Also resets ``side``.
+    ``tally`` is (broken promises, conflicted, sanctions, diplomacy, vetoed, sanctions
+    against side A, against side D). Also resets ``side`` and ``aggr``.
     """
-    broken, sanctions, diplomacy, vetoed, sanc_a, sanc_d = tally
+    broken, conflicted, sanctions, diplomacy, vetoed, sanc_a, sanc_d = tally
     p_a = 0.0
     p_d = 0.0
     n_a = np.int64(0)
@@ -697,6 +938,7 @@ def _outcome(w, sc, rs, out, parts, q, want_parts, n_atwar, last_round, tally):
             parts.via[q, x] = sc.aw_via[x]
             parts.source[q, x] = sc.aw_src[x]
         sc.side[c] = NO_SIDE
+        sc.aggr[c] = 0
     # summed in entry order, the total in id order: clamp the rounding excess
     total = w.total_power
     share = min(1.0, (p_a + p_d) / total) if total > 0.0 else 0.0
@@ -713,8 +955,10 @@ def _outcome(w, sc, rs, out, parts, q, want_parts, n_atwar, last_round, tally):
     out.majors[q] = n_major
     out.rounds[q] = last_round
     out.broken_promises[q] = broken
+    out.conflicted[q] = conflicted
     out.sanctions[q] = sanctions
     out.diplomacy[q] = diplomacy
+    out.settled[q] = False
     out.power_share[q] = share
     out.vetoed[q] = vetoed
     out.winner[q] = SIDE_A if uniform(rs, _KEY_OUTCOME) < p_win_a else SIDE_D
@@ -756,8 +1000,17 @@ def _cascade(w, sc, rs, out, parts, q, want_parts, has_att):
     out.initiator[q] = ini
     out.target[q] = tgt
     if deterred:
-        _deterred_row(out, q)
+        _no_war_row(out, q, True)
         return
+    for o in range(w.org_kind.size):  # arbitration, in name order
+        if (
+            w.org_kind[o] == ORG_ARBITRATION
+            and w.org_member[o, ini]
+            and w.org_member[o, tgt]
+            and uniform(rs, w.org_key[o]) < w.org_settle[o]
+        ):
+            _no_war_row(out, q, False)
+            return
     n_atwar = _round_zero(w, sc, ini, tgt)
     new_lo = 0
     n_att = 1
@@ -765,6 +1018,7 @@ def _cascade(w, sc, rs, out, parts, q, want_parts, has_att):
     n_neut = 0
     n_respt = 0
     broken = 0
+    conflicted = 0
     sanctions = 0
     diplomacy = 0
     sanc_a = 0
@@ -776,7 +1030,9 @@ def _cascade(w, sc, rs, out, parts, q, want_parts, has_att):
         n_atwar, n_att, last_round = _plans(w, sc, rs, r, n_atwar, n_att, last_round)
         if r == w.max_rounds:
             break
-        n_pulled, n_obt, broken = _obligations(w, sc, rs, new_lo, n_atwar, n_att, n_obt, broken)
+        n_pulled, n_obt, broken, conflicted = _obligations(
+            w, sc, rs, r, new_lo, n_atwar, n_att, n_obt, broken, conflicted
+        )
         n_pulled, n_respt, vetoed, sanctions, diplomacy, sanc_a, sanc_d = _organizations(
             w, sc, rs, r, n_pulled, n_respt, vetoed, sanctions, diplomacy, sanc_a, sanc_d
         )
@@ -786,7 +1042,7 @@ def _cascade(w, sc, rs, out, parts, q, want_parts, has_att):
         r += 1
         n_atwar, n_att, new_lo = _enter(w, sc, r, n_entr, any_a, any_d, n_atwar, has_att)
         last_round = r
-    tally = (broken, sanctions, diplomacy, vetoed, sanc_a, sanc_d)
+    tally = (broken, conflicted, sanctions, diplomacy, vetoed, sanc_a, sanc_d)
     _outcome(w, sc, rs, out, parts, q, want_parts, n_atwar, last_round, tally)
     _reset(w, sc, n_obt, n_neut, n_respt)
 
@@ -829,7 +1085,9 @@ def run_chunk(seed, start, count, want_parts, w, out, parts):
     nblocks = (count + BLOCK - 1) // BLOCK
     seed_st = seed_state(np.uint64(seed))
     # with no defense or entente obligations nobody needs the list of attacked nations
-    has_att = w.trig_ptr[2 * n + 1] > w.trig_ptr[n + 1]
+    has_att = (w.trig_ptr[2 * n + 1] > w.trig_ptr[n + 1]) or (
+        w.trig_ptr[4 * n + 3] > w.trig_ptr[3 * n + 3]
+    )
     for b in prange(nblocks):
         lo = b * BLOCK
         _block(w, out, parts, want_parts, has_att, seed_st, start, lo, min(count, lo + BLOCK))

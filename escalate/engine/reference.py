@@ -1,6 +1,6 @@
 """The cascade semantics in plain Python, written to be read (MODEL.md section 1).
 
-This is the executable specification. The numba kernel
+This is the executable specification of model version 2. The numba kernel
 (:mod:`escalate.engine.kernel`) implements the same rules on flat arrays; both
 consume the same keyed draws, so they must produce identical rows. It works
 directly on the :class:`~escalate.model.world.World` (dicts and sets keyed by
@@ -10,57 +10,61 @@ nation id) and imports nothing of the code it checks: not the compiler
 written out here too, in plain Python: :mod:`escalate.engine.rng` holds the same
 definition next to its jitted mirrors, and tests check that the two agree.
 
+Before the war
+--------------
+The incident (fixed, or drawn), then deterrence (the initiator backs down with a
+probability rising with the power of the target and of the supporters the incident
+would call in), then arbitration: the first ``arbitration`` organization (by name)
+of which both are members settles the dispute with probability ``settlement``.
+
 One cascade, round by round
 ---------------------------
-Round 0: the initiator attacks the target (side A = {initiator}, side D =
-{target}). Then, for r = 0, 1, ...:
+Round 0: the initiator (an *aggressor*) attacks the target; side A = {initiator},
+side D = {target}. In every round r:
 
-1. **Plans.** Each war plan whose nation is at war with one of its triggers on
-   the other side fires once (with its probability): the planner attacks every
-   listed victim not yet at war. Victims are at war from round r, on the side
-   opposing the planner, and count as attacked in round r. Repeated until no
-   plan fires (a victim may trigger another plan in the same round).
-2. If r = ``max_rounds`` the cascade stops.
-3. **Obligations.** ``offense`` obligations towards nations newly at war in
-   round r, and ``defense``/``entente`` obligations towards nations attacked in
-   round r, are triggered. Each obligation is decided once per cascade: honoured
-   with its reliability (the obligor is pulled towards the protege's side) or
-   broken. An obligor already at war on the protege's side is not triggered;
-   one at war on the other side cannot honour it: a broken promise, no draw.
-4. **Organizations.** Aggressions of round r oblige organizations: under
-   collective security a member attacking a member, under collective defense a
-   non-member attacking a member (an entry that was this organization's own
-   military response is not aggression against it). If a veto holder (every
-   member under unanimity) is the aggressor, is at war on its side or has a
-   defense/offense obligation towards it, the organization is blocked for that
-   aggressor and members answer at most with ``blocked_response``. Each other
-   member not at war answers once per organization per cascade: one draw on
-   the ladder none < diplomacy < sanctions < military; military pulls it against
-   every aggressor of that round it answers at that level.
-5. **Entries.** A nation pulled towards both sides stays out this round (its
-   obligations are spent). A nation pulled towards one side is held back by any
-   neutrality pledge towards a nation at war on the other side that holds
-   (each pledge drawn once per cascade, when it first matters); pledges that
-   failed count as broken promises when it does enter. The rest enter in round
-   r + 1 and attack every nation on the other side at war before round r + 1.
-   If nobody enters, the cascade ends.
+1. **Entries** (r >= 1): the nations decided in round r - 1 join at once; one that
+   came with an honoured ``offense`` obligation is an aggressor. Each attacks every
+   nation then on the other side, the other side's entrants of this round included.
+2. **Plans**, again and again until none fires: a planner at war with one of its
+   triggers attacks the listed victims not yet at war (it becomes an aggressor if
+   there is one); they join the other side in round r.
+3. If r = ``max_rounds`` the cascade stops. Else what round r's attacks trigger is
+   decided: **obligations** in canonical order (``offense`` towards nations at war,
+   ``defense``/``entente`` towards nations attacked in round r), each only while its
+   conditions hold (``against``, ``unprovoked``, ``min_attackers``), decided once:
+   honoured with its reliability (the obligor is pulled to the protege's side) or a
+   broken promise; an obligor already at war against its protege is *conflicted*.
+   **Organizations** answer the round's cases: collective security an aggression by
+   a member against a member, collective defense an attack by a non-member on a
+   member (with ``unprovoked``: an aggression against a member that is no
+   aggressor). A veto holder (under unanimity: any member but the parties to the
+   dispute) that is the culprit, fights on its side or is pledged to it blocks the
+   organization: members answer at most ``blocked_response``. Each member not at war
+   answers once per organization: none < diplomacy < sanctions < military
+   (military pulls it against the culprit). **Entries** for r + 1: a nation pulled
+   both ways stays out; one held back by a neutrality pledge that holds stays out;
+   the others enter. If nobody does, the cascade ends.
 
 ``via``/``source`` of an entrant name the first pull to its side in canonical
 order: obligations by (treaty name, obligor, protege), then organizations by
 name. The outcome is drawn by the contest function on summed power (summed in
-order of entry), each sanction against a side multiplying its power by ``1 - sanction_effect``.
+order of entry), each sanction against a side multiplying its power by
+``1 - sanction_effect``. Every choice the specification leaves open is written
+down in the README's model section and in the comments below.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..model.world import LADDER, World
+from ..model.world import LADDER, Organization, World
 
-__all__ = ["canonical_obligations", "contest", "simulate_reference"]
+__all__ = ["canonical_obligations", "contest", "simulate_reference", "trace_reference"]
+
 
 A, D = "A", "D"
 MILITARY, SANCTIONS, DIPLOMACY = LADDER.index("military"), LADDER.index("sanctions"), 1
@@ -68,6 +72,342 @@ MILITARY, SANCTIONS, DIPLOMACY = LADDER.index("military"), LADDER.index("sanctio
 
 def _other(side: str) -> str:
     return D if side == A else A
+
+
+@dataclass
+class _Obligation:
+    rank: int
+    treaty: str
+    kind: str
+    obligor: str
+    protege: str
+    reliability: float
+    key: int
+    against: frozenset[str]
+    unprovoked: bool
+    min_attackers: int
+
+
+@dataclass
+class _Pledge:
+    treaty: str
+    obligor: str
+    protege: str
+    reliability: float
+    key: int
+    against: frozenset[str]
+
+
+def _condition_text(ob: _Obligation) -> str:
+    """The casus foederis of an obligation, in words ("" for none)."""
+    parts = []
+    if ob.against:
+        parts.append("against " + ", ".join(sorted(ob.against)))
+    if ob.unprovoked:
+        parts.append("unprovoked")
+    if ob.min_attackers > 1:
+        parts.append(f"at least {ob.min_attackers} attackers")
+    return "; ".join(parts)
+
+
+class _Context:
+    """Lookups built once per world (the reference's own, independent of compile.py)."""
+
+    def __init__(self, world: World):
+        self.world = world
+        self.ids = sorted(world.ids)
+        self.power = {n.id: n.power for n in world.nations}
+        self.major = {n.id: n.major for n in world.nations}
+        self.total_power = 0.0
+        for nid in self.ids:
+            self.total_power += self.power[nid]
+        treaty = {a.name: a for a in world.alliances}
+        self.obligations = [
+            _Obligation(
+                r, t, kind, k, j, rel, decision_key(KIND_OBLIGATION, t, k, j),
+                frozenset(treaty[t].against), treaty[t].unprovoked, treaty[t].min_attackers,
+            )
+            for r, (t, kind, k, j, rel) in enumerate(canonical_obligations(world))
+        ]  # fmt: skip
+        self.towards: dict[str, list[_Obligation]] = {nid: [] for nid in self.ids}
+        for ob in self.obligations:  # ascending rank
+            self.towards[ob.protege].append(ob)
+        self.pledges: dict[str, list[_Pledge]] = {nid: [] for nid in self.ids}
+        for a in sorted(world.alliances, key=lambda a: a.name):
+            if a.kind != "neutrality":
+                continue
+            for k, j in a.pairs:
+                key = decision_key(KIND_NEUTRALITY, a.name, k, j)
+                pledge = _Pledge(a.name, k, j, world.reliability(a), key, frozenset(a.against))
+                self.pledges[k].append(pledge)
+        for lst in self.pledges.values():
+            lst.sort(key=lambda p: (p.treaty, p.protege))
+        self.orgs = sorted(world.organizations, key=lambda o: o.name)
+        self.n_obligations = len(self.obligations)
+        self.plans = sorted(world.plans, key=lambda p: p.key)
+        pledged: dict[str, set[str]] = {}
+        for ob in self.obligations:
+            if ob.kind in ("defense", "offense"):
+                pledged.setdefault(ob.protege, set()).add(ob.obligor)
+        self.pledged_defense_offense = pledged
+
+
+@dataclass
+class _Cascade:
+    """The state of one cascade (see the module docstring for the rules)."""
+
+    ctx: _Context
+    draw: Callable[[int], float]
+    side: dict[str, str] = field(default_factory=dict)
+    entered: list[tuple[str, str, int, str, str | None]] = field(default_factory=list)
+    aggressor: set[str] = field(default_factory=set)
+    attackers: dict[str, set[str]] = field(default_factory=dict)
+    decided: set[int] = field(default_factory=set)
+    pledge_state: dict[int, bool] = field(default_factory=dict)
+    responded: set[tuple[str, str]] = field(default_factory=set)
+    fired: set[str] = field(default_factory=set)
+    sanctions_on: dict[str, int] = field(default_factory=lambda: {A: 0, D: 0})
+    broken: int = 0
+    conflicted: int = 0
+    sanctions: int = 0
+    diplomacy: int = 0
+    vetoed: bool = False
+    last_round: int = 0
+    # the events of the current round
+    newly: list[str] = field(default_factory=list)
+    attacked: list[str] = field(default_factory=list)
+    cases: list[tuple[str, str, bool]] = field(default_factory=list)  # attacker, victim, aggression
+    # pulls decided this round: nation -> side -> [lowest rank, honoured offense among them]
+    pulls: dict[str, dict[str, list]] = field(default_factory=dict)
+    round: int = 0
+    #: the story of the cascade (:func:`trace_reference`), or None when not traced
+    events: list[dict] | None = None
+
+    def note(self, event: str, **fields: object) -> None:
+        """Record one event of the story (only when the cascade is traced)."""
+        if self.events is not None:
+            self.events.append({"round": self.round, "event": event, **fields})
+
+    def at_war_with(self, x: str, y: str) -> bool:
+        return x in self.side and y in self.side and self.side[x] != self.side[y]
+
+    def attack(self, attacker: str, victim: str) -> None:
+        """``attacker`` attacks ``victim`` (an aggression if the attacker is an aggressor)."""
+        self.attackers.setdefault(victim, set()).add(attacker)
+        if victim not in self.attacked:
+            self.attacked.append(victim)
+        self.cases.append((attacker, victim, attacker in self.aggressor))
+        self.note("attack", attacker=attacker, victim=victim, aggression=attacker in self.aggressor)
+
+    def join(self, nation: str, s: str, r: int, via: str, source: str | None) -> None:
+        self.side[nation] = s
+        self.entered.append((nation, s, r, via, source))
+        self.newly.append(nation)
+        self.last_round = r
+        self.note("enter", nation=nation, side=s, via=via, source=source)
+
+    def pull(self, nation: str, towards: str, rank: int, offense: bool) -> None:
+        best = self.pulls.setdefault(nation, {}).setdefault(towards, [rank, False])
+        best[0] = min(best[0], rank)
+        best[1] = best[1] or offense
+
+    # -- round steps ------------------------------------------------------------------
+
+    def enter(self, entrants: list[tuple[str, str, int, bool]], r: int) -> None:
+        """Step 1: the entrants join at once, then each attacks the other side."""
+        ctx = self.ctx
+        for k, s, rank, offense in entrants:  # ascending id
+            if rank < ctx.n_obligations:
+                ob = ctx.obligations[rank]
+                via, source = ob.kind, ob.treaty
+            else:
+                via, source = "organization", ctx.orgs[rank - ctx.n_obligations].name
+            self.join(k, s, r, via, source)
+            if offense:
+                self.aggressor.add(k)
+        for k, s, _, _ in entrants:
+            for x in sorted(self.side):
+                if self.side[x] != s:
+                    self.attack(k, x)
+
+    def plans(self, r: int) -> None:
+        """Step 2: war plans, again and again until none fires."""
+        changed = True
+        while changed:
+            changed = False
+            for plan in self.ctx.plans:
+                if plan.key in self.fired or plan.nation not in self.side:
+                    continue
+                if not any(self.at_war_with(plan.nation, q) for q in plan.trigger):
+                    continue
+                self.fired.add(plan.key)
+                changed = True
+                u = self.draw(decision_key(KIND_PLAN, plan.key))
+                victims = [v for v in sorted(plan.attack) if v not in self.side]
+                fires = u < plan.probability
+                self.note("plan", plan=plan.key, nation=plan.nation, draw=u,
+                          probability=plan.probability, fired=fires,
+                          victims=victims if fires else [])  # fmt: skip
+                if not fires:
+                    continue
+                if victims:
+                    self.aggressor.add(plan.nation)
+                mine = self.side[plan.nation]
+                for v in victims:
+                    self.join(v, _other(mine), r, "plan", plan.nation)
+                    self.attack(plan.nation, v)
+
+    def condition_holds(self, ob: _Obligation) -> bool:
+        j = ob.protege
+        if ob.kind == "offense":
+            return not ob.against or any(self.at_war_with(x, j) for x in ob.against)
+        hit = self.attackers.get(j, set())
+        if ob.against and not (ob.against & hit):
+            return False
+        if ob.unprovoked and j in self.aggressor:
+            return False
+        return len(hit) >= ob.min_attackers
+
+    def obligations(self) -> None:
+        """Step 3a: the obligations round r's events trigger, in rank order."""
+        candidates: set[int] = set()
+        for j in self.side:  # offense: towards every nation at war
+            candidates.update(ob.rank for ob in self.ctx.towards[j] if ob.kind == "offense")
+        for j in self.attacked:
+            candidates.update(ob.rank for ob in self.ctx.towards[j] if ob.kind != "offense")
+        for rank in sorted(candidates - self.decided):
+            ob = self.ctx.obligations[rank]
+            if not self.condition_holds(ob):
+                continue  # not triggered: may trigger later
+            what = {"treaty": ob.treaty, "kind": ob.kind, "obligor": ob.obligor,
+                    "protege": ob.protege, "condition": _condition_text(ob)}  # fmt: skip
+            if ob.obligor in self.side:
+                if self.side[ob.obligor] != self.side[ob.protege]:
+                    self.decided.add(rank)
+                    self.conflicted += 1  # at war against its own protege
+                    self.note("obligation", **what, outcome="conflicted")
+                continue  # (on the protege's side already: nothing)
+            self.decided.add(rank)
+            u = self.draw(ob.key)
+            honoured = u < ob.reliability
+            self.note("obligation", **what, draw=u, reliability=ob.reliability,
+                      outcome="honoured" if honoured else "broken")  # fmt: skip
+            if honoured:
+                self.pull(ob.obligor, self.side[ob.protege], rank, ob.kind == "offense")
+            else:
+                self.broken += 1
+
+    def culprits(self, o: Organization) -> list[str]:
+        """The nations that oblige organization ``o`` by this round's attacks, in order."""
+        m = set(o.members)
+        out: list[str] = []
+        for a, v, aggression in self.cases:
+            if o.kind == "collective_security":
+                hit = aggression and a in m and v in m
+            else:
+                hit = a not in m and v in m
+                if hit and o.unprovoked:
+                    hit = aggression and v not in self.aggressor
+            if hit and a not in out:
+                out.append(a)
+        return out
+
+    def blocked(self, o: Organization, c: str) -> bool:
+        """True if organization ``o`` is blocked from acting against culprit ``c``."""
+        if o.unanimity:
+            parties = {c} | {v for a, v, _ in self.cases if a == c and v in o.members}
+            holders = set(o.members) - parties
+        else:
+            holders = set(o.veto)
+        pledged = self.ctx.pledged_defense_offense.get(c, set())
+        return any(
+            h == c or (h in self.side and self.side[h] == self.side[c]) or h in pledged
+            for h in holders
+        )
+
+    def organizations(self) -> None:
+        """Step 3b: each organization answers the culprits of this round."""
+        ctx = self.ctx
+        for gi, o in enumerate(ctx.orgs):
+            if o.kind == "arbitration":
+                continue
+            culprits = self.culprits(o)
+            if not culprits:
+                continue
+            blocked = {c: self.blocked(o, c) for c in culprits}
+            if any(blocked.values()):
+                self.vetoed = True
+            self.note("organization", organization=o.name, kind=o.kind, culprits=culprits,
+                      blocked=[c for c in culprits if blocked[c]])  # fmt: skip
+            pm = o.response_probability("military")
+            ps = o.response_probability("sanctions")
+            pd_ = o.response_probability("diplomacy")
+            thresholds = (pm, pm + ps, pm + ps + pd_)
+            cap = LADDER.index(o.blocked_response)
+            for m in sorted(o.members):
+                if m in self.side or (o.name, m) in self.responded:
+                    continue
+                self.responded.add((o.name, m))
+                u = self.draw(decision_key(KIND_ORGANIZATION, o.name, m))
+                level = next(
+                    (
+                        lv
+                        for lv, t in zip((MILITARY, SANCTIONS, DIPLOMACY), thresholds, strict=True)
+                        if u < t
+                    ),
+                    0,
+                )
+                top = 0
+                sanctioned: set[str] = set()
+                for c in culprits:
+                    lc = min(level, cap) if blocked[c] else level
+                    top = max(top, lc)
+                    if lc == MILITARY:
+                        self.pull(m, _other(self.side[c]), ctx.n_obligations + gi, False)
+                    elif lc == SANCTIONS:
+                        sanctioned.add(self.side[c])
+                if top == SANCTIONS:
+                    self.sanctions += 1
+                elif top == DIPLOMACY:
+                    self.diplomacy += 1
+                self.note("response", organization=o.name, member=m, draw=u,
+                          response=LADDER[top])  # fmt: skip
+                for s in sanctioned:
+                    self.sanctions_on[s] += 1
+
+    def entrants(self) -> list[tuple[str, str, int, bool]]:
+        """Step 3c: who enters next round (pulled one way, not held by a pledge)."""
+        out = []
+        for k in sorted(self.pulls):
+            towards = self.pulls[k]
+            if len(towards) == 2:
+                self.note("stays_out", nation=k, why="pulled towards both sides")
+                continue  # pulled both ways: stays out this round
+            ((s, (rank, offense)),) = towards.items()
+            held = False
+            failed = 0
+            for pl in self.ctx.pledges[k]:
+                j = pl.protege
+                if j not in self.side or self.side[j] == s:
+                    continue
+                if pl.against and not any(self.at_war_with(x, j) for x in pl.against):
+                    continue
+                if pl.key not in self.pledge_state:
+                    u = self.draw(pl.key)
+                    self.pledge_state[pl.key] = u < pl.reliability
+                    holds = self.pledge_state[pl.key]
+                    self.note("neutrality", treaty=pl.treaty, obligor=k, protege=j, draw=u,
+                              reliability=pl.reliability, holds=holds)  # fmt: skip
+                if self.pledge_state[pl.key]:
+                    held = True
+                else:
+                    failed += 1
+            if held:
+                self.note("stays_out", nation=k, why="a neutrality pledge holds")
+                continue
+            self.broken += failed
+            out.append((k, s, rank, offense))
+        return out
 
 
 # ---- the draws (MODEL.md section 2) ---------------------------------------------------
@@ -88,6 +428,7 @@ KIND_DETERRENCE = 5
 KIND_OUTCOME = 6
 KIND_INCIDENT_INITIATOR = 7
 KIND_INCIDENT_TARGET = 8
+KIND_ARBITRATION = 9
 
 
 def _mix64(z: int) -> int:
@@ -123,7 +464,7 @@ def uniform(state: int, key: int) -> float:
     return (_mix64(state ^ key) >> 11) * 2.0**-53
 
 
-# ---- canonical order --------------------------------------------------------------------
+# ---- canonical order ----------------------------------------------------------------
 
 
 def canonical_obligations(world: World) -> list[tuple[str, str, str, str, float]]:
@@ -144,63 +485,6 @@ def canonical_obligations(world: World) -> list[tuple[str, str, str, str, float]
     return sorted(found, key=lambda ob: (ob[0], ob[2], ob[3]))
 
 
-@dataclass
-class _Obligation:
-    rank: int
-    treaty: str
-    kind: str
-    obligor: str
-    protege: str
-    reliability: float
-    key: int
-
-
-@dataclass
-class _Pledge:
-    treaty: str
-    obligor: str
-    protege: str
-    reliability: float
-    key: int
-
-
-class _Context:
-    """Lookups built once per world (the reference's own, independent of compile.py)."""
-
-    def __init__(self, world: World):
-        self.world = world
-        self.ids = sorted(world.ids)
-        self.power = {n.id: n.power for n in world.nations}
-        self.major = {n.id: n.major for n in world.nations}
-        self.total_power = 0.0
-        for nid in self.ids:
-            self.total_power += self.power[nid]
-        self.obligations = [
-            _Obligation(r, t, kind, k, j, rel, decision_key(KIND_OBLIGATION, t, k, j))
-            for r, (t, kind, k, j, rel) in enumerate(canonical_obligations(world))
-        ]
-        self.towards: dict[str, list[_Obligation]] = {nid: [] for nid in self.ids}
-        for ob in self.obligations:  # ascending rank
-            self.towards[ob.protege].append(ob)
-        self.pledges: dict[str, list[_Pledge]] = {nid: [] for nid in self.ids}
-        for a in sorted(world.alliances, key=lambda a: a.name):
-            if a.kind != "neutrality":
-                continue
-            for k, j in a.pairs:
-                key = decision_key(KIND_NEUTRALITY, a.name, k, j)
-                self.pledges[k].append(_Pledge(a.name, k, j, world.reliability(a), key))
-        for lst in self.pledges.values():
-            lst.sort(key=lambda p: (p.treaty, p.protege))
-        self.orgs = sorted(world.organizations, key=lambda o: o.name)
-        self.n_obligations = len(self.obligations)
-        self.plans = sorted(world.plans, key=lambda p: p.key)
-        pledged: dict[str, set[str]] = {}
-        for ob in self.obligations:
-            if ob.kind in ("defense", "offense"):
-                pledged.setdefault(ob.protege, set()).add(ob.obligor)
-        self.pledged_defense_offense = pledged
-
-
 def _pick(cands: list[str], weight: dict[str, float], exclude: str | None, u: float) -> str:
     total = 0.0
     for c in cands:
@@ -219,13 +503,73 @@ def _pick(cands: list[str], weight: dict[str, float], exclude: str | None, u: fl
     return last
 
 
-def _cascade(ctx: _Context, seed: int, rep: int, want_participants: bool):
-    """The cascades row (and participant rows) of replicate ``rep``."""
-    c = _Cascade(ctx, seed, rep)
-    row = {
+def _incident(ctx: _Context, draw: Callable[[int], float]) -> tuple[str, str]:
+    inc = ctx.world.incident
+    if inc.mode == "fixed":
+        assert inc.initiator is not None and inc.target is not None
+        return inc.initiator, inc.target
+    weight = {nid: (ctx.power[nid] if inc.weights == "power" else 1.0) for nid in ctx.ids}
+    inits = sorted(inc.initiators) if inc.initiators is not None else ctx.ids
+    targs = sorted(inc.targets) if inc.targets is not None else ctx.ids
+    initiator = _pick(inits, weight, None, draw(decision_key(KIND_INCIDENT_INITIATOR)))
+    target = _pick(targs, weight, initiator, draw(decision_key(KIND_INCIDENT_TARGET)))
+    return initiator, target
+
+
+def _deterred(
+    ctx: _Context,
+    initiator: str,
+    target: str,
+    draw: Callable[[int], float],
+    note: Callable[..., None] | None = None,
+) -> bool:
+    """The initiator weighs the target and the supporters the incident would call in."""
+    deterrence = ctx.world.dynamics.deterrence
+    if deterrence <= 0.0:
+        return False
+    facing = ctx.power[target]
+    for ob in ctx.towards[target]:
+        if ob.obligor == initiator or ob.min_attackers > 1:
+            continue
+        if ob.against and initiator not in ob.against:
+            continue
+        facing += ob.reliability * ctx.power[ob.obligor]
+    own = ctx.power[initiator]
+    for ob in ctx.towards[initiator]:
+        if ob.kind == "offense" and ob.obligor != target:
+            own += ob.reliability * ctx.power[ob.obligor]
+    both = own + facing
+    p_back_down = deterrence * (facing / both) if both > 0.0 else 0.0
+    u = draw(decision_key(KIND_DETERRENCE))
+    if note is not None:
+        note("deterrence", draw=u, probability=p_back_down, deterred=u < p_back_down)
+    return u < p_back_down
+
+
+def _settled(
+    ctx: _Context,
+    initiator: str,
+    target: str,
+    draw: Callable[[int], float],
+    note: Callable[..., None] | None = None,
+) -> bool:
+    """Arbitration before the war: the first organization (by name) that settles."""
+    for o in ctx.orgs:
+        if o.kind == "arbitration" and initiator in o.members and target in o.members:
+            u = draw(decision_key(KIND_ARBITRATION, o.name))
+            if note is not None:
+                note("arbitration", organization=o.name, draw=u, settlement=o.settlement,
+                     settled=u < o.settlement)  # fmt: skip
+            if u < o.settlement:
+                return True
+    return False
+
+
+def _row(rep: int, initiator: str, target: str) -> dict:
+    return {
         "replicate": rep,
-        "initiator": c.initiator,
-        "target": c.target,
+        "initiator": initiator,
+        "target": target,
         "deterred": False,
         "belligerents": 0,
         "side_a": 0,
@@ -233,18 +577,66 @@ def _cascade(ctx: _Context, seed: int, rep: int, want_participants: bool):
         "majors": 0,
         "rounds": 0,
         "broken_promises": 0,
+        "conflicted": 0,
         "sanctions": 0,
         "diplomacy": 0,
+        "settled": False,
         "power_share": 0.0,
         "vetoed": False,
         "winner": None,
         "world_war": False,
     }
-    if c.deterred():
+
+
+def _cascade(
+    ctx: _Context,
+    seed: int,
+    rep: int,
+    want_participants: bool,
+    events: list[dict] | None = None,
+):
+    dyn = ctx.world.dynamics
+    state = rep_state(seed, rep)
+
+    def draw(key: int) -> float:
+        return uniform(state, key)
+
+    c = _Cascade(ctx, draw, events=events)
+    initiator, target = _incident(ctx, draw)
+    c.note("incident", initiator=initiator, target=target)
+    row = _row(rep, initiator, target)
+    if _deterred(ctx, initiator, target, draw, c.note):
         row["deterred"] = True
         return row, []
-    c.run()
-    row.update(c.outcome())
+    if _settled(ctx, initiator, target, draw, c.note):
+        row["settled"] = True
+        return row, []
+
+    c.aggressor.add(initiator)
+    c.join(initiator, A, 0, "initial", None)
+    c.join(target, D, 0, "initial", None)
+    c.attack(initiator, target)
+    r = 0
+    entrants: list[tuple[str, str, int, bool]] = []
+    while True:
+        if r > 0:
+            c.enter(entrants, r)
+        c.plans(r)
+        if r == dyn.max_rounds:
+            break
+        c.pulls = {}
+        c.obligations()
+        c.organizations()
+        entrants = c.entrants()
+        if not entrants:
+            break
+        r += 1
+        c.round = r
+        c.newly, c.attacked, c.cases = [], [], []
+    _outcome(ctx, c, row, draw)
+    c.note("outcome", **{k: row[k] for k in ("belligerents", "side_a", "side_d", "majors",
+                                              "broken_promises", "conflicted", "vetoed",
+                                              "winner", "world_war")})  # fmt: skip
     parts = []
     if want_participants:
         parts = [
@@ -254,302 +646,40 @@ def _cascade(ctx: _Context, seed: int, rep: int, want_participants: bool):
     return row, parts
 
 
-class _Cascade:
-    """One cascade: the incident, then round by round the phases of the module docstring."""
-
-    def __init__(self, ctx: _Context, seed: int, rep: int):
-        self.ctx = ctx
-        self.dyn = ctx.world.dynamics
-        self.state = rep_state(seed, rep)
-        self.initiator, self.target = self._incident()
-        self.side: dict[str, str] = {}
-        self.entered: list[tuple[str, str, int, str, str | None]] = []
-        self.new_this_round: list[str] = []
-        self.attacked_this_round: list[str] = []
-        self.aggressors: dict[str, list[str]] = {o.name: [] for o in ctx.orgs}
-        self.decided: set[int] = set()
-        self.pledge_state: dict[int, bool] = {}  # key -> holds?
-        # (org, member) -> (round, level)
-        self.responded: dict[tuple[str, str], tuple[int, int]] = {}
-        self.fired: set[str] = set()
-        self.sanctions_on = {A: 0, D: 0}
-        self.broken = self.sanctions = self.diplomacy = 0
-        self.vetoed = False
-        self.last_round = 0
-        self.r = 0
-        self.pulls: dict[str, dict[str, int]] = {}  # nation -> side -> lowest rank
-
-    def draw(self, key: int) -> float:
-        """The draw of decision ``key`` in this replicate."""
-        return uniform(self.state, key)
-
-    # ---- the incident
-
-    def _incident(self) -> tuple[str, str]:
-        ctx = self.ctx
-        inc = ctx.world.incident
-        if inc.mode == "fixed":
-            assert inc.initiator is not None and inc.target is not None  # validated
-            return inc.initiator, inc.target
-        weight = {nid: (ctx.power[nid] if inc.weights == "power" else 1.0) for nid in ctx.ids}
-        inits = sorted(inc.initiators) if inc.initiators is not None else ctx.ids
-        targs = sorted(inc.targets) if inc.targets is not None else ctx.ids
-        initiator = _pick(inits, weight, None, self.draw(decision_key(KIND_INCIDENT_INITIATOR)))
-        target = _pick(targs, weight, initiator, self.draw(decision_key(KIND_INCIDENT_TARGET)))
-        return initiator, target
-
-    def deterred(self) -> bool:
-        """Whether the initiator, weighing the target and its pledged supporters, backs down."""
-        if self.dyn.deterrence <= 0.0:
-            return False
-        ctx, initiator, target = self.ctx, self.initiator, self.target
-        facing = ctx.power[target]
-        for ob in ctx.towards[target]:
-            if ob.obligor != initiator:
-                facing += ob.reliability * ctx.power[ob.obligor]
-        own = ctx.power[initiator]
-        for ob in ctx.towards[initiator]:
-            if ob.kind == "offense" and ob.obligor != target:
-                own += ob.reliability * ctx.power[ob.obligor]
-        both = own + facing
-        p_back_down = self.dyn.deterrence * (facing / both) if both > 0.0 else 0.0
-        return self.draw(decision_key(KIND_DETERRENCE)) < p_back_down
-
-    # ---- the rounds
-
-    def run(self) -> None:
-        """Round 0, then the rounds until one adds nobody or ``max_rounds``."""
-        initiator, target = self.initiator, self.target
-        self.side = {initiator: A, target: D}
-        self.entered = [(initiator, A, 0, "initial", None), (target, D, 0, "initial", None)]
-        self.new_this_round = [initiator, target]
-        self.attacked_this_round = [target]
-        self.add_specific_aggression(initiator, target)
-        while True:
-            self.plans()
-            if self.r == self.dyn.max_rounds:
-                break
-            self.pulls.clear()
-            self.obligations()
-            self.organizations()
-            entrants = self.entries()
-            if not entrants:
-                break
-            self.enter(entrants)
-
-    def add_specific_aggression(self, aggressor: str, victim: str) -> None:
-        """``aggressor`` attacks ``victim``: an aggression against the organizations it concerns."""
-        for o in self.ctx.orgs:
-            m = set(o.members)
-            if o.kind == "collective_security":
-                hit = aggressor in m and victim in m
-            else:
-                hit = aggressor not in m and victim in m
-            if hit and aggressor not in self.aggressors[o.name]:
-                self.aggressors[o.name].append(aggressor)
-
-    def pull(self, nation: str, towards: str, rank: int) -> None:
-        """Pull ``nation`` towards side ``towards`` by the source of rank ``rank``."""
-        best = self.pulls.setdefault(nation, {})
-        best[towards] = min(best.get(towards, rank), rank)
-
-    def plans(self) -> None:
-        """Plans: the war plans that fire in this round, until none does."""
-        side, r = self.side, self.r
-        changed = True
-        while changed:
-            changed = False
-            for plan in self.ctx.plans:
-                if plan.key in self.fired or plan.nation not in side:
-                    continue
-                mine = side[plan.nation]
-                if not any(q in side and side[q] != mine for q in plan.trigger):
-                    continue
-                self.fired.add(plan.key)
-                changed = True
-                if self.draw(decision_key(KIND_PLAN, plan.key)) < plan.probability:
-                    for victim in sorted(plan.attack):
-                        if victim in side:
-                            continue
-                        side[victim] = _other(mine)
-                        self.entered.append((victim, side[victim], r, "plan", plan.nation))
-                        self.new_this_round.append(victim)
-                        self.attacked_this_round.append(victim)
-                        self.add_specific_aggression(plan.nation, victim)
-                        self.last_round = r
-
-    def trigger(self, ob: _Obligation) -> None:
-        """Decide obligation ``ob`` (once per cascade)."""
-        if ob.rank in self.decided:
-            return
-        side = self.side
-        if ob.obligor in side:
-            if side[ob.obligor] == side[ob.protege]:
-                return  # already fighting on the protege's side
-            self.decided.add(ob.rank)
-            self.broken += 1  # fighting against its own protege
-            return
-        self.decided.add(ob.rank)
-        if self.draw(ob.key) < ob.reliability:
-            self.pull(ob.obligor, side[ob.protege], ob.rank)
+def _outcome(ctx: _Context, c: _Cascade, row: dict, draw: Callable[[int], float]) -> None:
+    """The winner by the contest function, and the row's counts."""
+    dyn = ctx.world.dynamics
+    p_a = p_d = 0.0
+    for nid, s, *_ in c.entered:  # summed in order of entry
+        if s == A:
+            p_a += ctx.power[nid]
         else:
-            self.broken += 1
-
-    def obligations(self) -> None:
-        """Obligations: decide those triggered in this round."""
-        for j in self.new_this_round:
-            for ob in self.ctx.towards[j]:
-                if ob.kind == "offense":
-                    self.trigger(ob)
-        for j in self.attacked_this_round:
-            for ob in self.ctx.towards[j]:
-                if ob.kind in ("defense", "entente"):
-                    self.trigger(ob)
-
-    def organizations(self) -> None:
-        """Organizations: the members' answers to this round's aggressions."""
-        for gi, o in enumerate(self.ctx.orgs):
-            aggs = self.aggressors[o.name]
-            if not aggs:
-                continue
-            holders = set(o.members) if o.unanimity else set(o.veto)
-            pledged = self.ctx.pledged_defense_offense
-            blocked = {}
-            for a in aggs:
-                static = a in holders or bool(holders & pledged.get(a, set()))
-                blocked[a] = static or any(self.side.get(h) == self.side[a] for h in holders)
-            if any(blocked.values()):
-                self.vetoed = True
-            for m in sorted(o.members):
-                if m not in self.side and (o.name, m) not in self.responded:
-                    self.respond(gi, o, m, aggs, blocked)
-            aggs.clear()
-
-    def respond(self, gi: int, o, m: str, aggs: list[str], blocked: dict[str, bool]) -> None:
-        """Member ``m`` of organization ``o`` (index ``gi``) answers the aggressors ``aggs``."""
-        pm = o.response_probability("military")
-        ps = o.response_probability("sanctions")
-        pd_ = o.response_probability("diplomacy")
-        u = self.draw(decision_key(KIND_ORGANIZATION, o.name, m))
-        if u < pm:
-            level = MILITARY
-        elif u < pm + ps:
-            level = SANCTIONS
-        elif u < pm + ps + pd_:
-            level = DIPLOMACY
-        else:
-            level = 0
-        self.responded[(o.name, m)] = (self.r, level)
-        cap = LADDER.index(o.blocked_response)
-        top = 0
-        sanctioned = set()
-        for a in aggs:
-            la = min(level, cap) if blocked[a] else level
-            top = max(top, la)
-            if la == MILITARY:
-                self.pull(m, _other(self.side[a]), self.ctx.n_obligations + gi)
-            elif la == SANCTIONS:
-                sanctioned.add(self.side[a])
-        if top == SANCTIONS:
-            self.sanctions += 1
-        elif top == DIPLOMACY:
-            self.diplomacy += 1
-        for s in sanctioned:
-            self.sanctions_on[s] += 1
-
-    def entries(self) -> list[tuple[str, str, int]]:
-        """Entries: the nations that enter next round, as ``(nation, side, source rank)``."""
-        entrants: list[tuple[str, str, int]] = []
-        for k in sorted(self.pulls):
-            towards = self.pulls[k]
-            if len(towards) == 2:
-                continue  # pulled both ways: stays out this round
-            ((s, rank),) = towards.items()
-            held = False
-            failed = 0
-            for pl in self.ctx.pledges[k]:
-                if pl.protege in self.side and self.side[pl.protege] != s:
-                    if pl.key not in self.pledge_state:
-                        self.pledge_state[pl.key] = self.draw(pl.key) < pl.reliability
-                    if self.pledge_state[pl.key]:
-                        held = True
-                    else:
-                        failed += 1
-            if held:
-                continue
-            self.broken += failed
-            entrants.append((k, s, rank))
-        return entrants
-
-    def enter(self, entrants: list[tuple[str, str, int]]) -> None:
-        """The entrants enter and attack everybody on the other side at war before them."""
-        ctx = self.ctx
-        before = dict(self.side)
-        self.r += 1
-        r = self.r
-        self.attacked_this_round = []
-        self.new_this_round = []
-        for s in (A, D):
-            if any(e[1] == _other(s) for e in entrants):
-                self.attacked_this_round += [x for x, _, _, _, _ in self.entered if before[x] == s]
-        for k, s, rank in entrants:
-            for o in ctx.orgs:
-                m = set(o.members)
-                members_opposite = any(x in m and before[x] != s for x in before)
-                if not members_opposite:
-                    continue
-                if o.kind == "collective_security":
-                    own_response = self.responded.get((o.name, k)) == (r - 1, MILITARY)
-                    hit = k in m and not own_response
-                else:
-                    hit = k not in m
-                if hit and k not in self.aggressors[o.name]:
-                    self.aggressors[o.name].append(k)
-            if rank < ctx.n_obligations:
-                ob = ctx.obligations[rank]
-                via, source = ob.kind, ob.treaty
-            else:
-                via, source = "organization", ctx.orgs[rank - ctx.n_obligations].name
-            self.side[k] = s
-            self.entered.append((k, s, r, via, source))
-            self.new_this_round.append(k)
-        self.last_round = r
-
-    # ---- the outcome
-
-    def outcome(self) -> dict[str, object]:
-        """The columns of the row that the war decides."""
-        ctx, side = self.ctx, self.side
-        p_a = p_d = 0.0
-        for nid, s, *_ in self.entered:  # summed in order of entry
-            if s == A:
-                p_a += ctx.power[nid]
-            else:
-                p_d += ctx.power[nid]
-        # summed in entry order, the total in id order: clamp the rounding excess
-        share = min(1.0, (p_a + p_d) / ctx.total_power) if ctx.total_power > 0.0 else 0.0
-        keep = 1.0 - self.dyn.sanction_effect
-        for _ in range(self.sanctions_on[A]):
-            p_a *= keep
-        for _ in range(self.sanctions_on[D]):
-            p_d *= keep
-        p_win_a = contest(p_a, p_d, self.dyn.contest_exponent)
-        winner = A if self.draw(decision_key(KIND_OUTCOME)) < p_win_a else D
-        majors = sum(1 for nid in side if ctx.major[nid])
-        return {
-            "belligerents": len(side),
-            "side_a": sum(1 for s in side.values() if s == A),
-            "side_d": sum(1 for s in side.values() if s == D),
-            "majors": majors,
-            "rounds": self.last_round,
-            "broken_promises": self.broken,
-            "sanctions": self.sanctions,
-            "diplomacy": self.diplomacy,
-            "power_share": share,
-            "vetoed": self.vetoed,
-            "winner": winner,
-            "world_war": majors >= self.dyn.world_war_majors,
-        }
+            p_d += ctx.power[nid]
+    # summed in entry order, the total in id order: clamp the rounding excess
+    share = min(1.0, (p_a + p_d) / ctx.total_power) if ctx.total_power > 0.0 else 0.0
+    keep = 1.0 - dyn.sanction_effect
+    for _ in range(c.sanctions_on[A]):
+        p_a *= keep
+    for _ in range(c.sanctions_on[D]):
+        p_d *= keep
+    p_win_a = contest(p_a, p_d, dyn.contest_exponent)
+    winner = A if draw(decision_key(KIND_OUTCOME)) < p_win_a else D
+    majors = sum(1 for nid in c.side if ctx.major[nid])
+    row.update(
+        belligerents=len(c.side),
+        side_a=sum(1 for s in c.side.values() if s == A),
+        side_d=sum(1 for s in c.side.values() if s == D),
+        majors=majors,
+        rounds=c.last_round,
+        broken_promises=c.broken,
+        conflicted=c.conflicted,
+        sanctions=c.sanctions,
+        diplomacy=c.diplomacy,
+        power_share=share,
+        vetoed=c.vetoed,
+        winner=winner,
+        world_war=majors >= dyn.world_war_majors,
+    )
 
 
 def contest(p_a: float, p_d: float, m: float) -> float:
@@ -575,6 +705,20 @@ def contest(p_a: float, p_d: float, m: float) -> float:
     if m == 0.0 or p_a == p_d:  # 0^0 = 1 (every side weighs 1), or both sides powerless
         return 0.5
     return 1.0 if p_a > 0.0 else 0.0
+
+
+def trace_reference(world: World, seed: int, replicate: int) -> tuple[list[dict], dict]:
+    """The story of one cascade: every decision, in order, and the final row.
+
+    Each event is a dict with ``round`` and ``event`` (``incident``,
+    ``deterrence``, ``arbitration``, ``attack``, ``plan``, ``obligation``,
+    ``organization``, ``response``, ``neutrality``, ``stays_out``, ``enter``,
+    ``outcome``) and the fields of that decision, draws included. The row is the
+    one :func:`simulate_reference` gives for that replicate.
+    """
+    events: list[dict] = []
+    row, _ = _cascade(_Context(world), seed, replicate, False, events)
+    return events, row
 
 
 def simulate_reference(

@@ -24,6 +24,7 @@ import numpy as np
 from .options import jit
 
 __all__ = [
+    "KIND_ARBITRATION",
     "KIND_DETERRENCE",
     "KIND_INCIDENT_INITIATOR",
     "KIND_INCIDENT_TARGET",
@@ -58,6 +59,7 @@ KIND_DETERRENCE = 5
 KIND_OUTCOME = 6
 KIND_INCIDENT_INITIATOR = 7
 KIND_INCIDENT_TARGET = 8
+KIND_ARBITRATION = 9
 
 
 def mix64_py(z: int) -> int:

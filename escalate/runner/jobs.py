@@ -32,7 +32,6 @@ import numpy as np
 import pandas as pd
 
 from ..engine.compile import compile_world
-from ..engine.support import require_simulated
 from ..model.world import World, load_world
 from ..results.lock import lock_results
 from ..results.store import (
@@ -65,9 +64,7 @@ class Interrupted(Exception):  # noqa: N818 - public API name: says what happene
 
 
 def _as_world(w: World | str | Path) -> World:
-    world = w if isinstance(w, World) else load_world(w)
-    require_simulated(world)
-    return world
+    return w if isinstance(w, World) else load_world(w)
 
 
 @contextlib.contextmanager
