@@ -334,9 +334,17 @@ def _cmd_trace(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_draw(args: argparse.Namespace) -> int:
+    from ..viz.draw import draw_world
+
+    print(draw_world(args.world, args.output))  # checks the suffix before loading
+    return 0
+
+
 #: sub-command -> what it does (each returns the exit code)
 COMMANDS = {
     "trace": _cmd_trace,
+    "draw": _cmd_draw,
     "run": _cmd_run_files,
     "check": _cmd_check,
     "worlds": _cmd_worlds,

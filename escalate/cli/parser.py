@@ -381,6 +381,32 @@ def _add_trace(sub: Any, fmt: Any) -> None:
     p.add_argument("--json", action="store_true", help="the events as JSON on stdout")
 
 
+def _add_draw(sub: Any, fmt: Any) -> None:
+    """``escalate draw``."""
+    p = sub.add_parser(
+        "draw",
+        help="draw a picture of a world (nations, obligations, organizations, plans)",
+        formatter_class=fmt,
+        description=(
+            "Draw WORLD: nations as nodes (area by power, majors with a thick outline), "
+            "obligations as arrows coloured by kind (dashed and labelled when conditional), "
+            "organizations as shaded groups, war plans as dotted arrows, the incident "
+            "highlighted. The layout has a fixed seed: the same world gives the same file."
+        ),
+        epilog=(
+            "examples:\n"
+            "  escalate draw europe_1914 -o world.png\n"
+            "  escalate draw configs/teaching.toml -o teaching.svg\n\n"
+            "The format follows the suffix of FILE: .png, .svg or .pdf."
+        ),
+    )
+    p.add_argument("world", metavar="WORLD", help="a world file or a bundled name")
+    p.add_argument(
+        "--output", "-o", type=Path, required=True, metavar="FILE",
+        help="the picture to write (.png, .svg or .pdf)",
+    )  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``escalate`` argument parser (all sub-commands)."""
     parser = _Parser(
@@ -397,6 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
     for add in (
         _add_run,
         _add_trace,
+        _add_draw,
         _add_check,
         _add_worlds,
         _add_repair,

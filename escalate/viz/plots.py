@@ -44,6 +44,7 @@ __all__ = [
     "heatmap_figure",
     "plot_results",
     "rounds_figure",
+    "save_figure",
     "world_war_figure",
 ]
 
@@ -426,7 +427,7 @@ def plot_results(
     for stem, fig in figures.items():
         for fmt in formats:
             path = out / f"{stem}.{fmt}"
-            _save(fig, path, fmt, dpi)
+            save_figure(fig, path, fmt, dpi)
             paths.append(path)
     return paths
 
@@ -446,11 +447,22 @@ def figures_of(
     return figs
 
 
-def _save(fig, path: Path, fmt: str, dpi: int) -> None:
+def save_figure(fig, path: Path, fmt: str, dpi: int) -> None:
     """Write a figure reproducibly.
 
     No timestamps in SVG/PDF metadata, and SVG element ids from a fixed salt
     (inside a temporary ``rc_context``, so the global rcParams are restored).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure to write.
+    path : pathlib.Path
+        The file to write.
+    fmt : str
+        ``png``, ``svg`` or ``pdf``.
+    dpi : int
+        Resolution of raster output.
     """
     from matplotlib import rc_context
 

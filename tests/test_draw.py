@@ -1,0 +1,86 @@
+"""``escalate draw`` and :func:`escalate.viz.draw.draw_world`: a picture of a world."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("matplotlib")
+pytest.importorskip("networkx")
+
+from helpers import cli
+
+from escalate.model.world import load_world
+from escalate.viz.draw import draw_world, tied_nations
+
+WORLDS = ("europe_1914", "teaching")
+
+
+@pytest.mark.parametrize("name", WORLDS)
+def test_draw_function_png_and_svg(tmp_path, name):
+    world = load_world(name)
+    png = draw_world(world, tmp_path / "w.png")
+    svg = draw_world(name, tmp_path / "w.svg")
+    assert png.stat().st_size > 20_000
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    text = svg.read_text(encoding="utf-8")
+    assert len(text) > 20_000
+    tied = tied_nations(world)
+    assert tied
+    for nation in tied:
+        assert f">{nation}<" in text, nation
+    assert world.name in text
+
+
+@pytest.mark.parametrize("name", WORLDS)
+def test_draw_is_reproducible(tmp_path, name):
+    a = draw_world(name, tmp_path / "a.svg").read_bytes()
+    b = draw_world(name, tmp_path / "b.svg").read_bytes()
+    assert a == b
+    pa = draw_world(name, tmp_path / "a.pdf").read_bytes()
+    pb = draw_world(name, tmp_path / "b.pdf").read_bytes()
+    assert pa == pb
+
+
+def test_untied_nations_in_caption(tmp_path):
+    world = load_world("europe_1914")
+    untied = set(world.ids) - set(tied_nations(world))
+    assert untied  # europe_1914 has nations without treaties
+    text = draw_world(world, tmp_path / "w.svg").read_text(encoding="utf-8")
+    assert "without ties" in text
+    for nation in untied:
+        assert nation in text
+
+
+def test_random_incident_in_title(tmp_path):
+    text = draw_world("teaching", tmp_path / "w.svg").read_text(encoding="utf-8")
+    assert "incident: random" in text
+
+
+@pytest.mark.parametrize("name", WORLDS)
+@pytest.mark.parametrize("suffix", ("png", "svg"))
+def test_cli_draw(tmp_path, name, suffix):
+    out = tmp_path / f"world.{suffix}"
+    r = cli("draw", name, "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == str(out)
+    assert out.stat().st_size > 20_000
+
+
+def test_cli_draw_bad_suffix(tmp_path):
+    r = cli("draw", "teaching", "-o", tmp_path / "world.gif")
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1
+    assert r.stderr.startswith("escalate: error:")
+    assert ".gif" in r.stderr
+    assert not (tmp_path / "world.gif").exists()
+
+
+def test_cli_draw_needs_output():
+    r = cli("draw", "teaching")
+    assert r.returncode == 2
+    assert "--output" in r.stderr
+
+
+def test_bad_suffix_function(tmp_path):
+    with pytest.raises(ValueError, match=r"\.png, \.svg or \.pdf"):
+        draw_world("teaching", tmp_path / "world")
