@@ -27,8 +27,8 @@ in its own module of :mod:`escalate.analysis`:
     distance), shown next to the exponent of interstate war severity (Clauset
     2018) as context, not as a target.
 
-scipy and powerlaw are optional (``pip install 'escalate[stats]'``); they are
-imported when a function needs them.
+scipy (a dependency) and powerlaw (optional: ``pip install 'escalate[stats]'``, for
+the tail exponents) are imported when a function needs them.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ __all__ = [
     "PARTICIPANT_COLUMNS",
     "PARTICIPANT_SCHEMA",
     "Column",
+    "categorical_columns",
     "kernel_dtypes",
     "markdown_table",
 ]
@@ -38,13 +39,15 @@ class Column:
 
     ``kernel`` is the dtype of the array the kernel fills (``None`` for a column
     made after the kernel, such as ``replicate``); ids and labels are integer
-    codes in the kernel and strings (or dictionaries) in Arrow.
+    codes in the kernel and strings (or dictionaries) in Arrow. ``categorical``
+    columns (nation ids, treaty names) are read back as pandas categoricals.
     """
 
     name: str
     arrow: pa.DataType
     kernel: type | None
     description: str
+    categorical: bool = False
 
 
 _LABEL = pa.string()
@@ -55,8 +58,8 @@ _DICT = pa.dictionary(pa.int32(), pa.string())
 CASCADE_COLUMNS: tuple[Column, ...] = (
     Column("replicate", pa.int64(), None,
            "replicate index; the same index means the same random numbers"),
-    Column("initiator", _LABEL, np.int32, "nation id of the incident's initiator"),
-    Column("target", _LABEL, np.int32, "nation id of the incident's target"),
+    Column("initiator", _LABEL, np.int32, "nation id of the incident's initiator", True),
+    Column("target", _LABEL, np.int32, "nation id of the incident's target", True),
     Column("deterred", pa.bool_(), np.bool_, "the initiator backed down (no war)"),
     Column("belligerents", pa.int16(), np.int16, "nations at war"),
     Column("side_a", pa.int16(), np.int16, "nations at war on the initiator's side (A)"),
@@ -80,17 +83,23 @@ CASCADE_COLUMNS: tuple[Column, ...] = (
 
 PARTICIPANT_COLUMNS: tuple[Column, ...] = (
     Column("replicate", pa.int64(), None, "replicate index"),
-    Column("nation", _LABEL, np.int32, "nation id of the belligerent"),
+    Column("nation", _LABEL, np.int32, "nation id of the belligerent", True),
     Column("side", _LABEL, np.int8, "`A` or `D`"),
     Column("round", pa.int16(), np.int16, "round of entry (0: initiator and target)"),
     Column("via", _LABEL, np.int8,
            "how it entered: initial, defense, offense, entente, plan, organization"),
     Column("source", _DICT, np.int32,
-           "the treaty or organization that brought it in, or the planner for plan victims"),
+           "the treaty or organization that brought it in, or the planner for plan victims",
+           True),
 )  # fmt: skip
 
 CASCADE_SCHEMA = pa.schema([(c.name, c.arrow) for c in CASCADE_COLUMNS])
 PARTICIPANT_SCHEMA = pa.schema([(c.name, c.arrow) for c in PARTICIPANT_COLUMNS])
+
+
+def categorical_columns(columns: tuple[Column, ...]) -> tuple[str, ...]:
+    """The names of the columns read back as categoricals (Arrow dictionaries)."""
+    return tuple(c.name for c in columns if c.categorical)
 
 
 def kernel_dtypes(columns: tuple[Column, ...]) -> dict[str, type]:

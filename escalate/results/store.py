@@ -49,6 +49,7 @@ import pyarrow.parquet as pq
 
 from .._version import __version__
 from .errors import ResultsError
+from .schema import CASCADE_COLUMNS, PARTICIPANT_COLUMNS, categorical_columns
 
 __all__ = [
     "MANIFEST",
@@ -82,7 +83,10 @@ MAX_SEED = 2**64 - 1
 #: Footer key of a part's :func:`content_digest`.
 DIGEST_KEY = "escalate.content_sha256"
 #: Columns read as Arrow dictionaries (pandas categoricals): ids and labels, per table.
-DICTIONARY_COLUMNS = {"cascades": ("initiator", "target"), "participants": ("nation", "source")}
+DICTIONARY_COLUMNS = {
+    "cascades": categorical_columns(CASCADE_COLUMNS),
+    "participants": categorical_columns(PARTICIPANT_COLUMNS),
+}
 
 
 def _one_line(e: BaseException | str) -> str:

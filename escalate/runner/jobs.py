@@ -35,6 +35,7 @@ from ..engine.compile import compile_world
 from ..model.world import World, load_world
 from ..results.lock import lock_results
 from ..results.store import (
+    DICTIONARY_COLUMNS,
     MAX_REPLICATES,
     MAX_SEED,
     TABLES,
@@ -94,7 +95,7 @@ def _threads(threads: int | None) -> Iterator[int]:
 
 def _categorical_ids(df: pd.DataFrame, name: str) -> pd.DataFrame:
     """Ids and labels as categoricals, as :func:`escalate.read_results` gives them."""
-    for col in ("initiator", "target", "nation", "source"):
+    for col in (*DICTIONARY_COLUMNS["cascades"], *DICTIONARY_COLUMNS["participants"]):
         if col in df.columns and not isinstance(df[col].dtype, pd.CategoricalDtype):
             df[col] = df[col].astype("category")
     df.insert(0, "structure", pd.Categorical.from_codes(np.zeros(len(df), np.int8), [name]))
