@@ -463,3 +463,20 @@ def test_kernel_slices_start_small_and_follow_the_measured_rate() -> None:
     assert next_slice(10**5, 0.1, 10**5) == int(10**5 / 0.1 * _SLICE_SECONDS)
     # a very slow world: one replicate per call
     assert next_slice(1, 10.0, 1) == 1
+
+
+def test_a_string_column_read_back_as_bytes_is_corrupt(tmp_path, full) -> None:
+    """A flipped footer bit can turn a string column into bytes with the same content:
+    the digest tells text from bytes, and no reader error escapes as a traceback."""
+    out = copy_run(full, tmp_path / "out")
+    path = part_path(out, "cascades", "teaching", 0)
+    md = pq.read_metadata(path).metadata
+    table = read_part(path, "cascades")
+    ids = table.column("initiator").cast("string").cast("binary")
+    bad = table.set_column(table.schema.get_field_index("initiator"), "initiator", ids)
+    with pq.ParquetWriter(path, bad.schema) as writer:
+        writer.write_table(bad)
+        writer.add_key_value_metadata({k.decode(): v.decode() for k, v in md.items()
+                                       if k.startswith(b"escalate.")})  # fmt: skip
+    with pytest.raises(ResultsError, match=r"part-000000000000\.parquet: corrupt part"):
+        read_part(path, "cascades")

@@ -367,9 +367,13 @@ def content_digest(table: pa.Table) -> str:
         h.update(f"{name}:{len(arr)}:{arr.null_count}\0".encode())
         if arr.null_count:
             h.update(arr.is_valid().to_numpy(zero_copy_only=False).tobytes())
-        if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
+        if _is_text(arr.type):
             arr = pc.dictionary_encode(arr)
         if pa.types.is_dictionary(arr.type):
+            # the kind of the values (text or bytes), not their exact Arrow type: a
+            # plain and a dictionary-encoded string column digest the same
+            h.update(b"str" if pa.types.is_string(arr.type.value_type) or
+                     pa.types.is_large_string(arr.type.value_type) else b"bin")  # fmt: skip
             words = np.array([_word(v) for v in arr.dictionary.to_pylist()] or [0], dtype=np.uint64)
             h.update(words[arr.indices.fill_null(0).to_numpy(zero_copy_only=False)].tobytes())
         else:
@@ -380,9 +384,18 @@ def content_digest(table: pa.Table) -> str:
     return h.hexdigest()
 
 
-def _word(value: str | None) -> int:
-    """An 8-byte digest of one string value."""
-    raw = b"\x00" if value is None else b"\x01" + value.encode()
+def _is_text(t: pa.DataType) -> bool:
+    """Strings or bytes, plain (not dictionary-encoded)."""
+    return any(f(t) for f in (pa.types.is_string, pa.types.is_large_string,
+                              pa.types.is_binary, pa.types.is_large_binary))  # fmt: skip
+
+
+def _word(value: str | bytes | None) -> int:
+    """An 8-byte digest of one string (or bytes) value."""
+    if value is None:
+        raw = b"\x00"
+    else:
+        raw = b"\x01" + (value if isinstance(value, bytes) else value.encode())
     return int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "little")
 
 
@@ -445,7 +458,9 @@ def read_part(path: Path, table: str, columns: list[str] | None = None) -> pa.Ta
         digest = (pf.metadata.metadata or {}).get(DIGEST_KEY.encode(), b"").decode()
         t = pf.read(columns=columns)
         same = columns is None and digest and content_digest(t) == digest
-    except (OSError, pa.ArrowException, ValueError, KeyError, UnicodeDecodeError) as e:
+    except Exception as e:  # corrupt bytes can break any layer below
+        # (a flipped bit can change a column's type or its dictionary, and pyarrow,
+        # numpy or the digest then fail in many ways: each is a corrupt part)
         raise ResultsError(f"{path}: corrupt part ({_one_line(e)})", repairable=True) from None
     if columns is None and digest and not same:
         raise ResultsError(
