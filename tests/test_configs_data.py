@@ -304,14 +304,11 @@ NON_COW = {"MNG": "341"}
 #: Obligations the data give but the world file deliberately leaves out (see the
 #: comments in europe_1914.toml): offense clauses that ATOP v5.1 codes as
 #: conditional on a named adversary that is not a party to the incident.
-DOCUMENTED_OMISSIONS = {
-    # ATOP 1350: Germany's offense clause is the North Africa clause for Italy
-    # (adversary France); encoded Germany -> Italy only.
-    ("GMY", "AUH", "offense"),
-    # ATOP 1490: the Serbo-Greek offense clause names Bulgaria only.
-    ("GRC", "SRB", "offense"),
-    ("SRB", "GRC", "offense"),
-}
+#: Obligations in force that europe_1914 leaves out on purpose: none since the
+#: importer writes ATOP's named-adversary conditions (model version 2). Before, the
+#: Triple Alliance's and the Serbo-Greek offense clauses were left out because an
+#: unconditional offense would fire in round 0; now they carry `against`.
+DOCUMENTED_OMISSIONS: set[tuple[str, str, str]] = set()
 
 #: Obligations not in COW v4.1 or ATOP v5.1, added and documented in the file.
 SUPPLEMENTS = {
@@ -566,47 +563,101 @@ def test_no_alliance_signed_after_28_june_1914(
         assert all(y <= 1914 for y in years), a["name"]
 
 
-#: The conditions (model version 2) europe_1914 takes from ATOP v5.1, by treaty:
-#: (ATOP id, the column that codes it, what the world says).
-CONDITIONS = {
-    "Dual Alliance (1879) defense": ("1335", "defcoadv", {"against": ["RUS"]}),
-    "Triple Alliance (1882) defense": ("1350", "defconpr", {"unprovoked": True}),
-    "Austro-Romanian alliance (1883) defense": ("1355", "defconpr", {"unprovoked": True}),
-    "Austro-Romanian alliance (1883) defense of Italy": (
-        "1355",
-        "defconpr",
-        {"unprovoked": True},
-    ),
+#: ATOP kind column -> its condition columns (the importer's table, restated).
+ATOP_COLUMN = {
+    "defense": "defense",
+    "offense": "offense",
+    "neutrality": "neutral",
+    "entente": "consul",
+}
+COADV = {
+    "defense": "defcoadv",
+    "offense": "offcoadv",
+    "neutrality": "neucoadv",
+    "entente": "concoadv",
+}
+#: Conditions ATOP codes that europe_1914's overlay removes, each with its reason there.
+DROPPED_CONDITIONS = {
+    ("Dual Alliance (1879) neutrality", "against"),  # Art. 2: anyone *but* Russia
+    ("Triple Alliance (1882) defense", "against"),  # alternative triggers (Art. 2, 3)
+    ("Triple Alliance (1882) defense", "min_attackers"),
 }
 
 
-def test_the_1914_conditions_are_the_ones_listed(europe: dict) -> None:
-    """Every condition in europe_1914 is one of CONDITIONS (checked against ATOP below)."""
-    found = {
-        a["name"]: {k: a[k] for k in ("against", "unprovoked", "min_attackers") if k in a}
-        for a in europe["alliances"]
-        if {"against", "unprovoked", "min_attackers"} & set(a)
-    }
-    assert found == {name: cond for name, (_, _, cond) in CONDITIONS.items()}
+def _treaty_ids() -> dict[str, str]:
+    """Display name -> ATOP id, from europe_1914's overlay."""
+    import tomllib
+
+    overlay = Path(__file__).resolve().parents[1] / "configs" / "overlays" / "europe_1914.toml"
+    names = tomllib.loads(overlay.read_text())["treaties"]
+    return {v: k.split()[1] for k, v in names.items() if k.startswith("ATOP")}
+
+
+def _atop_rows_in_force(atopid: str) -> dict[str, dict]:
+    """ccode -> the ATOP row of that member in force on 28 June 1914 (latest phase)."""
+    out: dict[str, dict] = {}
+    for r in read_csv("atop_v5.1", "atop5_1m.csv"):
+        if r["atopid"] == atopid and in_force(
+            ON,
+            start_date(r["yrent"], r["moent"], r["dayent"]),
+            end_date(r["yrexit"], r["moexit"], r["dayexit"]),
+        ):
+            if r["member"] not in out or int(r["phase"]) > int(out[r["member"]]["phase"]):
+                out[r["member"]] = r
+    return out
+
+
+def test_the_1914_conditions_include_the_july_crisis_ones(europe: dict) -> None:
+    """The casus foederis that decided 1914 are in the world."""
+    by_name = {a["name"]: a for a in europe["alliances"]}
+    assert by_name["Dual Alliance (1879) defense"]["against"] == ["RUS"]
+    assert by_name["Triple Alliance (1882) defense"].get("unprovoked") is True
+    assert "against" not in by_name["Triple Alliance (1882) defense"]
+    romania = [
+        a
+        for n, a in by_name.items()
+        if n.startswith("Austro-Romanian") and "ROM" in a.get("guarantors", a.get("members", []))
+    ]
+    assert romania and all(a["unprovoked"] for a in romania if a["kind"] == "defense")
 
 
 @requires_data
 def test_the_1914_conditions_are_coded_by_atop(europe: dict) -> None:
-    """Each condition is coded for the treaty's defense members in force on 28 June 1914:
-    defconpr = 1 (unprovoked), or defcoadv = 1 with statthr1 the listed adversary."""
-    rows = read_csv("atop_v5.1", "atop5_1m.csv")
+    """Every condition in the world is ATOP's for each obligor (defconpr -> unprovoked,
+    *coadv with statthr1/2 -> against, defconum -> min_attackers), and every ATOP
+    condition of a treaty in the world is written, except DROPPED_CONDITIONS."""
+    ids = _treaty_ids()
     by_ccode = world_ids_by_ccode(europe)
-    for name, (atopid, column, cond) in CONDITIONS.items():
-        spells = [
-            r
-            for r in rows
-            if r["atopid"] == atopid
-            and _int(r["defense"]) == 1
-            and in_force(ON, start_date(r["yrent"], r["moent"], r["dayent"]),
-                         end_date(r["yrexit"], r["moexit"], r["dayexit"]))
-        ]  # fmt: skip
-        assert spells, name
-        for r in spells:
-            assert _int(r[column]) == 1, (name, r["member"], column)
-            if "against" in cond:
-                assert [by_ccode.get(r["statthr1"])] == cond["against"], (name, r["statthr1"])
+    ccode_of = {v: k for k, v in by_ccode.items()}
+    checked = 0
+    for a in europe["alliances"]:
+        label = next((n for n in ids if a["name"].startswith(n + " ")), None)
+        if label is None:
+            assert not {"against", "unprovoked", "min_attackers"} & set(a), a["name"]
+            continue
+        rows = _atop_rows_in_force(ids[label])
+        kind = a["kind"]
+        for obligor in a.get("guarantors", a.get("members", [])):
+            r = rows.get(ccode_of[obligor])
+            if r is None or _int(r[ATOP_COLUMN[kind]]) != 1:  # coded by COW only (union)
+                assert not {"against", "unprovoked", "min_attackers"} & set(a), a["name"]
+                continue
+            threat = {by_ccode[c] for c in (r["statthr1"], r["statthr2"]) if c in by_ccode}
+            coded = {
+                "against": _int(r[COADV[kind]]) == 1 and bool(threat),
+                "unprovoked": kind == "defense" and _int(r["defconpr"]) == 1,
+                "min_attackers": kind == "defense" and _int(r["defconum"]) == 1,
+            }
+            for key, is_coded in coded.items():
+                if (a["name"], key) in DROPPED_CONDITIONS:
+                    assert key not in a and is_coded, (a["name"], key)
+                elif key in a:
+                    assert is_coded, (a["name"], obligor, key)
+                    checked += 1
+                    if key == "against":
+                        assert set(a["against"]) == threat, (a["name"], a["against"], threat)
+                    if key == "min_attackers":
+                        assert a["min_attackers"] == 2
+                else:
+                    assert not is_coded or a.get("kind") == "entente", (a["name"], obligor, key)
+    assert checked >= 10

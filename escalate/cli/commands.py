@@ -148,6 +148,7 @@ def _cmd_run(args: argparse.Namespace, worlds: list) -> int:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     """Validate each world (file or bundled name) and print its summary."""
+    from ..model.summary import obligation_lines
     from ..model.world import load_world
 
     for i, path in enumerate(args.worlds):
@@ -155,6 +156,41 @@ def _cmd_check(args: argparse.Namespace) -> int:
         if i:
             print()
         print(w.summary())
+        if args.obligations:
+            print("\n".join(obligation_lines(w)))
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    """Build a world from COW/ATOP files on a day and write it as TOML."""
+    from ..importers import import_world
+
+    imported = import_world(
+        args.date,
+        states=args.states,
+        capabilities=args.capabilities,
+        majors=args.majors,
+        atop=args.atop,
+        cow=args.cow,
+        region=args.region,
+        overlay=args.overlay,
+        incident=args.incident,
+        name=args.name,
+        power_year=args.power_year,
+    )
+    if str(args.output) == "-":
+        sys.stdout.write(imported.text)
+    else:
+        args.output.write_text(imported.text, encoding="utf-8")
+    w = imported.world
+    print(
+        f"{args.output}: {w.name}, {len(w.nations)} nations, {len(w.alliances)} treaties "
+        f"({sum(len(a.pairs) for a in w.alliances)} directed obligations), "
+        f"{len(w.organizations)} organizations, {len(w.plans)} plans",
+        file=sys.stderr,
+    )
+    for note in imported.notes:
+        print(f"  note: {note}", file=sys.stderr)
     return 0
 
 
@@ -347,6 +383,7 @@ COMMANDS = {
     "draw": _cmd_draw,
     "run": _cmd_run_files,
     "check": _cmd_check,
+    "import": _cmd_import,
     "worlds": _cmd_worlds,
     "repair": _cmd_repair,
     "compare": _cmd_compare,

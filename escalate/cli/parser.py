@@ -180,6 +180,63 @@ def _add_check(sub: Any, fmt: Any) -> None:
         ),
     )
     p.add_argument("worlds", nargs="+", metavar="WORLD", help="world file(s) or bundled name(s)")
+    p.add_argument(
+        "--obligations",
+        action="store_true",
+        help="also list every directed obligation: obligor -> protege, kind, reliability "
+        "(the treaty's own or the per-kind default), condition, treaty",
+    )
+
+
+def _add_import(sub: Any, fmt: Any) -> None:
+    """``escalate import``."""
+    p = sub.add_parser(
+        "import",
+        help="build a world from COW/ATOP data files on a given day",
+        formatter_class=fmt,
+        description=(
+            "Build a world of the states in the COW state system on DATE: power is the\n"
+            "COW NMC CINC of the latest year not after DATE, majors from the COW major\n"
+            "powers file, and every alliance obligation in force that day from ATOP\n"
+            "and/or COW member-level files (with both: the union, each disagreement\n"
+            "written as a comment). An overlay adds what the data lack (patronage,\n"
+            "guarantees, organizations, war plans). The file's header names every\n"
+            "source with its sha256 and the command that rebuilds it."
+        ),
+        epilog=(
+            "examples:\n"
+            "  escalate import --date 1914-06-28 --states states2016.csv \\\n"
+            "      --capabilities NMC-60-abridged.csv --majors majors2016.csv \\\n"
+            "      --atop atop5_1m.csv --cow alliance_v4.1_by_member.csv \\\n"
+            "      --incident AUH:YUG -o july_1914.toml\n"
+            "  escalate import ... --region europe --overlay configs/overlays/europe_1914.toml\n\n"
+            "nations are named by COW ccode (300), abbreviation (AUH) or world id;\n"
+            "see docs/importing.md for the mapping of the data's codes."
+        ),
+    )
+    p.add_argument("--date", required=True, metavar="YYYY-MM-DD", help="the day of the world")
+    p.add_argument("--states", required=True, type=Path, metavar="CSV",
+                   help="COW state system membership (states2016.csv)")
+    p.add_argument("--capabilities", required=True, type=Path, metavar="CSV",
+                   help="COW National Material Capabilities (NMC-60-abridged.csv): power = cinc")
+    p.add_argument("--majors", type=Path, metavar="CSV",
+                   help="COW major powers (majors2016.csv); without it no nation is major")
+    p.add_argument("--atop", type=Path, metavar="CSV", help="ATOP member-level file (atop5_1m.csv)")
+    p.add_argument("--cow", type=Path, metavar="CSV",
+                   help="COW alliances, member level (alliance_v4.1_by_member.csv)")
+    p.add_argument("--region", metavar="REGION",
+                   help="keep only: americas, europe, africa, middle_east, asia, a ccode "
+                   "range (200-399) or a list (200,255,RUS)")
+    p.add_argument("--overlay", type=Path, metavar="TOML",
+                   help="what the data lack: names, renames, edits, alliances, "
+                   "organizations, plans, dynamics, incident")
+    p.add_argument("--incident", metavar="INIT:TARGET",
+                   help="the incident (default: the overlay's, else random among all nations)")
+    p.add_argument("--name", help="the world's name (default: the overlay's, else world_YYYY_MM_DD)")
+    p.add_argument("--power-year", type=int, metavar="YEAR",
+                   help="CINC of the latest year not after YEAR (default: DATE's year)")
+    p.add_argument("--output", "-o", type=Path, required=True, metavar="TOML",
+                   help="the world file to write ('-' for stdout)")  # fmt: skip
 
 
 def _add_worlds(sub: Any, fmt: Any) -> None:
@@ -425,6 +482,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_trace,
         _add_draw,
         _add_check,
+        _add_import,
         _add_worlds,
         _add_repair,
         _add_compare,

@@ -15,7 +15,7 @@ from .schema import ALLIANCE_KINDS
 if TYPE_CHECKING:  # pragma: no cover
     from .entities import World
 
-__all__ = ["DIFFERS", "dynamics_lines", "summarize"]
+__all__ = ["DIFFERS", "dynamics_lines", "obligation_lines", "summarize"]
 
 #: The mark of a dynamics value that differs from its default.
 DIFFERS = "*"
@@ -94,3 +94,41 @@ def summarize(world: World) -> str:
     lines += dynamics_lines(world)
     lines.append(f"hash         {world.canonical_hash()[:16]}")
     return "\n".join(lines)
+
+
+def obligation_lines(world: World) -> list[str]:
+    """Every directed obligation: who owes whom, kind, condition, reliability.
+
+    One line per ordered pair of every treaty, in the order of the world file:
+    ``OBLIGOR -> PROTEGE  KIND  RELIABILITY  CONDITION  (TREATY)``, where the
+    reliability is the treaty's own or the per-kind default (marked ``default``),
+    and the condition lists ``against``, ``unprovoked`` and ``min_attackers`` (or
+    ``any``).
+
+    Returns
+    -------
+    list of str
+        A heading line, then one line a directed obligation.
+    """
+    rows = []
+    for a in world.alliances:
+        rel = world.reliability(a)
+        source = "" if a.reliability is not None else " default"
+        cond = []
+        if a.against:
+            cond.append("against " + ",".join(a.against))
+        if a.unprovoked:
+            cond.append("unprovoked")
+        if a.min_attackers != 1:
+            cond.append(f"min_attackers {a.min_attackers}")
+        for k, j in a.pairs:
+            rows.append((k, j, a.kind, f"{rel:g}{source}", "; ".join(cond) or "any", a.name))
+    lines = [f"obligations  {len(rows)} directed (obligor -> protege)"]
+    if not rows:
+        return lines
+    w = [max(len(r[i]) for r in rows) for i in range(5)]
+    for k, j, kind, rel, cond, name in rows:
+        lines.append(
+            f"  {k:<{w[0]}} -> {j:<{w[1]}}  {kind:<{w[2]}}  {rel:<{w[3]}}  {cond:<{w[4]}}  ({name})"
+        )
+    return lines

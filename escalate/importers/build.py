@@ -1,0 +1,393 @@
+"""Build a world from the COW and ATOP files on a day: :func:`import_world`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..model.entities import World, WorldError
+from ..model.load import world_from_dict
+from .csvfile import DataError, sha256
+from .dates import parse_date
+from .entries import Entry, entries_of
+from .overlay import read_overlay
+from .render import render
+from .spells import read_atop, read_cow
+from .states import State, majors_on, power_on, states_on
+from .treaties import treaties_on
+
+__all__ = ["REGIONS", "Imported", "import_world"]
+
+#: Named regions, as COW ccode ranges (the COW codebook's regions).
+REGIONS: dict[str, tuple[int, int]] = {
+    "americas": (2, 199),
+    "europe": (200, 399),
+    "africa": (400, 599),
+    "middle_east": (600, 699),
+    "asia": (700, 999),
+}
+
+
+@dataclass
+class Imported:
+    """An imported world: the world, its TOML text and what the import noted."""
+
+    world: World
+    text: str
+    #: lines on what was left out or assumed (also comments in ``text``)
+    notes: list[str] = field(default_factory=list)
+
+
+def _region_filter(spec: str | list[Any] | None, states: list[State]) -> list[State]:
+    if spec is None:
+        return states
+    if isinstance(spec, str) and spec.lower() in REGIONS:
+        lo, hi = REGIONS[spec.lower()]
+        return [s for s in states if lo <= s.ccode <= hi]
+    tokens = spec if isinstance(spec, list) else str(spec).split(",")
+    keep: set[int] = set()
+    for tok in tokens:
+        t = str(tok).strip()
+        if "-" in t and t.replace("-", "").isdigit():
+            lo, hi = (int(x) for x in t.split("-", 1))
+            keep |= {s.ccode for s in states if lo <= s.ccode <= hi}
+        elif t.isdigit():
+            keep.add(int(t))
+        else:
+            found = [s.ccode for s in states if s.abb == t.upper()]
+            if not found:
+                raise DataError(
+                    f"region: {t!r} is not a region ({', '.join(REGIONS)}), a ccode range "
+                    "such as 200-399, a ccode or the abbreviation of a state in the system"
+                )
+            keep |= set(found)
+    return [s for s in states if s.ccode in keep]
+
+
+class _Nations:
+    """The world's nations and how overlay and data name them."""
+
+    def __init__(self, states: list[State]) -> None:
+        self.rows: list[dict[str, Any]] = []
+        self.by_code: dict[int, dict[str, Any]] = {}
+        for s in states:
+            row = {"id": s.abb, "name": s.name, "power": s.power, "major": s.major}
+            row["_ccode"], row["_notes"] = s.ccode, list(s.notes)
+            self.rows.append(row)
+            self.by_code[s.ccode] = row
+        self.abb = {s.abb: s.ccode for s in states}
+
+    def row(self, token: Any) -> dict[str, Any] | None:
+        if isinstance(token, int) or (isinstance(token, str) and token.isdigit()):
+            return self.by_code.get(int(token))
+        for r in self.rows:
+            if r["id"] == token:
+                return r
+        code = self.abb.get(str(token))
+        return self.by_code.get(code) if code is not None else None
+
+    def id(self, token: Any, where: str) -> str:
+        r = self.row(token)
+        if r is None:
+            raise DataError(
+                f"{where}: {token!r} is not a nation of this world (ccode, COW abbreviation or id)"
+            )
+        return str(r["id"])
+
+    def id_of_code(self, code: int) -> str | None:
+        r = self.by_code.get(code)
+        return None if r is None else str(r["id"])
+
+
+def _apply_nations(nations: _Nations, rows: list[dict[str, Any]], src: str) -> None:
+    for i, row in enumerate(rows):
+        where = f"{src}: nations[{i}]"
+        row = dict(row)
+        comment = row.pop("comment", None)
+        code = row.pop("ccode", None)
+        existing = nations.row(code) if code is not None else nations.row(row.get("id"))
+        if row.pop("drop", False):
+            if existing is None:
+                raise DataError(f"{where}: no such nation to drop")
+            nations.rows.remove(existing)
+            nations.by_code.pop(existing["_ccode"], None)
+            continue
+        if existing is None:
+            missing = [k for k in ("id", "name", "power") if k not in row]
+            if missing:
+                raise DataError(f"{where}: a new nation needs {', '.join(missing)}")
+            existing = {"major": False, "_ccode": code, "_notes": []}
+            nations.rows.append(existing)
+            if code is not None:
+                nations.by_code[int(code)] = existing
+        existing.update(row)
+        if comment:
+            existing["_notes"] += _comment(comment)
+
+
+def _members(
+    org: dict[str, Any], nations: _Nations, spells_members: dict[str, list[str]], where: str
+) -> list[str]:
+    if org.get("members") == "all":
+        out = [str(r["id"]) for r in nations.rows]
+    elif "members_from" in org:
+        key = org["members_from"]
+        if key not in spells_members:
+            raise DataError(f"{where}: members_from = {key!r}: no such treaty in force that day")
+        out = list(spells_members[key])
+    else:
+        out = [nations.id(m, where) for m in org.get("members", [])]
+    exclude = {nations.id(m, where) for m in org.get("exclude", [])}
+    out = [m for m in out if m not in exclude]
+    out += [nations.id(m, where) for m in org.get("include", []) if nations.id(m, where) not in out]
+    return out
+
+
+def _ids(value: Any, nations: _Nations, where: str) -> Any:
+    if isinstance(value, list):
+        return [nations.id(v, where) for v in value]
+    return nations.id(value, where)
+
+
+_NATION_LIST_KEYS = ("members", "guarantors", "protected", "against", "veto", "trigger", "attack")
+
+
+def import_world(
+    date: str | dt.date,
+    *,
+    states: str | Path,
+    capabilities: str | Path,
+    majors: str | Path | None = None,
+    atop: str | Path | None = None,
+    cow: str | Path | None = None,
+    region: str | list[Any] | None = None,
+    overlay: str | Path | None = None,
+    incident: str | None = None,
+    name: str | None = None,
+    power_year: int | None = None,
+) -> Imported:
+    """The world of the states in the system on ``date``, with the alliances in force.
+
+    Parameters
+    ----------
+    date
+        The day (``"1914-06-28"``).
+    states, capabilities, majors
+        COW State System Membership (``states2016.csv``), National Material
+        Capabilities (``NMC-60-abridged.csv``) and major powers (``majors2016.csv``)
+        files. Power is the CINC of the latest year not after ``date``.
+    atop, cow
+        ATOP (``atop5_1m.csv``) and COW (``alliance_v4.1_by_member.csv``)
+        member-level alliance files; at least one. With both, the union rule.
+    region
+        Keep only these states: a named region (:data:`REGIONS`), a ccode range
+        ``"200-399"``, or a list of ccodes and abbreviations.
+    overlay
+        A TOML overlay (see :mod:`escalate.importers.overlay`).
+    incident
+        ``"INIT:TARGET"`` (ccodes, abbreviations or ids); overrides the overlay's.
+        Without either, the incident is random among all nations.
+    name
+        The world's name (default: the overlay's, else ``world_YYYY_MM_DD``).
+    power_year
+        Take CINC of the latest year not after this one instead of ``date``'s year
+        (default: the overlay's ``power_year``, else the year of ``date``).
+
+    Returns
+    -------
+    Imported
+        The validated world and its TOML text, whose header names every source file
+        with its SHA-256, the date and the command that rebuilds it.
+
+    Raises
+    ------
+    DataError
+        A file cannot be read or lacks a column, the date is outside the data, or the
+        overlay names something that is not there.
+    """
+    day = parse_date(date) if isinstance(date, str) else date
+    if atop is None and cow is None:
+        raise DataError("alliances: give an ATOP file (--atop), a COW file (--cow) or both")
+    ov = read_overlay(overlay) if overlay is not None else {}
+    src = str(overlay) if overlay is not None else "overlay"
+    found = states_on(str(states), day)
+    found = _region_filter(region if region is not None else ov.get("region"), found)
+    if len(found) < 2:
+        raise DataError(f"fewer than 2 states in the system on {day} in that region")
+    power_year = power_year if power_year is not None else ov.get("power_year")
+    power_on(str(capabilities), day, found, power_year)
+    notes: list[str] = []
+    if majors is not None:
+        codes = majors_on(str(majors), day)
+        for s in found:
+            s.major = s.ccode in codes
+    else:
+        notes.append("no majors file: no nation is a major power")
+    nations = _Nations(found)
+    _apply_nations(nations, ov.get("nations", []), src)
+
+    atop_spells = read_atop(str(atop)) if atop is not None else None
+    cow_spells = read_cow(str(cow)) if cow is not None else None
+    treaties = treaties_on(
+        day, atop_spells, cow_spells, name=lambda c: nations.id_of_code(c) or f"ccode {c}"
+    )
+    names = {str(k): str(v) for k, v in ov.get("treaties", {}).items()}
+    entries: list[Entry] = []
+    left_out: list[list[str]] = []
+    members_of: dict[str, list[str]] = {}
+    defended = {
+        (k, j)
+        for t in treaties
+        for k, duties in t.members.items()
+        if "defense" in duties
+        for j in t.members
+        if j != k
+    }
+    for t in treaties:
+        got, why = entries_of(t, nations.id_of_code, names, defended)
+        entries += got
+        if why:
+            left_out.append(why)
+        members_of[t.key] = [
+            i for c in sorted(t.members) if (i := nations.id_of_code(c)) is not None
+        ]
+        for rec in t.records:
+            members_of[rec.split(" phase")[0]] = members_of[t.key]
+    entries = _edit(entries, ov.get("edits", []), src, nations)
+
+    added_alliances = []
+    for i, a in enumerate(ov.get("alliances", [])):
+        a = dict(a)
+        for key in _NATION_LIST_KEYS:
+            if key in a:
+                a[key] = _ids(a[key], nations, f"{src}: alliances[{i}].{key}")
+        added_alliances.append(
+            Entry("overlay", a.get("kind", ""), a, _comment(a.pop("comment", None)))
+        )
+    organizations = []
+    for i, o in enumerate(ov.get("organizations", [])):
+        o = dict(o)
+        where = f"{src}: organizations[{i}]"
+        o["members"] = _members(o, nations, members_of, where)
+        for key in ("members_from", "exclude", "include"):
+            o.pop(key, None)
+        if "veto" in o:
+            o["veto"] = _ids(o["veto"], nations, f"{where}.veto")
+        organizations.append(
+            Entry("overlay", o.get("kind", ""), o, _comment(o.pop("comment", None)))
+        )
+    plans = []
+    for i, p in enumerate(ov.get("plans", [])):
+        p = dict(p)
+        for key in ("nation", "trigger", "attack"):
+            if key in p:
+                p[key] = _ids(p[key], nations, f"{src}: plans[{i}].{key}")
+        plans.append(Entry("overlay", "plan", p, _comment(p.pop("comment", None))))
+
+    inc = _incident(incident, ov.get("incident"), nations, src)
+    world_name = name or ov.get("name") or f"world_{day:%Y_%m_%d}"
+    files = [(flag, Path(p)) for flag, p in (
+        ("--states", states), ("--capabilities", capabilities), ("--majors", majors),
+        ("--atop", atop), ("--cow", cow), ("--overlay", overlay),
+    ) if p is not None]  # fmt: skip
+    command = ["escalate import", f"--date {day}"] + [f"{f} {p.name}" for f, p in files]
+    if region is not None:
+        command.append(
+            f"--region {region if isinstance(region, str) else ','.join(map(str, region))}"
+        )
+    if incident is not None:
+        command.append(f"--incident {incident}")
+    if power_year is not None and "power_year" not in ov:
+        command.append(f"--power-year {power_year}")
+    command.append(f"-o {world_name}.toml")
+    header = [
+        f"{world_name}: the states in the system on {day}, their power and the alliances in force.",
+        "Built by escalate's importer; edit the overlay and rebuild, not this file:",
+        "  " + " ".join(command),
+        "Source files (name: sha256):",
+        *[f"  {p.name}: {sha256(p)}" for _, p in files],
+        *notes,
+    ]
+    header += _comment(ov.get("comment"))
+    text = render(
+        name=world_name,
+        description=str(
+            ov.get("description", f"States in the system on {day}, imported from COW/ATOP")
+        ),
+        dynamics=ov.get("dynamics", {}),
+        incident=inc,
+        nations=nations.rows,
+        alliances=entries + added_alliances,
+        organizations=organizations,
+        plans=plans,
+        header=header,
+        left_out=left_out,
+    )
+    try:
+        world = world_from_dict(tomllib.loads(text), source=f"{world_name}.toml (imported)")
+    except WorldError as e:
+        raise DataError(f"the imported world is not valid: {e}") from None
+    return Imported(
+        world=world, text=text, notes=notes + [w[0] + " " + w[-1].strip() for w in left_out]
+    )
+
+
+def _comment(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [line.rstrip() for line in str(value).strip().splitlines()]
+
+
+def _edit(
+    entries: list[Entry], edits: list[dict[str, Any]], src: str, nations: _Nations
+) -> list[Entry]:
+    for i, e in enumerate(edits):
+        hit = [x for x in entries if x.treaty == e["treaty"] and e.get("kind", x.kind) == x.kind]
+        if not hit:
+            raise DataError(
+                f"{src}: edits[{i}]: no imported entry of {e['treaty']}"
+                + (f" of kind {e['kind']}" if "kind" in e else "")
+                + " on this day (is the treaty in force, and in the files given?)"
+            )
+        for x in hit:
+            if e.get("drop"):
+                entries.remove(x)
+                continue
+            for key in e.get("unset", []):
+                x.data.pop(key, None)
+            for key, val in e.get("set", {}).items():
+                x.data[key] = (
+                    _ids(val, nations, f"{src}: edits[{i}].set.{key}")
+                    if key in _NATION_LIST_KEYS
+                    else val
+                )
+            x.comment += [f"  overlay: {line}" for line in _comment(e.get("comment"))]
+    return entries
+
+
+def _incident(
+    cli: str | None, table: dict[str, Any] | None, nations: _Nations, src: str
+) -> dict[str, Any]:
+    if cli is not None:
+        init, sep, target = cli.partition(":")
+        if not sep:
+            raise DataError(
+                f"--incident {cli!r}: expected INITIATOR:TARGET, e.g. AUH:YUG or 300:345"
+            )
+        return {
+            "initiator": nations.id(init, "--incident"),
+            "target": nations.id(target, "--incident"),
+        }
+    if table:
+        out = dict(table)
+        for key in ("initiator", "target"):
+            if key in out:
+                out[key] = nations.id(out[key], f"{src}: incident.{key}")
+        for key in ("initiators", "targets"):
+            if key in out:
+                out[key] = _ids(out[key], nations, f"{src}: incident.{key}")
+        return out
+    return {"mode": "random", "weights": "uniform"}

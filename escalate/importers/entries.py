@@ -1,0 +1,164 @@
+"""Treaties as ``[[alliances]]`` entries of a world file, each with its comment.
+
+Per treaty and kind, the members owing that kind are grouped by the terms of their
+obligation. A group that is every member becomes one ``members = [...]`` entry; a
+smaller group becomes a ``members`` entry among itself (when it has two or more)
+plus a one-way guarantee from the group to the other members (asymmetric treaties).
+
+An ``entente`` (consultation) obligation of a member that owes a ``defense``
+obligation to every other member of the treaty (in this treaty or another in force,
+on any terms) is not written: consultation is the weaker promise contained in the
+defence pact, and two draws would double-count one commitment (the consultation
+clauses of the Triple Alliance, say, or the Franco-Russian pact of 1891 beside the
+military convention of 1893).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..model.schema import ALLIANCE_KINDS, ATTACK_CONDITION_KINDS
+from .spells import Terms
+from .treaties import Treaty
+
+__all__ = ["Entry", "entries_of"]
+
+
+@dataclass
+class Entry:
+    """One ``[[alliances]]`` entry: its keys and the comment lines above it."""
+
+    treaty: str
+    kind: str
+    data: dict[str, Any]
+    comment: list[str] = field(default_factory=list)
+
+
+def _label(t: Treaty, names: dict[str, str]) -> str:
+    if t.key in names:
+        return names[t.key]
+    return t.key + (f" ({t.year})" if t.year else "")
+
+
+def entries_of(
+    t: Treaty,
+    id_of: Callable[[int], str | None],
+    names: dict[str, str],
+    defended: set[tuple[int, int]] = frozenset(),  # type: ignore[assignment]
+) -> tuple[list[Entry], list[str]]:
+    """The entries of one treaty and the notes of what was left out.
+
+    Parameters
+    ----------
+    t
+        The treaty.
+    id_of
+        ccode -> nation id in the world, ``None`` when the state is not in it.
+    names
+        Display names of treaties by key (``"ATOP 1335"``), from the overlay.
+    defended
+        The (obligor, protege) ccode pairs of every ``defense`` obligation in force.
+    """
+    label = _label(t, names)
+    head = [f"{label}: {', '.join(t.records)}."] + [f"  {n}" for n in t.notes]
+    dropped = [f"{c}" for c in sorted(t.members) if id_of(c) is None]
+    present = {id_of(c): duties for c, duties in sorted(t.members.items()) if id_of(c) is not None}
+    code_of = {id_of(c): c for c in t.members}
+    if dropped:
+        head.append(f"  members not in this world, left out: ccode {', '.join(dropped)}")
+    out: list[Entry] = []
+    if len(present) < 2:
+        return [], head + [f"  fewer than two members in this world: {label} not written"]
+    ids = list(present)
+    for code, coded in sorted(t.coded.items()):
+        nid = id_of(code)
+        if nid is not None:
+            codes = "; ".join(f"{k}: {', '.join(v)}" for k, v in sorted(coded.items()))
+            head.append(f"  {nid}: {codes or 'no obligation coded'}")
+    first = True
+    for kind in ALLIANCE_KINDS:
+        groups: dict[tuple, list[str]] = {}
+        notes: dict[tuple, list[str]] = {}
+        for nid, duties in present.items():
+            terms = duties.get(kind)
+            if terms is None:
+                continue
+            if kind == "entente" and all(
+                (code_of[nid], code_of[j]) in defended for j in present if j != nid
+            ):
+                continue  # contained in its defence obligations
+            key, why = _terms(terms, kind, id_of)
+            if key is None:
+                head.append(f"  {nid} {kind}: {why}; not written")
+                continue
+            groups.setdefault(key, []).append(nid)
+            notes[key] = why
+        for key, group in groups.items():
+            against, unprovoked, min_attackers, unexpressed = key
+            cond: dict[str, Any] = {}
+            if against:
+                cond["against"] = list(against)
+            if unprovoked:
+                cond["unprovoked"] = True
+            if min_attackers != 1:
+                cond["min_attackers"] = min_attackers
+            others = [m for m in ids if m not in group]
+            comment = (head if first else []) + [f"  {line}" for line in notes[key]]
+            first = False
+            if len(group) >= 2:
+                name = (
+                    f"{label} {kind}" if not others else f"{label} {kind} among {'/'.join(group)}"
+                )
+                out.append(
+                    Entry(
+                        t.key, kind, {"name": name, "kind": kind, "members": group, **cond}, comment
+                    )
+                )
+                comment = []
+            if others:
+                name = f"{label} {kind}: {'/'.join(group)} for {'/'.join(others)}"
+                out.append(
+                    Entry(
+                        t.key,
+                        kind,
+                        {
+                            "name": name,
+                            "kind": kind,
+                            "guarantors": group,
+                            "protected": others,
+                            **cond,
+                        },
+                        comment,
+                    )
+                )
+    if not out:
+        return [], head + ["  no obligation among the members in this world: not written"]
+    return out, []
+
+
+def _terms(
+    terms: Terms, kind: str, id_of: Callable[[int], str | None]
+) -> tuple[tuple | None, list[str]]:
+    """The world-file terms of one obligation (a hashable key) and its comment lines."""
+    why = [
+        f"{kind}: the data code a condition on {u}; escalate cannot express it (written without)"
+        for u in terms.unexpressed
+    ]
+    against = tuple(sorted({i for i in map(id_of, terms.against) if i is not None}))
+    if terms.against and not against:
+        return None, [
+            f"conditional on ccode {', '.join(map(str, terms.against))}, none in this world"
+        ]
+    if len(against) < len(terms.against):
+        why.append(
+            f"against: ccodes not in this world dropped ({', '.join(map(str, terms.against))} named)"
+        )
+    attack_only = kind in ATTACK_CONDITION_KINDS
+    return (
+        against,
+        terms.unprovoked and attack_only,
+        terms.min_attackers if attack_only else 1,
+        terms.unexpressed,
+    ), why
