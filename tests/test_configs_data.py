@@ -597,13 +597,16 @@ def _atop_rows_in_force(atopid: str) -> dict[str, dict]:
     """ccode -> the ATOP row of that member in force on 28 June 1914 (latest phase)."""
     out: dict[str, dict] = {}
     for r in read_csv("atop_v5.1", "atop5_1m.csv"):
-        if r["atopid"] == atopid and in_force(
-            ON,
-            start_date(r["yrent"], r["moent"], r["dayent"]),
-            end_date(r["yrexit"], r["moexit"], r["dayexit"]),
+        if (
+            r["atopid"] == atopid
+            and in_force(
+                ON,
+                start_date(r["yrent"], r["moent"], r["dayent"]),
+                end_date(r["yrexit"], r["moexit"], r["dayexit"]),
+            )
+            and (r["member"] not in out or int(r["phase"]) > int(out[r["member"]]["phase"]))
         ):
-            if r["member"] not in out or int(r["phase"]) > int(out[r["member"]]["phase"]):
-                out[r["member"]] = r
+            out[r["member"]] = r
     return out
 
 

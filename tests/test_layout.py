@@ -1,6 +1,6 @@
 """The house rules of the package: one-way imports, a light root, a quiet library.
 
-Layers, top to bottom: model -> engine -> results -> runner -> analysis -> viz -> cli.
+Layers, top to bottom: model -> importers -> engine -> results -> runner -> analysis -> viz -> cli.
 A module may import from its own layer and the layers before it, never after it, and
 nothing imports the package root.
 """
@@ -19,7 +19,7 @@ import pytest
 import escalate
 
 PACKAGE = Path(escalate.__file__).resolve().parent
-LAYERS = ["model", "engine", "results", "runner", "analysis", "viz", "cli"]
+LAYERS = ["model", "importers", "engine", "results", "runner", "analysis", "viz", "cli"]
 TEACHING = PACKAGE.parent / "configs" / "teaching.toml"
 
 

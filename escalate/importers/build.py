@@ -258,59 +258,23 @@ def import_world(
             members_of[rec.split(" phase")[0]] = members_of[t.key]
     entries = _edit(entries, ov.get("edits", []), src, nations)
 
-    added_alliances = []
-    for i, a in enumerate(ov.get("alliances", [])):
-        a = dict(a)
-        for key in _NATION_LIST_KEYS:
-            if key in a:
-                a[key] = _ids(a[key], nations, f"{src}: alliances[{i}].{key}")
-        added_alliances.append(
-            Entry("overlay", a.get("kind", ""), a, _comment(a.pop("comment", None)))
-        )
-    organizations = []
-    for i, o in enumerate(ov.get("organizations", [])):
-        o = dict(o)
-        where = f"{src}: organizations[{i}]"
-        o["members"] = _members(o, nations, members_of, where)
-        for key in ("members_from", "exclude", "include"):
-            o.pop(key, None)
-        if "veto" in o:
-            o["veto"] = _ids(o["veto"], nations, f"{where}.veto")
-        organizations.append(
-            Entry("overlay", o.get("kind", ""), o, _comment(o.pop("comment", None)))
-        )
-    plans = []
-    for i, p in enumerate(ov.get("plans", [])):
-        p = dict(p)
-        for key in ("nation", "trigger", "attack"):
-            if key in p:
-                p[key] = _ids(p[key], nations, f"{src}: plans[{i}].{key}")
-        plans.append(Entry("overlay", "plan", p, _comment(p.pop("comment", None))))
-
+    added_alliances, organizations, plans = _additions(ov, nations, members_of, src)
     inc = _incident(incident, ov.get("incident"), nations, src)
     world_name = name or ov.get("name") or f"world_{day:%Y_%m_%d}"
     files = [(flag, Path(p)) for flag, p in (
         ("--states", states), ("--capabilities", capabilities), ("--majors", majors),
         ("--atop", atop), ("--cow", cow), ("--overlay", overlay),
     ) if p is not None]  # fmt: skip
-    command = ["escalate import", f"--date {day}"] + [f"{f} {p.name}" for f, p in files]
+    options = [f"--date {day}"] + [f"{f} {p.name}" for f, p in files]
     if region is not None:
-        command.append(
+        options.append(
             f"--region {region if isinstance(region, str) else ','.join(map(str, region))}"
         )
     if incident is not None:
-        command.append(f"--incident {incident}")
+        options.append(f"--incident {incident}")
     if power_year is not None and "power_year" not in ov:
-        command.append(f"--power-year {power_year}")
-    command.append(f"-o {world_name}.toml")
-    header = [
-        f"{world_name}: the states in the system on {day}, their power and the alliances in force.",
-        "Built by escalate's importer; edit the overlay and rebuild, not this file:",
-        "  " + " ".join(command),
-        "Source files (name: sha256):",
-        *[f"  {p.name}: {sha256(p)}" for _, p in files],
-        *notes,
-    ]
+        options.append(f"--power-year {power_year}")
+    header = _header(world_name, day, options, [p for _, p in files], notes)
     header += _comment(ov.get("comment"))
     text = render(
         name=world_name,
@@ -333,6 +297,53 @@ def import_world(
     return Imported(
         world=world, text=text, notes=notes + [w[0] + " " + w[-1].strip() for w in left_out]
     )
+
+
+def _header(
+    name: str, day: dt.date, options: list[str], files: list[Path], notes: list[str]
+) -> list[str]:
+    """The file's header: what it is, the command that rebuilds it, the sources' sha256."""
+    return [
+        f"{name}: the states in the system on {day}, their power and the alliances in force.",
+        "Built by escalate's importer; edit the overlay and rebuild, not this file:",
+        "  " + " ".join(["escalate import", *options, f"-o {name}.toml"]),
+        "Source files (name: sha256):",
+        *[f"  {p.name}: {sha256(p)}" for p in files],
+        *notes,
+    ]
+
+
+def _additions(
+    ov: dict[str, Any], nations: _Nations, members_of: dict[str, list[str]], src: str
+) -> tuple[list[Entry], list[Entry], list[Entry]]:
+    """The overlay's alliances, organizations and plans, nations named by world id."""
+    alliances = []
+    for i, a in enumerate(ov.get("alliances", [])):
+        a = dict(a)
+        for key in _NATION_LIST_KEYS:
+            if key in a:
+                a[key] = _ids(a[key], nations, f"{src}: alliances[{i}].{key}")
+        alliances.append(Entry("overlay", a.get("kind", ""), a, _comment(a.pop("comment", None))))
+    organizations = []
+    for i, o in enumerate(ov.get("organizations", [])):
+        o = dict(o)
+        where = f"{src}: organizations[{i}]"
+        o["members"] = _members(o, nations, members_of, where)
+        for key in ("members_from", "exclude", "include"):
+            o.pop(key, None)
+        if "veto" in o:
+            o["veto"] = _ids(o["veto"], nations, f"{where}.veto")
+        organizations.append(
+            Entry("overlay", o.get("kind", ""), o, _comment(o.pop("comment", None)))
+        )
+    plans = []
+    for i, p in enumerate(ov.get("plans", [])):
+        p = dict(p)
+        for key in ("nation", "trigger", "attack"):
+            if key in p:
+                p[key] = _ids(p[key], nations, f"{src}: plans[{i}].{key}")
+        plans.append(Entry("overlay", "plan", p, _comment(p.pop("comment", None))))
+    return alliances, organizations, plans
 
 
 def _comment(value: Any) -> list[str]:

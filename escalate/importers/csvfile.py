@@ -15,8 +15,6 @@ import io
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..model.entities import WorldError
-
 __all__ = ["MISSING", "DataError", "flag", "integer", "read_table", "sha256", "value"]
 
 #: Codes that mean "no value": COW -9 (missing or unknown) and -8 (not applicable),
@@ -25,8 +23,12 @@ __all__ = ["MISSING", "DataError", "flag", "integer", "read_table", "sha256", "v
 MISSING = frozenset({"", "-9", "-8", ".", "NA"})
 
 
-class DataError(WorldError):
-    """A data file that cannot be read, lacks a column, or holds a bad value."""
+class DataError(ValueError):
+    """A data file or overlay that cannot be used (the command line exits 2).
+
+    The message names the file (and line), and what is wrong: unreadable, a
+    missing column, a bad value, or an overlay naming what is not there.
+    """
 
 
 def sha256(path: str | Path) -> str:

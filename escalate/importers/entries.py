@@ -62,80 +62,78 @@ def entries_of(
         The (obligor, protege) ccode pairs of every ``defense`` obligation in force.
     """
     label = _label(t, names)
-    head = [f"{label}: {', '.join(t.records)}."] + [f"  {n}" for n in t.notes]
+    head = [f"{label}: {', '.join(t.records)}.", *(f"  {n}" for n in t.notes)]
     dropped = [f"{c}" for c in sorted(t.members) if id_of(c) is None]
     present = {id_of(c): duties for c, duties in sorted(t.members.items()) if id_of(c) is not None}
-    code_of = {id_of(c): c for c in t.members}
     if dropped:
         head.append(f"  members not in this world, left out: ccode {', '.join(dropped)}")
-    out: list[Entry] = []
     if len(present) < 2:
-        return [], head + [f"  fewer than two members in this world: {label} not written"]
-    ids = list(present)
+        return [], [*head, f"  fewer than two members in this world: {label} not written"]
     for code, coded in sorted(t.coded.items()):
         nid = id_of(code)
         if nid is not None:
             codes = "; ".join(f"{k}: {', '.join(v)}" for k, v in sorted(coded.items()))
             head.append(f"  {nid}: {codes or 'no obligation coded'}")
-    first = True
+    code_of = {id_of(c): c for c in t.members}
+    out: list[Entry] = []
     for kind in ALLIANCE_KINDS:
         groups: dict[tuple, list[str]] = {}
         notes: dict[tuple, list[str]] = {}
         for nid, duties in present.items():
-            terms = duties.get(kind)
-            if terms is None:
+            if kind not in duties:
                 continue
             if kind == "entente" and all(
                 (code_of[nid], code_of[j]) in defended for j in present if j != nid
             ):
-                continue  # contained in its defence obligations
-            key, why = _terms(terms, kind, id_of)
-            if key is None:
-                head.append(f"  {nid} {kind}: {why}; not written")
+                head.append(f"  {nid} entente: contained in its defense obligations, not written")
                 continue
-            groups.setdefault(key, []).append(nid)
+            key, why = _terms(duties[kind], kind, id_of)
+            if key is None:
+                head += [f"  {nid} {kind}: {w}; not written" for w in why]
+                continue
+            groups.setdefault(key, []).append(str(nid))
             notes[key] = why
         for key, group in groups.items():
-            against, unprovoked, min_attackers, unexpressed = key
-            cond: dict[str, Any] = {}
-            if against:
-                cond["against"] = list(against)
-            if unprovoked:
-                cond["unprovoked"] = True
-            if min_attackers != 1:
-                cond["min_attackers"] = min_attackers
-            others = [m for m in ids if m not in group]
-            comment = (head if first else []) + [f"  {line}" for line in notes[key]]
-            first = False
-            if len(group) >= 2:
-                name = (
-                    f"{label} {kind}" if not others else f"{label} {kind} among {'/'.join(group)}"
-                )
-                out.append(
-                    Entry(
-                        t.key, kind, {"name": name, "kind": kind, "members": group, **cond}, comment
-                    )
-                )
-                comment = []
-            if others:
-                name = f"{label} {kind}: {'/'.join(group)} for {'/'.join(others)}"
-                out.append(
-                    Entry(
-                        t.key,
-                        kind,
-                        {
-                            "name": name,
-                            "kind": kind,
-                            "guarantors": group,
-                            "protected": others,
-                            **cond,
-                        },
-                        comment,
-                    )
-                )
+            comment = [f"  {line}" for line in notes[key]]
+            out += _group_entries(
+                t.key, label, kind, key, group, [str(i) for i in present], comment
+            )
     if not out:
-        return [], head + ["  no obligation among the members in this world: not written"]
+        return [], [*head, "  no obligation among the members in this world: not written"]
+    out[0].comment = head + out[0].comment
     return out, []
+
+
+def _group_entries(
+    treaty: str,
+    label: str,
+    kind: str,
+    key: tuple,
+    group: list[str],
+    ids: list[str],
+    comment: list[str],
+) -> list[Entry]:
+    """The entries of one group of obligors on the same terms (see the module docstring)."""
+    against, unprovoked, min_attackers, _ = key
+    cond: dict[str, Any] = {}
+    if against:
+        cond["against"] = list(against)
+    if unprovoked:
+        cond["unprovoked"] = True
+    if min_attackers != 1:
+        cond["min_attackers"] = min_attackers
+    others = [m for m in ids if m not in group]
+    out = []
+    if len(group) >= 2:
+        name = f"{label} {kind}" if not others else f"{label} {kind} among {'/'.join(group)}"
+        data = {"name": name, "kind": kind, "members": group, **cond}
+        out.append(Entry(treaty, kind, data, comment))
+        comment = []
+    if others:
+        name = f"{label} {kind}: {'/'.join(group)} for {'/'.join(others)}"
+        data = {"name": name, "kind": kind, "guarantors": group, "protected": others, **cond}
+        out.append(Entry(treaty, kind, data, comment))
+    return out
 
 
 def _terms(
@@ -153,7 +151,8 @@ def _terms(
         ]
     if len(against) < len(terms.against):
         why.append(
-            f"against: ccodes not in this world dropped ({', '.join(map(str, terms.against))} named)"
+            "against: ccodes not in this world dropped "
+            f"({', '.join(map(str, terms.against))} named)"
         )
     attack_only = kind in ATTACK_CONDITION_KINDS
     return (

@@ -68,9 +68,9 @@ def read_overlay(path: str | Path) -> dict[str, Any]:
             isinstance(data[key], list) and all(isinstance(x, dict) for x in data[key])
         ):
             raise DataError(f"{p}: {key} must be an array of tables ([[{key}]])")
-    for i, e in enumerate(data.get("edits", [])):
-        extra = sorted(set(e) - {"treaty", "kind", "set", "unset", "drop", "comment"})
-        if "treaty" not in e or extra:
+    for i, edit in enumerate(data.get("edits", [])):
+        extra = sorted(set(edit) - {"treaty", "kind", "set", "unset", "drop", "comment"})
+        if "treaty" not in edit or extra:
             raise DataError(
                 f"{p}: edits[{i}] needs treaty = 'ATOP n' or 'COW n' and may have kind, set, "
                 f"unset, drop, comment" + (f" (unknown: {extra[0]!r})" if extra else "")

@@ -5,6 +5,12 @@ When both files are given, an ATOP treaty and the COW alliance it names in
 that day, and it owes every obligation either file codes (the union); ATOP alone
 codes conditions. Every disagreement is recorded in ``notes`` and written as a
 comment in the world file.
+
+A COW alliance whose ATOP counterpart is not in force (or that no ATOP treaty
+names) is written on its own, unless one ATOP treaty in force has all its members
+and codes every obligation it codes for each: ATOP codes a renewal as a new treaty
+(the Soviet-Polish treaty of 1945, renewed in 1965), and writing both would draw one
+commitment twice. The ATOP treaty notes it.
 """
 
 from __future__ import annotations
@@ -80,12 +86,29 @@ def _disagreements(t: Treaty, atop: dict[int, Spell], cow: dict[int, Spell], nam
         for kind in sorted(set(a.duties) | set(c.duties)):
             if kind in a.duties and kind not in c.duties:
                 t.notes.append(
-                    f"{who} {kind}: ATOP {'+'.join(a.columns[kind])} = 1, COW codes none (union: kept)"
+                    f"{who} {kind}: ATOP {'+'.join(a.columns[kind])} = 1, "
+                    "COW codes none (union: kept)"
                 )
             elif kind in c.duties and kind not in a.duties:
                 t.notes.append(
-                    f"{who} {kind}: COW {'+'.join(c.columns[kind])} = 1, ATOP codes none (union: kept)"
+                    f"{who} {kind}: COW {'+'.join(c.columns[kind])} = 1, "
+                    "ATOP codes none (union: kept)"
                 )
+
+
+def _containing(t: Treaty, atop_treaties: list[Treaty]) -> Treaty | None:
+    """The first ATOP treaty in force that contains the COW alliance ``t``.
+
+    It has all of ``t``'s members, each owing at least the same kinds of obligation:
+    ``t`` (with no ATOP counterpart in force) is then the same commitment, e.g. a
+    treaty that COW continues and ATOP codes anew at its renewal.
+    """
+    for a in atop_treaties:
+        if set(t.members) <= set(a.members) and all(
+            set(duties) <= set(a.members[m]) for m, duties in t.members.items()
+        ):
+            return a
+    return None
 
 
 def treaties_on(
@@ -148,10 +171,18 @@ def treaties_on(
             members={},
         )
         _add(t, "COW", spells)
+        successor = _containing(t, out) if atop is not None else None
+        if successor is not None:
+            successor.notes.append(
+                f"COW {cow_id}: its members' obligations are all coded here; taken as the "
+                "same commitment (ATOP codes a renewal as a new treaty), not written again"
+            )
+            continue
         if atop is not None:
             a = atop_of_cow.get(cow_id)
             t.notes.append(
-                f"ATOP {a} (cow4id {cow_id}) has no member spell in force on {day} (union: COW's used)"
+                f"ATOP {a} (cow4id {cow_id}) has no member spell in force on {day} "
+                "(union: COW's used)"
                 if a is not None
                 else "no ATOP treaty names this COW alliance in cow4id (union: COW's used)"
             )

@@ -110,7 +110,7 @@ def obligation_lines(world: World) -> list[str]:
     list of str
         A heading line, then one line a directed obligation.
     """
-    rows = []
+    rows: list[tuple[str, str, str, str, str, str]] = []
     for a in world.alliances:
         rel = world.reliability(a)
         source = "" if a.reliability is not None else " default"
@@ -127,8 +127,7 @@ def obligation_lines(world: World) -> list[str]:
     if not rows:
         return lines
     w = [max(len(r[i]) for r in rows) for i in range(5)]
-    for k, j, kind, rel, cond, name in rows:
-        lines.append(
-            f"  {k:<{w[0]}} -> {j:<{w[1]}}  {kind:<{w[2]}}  {rel:<{w[3]}}  {cond:<{w[4]}}  ({name})"
-        )
+    for k, j, kind, shown, terms, name in rows:
+        cells = f"{kind:<{w[2]}}  {shown:<{w[3]}}  {terms:<{w[4]}}"
+        lines.append(f"  {k:<{w[0]}} -> {j:<{w[1]}}  {cells}  ({name})")
     return lines
