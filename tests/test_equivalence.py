@@ -75,7 +75,11 @@ def test_bundled_worlds_exist():
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
 def test_kernel_matches_reference_on_bundled_worlds(path):
-    _check_engines(load_world(path), seed=20140628, start=0, count=2000)
+    world = load_world(path)
+    # the plain-Python reference takes ~15 ms a cascade on the 160-195-nation worlds
+    # of the Cold War and after (67 belligerents on average): fewer replicates there
+    count = 2000 if len(world.nations) <= 50 else 300
+    _check_engines(world, seed=20140628, start=0, count=count)
 
 
 # ------------------------------------------------------------------ helpers
@@ -88,9 +92,8 @@ def _tables(cw, seed, start, count):
 
 def _rich_world() -> dict:
     """A world where every mechanism fires often (for chunking/thread tests)."""
-    if CONFIGS:
-        return load_world(CONFIGS[0]).to_dict()
-    return _fallback_world()
+    teaching = ROOT / "configs" / "teaching.toml"  # uses every feature, small
+    return load_world(teaching).to_dict() if teaching.exists() else _fallback_world()
 
 
 def _fallback_world() -> dict:

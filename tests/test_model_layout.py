@@ -61,10 +61,18 @@ OLD_PUBLIC_NAMES = [
 #: Canonical hashes of the bundled worlds: results store them, so they must not move
 #: by accident. europe_1914 changed on purpose with model version 2 (the conditions
 #: ATOP codes: Dual Alliance against Russia, Triple Alliance and Austro-Romanian
-#: treaty unprovoked); before it was 48286a98...c06f0.
+#: treaty unprovoked; before 48286a98...c06f0), and again when it was rebuilt by the
+#: importer from the data plus an overlay (every ATOP condition in force, ATOP and COW
+#: treaties as coded; before 9a40cd14...12e6d, its baseline 5565539c...1269e).
 HASHES = {
-    "europe_1914": "9a40cd14e81f0f39d2724a5415e5ca7727d798d91088cc2a4bacebb8f6e12e6d",
-    "europe_1914_no_alliances": "5565539cdb2590d80dfe82a2846bbd54808a89b27ec85245bea9525743c1269e",
+    "cold_war_1985": "70cedfff4b1fd8686f2289227b86370d8d2ac874b28e9458cbdd78536488177c",
+    "concert_1815": "cc8c1720f2678fbdd4d4a228a855fd145ce8de6d04ee18670492619d637c39a8",
+    "concert_1822": "92740ba9fbf1d9371144346b518fbe5d665254c2cb840756bf8d586f130d8b81",
+    "europe_1914": "31ac16c811fa6e3432cf934b881332714a6600c23dc0a52cbb81d5875cf91c79",
+    "europe_1914_no_alliances": "2b3785a91dd236acbfb6e29b0de76e7c6fe402a7edf681e211a08a8a3889f438",
+    "gulf_1990": "fd87165c9ebaef686d9f374d7ecc64241e265da49530f9a04fe98fbd63fb2470",
+    "hague_1907": "e83a99a367a8723bce16b43736726d12e20fc2448f9d1c8a8fb684cadd3ae999",
+    "nato_2016": "537483bfc0f92d51f4f122af58b97d923841ab8baef5c008bfe269582adbdb93",
     "teaching": "40c738e755f76edfcf5be532b25c48acab247910941325c5b8a7258bf4d11003",
 }
 
