@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "api.md"
 
 #: Packages documented through their own ``__all__``.
-PACKAGES = ("escalate", "escalate.model", "escalate.runner")
+PACKAGES = ("escalate", "escalate.model", "escalate.importers", "escalate.runner")
 #: Packages documented module by module (each module's ``__all__``).
 MODULE_PACKAGES = ("escalate.results", "escalate.analysis", "escalate.viz")
 #: Numpy docstring sections whose entries are ``name : type`` lines.

@@ -184,7 +184,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         args.output.write_text(imported.text, encoding="utf-8")
     w = imported.world
     print(
-        f"{args.output}: {w.name}, {len(w.nations)} nations, {len(w.alliances)} treaties "
+        f"{args.output}: {w.name}, {len(w.nations)} nations, {len(w.alliances)} alliance entries "
         f"({sum(len(a.pairs) for a in w.alliances)} directed obligations), "
         f"{len(w.organizations)} organizations, {len(w.plans)} plans",
         file=sys.stderr,

@@ -99,7 +99,13 @@ def entries_of(
                 t.key, label, kind, key, group, [str(i) for i in present], comment
             )
     if not out:
-        return [], [*head, "  no obligation among the members in this world: not written"]
+        contained = any("contained in its defense obligations" in line for line in head)
+        why = (
+            "its obligations are contained in defense obligations in force: not written"
+            if contained
+            else "no obligation among the members in this world: not written"
+        )
+        return [], [*head, f"  {why}"]
     out[0].comment = head + out[0].comment
     return out, []
 
