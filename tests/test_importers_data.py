@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 import tomllib
 from pathlib import Path
 
@@ -113,3 +114,34 @@ def test_the_latest_day_the_data_cover() -> None:
     assert len(w.nations) > 190 and w.incident.mode == "random"
     with pytest.raises(ValueError, match="up to 2016-12-31"):
         import_world("2017-01-01", **_july_1914(atop=True))
+
+
+def _history_module():
+    spec = importlib.util.spec_from_file_location("make_history", REPO / "docs/make_history.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["make_history"] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+@requires_data
+def test_history_page_sets_every_participant_beside_the_simulation(tmp_path: Path) -> None:
+    history = _history_module()
+    out = tmp_path / "history.md"
+    assert history.main(["--replicates", "500", "--data", str(DATA), "--out", str(out)]) == 0
+    text = out.read_text()
+    wars = DATA / history.WARS_FILE
+    for name, (war, _) in history.WORLDS.items():
+        assert f"## {name}: " in text
+        section = text.split(f"## {name}: ")[1].split("\n## ")[0]
+        codes = history.ccodes(REPO / "configs" / f"{name}.toml")
+        by_code = {c: i for i, c in codes.items()}
+        for e in history.read_war(wars, war):
+            if e.ccode in by_code:  # a row, with its entry date
+                assert f"({by_code[e.ccode]}) |" in section and str(e.start) in section
+            else:
+                assert f"ccode {e.ccode}" in section  # "in the war but not in the world"
+        assert "Brier score" in section
+    # the bare-CR war file is read: World War I has 15 participants
+    assert len(history.read_war(wars, 106)) == 15
