@@ -222,8 +222,9 @@ def test_file_order_does_not_change_results(index):
         kc1, kp1 = kernel_frames(w1, 7, 0, 1500)
         assert_frames_equal(kc0, kc1, "cascades")
         assert_frames_equal(kp0, kp1, "participants")
-        res = engines(w1, 7, 0, 300)
-        assert_frames_equal(res["reference"][0], kc0.iloc[:300], "reference cascades")
+        n = 300 if len(w1.nations) <= 50 else 50  # the reference is slow on 160+ nations
+        res = engines(w1, 7, 0, n)
+        assert_frames_equal(res["reference"][0], kc0.iloc[:n], "reference cascades")
 
 
 @pytest.mark.parametrize("index", range(1 + len(CONFIGS)))

@@ -25,13 +25,6 @@ requires_data = pytest.mark.skipif(
     reason=f"needs the COW/ATOP CSV files under {DATA} (set ESCALATE_DATA_DIR); "
     "they are not redistributed with escalate",
 )
-FILES = {
-    "states": "cow_state_system_v2016/states2016.csv",
-    "majors": "cow_state_system_v2016/majors2016.csv",
-    "capabilities": "cow_nmc_v6.0/NMC-60-abridged.csv",
-    "atop": "atop_v5.1/atop5_1m.csv",
-    "cow": "cow_alliances_v4.1/alliance_v4.1_by_member.csv",
-}
 
 
 def _build_module():
@@ -58,6 +51,10 @@ def test_every_overlay_names_a_bundled_world_with_a_one_line_description() -> No
             f"--overlay configs/overlays/{ov.name}"
             in (REPO / "configs" / f"{ov.stem}.toml").read_text()
         )
+
+
+#: The data files, relative to the data directory (one table: the build script's).
+FILES = _build_module().FILES
 
 
 @requires_data

@@ -67,20 +67,12 @@ def render(
         code = row.get("_ccode")
         text = _table("nations", data, f"ccode {code}" if code is not None else "")
         out.append("\n" + _lines(row.get("_notes", [])) + text)
-    if alliances:
-        out.append(_rule("alliances"))
-        for e in alliances:
-            out.append(_array_entry("alliances", e.data, e.comment))
-    if left_out:
-        out.append(_rule("treaties in force but not written"))
-        for lines in left_out:
-            out.append("\n" + _lines(lines))
-    if organizations:
-        out.append(_rule("organizations"))
-        for e in organizations:
-            out.append(_array_entry("organizations", e.data, e.comment))
-    if plans:
-        out.append(_rule("plans"))
-        for e in plans:
-            out.append(_array_entry("plans", e.data, e.comment))
+    sections = (("alliances", alliances), ("organizations", organizations), ("plans", plans))
+    for key, entries in sections:
+        if entries:
+            out.append(_rule(key))
+            out += [_array_entry(key, e.data, e.comment) for e in entries]
+        if key == "alliances" and left_out:
+            out.append(_rule("treaties in force but not written"))
+            out += ["\n" + _lines(lines) for lines in left_out]
     return "".join(out)

@@ -64,6 +64,11 @@ class Spell:
         return covers(self.start, self.end, day)
 
 
+def _ymd(row: dict[str, str], columns: tuple[str, str, str], where: str) -> tuple:
+    """Year, month and day columns as integers (``None`` where missing)."""
+    return tuple(integer(row, c, where) for c in columns)
+
+
 def _merge(
     duties: dict[str, Terms],
     columns: dict[str, tuple[str, ...]],
@@ -130,16 +135,8 @@ def read_atop(path: str) -> list[Spell]:
                 treaty=treaty,
                 phase=integer(r, "phase", where) or 0,
                 ccode=member,
-                start=start_date(
-                    integer(r, "yrent", where),
-                    integer(r, "moent", where),
-                    integer(r, "dayent", where),
-                ),
-                end=end_date(
-                    integer(r, "yrexit", where),
-                    integer(r, "moexit", where),
-                    integer(r, "dayexit", where),
-                ),
+                start=start_date(*_ymd(r, ("yrent", "moent", "dayent"), where)),
+                end=end_date(*_ymd(r, ("yrexit", "moexit", "dayexit"), where)),
                 duties=duties,
                 columns=columns,
                 cow_id=cow if cow is not None and cow > 0 else None,
@@ -182,16 +179,8 @@ def read_cow(path: str) -> list[Spell]:
                 treaty=treaty,
                 phase=0,
                 ccode=member,
-                start=start_date(
-                    integer(r, "mem_st_year", where),
-                    integer(r, "mem_st_month", where),
-                    integer(r, "mem_st_day", where),
-                ),
-                end=end_date(
-                    integer(r, "mem_end_year", where),
-                    integer(r, "mem_end_month", where),
-                    integer(r, "mem_end_day", where),
-                ),
+                start=start_date(*_ymd(r, ("mem_st_year", "mem_st_month", "mem_st_day"), where)),
+                end=end_date(*_ymd(r, ("mem_end_year", "mem_end_month", "mem_end_day"), where)),
                 duties=duties,
                 columns=columns,
                 line=i,
