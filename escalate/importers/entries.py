@@ -100,12 +100,12 @@ def entries_of(
             )
     if not out:
         contained = any("contained in its defense obligations" in line for line in head)
-        why = (
+        reason = (
             "its obligations are contained in defense obligations in force: not written"
             if contained
             else "no obligation among the members in this world: not written"
         )
-        return [], [*head, f"  {why}"]
+        return [], [*head, f"  {reason}"]
     out[0].comment = head + out[0].comment
     return out, []
 
