@@ -7,8 +7,12 @@ Measures, for each world (by default the IC-equivalent world and europe_1914):
 * ``kernel``: the numba kernel alone (``escalate.results.arrow.run_arrays``) on output
   arrays allocated once and reused across repeats; compilation excluded by a
   warm-up call; one row per thread count.
+* ``simulate``: ``escalate.simulate`` (kernel, Arrow tables, pandas DataFrame).
 * ``end_to_end``: ``escalate.run`` into a fresh temporary directory per repeat
   (world compilation, kernel, Arrow tables, Parquet files, manifest).
+* ``ratio``: ``simulate`` and ``end_to_end`` rates / kernel rate, per thread count.
+* ``writer``: one writer thread alone encoding and writing one part (digest,
+  Parquet) after the kernel made it: the output path's rate per thread.
 * ``scaling``: rate with the most threads / rate with one thread.
 * ``memory``: peak resident memory of ``escalate run ... --quiet`` run as a
   separate process (so nothing else in this process counts).
@@ -51,7 +55,7 @@ from escalate.model.world import World, dump_world, load_world  # noqa: E402
 from escalate.results import arrow as frames  # noqa: E402
 from escalate.results.arrow import allocate_outputs  # noqa: E402
 
-SCHEMA = "escalate-throughput/1"
+SCHEMA = "escalate-throughput/2"
 DEFAULT_JSON = HERE / "results" / "throughput.json"
 GIB = 1 << 30
 
@@ -69,7 +73,7 @@ PEERS = {"tight C loop": 7.9e6, "cynetdiff": 1.9e6}
 class Target:
     id: str
     world: str
-    mode: str  # kernel | end_to_end | scaling | memory
+    mode: str  # kernel | end_to_end | simulate | ratio_* | scaling | memory
     threads: str  # "1", "2", "2/1"; "*" any
     op: str  # ">=" or "<"
     value: float
@@ -85,6 +89,11 @@ TARGETS = [
     Target("ic_kernel_2t", "ic", "kernel", "2", ">=", 9e6, ">= 9.0 M/s (1.8 x 5 M)"),
     Target("ic_kernel_scaling", "ic", "scaling", "2/1", ">=", 1.8, ">= 1.8x"),
     Target("europe_1914_e2e_2t", "europe_1914", "end_to_end", "2", ">=", 1e6, ">= 1.0 M/s"),
+    *(
+        Target(f"{w}_{m}_ratio_2t", w, f"ratio_{m}", "2", ">=", 0.8, ">= 0.8 x kernel")
+        for w in ("ic", "europe_1914")
+        for m in ("end_to_end", "simulate")
+    ),
     Target(
         "europe_1914_memory",
         "europe_1914",
@@ -214,6 +223,37 @@ def bench_end_to_end(
     return m
 
 
+def bench_simulate(w: World, count: int, repeats: int, threads: int, seed: int) -> dict:
+    """``escalate.simulate`` of ``count`` replicates: kernel, Arrow tables, DataFrame."""
+
+    def once() -> None:
+        escalate.simulate(w, count, seed, threads=threads)
+
+    return summarize(timed(once, repeats), count)
+
+
+def bench_writer(w: World, count: int, repeats: int, seed: int, tmp_root: Path) -> dict:
+    """One writer thread alone: one part's digest and Parquet file, as ``run`` writes it.
+
+    The part (``count`` replicates, at most a default chunk) is computed first and
+    not timed; the rate is rows written per second of one thread.
+    """
+    from escalate.results.store import write_part
+    from escalate.runner.parts import DEFAULT_CHUNK, part_tables
+
+    count = min(count, DEFAULT_CHUNK)
+    cascades, _ = part_tables(compile_world(w), seed, 0, count, False)
+    path = tmp_root / f"writer-{w.name}.parquet"
+
+    def once() -> None:
+        write_part(path, cascades, {"escalate.bench": "1"})
+
+    m = summarize(timed(once, repeats), count)
+    m["parquet_bytes"] = path.stat().st_size
+    path.unlink()
+    return m
+
+
 def bench_memory(w: World, count: int, threads: int, seed: int, tmp_root: Path) -> dict:
     """Peak RSS of ``escalate run`` of ``count`` replicates in a child process."""
     d = Path(tempfile.mkdtemp(prefix=f"mem-{w.name}-", dir=tmp_root))
@@ -334,6 +374,10 @@ def evaluate_targets(result: dict) -> list[dict]:
             for m in result["measurements"]:
                 if (m["world"], m["mode"], str(m["threads"])) == (t.world, t.mode, t.threads):
                     measured, replicates = m["rate_fastest"], m["replicates"]
+        elif t.mode.startswith("ratio_"):
+            for r in result["ratios"]:
+                if (r["world"], str(r["threads"])) == (t.world, t.threads):
+                    measured = r[t.mode.removeprefix("ratio_")]
         elif t.mode == "scaling":
             for s in result["scaling"]:
                 if (s["world"], s["mode"], s["threads"]) == (t.world, "kernel", t.threads):
@@ -373,6 +417,22 @@ def _target_for(world: str, mode: str, threads: str) -> dict | None:
     )
 
 
+def _output_rows(result: dict, world: str, status: Callable) -> list[tuple[str, ...]]:
+    """Table rows of the ratios to the kernel and of the writer's rate per thread."""
+    rows: list[tuple[str, ...]] = []
+    for r in result["ratios"]:
+        if r["world"] == world:
+            for mode in ("simulate", "end_to_end"):
+                tgt = status(world, f"ratio_{mode}", str(r["threads"]))
+                rows.append((world, f"{mode} / kernel", str(r["threads"]), f"{r[mode]:.2f}",
+                             "", "", *tgt))  # fmt: skip
+    for m in result["writer"]:
+        if m["world"] == world:
+            rows.append((world, "writer, per thread", "1", _rate(m["rate_fastest"]),
+                         _rate(m["rate_median"]), "", "", ""))  # fmt: skip
+    return rows
+
+
 def print_table(result: dict, file=sys.stdout) -> None:
     met = {t["id"]: t["met"] for t in result["targets"]}
 
@@ -409,6 +469,7 @@ def print_table(result: dict, file=sys.stdout) -> None:
                     *status(world, m["mode"], str(m["threads"])),
                 )
             )
+        rows += _output_rows(result, world, status)
         for s in result["scaling"]:
             if s["world"] == world:
                 tgt = status(world, "scaling", s["threads"]) if s["mode"] == "kernel" else ("", "")
@@ -506,7 +567,10 @@ def build_parser() -> argparse.ArgumentParser:
             "modes (rows of the table):\n"
             "  reference   plain-Python reference, one thread (baseline of 'x reference')\n"
             "  kernel      numba kernel only, outputs preallocated, compilation excluded\n"
+            "  simulate    escalate.simulate(): kernel + Arrow tables + pandas DataFrame\n"
             "  end_to_end  escalate.run() into a fresh directory: tables + Parquet + manifest\n"
+            "  X / kernel  rate of simulate or end_to_end / kernel rate, same threads\n"
+            "  writer      one writer thread alone: digest + Parquet of one part\n"
             "  scaling     rate with N threads / rate with 1 thread\n"
             "  peak RSS    max resident memory of `escalate run ... --quiet` (child process)\n\n"
             "Each timing is repeated; the table shows the fastest and the median repeat,\n"
@@ -598,6 +662,21 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def ratios(world: str, rates: dict[tuple[str, int], dict], threads: list[int]) -> list[dict]:
+    """``simulate`` and ``end_to_end`` rates / kernel rate (fastest repeats), per thread count."""
+    return [
+        {
+            "world": world,
+            "threads": t,
+            **{
+                mode: rates[(mode, t)]["rate_fastest"] / rates[("kernel", t)]["rate_fastest"]
+                for mode in ("simulate", "end_to_end")
+            },
+        }
+        for t in threads
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     base = QUICK if args.quick else FULL
@@ -647,6 +726,8 @@ def main(argv: list[str] | None = None) -> int:
         "peers": {"ic_kernel_1_thread": PEERS},
         "measurements": [],
         "scaling": [],
+        "ratios": [],
+        "writer": [],
         "memory": [],
     }
 
@@ -671,13 +752,15 @@ def main(argv: list[str] | None = None) -> int:
             ref_rate = ref["rate_fastest"]
             result["measurements"].append({"world": spec, "mode": "reference", "threads": 1, **ref})
             rates: dict[tuple[str, int], dict] = {}
-            for mode in ("kernel", "end_to_end"):
+            for mode in ("kernel", "simulate", "end_to_end"):
                 for t in threads:
                     log(f"{spec}: {mode}, {t} thread(s), {replicates:,} x {repeats}")
                     if mode == "kernel":
                         m, bel = bench_kernel(w, replicates, repeats, t, args.seed)
                         k = min(len(bel), len(ref_bel))
                         m["agrees_with_reference"] = bool(np.array_equal(bel[:k], ref_bel[:k]))
+                    elif mode == "simulate":
+                        m = bench_simulate(w, replicates, repeats, t, args.seed)
                     else:
                         m = bench_end_to_end(w, replicates, repeats, t, args.seed, tmp_root)
                     m["speedup_vs_reference"] = m["rate_fastest"] / ref_rate
@@ -698,6 +781,11 @@ def main(argv: list[str] | None = None) -> int:
                                 "ratio_median": many["rate_median"] / one["rate_median"],
                             }
                         )
+            result["ratios"] += ratios(spec, rates, threads)
+            log(f"{spec}: writer, one thread, {min(replicates, 1 << 20):,} x {repeats}")
+            result["writer"].append(
+                {"world": spec, **bench_writer(w, replicates, repeats, args.seed, tmp_root)}
+            )
             if mem_n > 0 and spec in args.memory_worlds:
                 log(f"{spec}: peak memory of escalate run, {mem_n:,} replicates")
                 m = bench_memory(w, mem_n, max(threads), args.seed, tmp_root)

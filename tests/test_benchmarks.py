@@ -28,8 +28,9 @@ def test_throughput_quick_writes_json(tmp_path: Path) -> None:
     assert "cascades/s" in proc.stdout  # the table
 
     r = json.loads(out.read_text())
-    assert r["schema"] == "escalate-throughput/1"
-    for key in ("machine", "parameters", "worlds", "measurements", "scaling", "memory", "targets"):
+    assert r["schema"] == "escalate-throughput/2"
+    for key in ("machine", "parameters", "worlds", "measurements", "scaling", "ratios", "writer",
+                "memory", "targets"):  # fmt: skip
         assert key in r, key
     for key in ("cpu_count", "platform", "python", "numpy", "numba", "pyarrow", "escalate"):
         assert r["machine"][key], key
@@ -44,7 +45,7 @@ def test_throughput_quick_writes_json(tmp_path: Path) -> None:
     seen = {(m["world"], m["mode"], m["threads"]) for m in r["measurements"]}
     for world in params["worlds"]:
         assert (world, "reference", 1) in seen
-        for mode in ("kernel", "end_to_end"):
+        for mode in ("kernel", "simulate", "end_to_end"):
             for t in threads:
                 assert (world, mode, t) in seen
     for m in r["measurements"]:
@@ -59,9 +60,17 @@ def test_throughput_quick_writes_json(tmp_path: Path) -> None:
 
     if len(threads) > 1:
         assert {(s["world"], s["mode"]) for s in r["scaling"]} == {
-            (w, mode) for w in params["worlds"] for mode in ("kernel", "end_to_end")
+            (w, mode) for w in params["worlds"] for mode in ("kernel", "simulate", "end_to_end")
         }
         assert all(s["ratio_fastest"] > 0 and s["ratio_median"] > 0 for s in r["scaling"])
+
+    # rates of simulate and end to end relative to the kernel, for every thread count
+    assert {(x["world"], x["threads"]) for x in r["ratios"]} == {
+        (w, t) for w in params["worlds"] for t in threads
+    }
+    assert all(x["simulate"] > 0 and x["end_to_end"] > 0 for x in r["ratios"])
+    assert [x["world"] for x in r["writer"]] == params["worlds"]
+    assert all(x["rate_fastest"] > 0 and x["parquet_bytes"] > 0 for x in r["writer"])
 
     (mem,) = r["memory"]
     assert mem["world"] == "europe_1914"
@@ -70,6 +79,6 @@ def test_throughput_quick_writes_json(tmp_path: Path) -> None:
 
     ids = {t["id"] for t in r["targets"]}
     assert {"ic_kernel_1t", "ic_kernel_scaling", "europe_1914_e2e_2t"} <= ids
-    assert {"europe_1914_memory"} <= ids
+    assert {"europe_1914_memory", "ic_end_to_end_ratio_2t", "europe_1914_simulate_ratio_2t"} <= ids
     for t in r["targets"]:
         assert t["met"] in (True, False, None)

@@ -102,9 +102,10 @@ def test_simulate_columns_and_dtypes(teaching) -> None:
     for c in INTEGER_COLUMNS:
         assert pd.api.types.is_integer_dtype(df[c].dtype), c
     assert df["power_share"].dtype == np.float64
-    for c in ("initiator", "target"):  # categoricals, as read_results gives them
+    for c in ("initiator", "target", "winner"):  # categoricals, as read_results gives them
         assert isinstance(df[c].dtype, pd.CategoricalDtype), c
-    assert pd.api.types.is_string_dtype(df["winner"].dtype)
+    assert list(df["winner"].cat.categories) == ["A", "D"]
+    assert list(df["initiator"].cat.categories) == list(load_world(TEACHING).ids)  # file order
     ids = set(load_world(TEACHING).ids)
     assert set(df["initiator"]) <= ids and set(df["target"]) <= ids
     assert (df["initiator"] != df["target"]).all()
@@ -134,6 +135,8 @@ def test_participants_consistent_with_cascades(teaching) -> None:
     assert list(p.columns) == ["structure", *PARTICIPANT_COLUMNS]
     assert p["replicate"].dtype == np.int64
     assert pd.api.types.is_integer_dtype(p["round"].dtype)
+    for c in ("nation", "side", "via", "source"):
+        assert isinstance(p[c].dtype, pd.CategoricalDtype), c
     assert set(p["via"]) <= VIA and set(p["side"]) <= {"A", "D"}
     casc = df.set_index("replicate")
     # one row per belligerent, sides as counted

@@ -43,8 +43,9 @@ def read_results(
     Returns
     -------
     pandas.DataFrame
-        Sorted by structure and replicate; ``structure``, ``initiator``,
-        ``target`` (and ``nation``, ``source``) are categorical.
+        Sorted by structure and replicate; ``structure`` and every id and
+        label (``initiator``, ``target``, ``winner``; ``nation``, ``side``,
+        ``via``, ``source``) are categorical.
 
     Raises
     ------

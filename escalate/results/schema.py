@@ -39,8 +39,8 @@ class Column:
 
     ``kernel`` is the dtype of the array the kernel fills (``None`` for a column
     made after the kernel, such as ``replicate``); ids and labels are integer
-    codes in the kernel and strings (or dictionaries) in Arrow. ``categorical``
-    columns (nation ids, treaty names) are read back as pandas categoricals.
+    codes in the kernel and dictionary arrays in Arrow. ``categorical`` columns
+    (every id and label) are read back as pandas categoricals.
     """
 
     name: str
@@ -50,16 +50,16 @@ class Column:
     categorical: bool = False
 
 
-_LABEL = pa.string()
-#: Treaty and organization names repeat on every row and may be long: they stay
-#: dictionary-encoded from the kernel's codes to the Parquet file.
+#: Ids and labels (nation ids, sides, how a nation entered, treaty and organization
+#: names) repeat on every row and may be long: they are dictionary arrays built from
+#: the kernel's integer codes, from the kernel to the Parquet file and back.
 _DICT = pa.dictionary(pa.int32(), pa.string())
 
 CASCADE_COLUMNS: tuple[Column, ...] = (
     Column("replicate", pa.int64(), None,
            "replicate index; the same index means the same random numbers"),
-    Column("initiator", _LABEL, np.int32, "nation id of the incident's initiator", True),
-    Column("target", _LABEL, np.int32, "nation id of the incident's target", True),
+    Column("initiator", _DICT, np.int32, "nation id of the incident's initiator", True),
+    Column("target", _DICT, np.int32, "nation id of the incident's target", True),
     Column("deterred", pa.bool_(), np.bool_, "the initiator backed down (no war)"),
     Column("belligerents", pa.int16(), np.int16, "nations at war"),
     Column("side_a", pa.int16(), np.int16, "nations at war on the initiator's side (A)"),
@@ -77,17 +77,17 @@ CASCADE_COLUMNS: tuple[Column, ...] = (
     Column("power_share", pa.float64(), np.float64,
            "power at war / total power of the nations in the world file"),
     Column("vetoed", pa.bool_(), np.bool_, "an organization was blocked by a veto"),
-    Column("winner", _LABEL, np.int8, "`A`, `D`, or null when deterred"),
+    Column("winner", _DICT, np.int8, "`A`, `D`, or null when deterred", True),
     Column("world_war", pa.bool_(), np.bool_, "majors >= `world_war_majors`"),
 )  # fmt: skip
 
 PARTICIPANT_COLUMNS: tuple[Column, ...] = (
     Column("replicate", pa.int64(), None, "replicate index"),
-    Column("nation", _LABEL, np.int32, "nation id of the belligerent", True),
-    Column("side", _LABEL, np.int8, "`A` or `D`"),
+    Column("nation", _DICT, np.int32, "nation id of the belligerent", True),
+    Column("side", _DICT, np.int8, "`A` or `D`", True),
     Column("round", pa.int16(), np.int16, "round of entry (0: initiator and target)"),
-    Column("via", _LABEL, np.int8,
-           "how it entered: initial, defense, offense, entente, plan, organization"),
+    Column("via", _DICT, np.int8,
+           "how it entered: initial, defense, offense, entente, plan, organization", True),
     Column("source", _DICT, np.int32,
            "the treaty or organization that brought it in, or the planner for plan victims",
            True),
@@ -122,7 +122,7 @@ def markdown_table(columns: tuple[Column, ...]) -> str:
     | column | type | meaning |
     |---|---|---|
     | `replicate` | int64 | replicate index |
-    | `nation` | string | nation id of the belligerent |
+    | `nation` | category | nation id of the belligerent |
     """
     rows = ["| column | type | meaning |", "|---|---|---|"]
     for c in columns:

@@ -360,13 +360,14 @@ def content_digest(table: pa.Table) -> str:
     digest, stored in its footer, covers what a reader gets back. Strings are
     digested through a dictionary (a digest per distinct value, then one 8-byte
     word per row), so that long labels are never expanded to one string per row.
+    Numbers are digested from Arrow's buffers without a copy.
     """
     h = hashlib.sha256()
     for name in table.column_names:
         arr = table.column(name).combine_chunks()
         h.update(f"{name}:{len(arr)}:{arr.null_count}\0".encode())
         if arr.null_count:
-            h.update(arr.is_valid().to_numpy(zero_copy_only=False).tobytes())
+            h.update(arr.is_valid().to_numpy(zero_copy_only=False))
         if _is_text(arr.type):
             arr = pc.dictionary_encode(arr)
         if pa.types.is_dictionary(arr.type):
@@ -375,12 +376,12 @@ def content_digest(table: pa.Table) -> str:
             h.update(b"str" if pa.types.is_string(arr.type.value_type) or
                      pa.types.is_large_string(arr.type.value_type) else b"bin")  # fmt: skip
             words = np.array([_word(v) for v in arr.dictionary.to_pylist()] or [0], dtype=np.uint64)
-            h.update(words[arr.indices.fill_null(0).to_numpy(zero_copy_only=False)].tobytes())
+            h.update(words[arr.indices.fill_null(0).to_numpy(zero_copy_only=False)])
         else:
             if arr.null_count:
                 arr = pc.fill_null(arr, pa.scalar(0, arr.type))
             h.update(str(arr.type).encode())
-            h.update(arr.to_numpy(zero_copy_only=False).tobytes())
+            h.update(np.ascontiguousarray(arr.to_numpy(zero_copy_only=False)).data)
     return h.hexdigest()
 
 
@@ -399,14 +400,39 @@ def _word(value: str | bytes | None) -> int:
     return int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "little")
 
 
+def parquet_options(schema: pa.Schema) -> dict[str, Any]:
+    """How a part's columns are encoded (the same for every part, so bytes repeat).
+
+    Dictionary columns are written as they are (the kernel's codes become the
+    Parquet indices, with no hashing of values); small integers are dictionary
+    encoded as well, ``replicate`` is delta encoded (a run of consecutive numbers
+    costs next to nothing), booleans and floats are plain; every page is zstd
+    compressed and checksummed. Only ``replicate`` carries statistics: its range
+    lets a reader skip parts, while the statistics of the other columns of a part
+    would hold nearly every value and cost time to compute.
+    """
+    dictionary = [
+        f.name
+        for f in schema
+        if pa.types.is_dictionary(f.type) or (pa.types.is_integer(f.type) and f.name != "replicate")
+    ]
+    delta = {"replicate": "DELTA_BINARY_PACKED"} if "replicate" in schema.names else {}
+    return {
+        "compression": "zstd",
+        "compression_level": 1,
+        "write_page_checksum": True,
+        "use_dictionary": dictionary,
+        "column_encoding": delta,
+        "write_statistics": list(delta),
+    }
+
+
 def _write_parquet(table: pa.Table, where: Path, metadata: dict[str, str]) -> None:
-    """Write ``table`` to Parquet with page checksums.
+    """Write ``table`` to Parquet with page checksums (see :func:`parquet_options`).
 
     ``metadata`` and the table's content digest are stored once, in the footer.
     """
-    with pq.ParquetWriter(
-        where, table.schema, compression="zstd", compression_level=1, write_page_checksum=True
-    ) as writer:
+    with pq.ParquetWriter(where, table.schema, **parquet_options(table.schema)) as writer:
         writer.write_table(table)
         writer.add_key_value_metadata({**metadata, DIGEST_KEY: content_digest(table)})
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import queue
 import threading
 import uuid
@@ -18,7 +19,10 @@ from ..model.world import World, world_from_dict
 from ..results.store import Manifest, part_path, write_part
 from .parts import part_tables
 
-__all__ = ["part_metadata_of", "run_dask", "run_local"]
+__all__ = ["MAX_WRITERS", "default_writers", "part_metadata_of", "run_dask", "run_local"]
+
+#: Upper bound of the default number of writer threads (:func:`default_writers`).
+MAX_WRITERS = 8
 
 Part = tuple[World, int, int]  # world, first replicate, stop (exclusive)
 
@@ -59,17 +63,31 @@ def _write_one(
     write_part(part_path(out, "cascades", w.name, s), cascades, meta)
 
 
+def default_writers() -> int:
+    """Writer threads of the local backend: one per core, at most :data:`MAX_WRITERS`.
+
+    Encoding a part (Arrow, digest, zstd) runs outside the GIL, so writers use the
+    cores the kernel leaves between its calls, and on a machine with many cores
+    keep up with a kernel that uses all of them.
+    """
+    return max(1, min(MAX_WRITERS, os.cpu_count() or 1))
+
+
 def run_local(
     todo: list[Part],
     out: Path,
     manifest: Manifest,
     advance: Callable[[int], None],
     written: Callable[[str, int, int], None],
+    writers: int | None = None,
 ) -> int:
-    """Compute parts here and write them in a background thread.
+    """Compute parts here and write them in a pool of background threads.
 
-    At most two parts are in memory: the one being written and the one being
-    computed.
+    The kernel runs one part at a time in this thread (on every numba thread); each
+    finished part goes to the next free writer thread, which encodes and writes it
+    while the kernel runs the next parts. Memory is bounded by the parts in flight:
+    at most ``writers + 1`` parts are in memory, ``writers`` being written and the
+    one being computed (which waits for a free writer before it is handed over).
 
     Parameters
     ----------
@@ -82,61 +100,91 @@ def run_local(
     advance : callable
         ``advance(n)`` is called as replicates are done (progress).
     written : callable
-        ``written(name, start, stop)`` is called (by the writer thread) after each
-        part is on disk.
+        ``written(name, start, stop)`` is called (by a writer thread, one call at a
+        time) after each part is on disk; parts may finish out of order.
+    writers : int, optional
+        Writer threads (default :func:`default_writers`).
 
     Returns
     -------
     int
         The cascade rows computed.
     """
-    items: queue.Queue = queue.Queue()
-    free = threading.Semaphore(1)  # the writer is free to take a part
-    failure: list[BaseException] = []
-
-    def writer() -> None:
-        while True:
-            item = items.get()
-            if item is None:
-                return
-            try:
-                if not failure:
-                    w, s, e, cascades, people = item
-                    meta = part_metadata_of(w, manifest, s, e)
-                    _write_one(out, w, meta, s, cascades, people)
-                    written(w.name, s, e)
-            except BaseException as exc:  # reported by the main thread
-                failure.append(exc)
-            finally:
-                item = cascades = people = None  # drop the part before waiting for the next one
-                free.release()
-
-    t = threading.Thread(target=writer, name="escalate-writer", daemon=True)
-    t.start()
+    pool = _Writers(default_writers() if writers is None else writers, out, manifest, written)
     rows = 0
     compiled: dict[str, CompiledWorld] = {}
     try:
         for w, s, e in todo:
-            if failure:
+            if pool.failure:
                 break
             cw = compiled.get(w.name)
             if cw is None:
                 cw = compiled[w.name] = compile_world(w)
             cascades, people = part_tables(cw, manifest.seed, s, e, manifest.participants, advance)
-            while not free.acquire(timeout=0.2):  # wake up so that signals are seen
-                pass
-            if failure:
+            if not pool.put((w, s, e, cascades, people)):
                 break
-            items.put((w, s, e, cascades, people))
             del cascades, people
             rows += e - s
     finally:
-        items.put(None)
-        while t.is_alive():
-            t.join(timeout=0.2)
-    if failure:
-        raise failure[0]
+        pool.close()
+    if pool.failure:
+        raise pool.failure[0]
     return rows
+
+
+class _Writers:
+    """Writer threads taking finished parts from a queue, one part each at a time."""
+
+    def __init__(
+        self, n: int, out: Path, manifest: Manifest, written: Callable[[str, int, int], None]
+    ) -> None:
+        self.out, self.manifest, self.written = out, manifest, written
+        self.items: queue.Queue = queue.Queue()
+        self.free = threading.Semaphore(n)  # writers free to take a part
+        self.failure: list[BaseException] = []
+        self.record = threading.Lock()  # one ``written`` call at a time
+        self.threads = [
+            threading.Thread(target=self._work, name=f"escalate-writer-{i}", daemon=True)
+            for i in range(n)
+        ]
+        for t in self.threads:
+            t.start()
+
+    def put(self, item: tuple) -> bool:
+        """Hand a part to the next free writer (waiting for one); False after a failure."""
+        while not self.free.acquire(timeout=0.2):  # wake up so that signals are seen
+            pass
+        if self.failure:
+            self.free.release()
+            return False
+        self.items.put(item)
+        return True
+
+    def close(self) -> None:
+        """Let the writers finish the parts they hold, then stop them."""
+        for _ in self.threads:
+            self.items.put(None)
+        for t in self.threads:
+            while t.is_alive():
+                t.join(timeout=0.2)
+
+    def _work(self) -> None:
+        while True:
+            item = self.items.get()
+            if item is None:
+                return
+            try:
+                if not self.failure:
+                    w, s, e, cascades, people = item
+                    meta = part_metadata_of(w, self.manifest, s, e)
+                    _write_one(self.out, w, meta, s, cascades, people)
+                    with self.record:
+                        self.written(w.name, s, e)
+            except BaseException as exc:  # reported by the main thread
+                self.failure.append(exc)
+            finally:
+                item = cascades = people = None  # drop the part before waiting for the next one
+                self.free.release()
 
 
 def _dask_part(

@@ -2,12 +2,13 @@
 
 A run is a list of *parts*: (world, replicate range). The kernel runs one part
 at a time on all threads (numba ``prange``) in the calling thread, in slices of
-about a quarter of a second so that Ctrl-C/SIGTERM are seen promptly; a single
-background thread writes finished parts to Parquet (and records them in the
-manifest) while the next part runs, so memory stays flat: at most two parts in
-memory, whatever the number of replicates. With ``backend="dask"`` each part is a
-task on a ``dask.distributed`` cluster whose workers write their parts to the
-(shared) output directory; only the client writes the manifest.
+about a quarter of a second so that Ctrl-C/SIGTERM are seen promptly; a pool of
+background threads encodes and writes finished parts to Parquet (and records them
+in the manifest) while the next parts run, so memory stays flat: at most
+``writers + 1`` parts in memory, whatever the number of replicates. With
+``backend="dask"`` each part is a task on a ``dask.distributed`` cluster whose
+workers write their parts to the (shared) output directory; only the client
+writes the manifest.
 
 Every draw is keyed by (seed, replicate, decision), so the rows do not depend on
 threads, chunk size, backend, or which other worlds are in the run.
@@ -30,6 +31,7 @@ from typing import Any, Literal, overload
 import numba
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..engine.compile import compile_world
 from ..model.world import World, load_world
@@ -93,8 +95,13 @@ def _threads(threads: int | None) -> Iterator[int]:
         numba.set_num_threads(before)
 
 
-def _categorical_ids(df: pd.DataFrame, name: str) -> pd.DataFrame:
-    """Ids and labels as categoricals, as :func:`escalate.read_results` gives them."""
+def _frame(table: pa.Table, name: str) -> pd.DataFrame:
+    """A part's table as the DataFrame :func:`escalate.read_results` gives.
+
+    Ids and labels are dictionary arrays already and become categoricals without a
+    string per row; one block per column, so nothing is consolidated (copied again).
+    """
+    df = table.to_pandas(split_blocks=True)
     for col in (*DICTIONARY_COLUMNS["cascades"], *DICTIONARY_COLUMNS["participants"]):
         if col in df.columns and not isinstance(df[col].dtype, pd.CategoricalDtype):
             df[col] = df[col].astype("category")
@@ -168,10 +175,10 @@ def simulate(
         cascades, people = part_tables(
             compile_world(w), seed, start, start + replicates, participants
         )
-    df = _categorical_ids(cascades.to_pandas(), w.name)
+    df = _frame(cascades, w.name)
     if people is None:
         return df
-    return df, _categorical_ids(people.to_pandas(), w.name)
+    return df, _frame(people, w.name)
 
 
 @dataclass
@@ -341,6 +348,7 @@ def run(
     progress: bool = False,
     backend: Literal["local", "dask"] = "local",
     client: Any = None,
+    writers: int | None = None,
 ) -> RunSummary:
     """Run every world for ``replicates`` cascades and write a Parquet dataset.
 
@@ -373,6 +381,11 @@ def run(
     backend
         ``"local"`` (this process) or ``"dask"`` (a ``distributed.Client``
         given as ``client``; ``out`` must be visible to every worker).
+    writers
+        Writer threads of the local backend, which encode and write finished parts
+        while the kernel runs the next ones (default: one per core, at most 8). At
+        most ``writers + 1`` parts are in memory at once. The files do not depend
+        on it.
 
     Returns
     -------
@@ -410,6 +423,8 @@ def run(
         raise ValueError(f"backend must be 'local' or 'dask', got {backend!r}")
     if backend == "dask" and client is None:
         raise ValueError("backend='dask' needs a distributed.Client as client=")
+    if writers is not None:
+        check_int("writers", writers, 1, 1024)
     names = [w.name for w in ws]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
@@ -427,7 +442,8 @@ def run(
             warm_up()
             compile_seconds = time.perf_counter() - tc
         rows, skipped, done = _run_locked(ws, out, replicates, seed, chunk_size, participants,
-                                         resume, overwrite, progress, backend, client)  # fmt: skip
+                                         resume, overwrite, progress, backend, client,
+                                         writers)  # fmt: skip
     return RunSummary(
         out=str(out),
         structures=[w.name for w in ws],
@@ -454,6 +470,7 @@ def _run_locked(
     progress: bool,
     backend: str,
     client: Any,
+    writers: int | None = None,
 ) -> tuple[int, int, int]:
     """The job under the directory's lock; returns rows run, parts skipped, parts run."""
     with _locked(out):
@@ -467,7 +484,7 @@ def _run_locked(
         advance, close = _progress(sum(e - s for _, s, e in todo), progress)
         try:
             if backend == "local":
-                rows = run_local(todo, out, manifest, advance, written)
+                rows = run_local(todo, out, manifest, advance, written, writers)
             else:
                 rows = run_dask(todo, out, manifest, advance, written, client)
         except BaseException as e:
