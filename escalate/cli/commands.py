@@ -42,6 +42,21 @@ def fail(code: int, message: str) -> int:
     return code
 
 
+def fail_world(e: Exception) -> int:
+    """Print every problem of a :class:`~escalate.model.world.WorldError`, one a line.
+
+    Returns
+    -------
+    int
+        The exit code of bad input (2).
+    """
+    from .parser import EXIT_INPUT
+
+    for problem in getattr(e, "errors", (e,)):
+        fail(EXIT_INPUT, str(problem))
+    return EXIT_INPUT
+
+
 def _load_kernel() -> None:
     """Load the compiled kernel; say so only if it takes long (it is being compiled)."""
     import threading
@@ -147,18 +162,32 @@ def _cmd_run(args: argparse.Namespace, worlds: list) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    """Validate each world (file or bundled name) and print its summary."""
-    from ..model.summary import obligation_lines
-    from ..model.world import load_world
+    """Validate every world (file or bundled name): summaries on stdout, problems on stderr.
 
-    for i, path in enumerate(args.worlds):
-        w = load_world(path)
-        if i:
+    Every file is checked, and every problem of each; exit code 2 if any file failed.
+    """
+    from ..model.summary import obligation_lines
+    from ..model.world import WorldError, load_world
+    from .parser import EXIT_INPUT
+
+    failed = 0
+    printed = False
+    for path in args.worlds:
+        try:
+            w = load_world(path)
+        except WorldError as e:
+            failed += 1
+            fail_world(e)
+            continue
+        if printed:
             print()
         print(w.summary())
         if args.obligations:
             print("\n".join(obligation_lines(w)))
-    return 0
+        printed = True
+    if failed and len(args.worlds) > 1:
+        print(f"escalate check: {failed} of {len(args.worlds)} worlds are invalid", file=sys.stderr)
+    return EXIT_INPUT if failed else 0
 
 
 def _cmd_import(args: argparse.Namespace) -> int:

@@ -215,26 +215,60 @@ def _add_import(sub: Any, fmt: Any) -> None:
         ),
     )
     p.add_argument("--date", required=True, metavar="YYYY-MM-DD", help="the day of the world")
-    p.add_argument("--states", required=True, type=Path, metavar="CSV",
-                   help="COW state system membership (states2016.csv)")
-    p.add_argument("--capabilities", required=True, type=Path, metavar="CSV",
-                   help="COW National Material Capabilities (NMC-60-abridged.csv): power = cinc")
-    p.add_argument("--majors", type=Path, metavar="CSV",
-                   help="COW major powers (majors2016.csv); without it no nation is major")
+    p.add_argument(
+        "--states",
+        required=True,
+        type=Path,
+        metavar="CSV",
+        help="COW state system membership (states2016.csv)",
+    )
+    p.add_argument(
+        "--capabilities",
+        required=True,
+        type=Path,
+        metavar="CSV",
+        help="COW National Material Capabilities (NMC-60-abridged.csv): power = cinc",
+    )
+    p.add_argument(
+        "--majors",
+        type=Path,
+        metavar="CSV",
+        help="COW major powers (majors2016.csv); without it no nation is major",
+    )
     p.add_argument("--atop", type=Path, metavar="CSV", help="ATOP member-level file (atop5_1m.csv)")
-    p.add_argument("--cow", type=Path, metavar="CSV",
-                   help="COW alliances, member level (alliance_v4.1_by_member.csv)")
-    p.add_argument("--region", metavar="REGION",
-                   help="keep only: americas, europe, africa, middle_east, asia, a ccode "
-                   "range (200-399) or a list (200,255,RUS)")
-    p.add_argument("--overlay", type=Path, metavar="TOML",
-                   help="what the data lack: names, renames, edits, alliances, "
-                   "organizations, plans, dynamics, incident")
-    p.add_argument("--incident", metavar="INIT:TARGET",
-                   help="the incident (default: the overlay's, else random among all nations)")
-    p.add_argument("--name", help="the world's name (default: the overlay's, else world_YYYY_MM_DD)")
-    p.add_argument("--power-year", type=int, metavar="YEAR",
-                   help="CINC of the latest year not after YEAR (default: DATE's year)")
+    p.add_argument(
+        "--cow",
+        type=Path,
+        metavar="CSV",
+        help="COW alliances, member level (alliance_v4.1_by_member.csv)",
+    )
+    p.add_argument(
+        "--region",
+        metavar="REGION",
+        help="keep only: americas, europe, africa, middle_east, asia, a ccode "
+        "range (200-399) or a list (200,255,RUS)",
+    )
+    p.add_argument(
+        "--overlay",
+        type=Path,
+        metavar="TOML",
+        help="what the data lack: names, renames, edits, alliances, "
+        "organizations, plans, dynamics, incident",
+    )
+    p.add_argument(
+        "--incident",
+        metavar="INIT:TARGET",
+        help="the incident (default: the overlay's, else random among all nations)",
+    )
+    p.add_argument(
+        "--name", help="the world's name (default: the overlay's, else world_YYYY_MM_DD)"
+    )
+    p.add_argument(
+        "--power-year",
+        type=int,
+        metavar="YEAR",
+        help="CINC of the latest year not after YEAR (default: DATE's year)",
+    )
     p.add_argument("--output", "-o", type=Path, required=True, metavar="TOML",
                    help="the world file to write ('-' for stdout)")  # fmt: skip
 
