@@ -42,6 +42,11 @@ def fail(code: int, message: str) -> int:
     return code
 
 
+def plural(n: int, word: str) -> str:
+    """``"1 alliance"``, ``"2 alliances"``, ``"0 alliances"``."""
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
 def fail_world(e: Exception) -> int:
     """Print every problem of a :class:`~escalate.model.world.WorldError`, one a line.
 
@@ -157,8 +162,19 @@ def _cmd_run(args: argparse.Namespace, worlds: list) -> int:
     if args.json:
         print(summary.to_json())
     elif not args.quiet:
-        print(summary.line(), file=sys.stderr)
+        print(_summary_line(summary), file=sys.stderr)
     return 0
+
+
+def _summary_line(summary) -> str:
+    """The run's summary line; for a resumed run with nothing left: that it is complete."""
+    if summary.parts_written == 0 and summary.parts_skipped > 0:
+        return (
+            f"{summary.out}: already complete ({summary.replicates:,} replicates of "
+            f"{plural(len(summary.structures), 'structure')}, "
+            f"{plural(summary.parts_skipped, 'part')}); nothing to do"
+        )
+    return summary.line()
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -312,7 +328,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from ..model.generate import STRUCTURES, generate, generated_header
+    from ..model.generate import STRUCTURES, VETO_KINDS, generate, generated_header
     from ..model.world import dump_world, load_world
 
     if args.kind not in STRUCTURES:
@@ -321,24 +337,38 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         )
     if args.output.exists() and not args.force:
         raise ValueError(f"{args.output} exists; use --force to overwrite it")
+    if args.kind != "random":
+        given = [
+            f for f, v in (("--seed", args.seed), ("--density", args.density)) if v is not None
+        ]
+        if given:
+            raise ValueError(
+                f"{' and '.join(given)} apply to the random kind only, not {args.kind}"
+            )
+    if args.veto and args.kind not in VETO_KINDS:
+        raise ValueError(
+            f"--veto applies to {' and '.join(VETO_KINDS)} (their organization), not {args.kind}"
+        )
+    seed = 0 if args.seed is None else args.seed
+    density = 0.1 if args.density is None else args.density
     base = load_world(args.nations)
     w = generate(
         args.kind,
         base,
         name=args.name,
-        seed=args.seed,
-        density=args.density,
+        seed=seed,
+        density=density,
         veto=args.veto,
         reliability=args.reliability,
     )
     options = {"name": args.name, "veto": args.veto, "reliability": args.reliability}
     if args.kind == "random":
-        options.update(seed=args.seed, density=args.density)
+        options.update(seed=seed, density=density)
     header = f"escalate {__version__}\n" + generated_header(args.kind, base, **options)
     args.output.write_text(dump_world(w, header=header))
     print(
-        f"wrote {args.output} ({w.name}: {len(w.alliances)} alliances, "
-        f"{len(w.organizations)} organizations)",
+        f"wrote {args.output} ({w.name}: {plural(len(w.alliances), 'alliance')}, "
+        f"{plural(len(w.organizations), 'organization')})",
         file=sys.stderr,
     )
     return 0
@@ -364,7 +394,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         raise ValueError(f"unknown figure format {bad[0]!r} (png, svg, pdf)")
     paths = plot_results(
         read_results(args.dir),
-        args.output,
+        args.output or args.dir / "figures",
         participants=_participants_or_none(args.dir),
         formats=formats,
     )
