@@ -274,43 +274,74 @@ def _cmd_repair(args: argparse.Namespace) -> int:
     return 0
 
 
-def _emit(df, args: argparse.Namespace) -> None:
-    if args.format == "parquet":
-        if args.output is None:
+def tails_path(output: Path) -> Path:
+    """Where ``compare -o FILE --tails`` writes the tail exponents: ``FILE_tails`` + suffix."""
+    return output.with_name(f"{output.stem}_tails{output.suffix}")
+
+
+def _render(df, fmt: str, text) -> str:
+    """``df`` as ``fmt`` (table: ``text(df)``; csv; json records)."""
+    if fmt == "csv":
+        return df.to_csv(index=False)
+    if fmt == "json":
+        return df.to_json(orient="records", indent=1)
+    return text(df)
+
+
+def _write_tables(tables: dict, args: argparse.Namespace) -> None:
+    """Write every table of ``compare`` in ``--format``: to stdout, or one file per table.
+
+    ``tables`` maps a name (``compare``, ``tails``) to (frame, text formatter).
+    On stdout several tables are text tables one after the other, or one JSON
+    object with a key per table; CSV and Parquet hold one table, so several
+    need ``-o``.
+    """
+    import json
+
+    fmt, output = args.format, args.output
+    if output is None:
+        if fmt == "parquet":
             raise ValueError("--format parquet needs --output FILE")
-        df.to_parquet(args.output)
+        if fmt == "csv" and len(tables) > 1:
+            raise ValueError(
+                "--format csv holds one table and --tails adds a second: give -o FILE "
+                "(the comparison goes to FILE, the tail exponents to FILE_tails.csv), "
+                "or use --format json (one object with both)"
+            )
+        if fmt == "json" and len(tables) > 1:
+            print(
+                json.dumps(
+                    {k: json.loads(_render(df, fmt, text)) for k, (df, text) in tables.items()},
+                    indent=1,
+                )
+            )
+            return
+        print("\n\n".join(_render(df, fmt, text).rstrip("\n") for df, text in tables.values()))
         return
-    if args.format == "csv":
-        text = df.to_csv(index=False)
-    elif args.format == "json":
-        text = df.to_json(orient="records", indent=1)
-    else:
-        text = df.to_string(index=False)
-    if args.output is None:
-        print(text)
-    else:
-        args.output.write_text(text + ("\n" if not text.endswith("\n") else ""))
+    paths = []
+    for name, (df, text) in tables.items():
+        path = output if name == "compare" else tails_path(output)
+        if fmt == "parquet":
+            df.to_parquet(path)
+        else:
+            body = _render(df, fmt, text)
+            path.write_text(body + ("" if body.endswith("\n") else "\n"), encoding="utf-8")
+        paths.append(str(path))
+    if len(paths) > 1:
+        print(f"wrote {', '.join(paths)}", file=sys.stderr)
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from ..analysis.stats import compare
     from ..analysis.tails import tail_exponents
     from ..results.read import read_results
-    from ..viz.tables import format_text
+    from ..viz.tables import format_tails, format_text
 
     results = read_results(args.dir)
-    table = compare(results, baseline=args.baseline)
-    if args.format == "table":
-        text = format_text(table)
-        if args.output is None:
-            print(text)
-        else:
-            args.output.write_text(text + "\n")
-    else:
-        _emit(table, args)
+    tables = {"compare": (compare(results, baseline=args.baseline), format_text)}
     if args.tails:
-        print()
-        print(tail_exponents(results).to_string(index=False))
+        tables["tails"] = (tail_exponents(results), format_tails)
+    _write_tables(tables, args)
     return 0
 
 

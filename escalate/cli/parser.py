@@ -331,7 +331,13 @@ def _add_compare(sub: Any, fmt: Any) -> None:
         ),
         epilog=(
             "examples:\n  escalate compare results/compare --baseline europe_1914_no_alliances\n"
-            "  escalate compare results/compare --format csv -o table.csv"
+            "  escalate compare results/compare --format csv -o table.csv\n"
+            "  escalate compare results/compare --tails --format csv -o table.csv\n"
+            "      (writes table.csv and table_tails.csv)\n"
+            "  escalate compare results/compare --tails --format json > both.json\n"
+            '      (one object: {"compare": [...], "tails": [...]})\n'
+            "\nEvery --format applies to every table. The columns of both tables, with their\n"
+            "units, are described in docs/outputs.md."
         ),
     )
     p.add_argument(
@@ -352,12 +358,14 @@ def _add_compare(sub: Any, fmt: Any) -> None:
         "-o",
         type=Path,
         metavar="FILE",
-        help="write to FILE instead of stdout (required for parquet)",
+        help="write to FILE instead of stdout (required for parquet); with --tails the "
+        "tail exponents go to FILE_tails with the same suffix",
     )
     p.add_argument(
         "--tails",
         action="store_true",
-        help="also print tail exponents of war size (needs the powerlaw package)",
+        help="also give the tail exponents of war size, with the verdict of a test against "
+        "an exponential tail (needs the powerlaw package)",
     )
 
 
