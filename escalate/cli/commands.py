@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .._version import __version__
 from ..results.errors import ResultsError
@@ -338,7 +340,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from ..viz.tables import format_tails, format_text
 
     results = read_results(args.dir)
-    tables = {"compare": (compare(results, baseline=args.baseline), format_text)}
+    tables: dict[str, tuple[Any, Callable[[Any], str]]] = {
+        "compare": (compare(results, baseline=args.baseline), format_text)
+    }
     if args.tails:
         tables["tails"] = (tail_exponents(results), format_tails)
     _write_tables(tables, args)
@@ -412,12 +416,13 @@ def _participants_or_none(d: Path):
     if not read_manifest(d).participants:
         return None
     # the figures use only these: leave via/source (strings) on disk
-    return read_results(d, participants=True, columns=["nation", "round"])
+    return read_results(d, participants=True, columns=["nation", "round", "side"])
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
     from ..results.read import read_results
-    from ..viz.plots import plot_results
+    from ..results.store import read_manifest
+    from ..viz.plots import plot_results, world_members
 
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     bad = [f for f in formats if f not in ("png", "svg", "pdf")]
@@ -428,6 +433,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         args.output or args.dir / "figures",
         participants=_participants_or_none(args.dir),
         formats=formats,
+        members=world_members(read_manifest(args.dir).worlds),
     )
     for p in paths:
         print(p)
@@ -436,11 +442,17 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from ..results.read import read_results
+    from ..results.store import read_manifest
+    from ..viz.plots import world_members
     from ..viz.report import write_report
 
     out = args.output or args.dir / "report.html"
     write_report(
-        read_results(args.dir), _participants_or_none(args.dir), out, baseline=args.baseline
+        read_results(args.dir),
+        _participants_or_none(args.dir),
+        out,
+        baseline=args.baseline,
+        members=world_members(read_manifest(args.dir).worlds),
     )
     print(out)
     return 0

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..analysis.metrics import QUANTILE
 
-__all__ = ["format_tails", "format_text", "summary_table"]
+__all__ = ["format_tails", "format_text", "summary_table", "tails_rows"]
 
 
 def _fmt(x: float, signed: bool = False) -> str:
@@ -180,6 +180,43 @@ def format_tails(tails_df: pd.DataFrame) -> str:
     str
         The text, lines joined by newlines.
     """
+    rows = tails_rows(tails_df)
+    table = _left_aligned(rows)
+    subsampled = bool(
+        ((tails_df["n_fit"] < tails_df["n"]) & tails_df["n"].notna()).fillna(False).any()
+    )
+    notes = [
+        "Tail exponents of war size: p(x) ~ x^-alpha for x >= xmin (powerlaw package, "
+        "maximum likelihood; xmin minimises the KS distance).",
+        "War size here is the number of belligerents, at most the number of nations: a "
+        "short tail. The interval is that of alpha if the tail is a power law; the "
+        "likelihood-ratio test (R < 0: an exponential fits better) says whether it is one.",
+        "The [context] row is Clauset's exponent of battle deaths of interstate wars, a "
+        "different quantity: shown beside, not a target.",
+    ]
+    if subsampled:
+        notes.append(
+            "wars (fit N): the fit used a uniform random subsample of N wars (seeded), "
+            "to keep it fast; the interval refers to those N."
+        )
+    return table + "\n\n" + "\n".join(textwrap.fill(x, 88) for x in notes)
+
+
+def tails_rows(tails_df: pd.DataFrame) -> list[dict[str, str]]:
+    """The rows of :func:`format_tails` (and of the report's tails table), as text.
+
+    Parameters
+    ----------
+    tails_df
+        The output of :func:`~escalate.analysis.tails.tail_exponents`.
+
+    Returns
+    -------
+    list of dict
+        One dict per row: ``structure`` (the context row marked ``[context]``),
+        ``quantity``, ``wars`` (with the subsample fitted, if any), ``tail``,
+        ``alpha [interval]`` and ``power law vs exponential`` (the verdict).
+    """
     rows = []
     for r in tails_df.itertuples(index=False):
         context = pd.isna(r.n)
@@ -203,25 +240,7 @@ def format_tails(tails_df: pd.DataFrame) -> str:
                 "power law vs exponential": test or str(r.verdict or r.note),
             }
         )
-    table = _left_aligned(rows)
-    subsampled = bool(
-        ((tails_df["n_fit"] < tails_df["n"]) & tails_df["n"].notna()).fillna(False).any()
-    )
-    notes = [
-        "Tail exponents of war size: p(x) ~ x^-alpha for x >= xmin (powerlaw package, "
-        "maximum likelihood; xmin minimises the KS distance).",
-        "War size here is the number of belligerents, at most the number of nations: a "
-        "short tail. The interval is that of alpha if the tail is a power law; the "
-        "likelihood-ratio test (R < 0: an exponential fits better) says whether it is one.",
-        "The [context] row is Clauset's exponent of battle deaths of interstate wars, a "
-        "different quantity: shown beside, not a target.",
-    ]
-    if subsampled:
-        notes.append(
-            "wars (fit N): the fit used a uniform random subsample of N wars (seeded), "
-            "to keep it fast; the interval refers to those N."
-        )
-    return table + "\n\n" + "\n".join(textwrap.fill(x, 88) for x in notes)
+    return rows
 
 
 def _left_aligned(rows: list[dict[str, str]]) -> str:
