@@ -334,6 +334,8 @@ def test_generated_and_swept_names_are_valid() -> None:
 
     base = world_from_dict(world(5, name="y1914"))
     for kind in STRUCTURES:
-        assert re.fullmatch(r"y1914_\w+", generate(kind, base).name)
+        name = generate(kind, base).name
+        assert re.fullmatch(r"y1914_\w+(_s0_d0\.1)?", name)  # random: seed and density
+        assert world_from_dict({**base.to_dict(), "name": name}).name == name
     swept = sweep_worlds(base, [parse_setting("dynamics.deterrence=0,0.5")])
     assert [v.name for v in swept] == ["y1914.deterrence-0.00", "y1914.deterrence-0.50"]
