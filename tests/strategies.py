@@ -70,7 +70,7 @@ def _organization(draw: Any, ids: list[str], name: str) -> dict[str, Any]:
     if veto or draw(st.booleans()):
         o["veto"] = veto
     if draw(st.booleans()):
-        o["unanimity"] = draw(st.booleans())
+        o["unanimity"] = not veto and draw(st.booleans())  # a veto list is not for unanimity
     if o["kind"] == "collective_defense" and draw(st.booleans()):
         o["unprovoked"] = draw(st.booleans())
     military = draw(st.one_of(st.sampled_from([0.0, 0.3, 0.6, 1.0]), probabilities))

@@ -1,10 +1,11 @@
 """Bad input on the command line: malformed worlds, bad arguments, bad output dirs.
 
 Every case runs the real command (``python -m escalate``) and must exit with
-code 2 (3 for a full disk), print exactly one line on stderr naming what is
-wrong and where, print no traceback, and leave an existing results directory
-byte-identical. The malformed world files live in ``tests/bad_inputs/``; each
-says in an ``# expect:`` comment what its message must contain.
+code 2 (3 for a full disk), print exactly one line on stderr per problem naming
+what is wrong and where, print no traceback, and leave an existing results
+directory byte-identical. The malformed world files live in
+``tests/bad_inputs/``; each says in ``# expect:`` comments what its messages
+must contain, one comment per problem.
 """
 
 from __future__ import annotations
@@ -32,20 +33,34 @@ TEACHING = CONFIGS / "teaching.toml"
 BASELINE = CONFIGS / "europe_1914_no_alliances.toml"
 
 
-def expectation(path: Path) -> str:
+def expectations(path: Path) -> list[str]:
+    """What the error lines of ``path`` must contain, one item per problem."""
     text = path.read_bytes().decode("utf-8", errors="replace")
-    m = re.search(r"^# expect: (.+)$", text, re.MULTILINE)
-    assert m, f"{path.name}: no '# expect:' line"
-    return m.group(1)
+    found = re.findall(r"^# expect: (.+)$", text, re.MULTILINE)
+    assert found, f"{path.name}: no '# expect:' line"
+    return found
 
 
 def assert_one_line_error(r: subprocess.CompletedProcess, code: int = 2) -> str:
+    return assert_error_lines(r, 1, code)[0]
+
+
+def assert_error_lines(r: subprocess.CompletedProcess, n: int, code: int = 2) -> list[str]:
+    """The ``n`` lines of stderr, each an ``escalate...: error:`` line."""
     assert r.returncode == code, (r.returncode, r.stderr)
     assert "Traceback" not in r.stderr, r.stderr
-    assert r.stderr.endswith("\n") and r.stderr.count("\n") == 1, repr(r.stderr)
-    assert "error" in r.stderr
+    assert r.stderr.endswith("\n") and r.stderr.count("\n") == n, repr(r.stderr)
+    lines = r.stderr.splitlines()
+    assert all(line.startswith("escalate") and ": error: " in line for line in lines), lines
     assert r.stdout == ""
-    return r.stderr
+    return lines
+
+
+def assert_expected(lines: list[str], path: Path) -> None:
+    """Line i names ``path`` and holds the i-th expectation (the file's order)."""
+    for line, expected in zip(lines, expectations(path), strict=True):
+        assert str(path) in line  # the file ...
+        assert expected in line  # ... the key path and the bad value
 
 
 @pytest.fixture(scope="module")
@@ -69,16 +84,14 @@ def test_malformed_world_file(path: Path, existing) -> None:
     out, before = existing
     # even with --overwrite, an invalid world must not touch the results there
     r = cli("run", TEACHING, path, "-n", 100, "-s", 1, "-o", out, "--overwrite")
-    err = assert_one_line_error(r)
-    assert str(path) in err  # the file ...
-    assert expectation(path) in err  # ... the key path and the bad value
+    assert_expected(assert_error_lines(r, len(expectations(path))), path)
     assert snapshot(out) == before
 
 
 @pytest.mark.parametrize("path", BAD[:3], ids=[p.stem for p in BAD[:3]])
 def test_check_command_reports_the_same_error(path: Path) -> None:
-    err = assert_one_line_error(cli("check", path))
-    assert expectation(path) in err
+    lines = assert_error_lines(cli("check", path), len(expectations(path)))
+    assert_expected(lines, path)
 
 
 #: (id, TOML text, what the error must contain). tomllib reports a construct left

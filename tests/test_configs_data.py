@@ -38,7 +38,12 @@ DATA = Path(_env) if _env else Path(__file__).resolve().parents[2] / "shared" / 
 #: The only skip in this module: the data tests need the reference CSV files.
 requires_data = pytest.mark.skipif(
     not DATA.exists(),
-    reason=f"reference data not found at {DATA} (set ESCALATE_DATA_DIR)",
+    reason=(
+        f"needs the COW (state system 2016, NMC 6.0, alliances 4.1) and ATOP 5.1 CSV files "
+        f"under {DATA} or $ESCALATE_DATA_DIR, to check the bundled worlds against their "
+        "sources; they are not shipped with escalate (their licences ask to get them from "
+        "correlatesofwar.org and atopdata.org)"
+    ),
 )
 
 #: The date of the 1914 world: Sarajevo, 28 June 1914.

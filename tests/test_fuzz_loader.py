@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -222,7 +223,10 @@ def test_mutated_world_files(tmp, data) -> None:
     try:
         world = load_world(path)
     except WorldError as e:
-        assert str(e).startswith(f"{path}: ")
+        # every problem names the file (and the line where known)
+        problems = [str(x) for x in e.errors]
+        assert problems and str(e).startswith(problems[0])
+        assert all(re.match(rf"{re.escape(str(path))}(:\d+)?: ", x) for x in problems), problems
     else:
         assert_round_trip(world, tmp)
 
@@ -230,5 +234,6 @@ def test_mutated_world_files(tmp, data) -> None:
 def test_integer_beyond_float_range_is_a_world_error(tmp) -> None:
     data = copy.deepcopy(TEACHING)
     data["nations"][0]["power"] = 10**400  # tomllib reads such integers from a file
-    with pytest.raises(WorldError, match=r"nations\[0\]\.power"):
+    with pytest.raises(WorldError, match=r"nations\[\w+\]\.power: out of range") as e:
         world_from_dict(data)
+    assert e.value.index_path == "nations[0].power"

@@ -138,7 +138,8 @@ def test_figures_have_the_expected_axes(run_data):
     assert ccdf_ax.get_xscale() == "log" and ccdf_ax.get_yscale() == "log"
     assert ccdf_ax.get_title() and ccdf_ax.get_xlabel() and ccdf_ax.get_ylabel()
     # one curve per structure plus the reference slope, all in the legend
-    labels = [t.get_text() for t in ccdf_ax.get_legend().get_texts()]
+    (legend,) = figs["ccdf_belligerents"].legends  # below the axes, not over the curves
+    labels = [t.get_text().replace("\n", " ") for t in legend.get_texts()]
     assert labels[:6] == list(dict.fromkeys(results["structure"]))
     assert "Clauset 2018" in labels[-1]
     ww = figs["p_world_war"].axes[0]
@@ -212,7 +213,8 @@ def test_report_is_one_self_contained_page(run_data, tmp_path):
     assert all(src.startswith("data:image/png;base64,") for src in parser.images)
     assert parser.links == []  # nothing to fetch
     assert "table" in parser.tags
-    assert "P(world war)" in text and "Δ chain_reliability_0.8" in text
+    assert "P(world war)" in text and "<h3>chain_reliability_0.8</h3>" in text
+    assert "Δ vs chain_reliability_0.5" in text
     assert "baseline <b>chain_reliability_0.5</b>" in text
     assert "Clauset 2018" in text
     assert [p.name for p in out.parent.iterdir()] == ["report.html"]  # no temporary left
@@ -231,3 +233,53 @@ def test_missing_matplotlib_names_the_extra(monkeypatch, run_data, tmp_path):
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     with pytest.raises(ImportError, match=r"pip install 'escalate\[plot\]'"):
         plot_results(run_data[0], tmp_path)
+
+
+def _extent(artist, fig):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(fig).draw()
+    return artist.get_window_extent(fig.canvas.get_renderer())
+
+
+@pytest.mark.parametrize("name", ["ccdf_belligerents", "rounds", "entry_curve"])
+def test_legends_cover_no_curve_and_titles_fit(run_data, name):
+    results, participants = run_data
+    fig = figures_of(results, participants)[name]
+    ax = fig.axes[0]
+    (legend,) = fig.legends
+    assert ax.get_legend() is None
+    assert not _extent(legend, fig).overlaps(_extent(ax, fig))
+    box = fig.bbox
+    title = _extent(ax.title, fig)
+    assert title.x0 >= box.x0 and title.x1 <= box.x1, "title clipped"
+
+
+def test_heatmap_shows_sides_and_absent_nations(run_data):
+    results, participants = run_data
+    names = list(dict.fromkeys(results["structure"]))[:2]
+    res = results[results["structure"].isin(names)]
+    par = participants[participants["structure"].isin(names)]
+    present = sorted(set(par["nation"]))
+    # pretend the second world lacks the nation that is most often at war there
+    missing = par[par["structure"] == names[1]]["nation"].value_counts().index[-1]
+    members = {names[0]: present, names[1]: [n for n in present if n != missing]}
+    fig = figures_of(res, par, members=members)["heatmap"]
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["A", "D"] * 2
+    image = ax.get_images()[0].get_array()
+    nations = [t.get_text() for t in ax.get_yticklabels()]
+    n = results.groupby("structure").size()
+    for i, nation in enumerate(nations):
+        for j, (structure, side) in enumerate([(s, x) for s in names for x in "AD"]):
+            if structure == names[1] and nation == missing:
+                assert image.mask[i, j]
+                continue
+            rows = par[(par["structure"] == structure) & (par["nation"] == nation)]
+            share = (rows["side"] == side).sum() / n[structure]
+            assert image[i, j] == pytest.approx(share)
+    texts = [t.get_text() for t in ax.texts]
+    assert texts.count("absent") == 2
+    title = _extent(ax.title, fig)
+    assert title.x0 >= fig.bbox.x0 and title.x1 <= fig.bbox.x1, "title clipped"

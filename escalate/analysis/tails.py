@@ -16,7 +16,47 @@ import pandas as pd
 from .common import check_columns, check_confidence, scipy_stats, structure_groups
 from .intervals import clopper_pearson, normal_z
 
-__all__ = ["CLAUSET_2018", "TailReference", "ccdf", "tail_exponents"]
+__all__ = ["CLAUSET_2018", "VERDICT_LEVEL", "TailReference", "ccdf", "tail_exponents", "verdict"]
+
+#: Significance level of the verdict of the likelihood-ratio test (Clauset, Shalizi &
+#: Newman 2009 use 0.1).
+VERDICT_LEVEL = 0.1
+
+
+def verdict(loglik_ratio: float, p: float, level: float = VERDICT_LEVEL) -> str:
+    """What the likelihood-ratio test of a power law against an exponential says.
+
+    Parameters
+    ----------
+    loglik_ratio
+        The normalised log-likelihood ratio, power law over exponential (R > 0
+        favours the power law).
+    p
+        The p value of its sign (Vuong's test).
+    level
+        Below this p value the sign is trusted.
+
+    Returns
+    -------
+    str
+        ``"power law rejected: exponential fits better"``, ``"power law
+        favoured over exponential"``, ``"inconclusive"`` (the sign could be
+        chance), or ``""`` when there is no test.
+
+    Examples
+    --------
+    >>> verdict(-12.0, 1e-9)
+    'power law rejected: exponential fits better'
+    >>> verdict(0.4, 0.6)
+    'inconclusive'
+    """
+    if not (np.isfinite(loglik_ratio) and np.isfinite(p)):
+        return ""
+    if p >= level:
+        return "inconclusive"
+    if loglik_ratio < 0:
+        return "power law rejected: exponential fits better"
+    return "power law favoured over exponential"
 
 
 class TailReference(TypedDict):
@@ -156,7 +196,8 @@ def tail_exponents(
         there are more, so that ten million rows fit in seconds. ``n_fit`` says
         how many were used; the uncertainty refers to them.
     seed
-        Seed of that subsample.
+        Seed of that subsample. The fit of ten thousand wars or more is
+        already tight; a subsample changes the interval, not the verdict.
     confidence
         Level of ``alpha_low, alpha_high = alpha -/+ z sigma``.
     reference
@@ -167,11 +208,15 @@ def tail_exponents(
     -------
     pandas.DataFrame
         ``structure, quantity, n, n_fit, xmin, n_tail, alpha, sigma,
-        alpha_low, alpha_high, ks_distance, loglik_ratio_exp, p_exp, note``.
-        ``sigma`` is powerlaw's asymptotic standard error of alpha (given
-        ``xmin``); ``loglik_ratio_exp`` > 0 with small ``p_exp`` favours the
-        power law over an exponential tail (Vuong test). A structure whose
-        wars take fewer than three distinct sizes has NaN and a ``note``.
+        alpha_low, alpha_high, ks_distance, loglik_ratio_exp, p_exp, verdict,
+        note`` (each described in docs/outputs.md). ``sigma`` is powerlaw's
+        asymptotic standard error of alpha (given ``xmin``): a tight interval
+        says alpha is well determined *if* the tail is a power law, not that
+        it is one. ``loglik_ratio_exp`` > 0 with small ``p_exp`` favours the
+        power law over an exponential tail (Vuong test), < 0 rejects it;
+        ``verdict`` says which in words (:func:`verdict`, level
+        :data:`VERDICT_LEVEL`). A structure whose wars take fewer than three
+        distinct sizes has NaN and a ``note``.
         Note that belligerents are bounded by the number of nations, so the
         "tail" is short; read alpha as a description of the decay, not as
         evidence of a power law.
@@ -219,6 +264,7 @@ def _empty_row(structure: str, quantity: str, n: float, n_fit: float) -> dict:
         "ks_distance": np.nan,
         "loglik_ratio_exp": np.nan,
         "p_exp": np.nan,
+        "verdict": "",
         "note": "",
     }
 
@@ -247,6 +293,7 @@ def _fit_tail(powerlaw, x: np.ndarray, discrete: bool, xmin: float | None, z: fl
         "ks_distance": float(fit.power_law.D),
         "loglik_ratio_exp": float(ratio),
         "p_exp": float(p_exp),
+        "verdict": verdict(float(ratio), float(p_exp)),
     }
     if np.unique(x[x >= fit.xmin]).size < 3:
         out["note"] = "tail has fewer than 3 distinct sizes: alpha is poorly determined"
@@ -263,6 +310,7 @@ def _reference_row(z: float) -> dict:
         sigma=ref["sigma"],
         alpha_low=ref["alpha"] - z * ref["sigma"],
         alpha_high=ref["alpha"] + z * ref["sigma"],
+        verdict="context: battle deaths, a different quantity",
         note="empirical context, not a target",
     )
     return row

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from ..results.errors import ResultsError
-from .commands import COMMANDS, fail, hint
+from .commands import COMMANDS, fail, fail_world, hint
 from .parser import EXIT_INPUT, EXIT_IO, build_parser
 
 __all__ = ["EXIT_INPUT", "EXIT_IO", "build_parser", "main"]
@@ -37,7 +37,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except ResultsError as e:
         return fail(EXIT_INPUT, f"{e}{hint(e, args)}")
-    except (WorldError, ValueError) as e:
+    except WorldError as e:
+        return fail_world(e)
+    except ValueError as e:
         return fail(EXIT_INPUT, str(e))
     except MemoryError as e:
         return fail(

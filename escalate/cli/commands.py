@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .._version import __version__
 from ..results.errors import ResultsError
@@ -40,6 +42,26 @@ def fail(code: int, message: str) -> int:
     """
     print(f"escalate: error: {_one_line(message)}", file=sys.stderr)
     return code
+
+
+def plural(n: int, word: str) -> str:
+    """``"1 alliance"``, ``"2 alliances"``, ``"0 alliances"``."""
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
+def fail_world(e: Exception) -> int:
+    """Print every problem of a :class:`~escalate.model.world.WorldError`, one a line.
+
+    Returns
+    -------
+    int
+        The exit code of bad input (2).
+    """
+    from .parser import EXIT_INPUT
+
+    for problem in getattr(e, "errors", (e,)):
+        fail(EXIT_INPUT, str(problem))
+    return EXIT_INPUT
 
 
 def _load_kernel() -> None:
@@ -142,23 +164,48 @@ def _cmd_run(args: argparse.Namespace, worlds: list) -> int:
     if args.json:
         print(summary.to_json())
     elif not args.quiet:
-        print(summary.line(), file=sys.stderr)
+        print(_summary_line(summary), file=sys.stderr)
     return 0
 
 
-def _cmd_check(args: argparse.Namespace) -> int:
-    """Validate each world (file or bundled name) and print its summary."""
-    from ..model.summary import obligation_lines
-    from ..model.world import load_world
+def _summary_line(summary) -> str:
+    """The run's summary line; for a resumed run with nothing left: that it is complete."""
+    if summary.parts_written == 0 and summary.parts_skipped > 0:
+        return (
+            f"{summary.out}: already complete ({summary.replicates:,} replicates of "
+            f"{plural(len(summary.structures), 'structure')}, "
+            f"{plural(summary.parts_skipped, 'part')}); nothing to do"
+        )
+    return summary.line()
 
-    for i, path in enumerate(args.worlds):
-        w = load_world(path)
-        if i:
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    """Validate every world (file or bundled name): summaries on stdout, problems on stderr.
+
+    Every file is checked, and every problem of each; exit code 2 if any file failed.
+    """
+    from ..model.summary import obligation_lines
+    from ..model.world import WorldError, load_world
+    from .parser import EXIT_INPUT
+
+    failed = 0
+    printed = False
+    for path in args.worlds:
+        try:
+            w = load_world(path)
+        except WorldError as e:
+            failed += 1
+            fail_world(e)
+            continue
+        if printed:
             print()
         print(w.summary())
         if args.obligations:
             print("\n".join(obligation_lines(w)))
-    return 0
+        printed = True
+    if failed and len(args.worlds) > 1:
+        print(f"escalate check: {failed} of {len(args.worlds)} worlds are invalid", file=sys.stderr)
+    return EXIT_INPUT if failed else 0
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
@@ -229,43 +276,76 @@ def _cmd_repair(args: argparse.Namespace) -> int:
     return 0
 
 
-def _emit(df, args: argparse.Namespace) -> None:
-    if args.format == "parquet":
-        if args.output is None:
+def tails_path(output: Path) -> Path:
+    """Where ``compare -o FILE --tails`` writes the tail exponents: ``FILE_tails`` + suffix."""
+    return output.with_name(f"{output.stem}_tails{output.suffix}")
+
+
+def _render(df, fmt: str, text) -> str:
+    """``df`` as ``fmt`` (table: ``text(df)``; csv; json records)."""
+    if fmt == "csv":
+        return df.to_csv(index=False)
+    if fmt == "json":
+        return df.to_json(orient="records", indent=1)
+    return text(df)
+
+
+def _write_tables(tables: dict, args: argparse.Namespace) -> None:
+    """Write every table of ``compare`` in ``--format``: to stdout, or one file per table.
+
+    ``tables`` maps a name (``compare``, ``tails``) to (frame, text formatter).
+    On stdout several tables are text tables one after the other, or one JSON
+    object with a key per table; CSV and Parquet hold one table, so several
+    need ``-o``.
+    """
+    import json
+
+    fmt, output = args.format, args.output
+    if output is None:
+        if fmt == "parquet":
             raise ValueError("--format parquet needs --output FILE")
-        df.to_parquet(args.output)
+        if fmt == "csv" and len(tables) > 1:
+            raise ValueError(
+                "--format csv holds one table and --tails adds a second: give -o FILE "
+                "(the comparison goes to FILE, the tail exponents to FILE_tails.csv), "
+                "or use --format json (one object with both)"
+            )
+        if fmt == "json" and len(tables) > 1:
+            print(
+                json.dumps(
+                    {k: json.loads(_render(df, fmt, text)) for k, (df, text) in tables.items()},
+                    indent=1,
+                )
+            )
+            return
+        print("\n\n".join(_render(df, fmt, text).rstrip("\n") for df, text in tables.values()))
         return
-    if args.format == "csv":
-        text = df.to_csv(index=False)
-    elif args.format == "json":
-        text = df.to_json(orient="records", indent=1)
-    else:
-        text = df.to_string(index=False)
-    if args.output is None:
-        print(text)
-    else:
-        args.output.write_text(text + ("\n" if not text.endswith("\n") else ""))
+    paths = []
+    for name, (df, text) in tables.items():
+        path = output if name == "compare" else tails_path(output)
+        if fmt == "parquet":
+            df.to_parquet(path)
+        else:
+            body = _render(df, fmt, text)
+            path.write_text(body + ("" if body.endswith("\n") else "\n"), encoding="utf-8")
+        paths.append(str(path))
+    if len(paths) > 1:
+        print(f"wrote {', '.join(paths)}", file=sys.stderr)
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from ..analysis.stats import compare
     from ..analysis.tails import tail_exponents
     from ..results.read import read_results
-    from ..viz.tables import format_text
+    from ..viz.tables import format_tails, format_text
 
     results = read_results(args.dir)
-    table = compare(results, baseline=args.baseline)
-    if args.format == "table":
-        text = format_text(table)
-        if args.output is None:
-            print(text)
-        else:
-            args.output.write_text(text + "\n")
-    else:
-        _emit(table, args)
+    tables: dict[str, tuple[Any, Callable[[Any], str]]] = {
+        "compare": (compare(results, baseline=args.baseline), format_text)
+    }
     if args.tails:
-        print()
-        print(tail_exponents(results).to_string(index=False))
+        tables["tails"] = (tail_exponents(results), format_tails)
+    _write_tables(tables, args)
     return 0
 
 
@@ -283,7 +363,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from ..model.generate import STRUCTURES, generate, generated_header
+    from ..model.generate import STRUCTURES, VETO_KINDS, generate, generated_header
     from ..model.world import dump_world, load_world
 
     if args.kind not in STRUCTURES:
@@ -292,24 +372,38 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         )
     if args.output.exists() and not args.force:
         raise ValueError(f"{args.output} exists; use --force to overwrite it")
+    if args.kind != "random":
+        given = [
+            f for f, v in (("--seed", args.seed), ("--density", args.density)) if v is not None
+        ]
+        if given:
+            raise ValueError(
+                f"{' and '.join(given)} apply to the random kind only, not {args.kind}"
+            )
+    if args.veto and args.kind not in VETO_KINDS:
+        raise ValueError(
+            f"--veto applies to {' and '.join(VETO_KINDS)} (their organization), not {args.kind}"
+        )
+    seed = 0 if args.seed is None else args.seed
+    density = 0.1 if args.density is None else args.density
     base = load_world(args.nations)
     w = generate(
         args.kind,
         base,
         name=args.name,
-        seed=args.seed,
-        density=args.density,
+        seed=seed,
+        density=density,
         veto=args.veto,
         reliability=args.reliability,
     )
     options = {"name": args.name, "veto": args.veto, "reliability": args.reliability}
     if args.kind == "random":
-        options.update(seed=args.seed, density=args.density)
+        options.update(seed=seed, density=density)
     header = f"escalate {__version__}\n" + generated_header(args.kind, base, **options)
     args.output.write_text(dump_world(w, header=header))
     print(
-        f"wrote {args.output} ({w.name}: {len(w.alliances)} alliances, "
-        f"{len(w.organizations)} organizations)",
+        f"wrote {args.output} ({w.name}: {plural(len(w.alliances), 'alliance')}, "
+        f"{plural(len(w.organizations), 'organization')})",
         file=sys.stderr,
     )
     return 0
@@ -322,12 +416,13 @@ def _participants_or_none(d: Path):
     if not read_manifest(d).participants:
         return None
     # the figures use only these: leave via/source (strings) on disk
-    return read_results(d, participants=True, columns=["nation", "round"])
+    return read_results(d, participants=True, columns=["nation", "round", "side"])
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
     from ..results.read import read_results
-    from ..viz.plots import plot_results
+    from ..results.store import read_manifest
+    from ..viz.plots import plot_results, world_members
 
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     bad = [f for f in formats if f not in ("png", "svg", "pdf")]
@@ -335,9 +430,10 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         raise ValueError(f"unknown figure format {bad[0]!r} (png, svg, pdf)")
     paths = plot_results(
         read_results(args.dir),
-        args.output,
+        args.output or args.dir / "figures",
         participants=_participants_or_none(args.dir),
         formats=formats,
+        members=world_members(read_manifest(args.dir).worlds),
     )
     for p in paths:
         print(p)
@@ -346,11 +442,17 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from ..results.read import read_results
+    from ..results.store import read_manifest
+    from ..viz.plots import world_members
     from ..viz.report import write_report
 
     out = args.output or args.dir / "report.html"
     write_report(
-        read_results(args.dir), _participants_or_none(args.dir), out, baseline=args.baseline
+        read_results(args.dir),
+        _participants_or_none(args.dir),
+        out,
+        baseline=args.baseline,
+        members=world_members(read_manifest(args.dir).worlds),
     )
     print(out)
     return 0

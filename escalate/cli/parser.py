@@ -50,6 +50,24 @@ manifest is missing. exit codes: 0 repaired, 2 not repairable or in use.
 """
 
 
+class _Formatter(argparse.HelpFormatter):
+    """Help that wraps prose to the terminal and keeps examples as written.
+
+    A paragraph (lines between blank lines) with an indented line, e.g. an
+    example command, is printed as written; the others are wrapped.
+    """
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        out = []
+        for para in text.strip("\n").split("\n\n"):
+            lines = para.splitlines()
+            if any(line.startswith(" ") for line in lines) or para.rstrip().endswith(":"):
+                out.append("\n".join(indent + line for line in lines))
+            else:
+                out.append(super()._fill_text(" ".join(lines), width, indent))
+        return "\n\n".join(out)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors (``escalate run: error: ...``) and exit code 2."""
 
@@ -308,30 +326,46 @@ def _add_compare(sub: Any, fmt: Any) -> None:
         formatter_class=fmt,
         description=(
             "Per structure: P(world war), P(deterred), P(vetoed), war size, power share... "
-            "with 95%% intervals; against the baseline: paired tests (McNemar, Wilcoxon), "
+            "with 95% intervals; against the baseline: paired tests (McNemar, Wilcoxon), "
             "Holm-corrected, with the standard-error reduction from pairing."
         ),
         epilog=(
             "examples:\n  escalate compare results/compare --baseline europe_1914_no_alliances\n"
-            "  escalate compare results/compare --format csv -o table.csv"
+            "  escalate compare results/compare --format csv -o table.csv\n"
+            "  escalate compare results/compare --tails --format csv -o table.csv\n"
+            "      (writes table.csv and table_tails.csv)\n"
+            "  escalate compare results/compare --tails --format json > both.json\n"
+            '      (one object: {"compare": [...], "tails": [...]})\n'
+            "\nEvery --format applies to every table. The columns of both tables, with their\n"
+            "units, are described in docs/outputs.md."
         ),
     )
-    p.add_argument("dir", type=Path, metavar="DIR", help="a results directory")
     p.add_argument(
-        "--baseline", metavar="NAME", help="structure to compare against (default: first)"
+        "dir", type=Path, metavar="DIR", help="a results directory (of escalate run or sweep)"
     )
-    p.add_argument("--format", choices=("table", "csv", "json", "parquet"), default="table")
+    p.add_argument(
+        "--baseline", metavar="NAME", help="structure to compare against (default: the first)"
+    )
+    p.add_argument(
+        "--format",
+        choices=("table", "csv", "json", "parquet"),
+        default="table",
+        help="how to write every table: aligned text, CSV, JSON records or Parquet "
+        "(default: table)",
+    )
     p.add_argument(
         "--output",
         "-o",
         type=Path,
         metavar="FILE",
-        help="write to FILE instead of stdout (required for parquet)",
+        help="write to FILE instead of stdout (required for parquet); with --tails the "
+        "tail exponents go to FILE_tails with the same suffix",
     )
     p.add_argument(
         "--tails",
         action="store_true",
-        help="also print tail exponents of war size (needs the powerlaw package)",
+        help="also give the tail exponents of war size, with the verdict of a test against "
+        "an exponential tail (needs the powerlaw package)",
     )
 
 
@@ -384,10 +418,12 @@ def _add_generate(sub: Any, fmt: Any) -> None:
         epilog=(
             "examples:\n"
             "  escalate generate bipolar --nations configs/europe_1914.toml -o bipolar.toml\n"
-            "  escalate generate collective-security --veto --nations configs/europe_1914.toml "
-            "-o cs.toml\n"
-            "  escalate generate random --density 0.1 --seed 3 --nations configs/europe_1914.toml "
-            "-o r.toml"
+            "  escalate generate collective-security --veto \\\n"
+            "      --nations configs/europe_1914.toml -o cs.toml\n"
+            "  escalate generate random --density 0.1 --seed 3 \\\n"
+            "      --nations configs/europe_1914.toml -o r.toml\n"
+            "\nA random structure is named WORLD_random_sSEED_dDENSITY, so that variants\n"
+            "of one world can run side by side."
         ),
     )
     p.add_argument(
@@ -401,18 +437,35 @@ def _add_generate(sub: Any, fmt: Any) -> None:
         metavar="WORLD",
         help="world (file or bundled name) whose nations, incident and dynamics are kept",
     )
-    p.add_argument("--output", "-o", type=Path, required=True, metavar="OUT.toml")
-    p.add_argument("--name", help="name of the new world (default: WORLD_KIND)")
-    p.add_argument("--seed", type=_seed, default=0, help="generation seed (random kind)")
     p.add_argument(
-        "--density", type=float, default=0.1, help="pact probability per pair (random kind)"
+        "--output", "-o", type=Path, required=True, metavar="OUT.toml",
+        help="the world file to write",
+    )  # fmt: skip
+    p.add_argument(
+        "--name",
+        help="name of the new world (default: WORLD_KIND; for random WORLD_random_sSEED_dDENSITY)",
+    )
+    p.add_argument(
+        "--seed", type=_seed, metavar="S", help="generation seed (random kind only; default: 0)"
+    )
+    p.add_argument(
+        "--density",
+        type=float,
+        metavar="P",
+        help="probability of a pact per pair of nations (random kind only; default: 0.1)",
     )
     p.add_argument(
         "--veto",
         action="store_true",
-        help="major powers hold a veto (collective-security, collective-defense)",
+        help="major powers hold a veto (collective-security and collective-defense only)",
     )
-    p.add_argument("--reliability", type=float, help="reliability of generated treaties")
+    p.add_argument(
+        "--reliability",
+        type=float,
+        metavar="R",
+        help="reliability of generated treaties (default: the per-kind reliability of "
+        "WORLD's [dynamics])",
+    )
     p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
 
 
@@ -423,11 +476,19 @@ def _add_plot(sub: Any, fmt: Any) -> None:
         help="draw figures of a results directory",
         formatter_class=fmt,
         description="P(world war) per structure, CCDF of war size, entry curve, heatmap.",
-        epilog="example:\n  escalate plot results/compare -o figures",
+        epilog=(
+            "examples:\n  escalate plot results/compare\n"
+            "  escalate plot results/compare -o figures --formats pdf"
+        ),
     )
-    p.add_argument("dir", type=Path, metavar="DIR")
-    p.add_argument("--output", "-o", type=Path, required=True, metavar="FOLDER")
-    p.add_argument("--formats", default="png,svg", help="comma list of png, svg, pdf")
+    p.add_argument("dir", type=Path, metavar="DIR", help="a results directory")
+    p.add_argument(
+        "--output", "-o", type=Path, metavar="FOLDER",
+        help="where to write the figures (default: DIR/figures)",
+    )  # fmt: skip
+    p.add_argument(
+        "--formats", default="png,svg", help="comma list of png, svg, pdf (default: png,svg)"
+    )
 
 
 def _add_report(sub: Any, fmt: Any) -> None:
@@ -436,11 +497,24 @@ def _add_report(sub: Any, fmt: Any) -> None:
         "report",
         help="write a one-page HTML report of a results directory",
         formatter_class=fmt,
-        epilog="example:\n  escalate report results/compare -o report.html",
+        description=(
+            "Write one self-contained HTML page: the estimates of every structure, paired "
+            "differences against the baseline, tail exponents and the figures."
+        ),
+        epilog="examples:\n  escalate report results/compare\n"
+        "  escalate report results/compare -o report.html --baseline europe_1914_no_alliances",
     )
-    p.add_argument("dir", type=Path, metavar="DIR")
-    p.add_argument("--output", "-o", type=Path, metavar="FILE", help="default: DIR/report.html")
-    p.add_argument("--baseline", metavar="NAME")
+    p.add_argument("dir", type=Path, metavar="DIR", help="a results directory")
+    p.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        metavar="FILE",
+        help="the page to write (default: DIR/report.html)",
+    )
+    p.add_argument(
+        "--baseline", metavar="NAME", help="structure to compare against (default: the first)"
+    )
 
 
 def _add_trace(sub: Any, fmt: Any) -> None:
@@ -510,7 +584,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"escalate {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    fmt = argparse.RawDescriptionHelpFormatter
+    fmt = _Formatter
     for add in (
         _add_run,
         _add_trace,

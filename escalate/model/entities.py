@@ -28,14 +28,47 @@ __all__ = [
 
 
 class WorldError(ValueError):
-    """An invalid world file: the message names the file, key path and bad value."""
+    """An invalid world file: the message names the file, key path and bad value.
 
-    def __init__(self, source: str, path: str, problem: str):
+    One error is one problem: ``source`` (the file), ``line`` (its line in the
+    TOML file, ``None`` where it cannot be known, e.g. for a dict), ``path`` (the
+    key path, entries named by their id or name: ``alliances[Dual Alliance].members[1]``)
+    and ``problem``. The validator reports every problem of a file at once: the
+    error it raises holds them all in ``errors`` (one a line in its message); its
+    own ``path``, ``problem`` and ``line`` are those of the first.
+    """
+
+    def __init__(
+        self,
+        source: str,
+        path: str,
+        problem: str,
+        line: int | None = None,
+        index_path: str | None = None,
+    ):
         self.source = source
         self.path = path
         self.problem = problem
-        where = f"{source}: {path}: " if path else f"{source}: "
-        super().__init__(where + problem)
+        self.line = line
+        #: the key path with 0-based list indices (``alliances[3].members[1]``)
+        self.index_path = path if index_path is None else index_path
+        self.errors: tuple[WorldError, ...] = (self,)
+        super().__init__(self._line())
+
+    def _line(self) -> str:
+        at = f"{self.source}:{self.line}" if self.line is not None else self.source
+        return f"{at}: {self.path}: {self.problem}" if self.path else f"{at}: {self.problem}"
+
+    @classmethod
+    def of(cls, errors: list[WorldError]) -> WorldError:
+        """One error holding every problem of ``errors`` (at least one), in order."""
+        if len(errors) == 1:
+            return errors[0]
+        first = errors[0]
+        out = cls(first.source, first.path, first.problem, first.line, first.index_path)
+        out.errors = tuple(errors)
+        out.args = ("\n".join(e._line() for e in errors),)
+        return out
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,9 @@ from .world import Nation, World, world_from_dict
 
 __all__ = [
     "STRUCTURES",
+    "VETO_KINDS",
     "bipolar_blocs",
+    "default_name",
     "generate",
     "generated_header",
 ]
@@ -194,8 +196,9 @@ def generate(
     world
         The world whose nations, incident and dynamics are kept.
     name
-        The new world's name; default ``f"{world.name}_{kind}"`` with ``-``
-        replaced by ``_``.
+        The new world's name; default :func:`default_name`: ``f"{world.name}_{kind}"``
+        with ``-`` replaced by ``_``, and for ``random`` the seed and density
+        (``europe_1914_random_s3_d0.1``).
     seed
         Generation seed (``random`` only).
     density
@@ -222,7 +225,9 @@ def generate(
     Raises
     ------
     ValueError
-        For an unknown kind, a density outside [0, 1] or an unknown hegemon.
+        For an unknown kind, a density outside [0, 1], an unknown hegemon, a
+        hegemon for a kind other than ``hub``, or ``veto`` for a kind without
+        an organization (only :data:`VETO_KINDS` have one).
     WorldError
         If a value of the generated world is invalid (e.g. ``reliability`` or
         ``response`` out of range) or ``name`` is not a valid world name.
@@ -233,6 +238,13 @@ def generate(
         raise ValueError(f"density must be in [0, 1], got {density!r}")
     if hegemon is not None and hegemon not in world.ids:
         raise ValueError(f"hegemon {hegemon!r} is not a nation of {world.name}")
+    if veto and kind not in VETO_KINDS:
+        raise ValueError(
+            f"veto applies to an organization ({' and '.join(VETO_KINDS)} structures); "
+            f"a {kind} structure has none"
+        )
+    if hegemon is not None and kind != "hub":
+        raise ValueError(f"hegemon applies to the hub structure only, not {kind}")
 
     options = {
         "reliability": reliability,
@@ -244,12 +256,35 @@ def generate(
     }
     alliances, organizations = _BUILDERS[kind](world, **options)
     d = world.to_dict()
-    d["name"] = name if name is not None else f"{world.name}_{kind}".replace("-", "_")
+    d["name"] = name if name is not None else default_name(kind, world.name, seed, density)
     d["description"] = _description(kind, world, seed=seed, density=density, veto=veto)
     d["alliances"] = alliances
     d["organizations"] = organizations
     d["plans"] = []
     return world_from_dict(d, source=f"<generated {kind} from {world.source}>")
+
+
+#: the structures whose organization a veto applies to
+VETO_KINDS = ("collective-security", "collective-defense")
+
+
+def default_name(kind: str, world_name: str, seed: int = 0, density: float = 0.1) -> str:
+    """The name of a generated world: ``<world>_<kind>``; for ``random`` with seed and density.
+
+    Two random structures of one world with another seed or density get two
+    names, so that they can be run side by side.
+
+    Examples
+    --------
+    >>> default_name("collective-security", "europe_1914")
+    'europe_1914_collective_security'
+    >>> default_name("random", "europe_1914", seed=3, density=0.25)
+    'europe_1914_random_s3_d0.25'
+    """
+    name = f"{world_name}_{kind}".replace("-", "_")
+    if kind == "random":
+        name += f"_s{seed}_d{density:g}"
+    return name
 
 
 _Structure = tuple[list[dict], list[dict]]  # (alliances, organizations) as world-file rows

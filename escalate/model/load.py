@@ -16,6 +16,7 @@ from typing import Any
 
 from .bundled import bundled_names, bundled_world, close_names, looks_like_name
 from .entities import World, WorldError
+from .lines import key_lines
 from .validate import validate_world
 
 __all__ = ["load_world", "world_from_dict"]
@@ -39,9 +40,11 @@ def load_world(path: str | Path) -> World:
     Raises
     ------
     WorldError
-        If the file cannot be read or parsed, or any value is invalid (the
-        message names the file, the key path and the bad value), or if no file
-        and no bundled world has that name (with a did-you-mean).
+        If the file cannot be read or parsed, or any value is invalid, or if no
+        file and no bundled world has that name (with a did-you-mean). Every
+        invalid value of the file is reported, not only the first: the error's
+        ``errors`` holds one error per problem, each naming the file, the TOML
+        line, the key path and the bad value (one a line in the message).
 
     Examples
     --------
@@ -61,7 +64,7 @@ def load_world(path: str | Path) -> World:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise WorldError(src, "", f"TOML syntax error: {e}{_unclosed_hint(text, str(e))}") from None
-    return world_from_dict(data, source=src)
+    return validate_world(data, src, key_lines(text))
 
 
 def world_from_dict(data: dict[str, Any], source: str = "<dict>") -> World:

@@ -541,14 +541,16 @@ def _blame(
     error: WorldError,
 ) -> WorldError:
     """Re-issue a validation error under the swept key that caused it."""
+    where = [e.index_path for e in error.errors]
     hits = [
         i
         for i, t in enumerate(targets)
-        if t.path == error.path or t.path.startswith(error.path + ".")
+        if any(t.path == w or t.path.startswith(w + ".") for w in where)
     ] or list(range(len(targets)))
     keys = ", ".join(settings[i].key for i in hits)
     values = ", ".join(f"{combo[i]:g}" for i in hits)
-    return WorldError(world.source, keys, f"swept value {values} is invalid: {error.problem}")
+    problems = "; ".join(e.problem for e in error.errors)
+    return WorldError(world.source, keys, f"swept value {values} is invalid: {problems}")
 
 
 def variant_table(worlds: list[World], settings: list[Setting]) -> list[dict[str, Any]]:

@@ -22,7 +22,8 @@ Figures
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,6 +46,7 @@ __all__ = [
     "plot_results",
     "rounds_figure",
     "save_figure",
+    "world_members",
     "world_war_figure",
 ]
 
@@ -81,6 +83,30 @@ def _style(i: int, colors: list) -> dict:
         "linestyle": _LINESTYLES[i % len(_LINESTYLES)],
         "ms": max(3.5, 8.0 - 0.8 * i),
     }
+
+
+def _legend_outside(ax) -> None:
+    """The legend below the plot, outside the axes, where it cannot cover a curve.
+
+    Long labels are wrapped; two columns when there are many entries.
+    """
+    handles, labels = ax.get_legend_handles_labels()
+    labels = [textwrap.fill(label, 60) for label in labels]
+    ax.figure.legend(
+        handles,
+        labels,
+        loc="outside lower center",
+        ncol=1 if len(labels) <= 3 else 2,
+        fontsize=8,
+        frameon=False,
+    )
+
+
+def _title(ax, text: str, width_inches: float) -> None:
+    """A title wrapped to the figure's width, so that it is never clipped."""
+    chars = max(30, int(width_inches * 11))
+    lines = [textwrap.fill(part, chars) for part in text.split("\n")]
+    ax.set_title("\n".join(lines), fontsize=11)
 
 
 def _n_text(ns: Sequence[int]) -> str:
@@ -137,10 +163,11 @@ def world_war_figure(results: pd.DataFrame, *, confidence: float = 0.95):
     ax.grid(axis="x", alpha=0.3)
     ax.set_xlabel("P(world war)")
     pct = f"{100 * confidence:g}%"
-    ax.set_title(
+    _title(
+        ax,
         f"P(world war) by structure, {pct} Wilson intervals ({_n_text(t['n'].tolist())} "
         "cascades each)",
-        fontsize=11,
+        8.5,
     )
     return fig
 
@@ -221,13 +248,14 @@ def ccdf_figure(
     label = "nations at war (belligerents)" if column == "belligerents" else column
     ax.set_xlabel(f"x = {label}  (log scale)")
     ax.set_ylabel(f"P({column} ≥ x) among wars  (log scale)")
-    ax.set_title(
+    _title(
+        ax,
         f"Tail of war size: complementary CDF of {column}\n"
         f"(deterred cascades excluded; bands: pointwise {100 * confidence:g}% exact "
         "binomial intervals)",
-        fontsize=11,
+        8.5,
     )
-    ax.legend(loc="lower left", fontsize=8, framealpha=0.9)
+    _legend_outside(ax)
     return fig
 
 
@@ -259,10 +287,8 @@ def rounds_figure(results: pd.DataFrame):
     ax.grid(alpha=0.3)
     ax.set_xlabel("r (rounds of entries after the incident)")
     ax.set_ylabel("P(rounds ≥ r) among wars")
-    ax.set_title(
-        "Cascade length: share of wars still drawing in nations after r rounds", fontsize=11
-    )
-    ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
+    _title(ax, "Cascade length: share of wars still drawing in nations after r rounds", 8.5)
+    _legend_outside(ax)
     return fig
 
 
@@ -305,8 +331,8 @@ def entry_figure(results: pd.DataFrame, participants: pd.DataFrame):
     ax.grid(alpha=0.3)
     ax.set_xlabel("round (0 = the incident)")
     ax.set_ylabel("mean nations at war by the end of the round\n(deterred cascades count 0)")
-    ax.set_title("Mean entry curve: how fast the war widens (all cascades)", fontsize=11)
-    ax.legend(loc="lower right", fontsize=8, framealpha=0.9)
+    _title(ax, "Mean entry curve: how fast the war widens (all cascades)", 8.5)
+    _legend_outside(ax)
     return fig
 
 
@@ -324,12 +350,20 @@ def _as_str_levels(counts: pd.Series) -> pd.Series:
 
 
 def heatmap_figure(
-    results: pd.DataFrame, participants: pd.DataFrame, *, annotate: bool | None = None
+    results: pd.DataFrame,
+    participants: pd.DataFrame,
+    *,
+    annotate: bool | None = None,
+    members: Mapping[str, Sequence[str]] | None = None,
 ):
-    """P(nation at war) per nation and structure.
+    """P(nation at war) per nation, structure and side.
 
-    Nations (rows) are sorted by their mean probability over structures; nations
-    never at war in any structure are omitted.
+    Each structure has two columns, side A (the initiator's) and side D (the
+    target's), so that a nation at war on either side half of the time does
+    not read as one number. Nations (rows) are sorted by their mean
+    probability of being at war over structures; nations never at war in any
+    structure are omitted. A nation absent from a structure's world is a grey
+    cell marked ``absent`` (not 0).
 
     Parameters
     ----------
@@ -338,6 +372,10 @@ def heatmap_figure(
     annotate
         Write the probability in each cell (default: when there are at most
         700 cells).
+    members
+        The nation ids of each structure's world (e.g. from the run's
+        manifest, as :func:`plot_results` is given them); without it every
+        nation counts as present everywhere.
 
     Returns
     -------
@@ -346,39 +384,56 @@ def heatmap_figure(
     """
     n_rep = _replicates(results)
     names = _names(results)
-    counts = (
-        _as_str_levels(participants.groupby(["nation", "structure"], observed=True).size())
-        .unstack("structure", fill_value=0)
-        .reindex(columns=names, fill_value=0)
+    counts = _as_str_levels(
+        participants.groupby(["nation", "structure", "side"], observed=True).size()
     )
-    prob = counts / pd.Series(n_rep)[names].to_numpy()[None, :]
-    prob = prob.loc[prob.mean(axis=1).sort_values(ascending=False, kind="stable").index]
-    nr, nc = prob.shape
-    fig = _new_figure(2.8 + 1.05 * nc, 1.8 + 0.24 * nr)
+    wide = counts.unstack(["structure", "side"], fill_value=0)
+    columns = pd.MultiIndex.from_product([names, ["A", "D"]], names=["structure", "side"])
+    wide = wide.reindex(columns=columns, fill_value=0)
+    prob = wide / np.repeat(pd.Series(n_rep)[names].to_numpy(), 2)[None, :]
+    total = prob.T.groupby(level="structure", sort=False).sum().T
+    prob = prob.loc[total.mean(axis=1).sort_values(ascending=False, kind="stable").index]
+    values = prob.to_numpy(dtype=float)
+    absent = np.zeros(values.shape, dtype=bool)
+    if members is not None:
+        for j, (name, _side) in enumerate(prob.columns):
+            present = set(members.get(name, prob.index))
+            absent[:, j] = [nation not in present for nation in prob.index]
+    masked = np.ma.masked_array(values, mask=absent)
+    nr, nc = values.shape
+    width = 3.2 + 0.62 * nc
+    fig = _new_figure(width, 2.2 + 0.24 * nr)
     ax = fig.add_subplot()
-    im = ax.imshow(
-        prob.to_numpy(), aspect="auto", cmap="viridis", vmin=0, vmax=1, interpolation="nearest"
-    )
-    ax.set_xticks(np.arange(nc), names, rotation=30, ha="right", fontsize=9)
+    from matplotlib import colormaps
+
+    cmap = colormaps["viridis"].with_extremes(bad="#d9d9d9")
+    im = ax.imshow(masked, aspect="auto", cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
+    ax.set_xticks(np.arange(nc), [side for _, side in prob.columns], fontsize=8)
+    top = ax.secondary_xaxis("top")  # the structure above its two columns
+    top.set_xticks(np.arange(0.5, nc, 2), names, rotation=30, ha="left", fontsize=8)
+    top.tick_params(length=0)
+    for k in range(1, len(names)):
+        ax.axvline(2 * k - 0.5, color="white", lw=2)
     ax.set_yticks(np.arange(nr), prob.index, fontsize=8)
     if annotate is None:
         annotate = nr * nc <= 700
     if annotate:
-        for (i, j), v in np.ndenumerate(prob.to_numpy()):
-            text = "0" if v == 0 else ("<.01" if v < 0.005 else f"{v:.2f}")
-            ax.text(
-                j,
-                i,
-                text,
-                ha="center",
-                va="center",
-                fontsize=6.5,
-                color="black" if v > 0.6 else "white",
-            )
-    ax.set_xlabel("structure")
+        for (i, j), v in np.ndenumerate(values):
+            if absent[i, j]:
+                text, color = "absent", "#555555"
+            else:
+                text = "0" if v == 0 else ("<.01" if v < 0.005 else f"{v:.2f}")
+                color = "black" if v > 0.6 else "white"
+            ax.text(j, i, text, ha="center", va="center", fontsize=6.5, color=color)
+    ax.set_xlabel("side: A (initiator's) or D (target's), per structure")
     ax.set_ylabel("nation")
-    ax.set_title("P(nation at war) by structure (nations never at war omitted)", fontsize=11)
-    fig.colorbar(im, ax=ax, label="P(at war)", shrink=min(1.0, 8 / max(nr, 1) + 0.4))
+    _title(
+        ax,
+        "P(nation at war) by structure and side (nations never at war omitted; "
+        "grey: not in that world)",
+        width,
+    )
+    fig.colorbar(im, ax=ax, label="P(at war on that side)", shrink=min(1.0, 8 / max(nr, 1) + 0.4))
     return fig
 
 
@@ -390,6 +445,7 @@ def plot_results(
     *,
     confidence: float = 0.95,
     dpi: int = 150,
+    members: Mapping[str, Sequence[str]] | None = None,
 ) -> list[Path]:
     """Draw every figure of a run and write it in each format.
 
@@ -408,6 +464,10 @@ def plot_results(
         Level of the intervals of ``p_world_war``.
     dpi
         Resolution of raster output.
+    members
+        The nation ids of each structure's world, so that the heatmap marks a
+        nation absent from a world as absent rather than 0
+        (:func:`world_members` reads them from a run's manifest).
 
     Returns
     -------
@@ -422,7 +482,7 @@ def plot_results(
         raise ValueError(f"unknown figure format {bad[0] if bad else '(none)'!r}; use {FORMATS}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    figures = figures_of(results, participants, confidence=confidence)
+    figures = figures_of(results, participants, confidence=confidence, members=members)
     paths = []
     for stem, fig in figures.items():
         for fmt in formats:
@@ -433,7 +493,11 @@ def plot_results(
 
 
 def figures_of(
-    results: pd.DataFrame, participants: pd.DataFrame | None = None, *, confidence: float = 0.95
+    results: pd.DataFrame,
+    participants: pd.DataFrame | None = None,
+    *,
+    confidence: float = 0.95,
+    members: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, object]:
     """Every figure of :func:`plot_results`, by name, as Figure objects."""
     figs = {
@@ -443,8 +507,27 @@ def figures_of(
     }
     if participants is not None and len(participants):
         figs["entry_curve"] = entry_figure(results, participants)
-        figs["heatmap"] = heatmap_figure(results, participants)
+        figs["heatmap"] = heatmap_figure(results, participants, members=members)
     return figs
+
+
+def world_members(manifest_worlds: dict[str, dict]) -> dict[str, list[str]]:
+    """The nation ids of each world of a run, from its manifest's ``worlds``.
+
+    Parameters
+    ----------
+    manifest_worlds
+        ``read_manifest(DIR).worlds``: name -> {"hash", "source", "world"}.
+
+    Returns
+    -------
+    dict
+        Structure name -> nation ids, for the ``members`` of :func:`plot_results`.
+    """
+    return {
+        name: [n["id"] for n in entry.get("world", {}).get("nations", [])]
+        for name, entry in manifest_worlds.items()
+    }
 
 
 def save_figure(fig, path: Path, fmt: str, dpi: int) -> None:

@@ -20,7 +20,7 @@ import pandas as pd
 from .._version import __version__
 from ..analysis.stats import compare
 from ..analysis.tails import tail_exponents
-from .tables import summary_table
+from .tables import summary_table, tails_rows
 
 __all__ = ["render_report", "write_report"]
 
@@ -31,8 +31,12 @@ h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
 h2 { font-size: 1.25rem; margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: .2rem; }
 p.meta { color: #666; margin-top: 0; }
 .scroll { overflow-x: auto; }
-table { border-collapse: collapse; font-size: 0.82rem; margin: 0.6rem 0; }
-th, td { border: 1px solid #ddd; padding: 3px 7px; text-align: right; white-space: nowrap; }
+.structures { display: flex; flex-wrap: wrap; gap: 0 1.5rem; }
+.structures section { flex: 1 1 36rem; max-width: 100%; }
+h3 { font-size: 1rem; margin: 1.2rem 0 0.2rem; overflow-wrap: anywhere; }
+table { border-collapse: collapse; font-size: 0.82rem; margin: 0.6rem 0; max-width: 100%; }
+th, td { border: 1px solid #ddd; padding: 3px 7px; text-align: right; }
+td { overflow-wrap: anywhere; }
 th { background: #f3f3f3; }
 td:first-child, th:first-child { text-align: left; }
 tr:nth-child(even) td { background: #fafafa; }
@@ -41,6 +45,12 @@ figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.88rem; }
 details { margin: 1rem 0; }
 .note { color: #555; font-size: 0.9rem; }
+@media print {
+  body { margin: 0; max-width: none; font-size: 10pt; }
+  .scroll { overflow: visible; }
+  section, figure, table { break-inside: avoid; }
+  details > *:not(summary) { display: none; }
+}
 """
 
 _CAPTIONS = {
@@ -55,22 +65,49 @@ _CAPTIONS = {
         "Mean entry curve: mean number of nations at war by the end of each round, over all "
         "cascades (deterred cascades count 0)."
     ),
-    "heatmap": "P(nation at war) per nation and structure.",
+    "heatmap": (
+        "P(nation at war) per nation, structure and side (A: the initiator's, D: the "
+        "target's); grey cells: the nation is not in that structure's world."
+    ),
 }
 
 
-def _table_html(df: pd.DataFrame, float_format: str = "{:.4g}") -> str:
-    def fmt(v):
-        if isinstance(v, float | np.floating):
-            return "" if not np.isfinite(v) else float_format.format(v)
-        return v
+def _cell(v, float_format: str = "{:.4g}") -> str:
+    """A value as text for reading: thousands separators, 4 significant digits, blank NA."""
+    if v is None or v is pd.NA or (isinstance(v, float | np.floating) and not np.isfinite(v)):
+        return ""
+    if isinstance(v, bool | np.bool_):
+        return str(bool(v))
+    if isinstance(v, int | np.integer):
+        return f"{int(v):,}"
+    if isinstance(v, float | np.floating):
+        return float_format.format(float(v))
+    return str(v)
 
-    shown = df.copy()
-    for c in shown.columns:
-        if shown[c].dtype.kind == "f":
-            shown[c] = shown[c].map(fmt)
+
+def _table_html(df: pd.DataFrame, float_format: str = "{:.4g}") -> str:
+    shown = df.astype(object).map(lambda v: _cell(v, float_format))
     body = shown.to_html(index=False, escape=True, na_rep="", border=0)
     return f'<div class="scroll">{body}</div>'
+
+
+def _per_structure_html(table: pd.DataFrame, base: str, differences: bool) -> str:
+    """One narrow table per structure, side by side where the page is wide enough.
+
+    Every structure's values are visible at any page width and in print: the
+    tables wrap to the next line instead of growing a horizontal scrollbar.
+    """
+    esc = html.escape
+    estimates = summary_table(table, differences=False)
+    deltas = summary_table(table, estimates=False) if differences else None
+    blocks = []
+    for col in estimates.columns[1:]:
+        name = col.removesuffix(" (baseline)")
+        df = pd.DataFrame({"metric": estimates["metric"], "estimate [interval]": estimates[col]})
+        if deltas is not None and f"Δ {name}" in deltas.columns:
+            df[f"Δ vs {base} [interval], p, SE ratio"] = deltas[f"Δ {name}"]
+        blocks.append(f"<section><h3>{esc(col)}</h3>{_table_html(df)}</section>")
+    return '<div class="structures">' + "".join(blocks) + "</div>"
 
 
 def _png_base64(fig, dpi: int) -> str:
@@ -89,6 +126,7 @@ def render_report(
     title: str | None = None,
     tails: bool = True,
     dpi: int = 110,
+    members: dict | None = None,
 ) -> str:
     """The HTML text of :func:`write_report` (same parameters, no file)."""
     from .plots import figures_of
@@ -117,21 +155,20 @@ def render_report(
         "nonparametric bootstrap, percentile intervals, computed exactly on value counts. "
         "Quantiles are values that occurred (inverted CDF).</p>"
     )
-    parts.append(_table_html(summary_table(table, differences=False)))
+    parts.append(_per_structure_html(table, str(base), differences=len(counts) > 1))
 
     if len(counts) > 1:
-        parts.append(f"<h2>Paired differences against {esc(str(base))}</h2>")
         parts.append(
-            '<p class="note">Each structure minus the baseline over the same replicates '
+            '<p class="note">Paired differences (Δ): each structure minus the baseline over '
+            "the same replicates "
             "(same seed and replicate index, hence the same random draws: common random "
             "numbers). Intervals: paired bootstrap. Tests: exact McNemar for proportions, "
             "Wilcoxon signed-rank for means; p values Holm-adjusted over every test. "
             "SE×r: the paired standard error is r times the unpaired one (an unpaired "
             "comparison would need 1/r² times as many replicates).</p>"
         )
-        parts.append(_table_html(summary_table(table, estimates=False)))
 
-    figures = figures_of(results, participants, confidence=confidence)
+    figures = figures_of(results, participants, confidence=confidence, members=members)
     parts.append("<h2>Figures</h2>")
     for name, fig in figures.items():
         caption = _CAPTIONS.get(name, name).format(pct=pct)
@@ -155,13 +192,16 @@ def render_report(
             parts.append(
                 '<p class="note">Discrete power-law fit of the number of belligerents above '
                 "x<sub>min</sub> (powerlaw package; maximum likelihood, x<sub>min</sub> by "
-                "Kolmogorov-Smirnov distance), alpha &plusmn; z&middot;sigma. A positive "
-                "log-likelihood ratio with small p favours a power law over an exponential "
-                "tail. War size here is bounded by the number of nations, so the tail is "
-                "short. The last row is the empirical exponent of interstate war severity "
-                "(battle deaths), shown as context, not as a target.</p>"
+                "Kolmogorov-Smirnov distance), alpha &plusmn; z&middot;sigma. The interval "
+                "says how well alpha is determined <i>if</i> the tail is a power law; the "
+                "likelihood-ratio test against an exponential tail says whether it is one "
+                "(its verdict in the last column). War size here is a count of nations, "
+                "bounded by the number of nations, so the tail is short. The [context] row "
+                "is the empirical exponent of battle deaths in interstate wars, a different "
+                "quantity, shown beside, not as a target. Wars (fit N): the fit used a "
+                "seeded uniform subsample of N wars.</p>"
             )
-            parts.append(_table_html(te))
+            parts.append(_table_html(pd.DataFrame(tails_rows(te))))
 
     parts.append("<h2>Full table</h2>")
     parts.append(
@@ -188,6 +228,7 @@ def write_report(
     title: str | None = None,
     tails: bool = True,
     dpi: int = 110,
+    members: dict | None = None,
 ) -> Path:
     """Write a one-page, self-contained HTML report.
 
@@ -214,6 +255,10 @@ def write_report(
         the section says how to install it).
     dpi
         Resolution of the embedded PNG figures.
+    members
+        The nation ids of each structure's world (e.g.
+        :func:`escalate.viz.plots.world_members` of the run's manifest), so that
+        the heatmap marks absent nations as absent.
 
     Returns
     -------
@@ -236,6 +281,7 @@ def write_report(
         title=title,
         tails=tails,
         dpi=dpi,
+        members=members,
     )
     out = Path(out_html)
     out.parent.mkdir(parents=True, exist_ok=True)
