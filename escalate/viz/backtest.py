@@ -10,12 +10,15 @@ baseline); ``joiners.png``: per war, the expected number of third parties at war
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from .plots import _new_figure, save_figure
+from .plots import save_figure
+
+if TYPE_CHECKING:  # pragma: no cover - matplotlib is imported when a figure is made
+    from matplotlib.figure import Figure
 
 __all__ = [
     "backtest_markdown",
@@ -37,6 +40,15 @@ _SCORE_NAMES = {
     "log_loss_side": "log loss, side",
     "auc": "AUC",
 }
+
+
+def _new_figure(width: float, height: float) -> Figure:
+    """A new figure (inches, constrained layout), not managed by pyplot."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("plots need matplotlib: pip install 'escalate[plot]'") from exc
+    return Figure(figsize=(width, height), layout="constrained")
 
 
 def reliability_figure(summary: dict[str, Any], window: int):

@@ -19,7 +19,7 @@ import pandas as pd
 from ..._version import __version__
 from .predict import Case, DataFiles, no_alliances, predict, prepare
 from .scores import EPS, auc, bootstrap_scores, brier, calibration_table, log_loss
-from .wars import read_wars, select_wars
+from .wars import War, read_wars, select_wars
 
 __all__ = ["BASELINES", "WINDOWS", "Backtest", "backtest", "base_rates", "score_frame"]
 
@@ -266,6 +266,20 @@ def backtest(
     for w in windows:
         summary["scores"][str(w)] = score_frame(predictions, w, resamples=resamples, seed=seed)
     t3 = time.perf_counter()
+    rows = _wars_rows(chosen, cases, skipped, predictions, window)
+    timings = {"import": t1 - t0, "simulate": t2 - t1, "scoring": t3 - t2}
+    summary["timings_s"] = timings
+    return Backtest(predictions, pd.DataFrame(rows), summary, timings)
+
+
+def _wars_rows(
+    chosen: list[War],
+    cases: list[Case],
+    skipped: dict[int, str],
+    predictions: pd.DataFrame,
+    window: int,
+) -> list[dict[str, Any]]:
+    """The rows of ``wars.csv``: each scored war, and each skipped one with its reason."""
     by_num = {c.war.num: c for c in cases}
     rows = []
     for war in chosen:
@@ -282,9 +296,7 @@ def backtest(
                     "skipped": skipped[war.num],
                 }
             )
-    timings = {"import": t1 - t0, "simulate": t2 - t1, "scoring": t3 - t2}
-    summary["timings_s"] = timings
-    return Backtest(predictions, pd.DataFrame(rows), summary, timings)
+    return rows
 
 
 def _frame(
