@@ -631,7 +631,10 @@ def _add_war_data(p: argparse.ArgumentParser, default_replicates: int) -> None:
         metavar="DAYS",
         help="a state joined if it entered within DAYS of the start (default 180)",
     )
-    p.add_argument("--out", "-o", type=Path, required=True, metavar="DIR")
+    p.add_argument(
+        "--out", "-o", type=Path, required=True, metavar="DIR",
+        help="the directory to write (created; files in it are replaced)",
+    )  # fmt: skip
 
 
 _EPILOG_BACKTEST = """\
@@ -690,8 +693,8 @@ def _add_calibrate(sub: Any, fmt: Any) -> None:
             "Writes DIR/calibration.json and DIR/reliability.toml ([dynamics.reliability])."
         ),
         epilog=(
-            "example:\n  escalate calibrate --wars Inter-StateWarData_v4.0.csv ... "
-            "--replicates 1000 --out calibration\nexit codes: 0 ok, 2 bad input."
+            "example:\n  escalate calibrate --wars Inter-StateWarData_v4.0.csv \\\n"
+            "      ... --replicates 1000 --out calibration\nexit codes: 0 ok, 2 bad input."
         ),
     )
     _add_war_data(p, 1000)
