@@ -379,3 +379,15 @@ def test_cli_calibrate_writes_the_fragment(tmp_path: Path) -> None:
     assert "[dynamics.reliability]" in r.stdout
     assert tomllib.loads((tmp_path / "cal" / "reliability.toml").read_text())["dynamics"]
     assert json.loads((tmp_path / "cal" / "calibration.json").read_text())["fitted"]
+
+
+def test_cli_report_of_a_backtest_directory(tmp_path: Path, capsys) -> None:
+    pytest.importorskip("matplotlib")
+    assert main(_argv(tmp_path / "bt", "--no-figures")) == 0
+    capsys.readouterr()
+    assert main(["report", str(tmp_path / "bt")]) == 0
+    page = (tmp_path / "bt" / "report.html").read_text()
+    assert capsys.readouterr().out.strip().endswith("report.html")
+    assert "<h3>Joined within 180 days" in page and "<th>Brier</th>" in page
+    assert page.count("data:image/png;base64,") == 2  # reliability diagram, joiners
+    assert "<td>model</td>" in page

@@ -447,6 +447,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from ..viz.report import write_report
 
     out = args.output or args.dir / "report.html"
+    from ..viz.backtest_report import is_backtest_dir, write_backtest_report
+
+    if is_backtest_dir(args.dir):  # the output of `escalate backtest --out DIR`
+        print(write_backtest_report(args.dir, out))
+        return 0
     write_report(
         read_results(args.dir),
         _participants_or_none(args.dir),

@@ -495,16 +495,22 @@ def _add_report(sub: Any, fmt: Any) -> None:
     """``escalate report``."""
     p = sub.add_parser(
         "report",
-        help="write a one-page HTML report of a results directory",
+        help="write a one-page HTML report of a results or backtest directory",
         formatter_class=fmt,
         description=(
             "Write one self-contained HTML page: the estimates of every structure, paired "
-            "differences against the baseline, tail exponents and the figures."
+            "differences against the baseline, tail exponents and the figures. Given the "
+            "directory of `escalate backtest`, the page holds the backtest's scores, skill, "
+            "calibration and figures instead."
         ),
         epilog="examples:\n  escalate report results/compare\n"
-        "  escalate report results/compare -o report.html --baseline europe_1914_no_alliances",
+        "  escalate report results/compare -o report.html --baseline europe_1914_no_alliances\n"
+        "  escalate report backtest        # after escalate backtest ... --out backtest",
     )
-    p.add_argument("dir", type=Path, metavar="DIR", help="a results directory")
+    p.add_argument(
+        "dir", type=Path, metavar="DIR",
+        help="a results directory (escalate run) or a backtest directory (escalate backtest)",
+    )  # fmt: skip
     p.add_argument(
         "--output",
         "-o",
