@@ -443,10 +443,10 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from ..analysis.metrics import REQUIRED_COLUMNS
     from ..results.read import read_results
     from ..results.store import read_manifest
     from ..viz.plots import world_members
-    from ..analysis.metrics import REQUIRED_COLUMNS
     from ..viz.report import write_report
 
     out = args.output or args.dir / "report.html"

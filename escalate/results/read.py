@@ -152,7 +152,8 @@ def scan_results(
 
     Examples
     --------
-    >>> rows = sum(t.num_rows for _, t in scan_results("out", columns=["world_war"]))  # doctest: +SKIP
+    >>> parts = scan_results("out", columns=["world_war"])  # doctest: +SKIP
+    >>> wars = sum(pc.sum(t["world_war"]).as_py() for _, t in parts)  # doctest: +SKIP
     """
     manifest = read_manifest(out)
     table = "participants" if participants else "cascades"
@@ -173,9 +174,7 @@ def scan_results(
     for frag in dataset.get_fragments(filter=pc.field("structure").isin(names)):
         name = Path(frag.path).parent.name.split("=", 1)[1]
         first = _part_start(frag.path)
-        if replicates is not None and not (
-            first < stop and first + manifest.chunk_size > start
-        ):
+        if replicates is not None and not (first < stop and first + manifest.chunk_size > start):
             continue
         by_name[name].append((first, frag))
     if not any(by_name.values()) and replicates is None:
