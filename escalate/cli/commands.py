@@ -341,7 +341,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from ..viz.tables import format_tails, format_text
 
     # the statistics (and the tail exponents) read only these columns
-    results = read_results(args.dir, columns=REQUIRED_COLUMNS, progress=True)
+    results = read_results(args.dir, columns=REQUIRED_COLUMNS, verify=True, progress=True)
     tables: dict[str, tuple[Any, Callable[[Any], str]]] = {
         "compare": (compare(results, baseline=args.baseline), format_text)
     }
@@ -431,7 +431,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     if bad:
         raise ValueError(f"unknown figure format {bad[0]!r} (png, svg, pdf)")
     paths = plot_results(
-        read_results(args.dir, columns=PLOT_COLUMNS, progress=True),
+        read_results(args.dir, columns=PLOT_COLUMNS, verify=True, progress=True),
         args.output or args.dir / "figures",
         participants=_participants_or_none(args.dir),
         formats=formats,
@@ -451,7 +451,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     out = args.output or args.dir / "report.html"
     write_report(
-        read_results(args.dir, columns=REQUIRED_COLUMNS, progress=True),
+        read_results(args.dir, columns=REQUIRED_COLUMNS, verify=True, progress=True),
         _participants_or_none(args.dir),
         out,
         baseline=args.baseline,

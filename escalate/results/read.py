@@ -18,7 +18,10 @@ seed, replicate range; :func:`escalate.results.store.check_parts`) before
 anything is read, unless ``check=False``; the Parquet page checksums of every
 page read, always; and a part's content digest whenever the part is read whole
 (every column, no replicate range), as :func:`escalate.results.store.read_part`
-does. A selection of columns or replicates is checked by page checksums only.
+does. A selection of columns or replicates is checked by page checksums only,
+unless ``verify=True`` (what ``escalate compare``, ``plot`` and ``report`` do for
+the cascades: each part is read whole, its digest checked, then the selection
+kept, so memory stays one part).
 """
 
 from __future__ import annotations
@@ -111,6 +114,7 @@ def scan_results(
     columns: Sequence[str] | None = None,
     replicates: tuple[int, int] | None = None,
     check: bool = True,
+    verify: bool = False,
     progress: bool = False,
 ) -> Iterator[tuple[str, pa.Table]]:
     """Stream a finished run's results, one part at a time.
@@ -133,6 +137,10 @@ def scan_results(
     check
         Verify the manifest and every part's footer metadata first (see the
         module docstring for what is verified in any case).
+    verify
+        Read every part whole and check its content digest even when selecting
+        columns or replicates (decoding costs as much as reading everything;
+        memory stays one part); the selection is made afterwards.
     progress
         Show a progress bar over the parts on stderr (terminals only).
 
@@ -164,8 +172,9 @@ def scan_results(
     if check:
         check_parts(out, manifest, table)
     dataset = _dataset(out, table)
-    whole = cols is None and replicates is None
-    read_cols = list(_SCHEMAS[table].names) if cols is None else cols
+    whole = verify or (cols is None and replicates is None)
+    all_cols = list(_SCHEMAS[table].names)
+    read_cols = all_cols if cols is None else cols
     row_filter = None
     if replicates is not None:
         start, stop = int(replicates[0]), int(replicates[1])
@@ -184,7 +193,12 @@ def scan_results(
     try:
         for name in names:
             for _, frag in sorted(by_name[name], key=lambda x: x[0]):
-                yield name, _read_fragment(frag, read_cols, row_filter, whole)
+                if whole and (cols is not None or row_filter is not None):
+                    t = _read_fragment(frag, all_cols, None, True)
+                    t = t.filter(row_filter) if row_filter is not None else t
+                    yield name, t.select(read_cols)
+                else:
+                    yield name, _read_fragment(frag, read_cols, row_filter, whole)
                 if bar is not None:
                     bar.update()
     finally:
@@ -221,6 +235,7 @@ def read_results(
     columns: Sequence[str] | None = None,
     replicates: tuple[int, int] | None = None,
     check: bool = True,
+    verify: bool = False,
     progress: bool = False,
 ) -> pd.DataFrame:
     """Read a finished run's results as one DataFrame.
@@ -245,6 +260,9 @@ def read_results(
         Verify the manifest and every part's metadata first (cheap: footers
         only). Page checksums are verified in any case, and a part's content
         digest whenever all its columns and replicates are read.
+    verify
+        Check every part's digest even with a selection (see
+        :func:`scan_results`).
     progress
         Show a progress bar over the parts on stderr (terminals only).
 
@@ -279,6 +297,7 @@ def read_results(
         columns=columns,
         replicates=replicates,
         check=check,
+        verify=verify,
         progress=progress,
     )
     for name, t in scan:
