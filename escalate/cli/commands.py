@@ -334,12 +334,14 @@ def _write_tables(tables: dict, args: argparse.Namespace) -> None:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
+    from ..analysis.metrics import REQUIRED_COLUMNS
     from ..analysis.stats import compare
     from ..analysis.tails import tail_exponents
     from ..results.read import read_results
     from ..viz.tables import format_tails, format_text
 
-    results = read_results(args.dir)
+    # the statistics (and the tail exponents) read only these columns
+    results = read_results(args.dir, columns=REQUIRED_COLUMNS, verify=True, progress=True)
     tables: dict[str, tuple[Any, Callable[[Any], str]]] = {
         "compare": (compare(results, baseline=args.baseline), format_text)
     }
@@ -410,26 +412,26 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _participants_or_none(d: Path):
-    from ..results.read import read_results
+    from ..results.read import participant_counts
     from ..results.store import read_manifest
 
     if not read_manifest(d).participants:
         return None
-    # the figures use only these: leave via/source (strings) on disk
-    return read_results(d, participants=True, columns=["nation", "round", "side"])
+    # the figures need counts per nation, side and round, never every participant row
+    return participant_counts(d, by=("nation", "side", "round"), progress=True)
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
     from ..results.read import read_results
     from ..results.store import read_manifest
-    from ..viz.plots import plot_results, world_members
+    from ..viz.plots import PLOT_COLUMNS, plot_results, world_members
 
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     bad = [f for f in formats if f not in ("png", "svg", "pdf")]
     if bad:
         raise ValueError(f"unknown figure format {bad[0]!r} (png, svg, pdf)")
     paths = plot_results(
-        read_results(args.dir),
+        read_results(args.dir, columns=PLOT_COLUMNS, verify=True, progress=True),
         args.output or args.dir / "figures",
         participants=_participants_or_none(args.dir),
         formats=formats,
@@ -441,6 +443,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from ..analysis.metrics import REQUIRED_COLUMNS
     from ..results.read import read_results
     from ..results.store import read_manifest
     from ..viz.plots import world_members
@@ -453,7 +456,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         print(write_backtest_report(args.dir, out))
         return 0
     write_report(
-        read_results(args.dir),
+        read_results(args.dir, columns=REQUIRED_COLUMNS, verify=True, progress=True),
         _participants_or_none(args.dir),
         out,
         baseline=args.baseline,
