@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -51,11 +52,8 @@ def test_the_tutorial_has_blocks_and_small_counts():
 
 
 def run_bash(code: str, cwd: Path) -> subprocess.CompletedProcess:
-    script = (
-        "set -euo pipefail\n"
-        f'escalate() {{ "{sys.executable}" -m escalate "$@"; }}\n'
-        f"{code}"
-    )
+    python = shlex.quote(sys.executable)
+    script = f'set -euo pipefail\nescalate() {{ {python} -m escalate "$@"; }}\n{code}'
     env = {**os.environ, "MPLBACKEND": "Agg"}
     return subprocess.run(
         ["bash", "-c", script], cwd=cwd, capture_output=True, text=True, env=env, timeout=180
@@ -106,9 +104,8 @@ def test_the_tutorial_runs_and_writes_what_it_says(tmp_path, monkeypatch, capsys
     # 6. figures and report
     for name in ("p_world_war", "ccdf_belligerents", "rounds", "entry_curve", "heatmap"):
         assert (tmp_path / f"results/1914/figures/{name}.png").read_bytes()[:8] == PNG
-        assert (tmp_path / f"results/1914/figures/{name}.svg").read_text().lstrip().startswith(
-            "<?xml"
-        )
+        svg = (tmp_path / f"results/1914/figures/{name}.svg").read_text()
+        assert svg.lstrip().startswith("<?xml")
     report = (tmp_path / "results/1914/report.html").read_text(encoding="utf-8")
     assert report.startswith("<!DOCTYPE html>") and "europe_1914_no_alliances" in report
     # 7. generated structures
