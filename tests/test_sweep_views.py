@@ -255,3 +255,16 @@ def test_plot_draws_the_sweep(swept, tmp_path):
     r = cli("plot", swept, "-o", tmp_path / "figs", "--formats", "png")
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "figs" / "sweep.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_of_a_sweep_has_its_table_and_figure():
+    from escalate.viz.report import render_report
+
+    variants = grid(**{"dynamics.deterrence": [0.0, 0.5], "dynamics.max_rounds": [4, 8]})
+    results = fake_results(variants)
+    page = render_report(results, tails=False, variants=variants, dpi=40)
+    sweep = page[page.index("<h2>Sweep</h2>") : page.index("<h2>Estimates")]
+    assert "<th>dynamics.deterrence</th>" in sweep and "<th>dynamics.max_rounds</th>" in sweep
+    assert sweep.count("</tr>") == 1 + len(variants)  # header + a row per variant
+    assert 'alt="sweep"' in page
+    assert "<h2>Sweep</h2>" not in render_report(results, tails=False, dpi=40)

@@ -473,6 +473,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from ..results.store import read_manifest
     from ..viz.plots import world_members
     from ..viz.report import write_report
+    from ..viz.sweep import read_variants
 
     out = args.output or args.dir / "report.html"
     write_report(
@@ -481,6 +482,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         out,
         baseline=args.baseline,
         members=world_members(read_manifest(args.dir).worlds),
+        variants=read_variants(args.dir),
     )
     print(out)
     return 0

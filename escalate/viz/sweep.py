@@ -36,6 +36,7 @@ __all__ = [
     "format_sweep",
     "read_variants",
     "sweep_figure",
+    "sweep_rows",
     "sweep_summary",
     "sweep_table",
 ]
@@ -307,6 +308,45 @@ def sweep_table(
     return table
 
 
+def sweep_rows(table: pd.DataFrame) -> list[dict[str, str]]:
+    """:func:`sweep_table` as text cells for reading: a dict per variant.
+
+    Parameters
+    ----------
+    table
+        The output of :func:`sweep_table`.
+
+    Returns
+    -------
+    list of dict
+        Per variant: its swept values (one item per key), then per metric
+        ``"LABEL [95%]"``: ``estimate [low, high]`` and ``"LABEL: p"``: the
+        Holm-adjusted p value of the paired test against the baseline
+        (``baseline`` on the baseline's row). The variants' names are left out:
+        they are the values.
+    """
+    from .tables import _fmt, _fmt_p
+
+    labels = table.attrs.get("labels", {})
+    metrics = [c[: -len("_p_holm")] for c in table.columns if c.endswith("_p_holm")]
+    keys = table.attrs.get("keys") or [
+        c for c in table.columns if c != "structure" and not c.startswith(tuple(metrics))
+    ]
+    confidence = table.attrs.get("confidence")
+    level = f"{100 * float(confidence):g}%" if confidence is not None else "level not recorded"
+    rows = []
+    for r in table.to_dict("records"):
+        row = {k: f"{r[k]:g}" if isinstance(r[k], float) else str(r[k]) for k in keys}
+        for m in metrics:
+            label = labels.get(m, m)
+            row[f"{label} [{level}]"] = (
+                f"{_fmt(r[m])} [{_fmt(r[m + '_low'])}, {_fmt(r[m + '_high'])}]"
+            )
+            row[f"{label}: p"] = _fmt_p(r[m + "_p_holm"]) or "baseline"
+        rows.append(row)
+    return rows
+
+
 def format_sweep(table: pd.DataFrame) -> str:
     """:func:`sweep_table` as aligned text: a line per variant, its values first.
 
@@ -318,36 +358,18 @@ def format_sweep(table: pd.DataFrame) -> str:
     Returns
     -------
     str
-        Swept values, then ``estimate [low, high]`` and the Holm-adjusted p value
-        against the baseline per metric; the variants' names are left out (they
-        are the values).
+        The cells of :func:`sweep_rows`, aligned, a line per variant, and a
+        line saying what the p values are.
     """
-    from .tables import _fmt, _fmt_p
-
-    labels = table.attrs.get("labels", {})
-    metrics = [c[: -len("_p_holm")] for c in table.columns if c.endswith("_p_holm")]
-    keys = table.attrs.get("keys") or [
-        c for c in table.columns if c != "structure" and not c.startswith(tuple(metrics))
-    ]
-    confidence = table.attrs.get("confidence")
-    level = f"{100 * float(confidence):g}%" if confidence is not None else "level not recorded"
-    header = [*keys]
-    for m in metrics:
-        header += [f"{labels.get(m, m)} [{level}]", "vs baseline"]
-    lines = []
-    for r in table.to_dict("records"):
-        cells = [f"{r[k]:g}" if isinstance(r[k], float) else str(r[k]) for k in keys]
-        for m in metrics:
-            cells.append(f"{_fmt(r[m])} [{_fmt(r[m + '_low'])}, {_fmt(r[m + '_high'])}]")
-            cells.append(_fmt_p(r[m + "_p_holm"]) or "baseline")
-        lines.append(cells)
-    widths = [max(len(h), *(len(c[i]) for c in lines)) for i, h in enumerate(header)]
+    rows = sweep_rows(table)
+    header = list(rows[0]) if rows else list(table.attrs.get("keys", []))
+    widths = [max(len(h), *(len(r[h]) for r in rows)) for h in header]
     out = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
-    for cells in lines:
-        out.append("  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
+    for r in rows:
+        out.append("  ".join(r[h].rjust(w) for h, w in zip(header, widths, strict=True)).rstrip())
     base = table.attrs.get("baseline")
     note = (
-        f"\nvs baseline: Holm-adjusted p of the paired test against {base}"
+        f"\np: Holm-adjusted p value of the paired test against the baseline, {base}"
         if base is not None
         else ""
     )
