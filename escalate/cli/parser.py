@@ -486,7 +486,12 @@ def _add_plot(sub: Any, fmt: Any) -> None:
         "plot",
         help="draw figures of a results directory",
         formatter_class=fmt,
-        description="P(world war) per structure, CCDF of war size, entry curve, heatmap.",
+        description=(
+            "P(world war) per structure, CCDF of war size, cascade length; with "
+            "--participants runs the entry curve and the nation heatmap; for a sweep (a "
+            "DIR with variants.csv) P(world war) and mean belligerents against the swept "
+            "values (sweep)."
+        ),
         epilog=(
             "examples:\n  escalate plot results/compare\n"
             "  escalate plot results/compare -o figures --formats pdf"
@@ -510,7 +515,8 @@ def _add_report(sub: Any, fmt: Any) -> None:
         formatter_class=fmt,
         description=(
             "Write one self-contained HTML page: the estimates of every structure, paired "
-            "differences against the baseline, tail exponents and the figures."
+            "differences against the baseline, tail exponents and the figures; for a "
+            "sweep, a table of its variants with their swept values as columns."
         ),
         epilog="examples:\n  escalate report results/compare\n"
         "  escalate report results/compare -o report.html --baseline europe_1914_no_alliances",
