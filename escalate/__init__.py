@@ -44,6 +44,8 @@ _EXPORTS = {
     "RepairReport": "escalate.results.repair",
     "repair": "escalate.results.repair",
     "compare": "escalate.analysis.stats",
+    "backtest": "escalate.analysis.backtest",
+    "calibrate": "escalate.analysis.backtest",
     "trace": "escalate.runner.trace",
     "Story": "escalate.runner.trace",
 }
@@ -58,6 +60,8 @@ __all__ = [
     "World",
     "WorldError",
     "__version__",
+    "backtest",
+    "calibrate",
     "compare",
     "dump_world",
     "import_world",
@@ -71,6 +75,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
+    from .analysis.backtest import backtest, calibrate
     from .analysis.stats import compare
     from .model.world import World, WorldError, dump_world, load_world, world_from_dict
     from .results.errors import ResultsError

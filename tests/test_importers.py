@@ -377,3 +377,45 @@ def test_cli_import_errors_are_one_line(tmp_path: Path) -> None:
     )  # fmt: skip
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and "expected YYYY-MM-DD" in r.stderr
+
+
+def test_ccodes_map_every_world_id_to_its_cow_code() -> None:
+    imported = import_world(DAY, incident="100:200", **both())
+    assert imported.ccodes == {"AAA": 100, "BBB": 200, "CCC": 300, "EEE": 500, "FFF": 600}
+
+
+def test_each_file_is_parsed_once_and_again_when_it_changes(tmp_path: Path) -> None:
+    import os
+
+    from escalate.importers import csvfile
+
+    for name in ("states.csv", "nmc.csv", "majors.csv", "atop.csv", "cow.csv"):
+        shutil.copy(FIX / name, tmp_path / name)
+    csvfile.clear_cache()
+    calls: list[str] = []
+    real = csvfile.csv.reader
+
+    def counting(*args, **kwargs):
+        calls.append("parse")
+        return real(*args, **kwargs)
+
+    csvfile.csv.reader = counting  # type: ignore[assignment]
+    try:
+        first = import_world(DAY, incident="AAA:BBB", **both(tmp_path)).world
+        parsed = len(calls)
+        assert parsed == 5  # one parse per file
+        assert import_world(DAY, incident="AAA:BBB", **both(tmp_path)).world == first
+        assert len(calls) == parsed  # the second import parses nothing
+        # a changed file (new size and time) is read again: FFF leaves the system
+        p = tmp_path / "states.csv"
+        old = "FFF,600,Phiania,1816,1,1,2016"
+        text = p.read_text().replace(old, "FFF,600,Phiania,1816,1,1,1850")
+        p.write_text(text)
+        st = os.stat(p)
+        os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+        again = import_world(DAY, incident="AAA:BBB", **both(tmp_path)).world
+        assert len(calls) == parsed + 1
+        assert "FFF" not in again.ids
+    finally:
+        csvfile.csv.reader = real  # type: ignore[assignment]
+        csvfile.clear_cache()

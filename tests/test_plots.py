@@ -262,9 +262,10 @@ def test_heatmap_shows_sides_and_absent_nations(run_data):
     res = results[results["structure"].isin(names)]
     par = participants[participants["structure"].isin(names)]
     present = sorted(set(par["nation"]))
-    # pretend the second world lacks the nation that is most often at war there
-    # (as text: a categorical's value_counts also lists the nations never at war, last)
-    missing = par[par["structure"] == names[1]]["nation"].astype(str).value_counts().index[0]
+    # pretend the second world lacks the nation least often at war there (among those
+    # at war at all: a categorical column also counts its unused nations, as 0)
+    at_war = par[par["structure"] == names[1]]["nation"].astype(str)
+    missing = at_war.value_counts().index[-1]
     members = {names[0]: present, names[1]: [n for n in present if n != missing]}
     fig = figures_of(res, par, members=members)["heatmap"]
     ax = fig.axes[0]

@@ -346,6 +346,7 @@ def _write_tables(tables: dict, args: argparse.Namespace) -> None:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
+    from ..analysis.metrics import REQUIRED_COLUMNS
     from ..analysis.stats import compare
     from ..analysis.tails import tail_exponents
     from ..results.read import read_results
@@ -358,7 +359,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             f"{args.dir} is not a sweep (no {VARIANTS_FILE}; escalate sweep writes it): "
             "leave out --sweep"
         )
-    results = read_results(args.dir)
+    # the statistics (and the tail exponents) read only these columns
+    results = read_results(args.dir, columns=REQUIRED_COLUMNS, verify=True, progress=True)
     table = compare(results, baseline=args.baseline)
     tables: dict[str, tuple[Any, Callable[[Any], str]]] = {"compare": (table, format_text)}
     if args.tails:
@@ -436,19 +438,19 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _participants_or_none(d: Path):
-    from ..results.read import read_results
+    from ..results.read import participant_counts
     from ..results.store import read_manifest
 
     if not read_manifest(d).participants:
         return None
-    # the figures use only these: leave via/source (strings) on disk
-    return read_results(d, participants=True, columns=["nation", "round", "side"])
+    # the figures need counts per nation, side and round, never every participant row
+    return participant_counts(d, by=("nation", "side", "round"), progress=True)
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
     from ..results.read import read_results
     from ..results.store import read_manifest
-    from ..viz.plots import plot_results, world_members
+    from ..viz.plots import PLOT_COLUMNS, plot_results, world_members
     from ..viz.sweep import read_variants
 
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
@@ -456,7 +458,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     if bad:
         raise ValueError(f"unknown figure format {bad[0]!r} (png, svg, pdf)")
     paths = plot_results(
-        read_results(args.dir),
+        read_results(args.dir, columns=PLOT_COLUMNS, verify=True, progress=True),
         args.output or args.dir / "figures",
         participants=_participants_or_none(args.dir),
         formats=formats,
@@ -469,6 +471,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from ..analysis.metrics import REQUIRED_COLUMNS
     from ..results.read import read_results
     from ..results.store import read_manifest
     from ..viz.plots import world_members
@@ -476,8 +479,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from ..viz.sweep import read_variants
 
     out = args.output or args.dir / "report.html"
+    from ..viz.backtest_report import is_backtest_dir, write_backtest_report
+
+    if is_backtest_dir(args.dir):  # the output of `escalate backtest --out DIR`
+        print(write_backtest_report(args.dir, out))
+        return 0
     write_report(
-        read_results(args.dir),
+        read_results(args.dir, columns=REQUIRED_COLUMNS, verify=True, progress=True),
         _participants_or_none(args.dir),
         out,
         baseline=args.baseline,
@@ -509,6 +517,66 @@ def _cmd_draw(args: argparse.Namespace) -> int:
     return 0
 
 
+def _war_options(args: argparse.Namespace) -> dict:
+    """The keyword arguments of backtest() and calibrate() from the shared flags."""
+    ids = None
+    if args.war_ids:
+        try:
+            ids = [int(x) for x in args.war_ids.split(",") if x.strip()]
+        except ValueError:
+            raise ValueError(
+                f"--war-ids {args.war_ids!r}: expected a list of COW WarNum, e.g. 106,139"
+            ) from None
+    names = ["states", "capabilities", "majors", "atop", "cow", "replicates", "seed"]
+    names += ["since", "until", "min_participants", "window"]
+    return {**{k: getattr(args, k) for k in names}, "war_ids": ids}
+
+
+def _cmd_backtest(args: argparse.Namespace) -> int:
+
+    from ..analysis.backtest import backtest
+    from ..viz.backtest import backtest_markdown, write_backtest_figures
+
+    if args.atop is None and args.cow is None:
+        raise ValueError("alliances: give an ATOP file (--atop), a COW file (--cow) or both")
+    _load_kernel()
+    result = backtest(args.wars, **_war_options(args), resamples=args.bootstrap)
+    paths = result.write(args.out)
+    text = backtest_markdown(result.summary, result.wars)
+    (args.out / "report.md").write_text(text, encoding="utf-8")
+    if not args.no_figures:
+        paths += write_backtest_figures(result.summary, result.wars, args.out)
+    if args.json:
+        print((args.out / "summary.json").read_text(encoding="utf-8"), end="")
+    else:
+        print(text, end="")
+        t = result.timings
+        print(
+            f"wrote {args.out} in {sum(t.values()):.0f} s (import {t['import']:.0f} s, "
+            f"simulate {t['simulate']:.0f} s, scoring {t['scoring']:.0f} s)",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    import json
+
+    from ..analysis.backtest import calibrate, toml_fragment
+
+    if args.atop is None and args.cow is None:
+        raise ValueError("alliances: give an ATOP file (--atop), a COW file (--cow) or both")
+    _load_kernel()
+    cal = calibrate(args.wars, **_war_options(args), resamples=args.bootstrap, folds=args.folds)
+    args.out.mkdir(parents=True, exist_ok=True)
+    data = json.dumps(cal.to_dict(), indent=1, default=float)
+    (args.out / "calibration.json").write_text(data + "\n", encoding="utf-8")
+    fragment = toml_fragment(cal)
+    (args.out / "reliability.toml").write_text(fragment, encoding="utf-8")
+    print(data if args.json else fragment, end="\n" if args.json else "")
+    return 0
+
+
 #: sub-command -> what it does (each returns the exit code)
 COMMANDS = {
     "trace": _cmd_trace,
@@ -523,4 +591,6 @@ COMMANDS = {
     "generate": _cmd_generate,
     "plot": _cmd_plot,
     "report": _cmd_report,
+    "backtest": _cmd_backtest,
+    "calibrate": _cmd_calibrate,
 }

@@ -511,17 +511,23 @@ def _add_report(sub: Any, fmt: Any) -> None:
     """``escalate report``."""
     p = sub.add_parser(
         "report",
-        help="write a one-page HTML report of a results directory",
+        help="write a one-page HTML report of a results or backtest directory",
         formatter_class=fmt,
         description=(
             "Write one self-contained HTML page: the estimates of every structure, paired "
             "differences against the baseline, tail exponents and the figures; for a "
-            "sweep, a table of its variants with their swept values as columns."
+            "sweep, a table of its variants with their swept values as columns. Given the "
+            "directory of `escalate backtest`, the page holds the backtest's scores, skill, "
+            "calibration and figures instead."
         ),
         epilog="examples:\n  escalate report results/compare\n"
-        "  escalate report results/compare -o report.html --baseline europe_1914_no_alliances",
+        "  escalate report results/compare -o report.html --baseline europe_1914_no_alliances\n"
+        "  escalate report backtest        # after escalate backtest ... --out backtest",
     )
-    p.add_argument("dir", type=Path, metavar="DIR", help="a results directory")
+    p.add_argument(
+        "dir", type=Path, metavar="DIR",
+        help="a results directory (escalate run) or a backtest directory (escalate backtest)",
+    )  # fmt: skip
     p.add_argument(
         "--output",
         "-o",
@@ -589,6 +595,149 @@ def _add_draw(sub: Any, fmt: Any) -> None:
     )  # fmt: skip
 
 
+def _add_war_data(p: argparse.ArgumentParser, default_replicates: int) -> None:
+    """The options ``escalate backtest`` and ``escalate calibrate`` share."""
+    p.add_argument(
+        "--wars",
+        required=True,
+        type=Path,
+        metavar="CSV",
+        help="COW Inter-State War Data (Inter-StateWarData_v4.0.csv)",
+    )
+    p.add_argument(
+        "--states",
+        required=True,
+        type=Path,
+        metavar="CSV",
+        help="COW state system membership (states2016.csv)",
+    )
+    p.add_argument(
+        "--capabilities",
+        required=True,
+        type=Path,
+        metavar="CSV",
+        help="COW National Material Capabilities (NMC-60-abridged.csv)",
+    )
+    p.add_argument("--majors", type=Path, metavar="CSV", help="COW major powers (majors2016.csv)")
+    p.add_argument("--atop", type=Path, metavar="CSV", help="ATOP member-level file (atop5_1m.csv)")
+    p.add_argument(
+        "--cow",
+        type=Path,
+        metavar="CSV",
+        help="COW alliances, member level (alliance_v4.1_by_member.csv)",
+    )
+    p.add_argument(
+        "--replicates",
+        "-n",
+        type=_positive_int,
+        default=default_replicates,
+        metavar="N",
+        help=f"cascades per war (default {default_replicates:,})",
+    )
+    p.add_argument("--seed", "-s", type=_seed, default=1, metavar="S", help="run seed (default 1)")
+    p.add_argument("--since", type=int, metavar="YEAR", help="wars that began in YEAR or later")
+    p.add_argument("--until", type=int, metavar="YEAR", help="wars that began in YEAR or earlier")
+    p.add_argument(
+        "--war-ids", metavar="LIST", help="only these COW WarNum, comma separated (106,139)"
+    )
+    p.add_argument(
+        "--min-participants",
+        type=_positive_int,
+        default=2,
+        metavar="K",
+        help="wars with at least K participant states (default 2)",
+    )
+    p.add_argument(
+        "--window",
+        type=_non_negative_int,
+        default=180,
+        metavar="DAYS",
+        help="a state joined if it entered within DAYS of the start (default 180)",
+    )
+    p.add_argument(
+        "--out", "-o", type=Path, required=True, metavar="DIR",
+        help="the directory to write (created; files in it are replaced)",
+    )  # fmt: skip
+
+
+_EPILOG_BACKTEST = """\
+example:
+  escalate backtest --wars Inter-StateWarData_v4.0.csv --states states2016.csv \\
+      --capabilities NMC-60-abridged.csv --majors majors2016.csv --atop atop5_1m.csv \\
+      --cow alliance_v4.1_by_member.csv --replicates 10000 --seed 1 --out backtest
+
+output:
+  DIR/predictions.parquet  one row per war and state in the system that day
+  DIR/wars.csv             one row per war: incident, counts, scores, skips
+  DIR/summary.json         every score with its bootstrap interval, skill scores
+  DIR/report.md            the tables in markdown
+  DIR/reliability.png, DIR/joiners.png  (needs escalate[plot]; --no-figures skips)
+See docs/backtest.md for the incident rule and the scores. exit codes: 0 ok, 2 bad input.
+"""
+
+
+def _add_backtest(sub: Any, fmt: Any) -> None:
+    """``escalate backtest``."""
+    p = sub.add_parser(
+        "backtest",
+        help="score the model's predictions of who joins every COW inter-state war",
+        formatter_class=fmt,
+        description=(
+            "For each COW inter-state war: the world of the states in the system on the\n"
+            "day it began (imported, no overlay), the incident (the earliest COW initiator\n"
+            "attacks the earliest-entering state on the other side), deterrence = 0 and\n"
+            "the defaults; P(at war) and P(each side) of every state are scored against\n"
+            "those that joined within --window days, beside three baselines."
+        ),
+        epilog=_EPILOG_BACKTEST,
+    )
+    _add_war_data(p, 10_000)
+    p.add_argument(
+        "--bootstrap",
+        type=_positive_int,
+        default=1000,
+        metavar="B",
+        help="bootstrap resamples of wars (default 1000)",
+    )
+    p.add_argument("--json", action="store_true", help="print summary.json instead of the table")
+    p.add_argument("--no-figures", action="store_true", help="do not draw the figures")
+
+
+def _add_calibrate(sub: Any, fmt: Any) -> None:
+    """``escalate calibrate``."""
+    p = sub.add_parser(
+        "calibrate",
+        help="fit the per-kind alliance reliabilities to the COW wars",
+        formatter_class=fmt,
+        description=(
+            "Fit the reliabilities of defense, offense, entente and neutrality obligations\n"
+            "by minimum three-outcome log loss over the backtest's wars (common random\n"
+            "numbers), with bootstrap refits over wars and k-fold cross-validation.\n"
+            "Writes DIR/calibration.json and DIR/reliability.toml ([dynamics.reliability])."
+        ),
+        epilog=(
+            "example:\n  escalate calibrate --wars Inter-StateWarData_v4.0.csv \\\n"
+            "      ... --replicates 1000 --out calibration\nexit codes: 0 ok, 2 bad input."
+        ),
+    )
+    _add_war_data(p, 1000)
+    p.add_argument(
+        "--bootstrap",
+        type=_non_negative_int,
+        default=20,
+        metavar="B",
+        help="bootstrap refits for the intervals (default 20)",
+    )
+    p.add_argument(
+        "--folds",
+        type=_positive_int,
+        default=5,
+        metavar="K",
+        help="cross-validation folds over wars (default 5)",
+    )
+    p.add_argument("--json", action="store_true", help="print calibration.json")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``escalate`` argument parser (all sub-commands)."""
     parser = _Parser(
@@ -615,6 +764,8 @@ def build_parser() -> argparse.ArgumentParser:
         _add_generate,
         _add_plot,
         _add_report,
+        _add_backtest,
+        _add_calibrate,
     ):
         add(sub, fmt)
     return parser

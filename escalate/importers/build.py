@@ -39,6 +39,8 @@ class Imported:
     text: str
     #: lines on what was left out or assumed (also comments in ``text``)
     notes: list[str] = field(default_factory=list)
+    #: world nation id -> COW ccode (nations an overlay adds without a ccode are absent)
+    ccodes: dict[str, int] = field(default_factory=dict)
 
 
 def _region_filter(spec: str | list[Any] | None, states: list[State]) -> list[State]:
@@ -295,7 +297,10 @@ def import_world(
     except WorldError as e:
         raise DataError(f"the imported world is not valid: {e}") from None
     return Imported(
-        world=world, text=text, notes=notes + [w[0] + " " + w[-1].strip() for w in left_out]
+        world=world,
+        text=text,
+        notes=notes + [w[0] + " " + w[-1].strip() for w in left_out],
+        ccodes={str(r["id"]): int(r["_ccode"]) for r in nations.rows if r["_ccode"] is not None},
     )
 
 

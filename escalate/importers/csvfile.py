@@ -10,12 +10,65 @@ columns a caller needs are there; :func:`value` turns the missing-value codes in
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
-from collections.abc import Iterable
+import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any, TypeVar
 
-__all__ = ["MISSING", "DataError", "flag", "integer", "read_table", "sha256", "value"]
+__all__ = [
+    "MISSING",
+    "DataError",
+    "cached_by_file",
+    "clear_cache",
+    "flag",
+    "integer",
+    "read_table",
+    "sha256",
+    "value",
+]
+
+_T = TypeVar("_T")
+#: (function name, path, size, mtime_ns, other arguments) -> parsed result
+_CACHE: dict[tuple[Any, ...], Any] = {}
+#: at most this many parsed files are kept (a backtest reads five files ~100 times)
+_CACHE_SIZE = 32
+
+
+def clear_cache() -> None:
+    """Forget every parsed file (the next read parses them again)."""
+    _CACHE.clear()
+
+
+def cached_by_file(fn: Callable[..., list[_T]]) -> Callable[..., list[_T]]:
+    """Memoize a parser of a file by (path, size, modification time, arguments).
+
+    A file is parsed once per process however many worlds are imported from it (the
+    backtest imports one world per war); a file that changed (another size or
+    modification time) is parsed again. The cached list is copied on the way out, so a
+    caller may reorder or extend it; its items are shared and must not be mutated.
+    An unreadable path is not cached (the parser raises its own error).
+    """
+
+    @functools.wraps(fn)
+    def wrapper(path: str | Path, *args: Any) -> list[_T]:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return fn(path, *args)
+        key = (fn.__qualname__, str(Path(path).resolve()), st.st_size, st.st_mtime_ns, args)
+        hit = _CACHE.get(key)
+        if hit is None:
+            hit = fn(path, *args)
+            if len(_CACHE) >= _CACHE_SIZE:
+                _CACHE.pop(next(iter(_CACHE)))
+            _CACHE[key] = hit
+        return list(hit)
+
+    return wrapper
+
 
 #: Codes that mean "no value": COW -9 (missing or unknown) and -8 (not applicable),
 #: and an empty cell. (ATOP's 0 exit date is not here: it means "still in force"
@@ -49,7 +102,7 @@ def _decode(raw: bytes, path: Path) -> str:
 
 
 def read_table(path: str | Path, required: Iterable[str], what: str) -> list[dict[str, str]]:
-    """The rows of a CSV file as dicts of stripped strings.
+    """The rows of a CSV file as dicts of stripped strings (parsed once per file version).
 
     Parameters
     ----------
@@ -65,6 +118,11 @@ def read_table(path: str | Path, required: Iterable[str], what: str) -> list[dic
     DataError
         The file cannot be read, is empty, or lacks a required column.
     """
+    return _read_table(path, tuple(required), what)
+
+
+@cached_by_file
+def _read_table(path: str | Path, required: tuple[str, ...], what: str) -> list[dict[str, str]]:
     p = Path(path)
     try:
         raw = p.read_bytes()

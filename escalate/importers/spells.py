@@ -19,7 +19,7 @@ from .codes import (
     UNEXPRESSED,
     UNPROVOKED,
 )
-from .csvfile import DataError, flag, integer, read_table
+from .csvfile import DataError, cached_by_file, flag, integer, read_table
 from .dates import covers, end_date, start_date
 
 __all__ = ["Spell", "Terms", "read_atop", "read_cow"]
@@ -110,6 +110,7 @@ def _atop_terms(row: dict[str, str], column: str, where: str) -> Terms:
     )
 
 
+@cached_by_file
 def read_atop(path: str) -> list[Spell]:
     """Every member spell of an ATOP member-level file (``atop5_1m.csv``).
 
@@ -153,6 +154,7 @@ _COW_REQUIRED = (
 )  # fmt: skip
 
 
+@cached_by_file
 def read_cow(path: str) -> list[Spell]:
     """Every member spell of a COW Formal Alliances member-level file.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from .csvfile import DataError, integer, read_table, value
+from .csvfile import DataError, cached_by_file, integer, read_table, value
 from .dates import covers, end_date, start_date
 
 __all__ = ["State", "majors_on", "power_on", "states_on"]
@@ -28,6 +28,7 @@ class State:
     notes: list[str] = field(default_factory=list)
 
 
+@cached_by_file
 def _spells(
     path: str, what: str, name_col: str | None
 ) -> list[tuple[int, str, str, dt.date | None, dt.date | None]]:
@@ -79,6 +80,23 @@ def majors_on(path: str, day: dt.date) -> set[int]:
     return {code for code, _, _, start, end in spells if covers(start, end, day)}
 
 
+@cached_by_file
+def _cinc(path: str) -> list[tuple[int, int, float]]:
+    """(ccode, year, cinc) of every NMC row with all three."""
+    rows = read_table(path, ["ccode", "year", "cinc"], "a COW NMC file (NMC-60-abridged.csv)")
+    out = []
+    for i, r in enumerate(rows, start=2):
+        where = f"{path}:{i}"
+        code, y, cinc = integer(r, "ccode", where), integer(r, "year", where), value(r, "cinc")
+        if code is None or y is None or cinc is None:
+            continue
+        try:
+            out.append((code, y, float(cinc)))
+        except ValueError:
+            raise DataError(f"{where}: cinc = {cinc!r} is not a number") from None
+    return out
+
+
 def power_on(path: str, day: dt.date, states: list[State], year: int | None = None) -> None:
     """Set each state's ``power`` to its CINC of the latest year not after ``day``.
 
@@ -89,17 +107,9 @@ def power_on(path: str, day: dt.date, states: list[State], year: int | None = No
     the file has no row for it yet) takes its first later CINC; a state with no CINC
     at all gets 0. Both are noted on the state.
     """
-    rows = read_table(path, ["ccode", "year", "cinc"], "a COW NMC file (NMC-60-abridged.csv)")
     by_state: dict[int, list[tuple[int, float]]] = {}
-    for i, r in enumerate(rows, start=2):
-        where = f"{path}:{i}"
-        code, y, cinc = integer(r, "ccode", where), integer(r, "year", where), value(r, "cinc")
-        if code is None or y is None or cinc is None:
-            continue
-        try:
-            by_state.setdefault(code, []).append((y, float(cinc)))
-        except ValueError:
-            raise DataError(f"{where}: cinc = {cinc!r} is not a number") from None
+    for code, y, cinc in _cinc(path):
+        by_state.setdefault(code, []).append((y, cinc))
     want = day.year if year is None else year
     latest = max((y for rows in by_state.values() for y, _ in rows if y <= want), default=want)
     for s in states:

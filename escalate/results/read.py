@@ -1,18 +1,230 @@
-"""Reading a finished run back: one DataFrame per table, every part checked."""
+"""Reading a finished run back through :mod:`pyarrow.dataset`, every part checked.
+
+Three readers share one scan (:func:`scan_results`): a run's table is a
+``pyarrow.dataset`` partitioned by ``structure`` (the Hive-style directories of
+the store), read part by part with the structure, column and replicate-range
+selections pushed down (structures and replicate ranges skip whole parts, a
+replicate range also skips row groups by their statistics, unread columns are
+never decoded), ids and labels kept as dictionaries.
+
+* :func:`scan_results` yields one Arrow table per part: memory is one part.
+* :func:`read_results` concatenates them into one DataFrame.
+* :func:`participant_counts` aggregates each part with ``group_by`` and adds the
+  counts up: the participants of a run (a quarter of a billion rows for 2 worlds
+  x 20 million replicates) are counted without ever being held at once.
+
+What is verified: the manifest and every part's footer metadata (world hash,
+seed, replicate range; :func:`escalate.results.store.check_parts`) before
+anything is read, unless ``check=False``; the Parquet page checksums of every
+page read, always; and a part's content digest whenever the part is read whole
+(every column, no replicate range), as :func:`escalate.results.store.read_part`
+does. A selection of columns or replicates is checked by page checksums only,
+unless ``verify=True`` (what ``escalate compare``, ``plot`` and ``report`` do for
+the cascades: each part is read whole, its digest checked, then the selection
+kept, so memory stays one part).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
 
 from .errors import ResultsError
-from .store import DICTIONARY_COLUMNS, check_parts, read_manifest, read_part
+from .schema import CASCADE_SCHEMA, PARTICIPANT_SCHEMA
+from .store import (
+    DICTIONARY_COLUMNS,
+    DIGEST_KEY,
+    Manifest,
+    check_parts,
+    content_digest,
+    read_manifest,
+)
 
-__all__ = ["read_results"]
+__all__ = ["participant_counts", "read_results", "scan_results"]
+
+_SCHEMAS = {"cascades": CASCADE_SCHEMA, "participants": PARTICIPANT_SCHEMA}
+
+
+def _dataset(out: str | Path, table: str) -> ds.Dataset:
+    """The table of a run as a dataset partitioned by ``structure``."""
+    fmt = ds.ParquetFileFormat(
+        read_options=ds.ParquetReadOptions(dictionary_columns=list(DICTIONARY_COLUMNS[table])),
+        default_fragment_scan_options=ds.ParquetFragmentScanOptions(
+            page_checksum_verification=True
+        ),
+    )
+    part = ds.partitioning(pa.schema([("structure", pa.string())]), flavor="hive")
+    root = Path(out) / table
+    files = sorted(str(p) for p in root.glob("structure=*/part-*.parquet"))
+    return ds.dataset(files, format=fmt, partitioning=part, partition_base_dir=str(root))
+
+
+def _part_start(path: str) -> int:
+    """The first replicate of a part, from its name (``part-<start>.parquet``)."""
+    return int(Path(path).stem.split("-", 1)[1])
+
+
+def _selection(
+    out: str | Path, manifest: Manifest, structures: Iterable[str] | None, table: str
+) -> list[str]:
+    names = list(manifest.worlds) if structures is None else [str(s) for s in structures]
+    unknown = [s for s in names if s not in manifest.worlds]
+    if unknown:
+        raise ResultsError(
+            f"{out}: no structure named {unknown[0]!r} (have: {', '.join(manifest.worlds)})"
+        )
+    return names
+
+
+def _file_columns(table: str, columns: Sequence[str] | None) -> list[str] | None:
+    """The part columns to read (``structure`` is the partition, never read)."""
+    if columns is None:
+        return None
+    have = _SCHEMAS[table].names
+    cols = [c for c in columns if c != "structure"]
+    unknown = [c for c in cols if c not in have]
+    if unknown:
+        raise ResultsError(
+            f"the {table} table has no column named {unknown[0]!r} (have: {', '.join(have)})"
+        )
+    return cols
+
+
+def _progress(total: int, desc: str, enabled: bool):
+    """A tqdm bar over parts on stderr (shown on terminals only), or None."""
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="part", file=sys.stderr, disable=None, leave=False)
+
+
+def scan_results(
+    out: str | Path,
+    participants: bool = False,
+    *,
+    structures: Iterable[str] | None = None,
+    columns: Sequence[str] | None = None,
+    replicates: tuple[int, int] | None = None,
+    check: bool = True,
+    verify: bool = False,
+    progress: bool = False,
+) -> Iterator[tuple[str, pa.Table]]:
+    """Stream a finished run's results, one part at a time.
+
+    Parameters
+    ----------
+    out
+        The run directory (``out`` of :func:`escalate.run`).
+    participants
+        Scan the participants table instead of the cascades table.
+    structures
+        Only these structures, in this order (default: the manifest's order).
+        Parts of other structures are not opened.
+    columns
+        Only these columns (``structure`` is ignored: it is yielded as a name).
+        Other columns are not decoded.
+    replicates
+        Only replicates ``start <= replicate < stop``: parts outside the range are
+        not opened, row groups outside it are skipped by their statistics.
+    check
+        Verify the manifest and every part's footer metadata first (see the
+        module docstring for what is verified in any case).
+    verify
+        Read every part whole and check its content digest even when selecting
+        columns or replicates (decoding costs as much as reading everything;
+        memory stays one part); the selection is made afterwards.
+    progress
+        Show a progress bar over the parts on stderr (terminals only).
+
+    Yields
+    ------
+    tuple of (str, pyarrow.Table)
+        The structure's name and one part's selected rows and columns, parts in
+        replicate order within each structure; ids and labels are dictionary
+        arrays.
+
+    Raises
+    ------
+    ResultsError
+        If the directory is not a complete escalate run, holds parts of another
+        world or seed, a part is corrupt (the message names it), or a structure
+        or column is unknown.
+
+    Examples
+    --------
+    >>> parts = scan_results("out", columns=["world_war"])  # doctest: +SKIP
+    >>> wars = sum(pc.sum(t["world_war"]).as_py() for _, t in parts)  # doctest: +SKIP
+    """
+    manifest = read_manifest(out)
+    table = "participants" if participants else "cascades"
+    if participants and not manifest.participants:
+        raise ResultsError(f"{out}: this run was made without participants")
+    names = _selection(out, manifest, structures, table)
+    cols = _file_columns(table, columns)
+    if check:
+        check_parts(out, manifest, table)
+    dataset = _dataset(out, table)
+    whole = verify or (cols is None and replicates is None)
+    all_cols = list(_SCHEMAS[table].names)
+    read_cols = all_cols if cols is None else cols
+    row_filter = None
+    if replicates is not None:
+        start, stop = int(replicates[0]), int(replicates[1])
+        row_filter = (pc.field("replicate") >= start) & (pc.field("replicate") < stop)
+    by_name: dict[str, list] = {name: [] for name in names}
+    for frag in dataset.get_fragments(filter=pc.field("structure").isin(names)):
+        name = Path(frag.path).parent.name.split("=", 1)[1]
+        first = _part_start(frag.path)
+        if replicates is not None and not (first < stop and first + manifest.chunk_size > start):
+            continue
+        by_name[name].append((first, frag))
+    if not any(by_name.values()) and replicates is None:
+        raise ResultsError(f"{Path(out) / table}: no parts to read")
+    total = sum(len(v) for v in by_name.values())
+    bar = _progress(total, f"reading {table}", progress)
+    try:
+        for name in names:
+            for _, frag in sorted(by_name[name], key=lambda x: x[0]):
+                if whole and (cols is not None or row_filter is not None):
+                    t = _read_fragment(frag, all_cols, None, True)
+                    t = t.filter(row_filter) if row_filter is not None else t
+                    yield name, t.select(read_cols)
+                else:
+                    yield name, _read_fragment(frag, read_cols, row_filter, whole)
+                if bar is not None:
+                    bar.update()
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _read_fragment(frag, columns: list[str], row_filter, whole: bool) -> pa.Table:
+    """One part's selection; page checksums always, the digest when read whole."""
+    path = frag.path
+    try:
+        t = frag.to_table(columns=columns, filter=row_filter)
+        same = True
+        if whole:
+            meta = frag.metadata.metadata or {}
+            digest = meta.get(DIGEST_KEY.encode(), b"").decode()
+            same = not digest or content_digest(t) == digest
+    except Exception as e:  # corrupt bytes can break any layer below
+        msg = " ".join(str(e).split())
+        raise ResultsError(f"{path}: corrupt part ({msg})", repairable=True) from None
+    if not same:
+        raise ResultsError(
+            f"{path}: corrupt part (its values do not match the digest written with them)",
+            repairable=True,
+        )
+    return t
 
 
 def read_results(
@@ -20,8 +232,11 @@ def read_results(
     participants: bool = False,
     *,
     structures: Iterable[str] | None = None,
-    columns: list[str] | None = None,
+    columns: Sequence[str] | None = None,
+    replicates: tuple[int, int] | None = None,
     check: bool = True,
+    verify: bool = False,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Read a finished run's results as one DataFrame.
 
@@ -31,14 +246,25 @@ def read_results(
         The run directory (``out`` of :func:`escalate.run`).
     participants
         Read the participants table (one row per belligerent) instead of the
-        cascades table.
+        cascades table. To count participants without reading them all, see
+        :func:`participant_counts`.
     structures
-        Only these structures (world names).
+        Only these structures (world names); other parts are not opened.
     columns
-        Only these columns (``structure`` is always included).
+        Only these columns (``structure`` is always included); other columns
+        are not decoded.
+    replicates
+        Only replicates ``start <= replicate < stop`` (pushed down: other parts
+        and row groups are skipped).
     check
         Verify the manifest and every part's metadata first (cheap: footers
-        only). Page checksums are verified in any case.
+        only). Page checksums are verified in any case, and a part's content
+        digest whenever all its columns and replicates are read.
+    verify
+        Check every part's digest even with a selection (see
+        :func:`scan_results`).
+    progress
+        Show a progress bar over the parts on stderr (terminals only).
 
     Returns
     -------
@@ -57,34 +283,129 @@ def read_results(
     --------
     >>> df = read_results("out")  # doctest: +SKIP
     >>> df.groupby("structure", observed=True)["world_war"].mean()  # doctest: +SKIP
+    >>> first = read_results("out", columns=["world_war"], replicates=(0, 1000))  # doctest: +SKIP
     """
-    manifest = read_manifest(out)
     table = "participants" if participants else "cascades"
-    if participants and not manifest.participants:
-        raise ResultsError(f"{out}: this run was made without participants")
-    names = list(manifest.worlds) if structures is None else list(structures)
-    unknown = [s for s in names if s not in manifest.worlds]
-    if unknown:
-        raise ResultsError(
-            f"{out}: no structure named {unknown[0]!r} (have: {', '.join(manifest.worlds)})"
-        )
-    if check:
-        check_parts(out, manifest, table)
-    cols = None if columns is None else [c for c in columns if c != "structure"]
+    names = _selection(out, read_manifest(out), structures, table)
     tables: list[pa.Table] = []
     counts: list[tuple[int, int]] = []
-    for i, name in enumerate(names):
-        d = Path(out) / table / f"structure={name}"
-        for f in sorted(d.glob("part-*.parquet")):
-            t = read_part(f, table, columns=cols)
-            tables.append(t)
-            counts.append((i, t.num_rows))
+    index = {name: i for i, name in enumerate(names)}
+    scan = scan_results(
+        out,
+        participants,
+        structures=names,
+        columns=columns,
+        replicates=replicates,
+        check=check,
+        verify=verify,
+        progress=progress,
+    )
+    for name, t in scan:
+        tables.append(t)
+        counts.append((index[name], t.num_rows))
     if not tables:
-        raise ResultsError(f"{Path(out) / table}: no parts to read")
-    df = pa.concat_tables(tables).to_pandas()
+        schema = _SCHEMAS[table]
+        cols = _file_columns(table, columns)
+        tables.append(schema.empty_table().select(schema.names if cols is None else cols))
+        counts.append((0, 0))
+    whole = pa.concat_tables(tables)
+    del tables
+    df = whole.to_pandas(self_destruct=True, split_blocks=True)
+    del whole
     codes = np.concatenate([np.full(n, i, dtype=np.int32) for i, n in counts])
     df.insert(0, "structure", pd.Categorical.from_codes(codes, categories=names))
     for col in DICTIONARY_COLUMNS[table]:
         if col in df.columns and not isinstance(df[col].dtype, pd.CategoricalDtype):
             df[col] = df[col].astype("category")
     return df
+
+
+def participant_counts(
+    out: str | Path,
+    by: Sequence[str] = ("nation", "side", "round"),
+    *,
+    structures: Iterable[str] | None = None,
+    replicates: tuple[int, int] | None = None,
+    check: bool = True,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Participant rows per structure and ``by`` values, counted part by part.
+
+    Each part is read (only the ``by`` columns) and aggregated with Arrow's
+    ``group_by``; the per-part counts are then added up. Memory is one part's
+    ``by`` columns plus the counts, whatever the number of participant rows.
+
+    Parameters
+    ----------
+    out
+        The run directory; it must have been run with participants.
+    by
+        Participant columns to count by (default ``nation``, ``side``,
+        ``round``: what the figures need).
+    structures, replicates, check, progress
+        As for :func:`scan_results`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``structure``, the ``by`` columns and ``count`` (int64), one
+        row per combination that occurs, sorted; ``structure`` and the labels
+        are categorical. ``df.groupby(keys, observed=True)["count"].sum()``
+        equals ``read_results(out, participants=True).groupby(keys,
+        observed=True).size()`` for any keys among ``structure`` and ``by``.
+
+    Raises
+    ------
+    ResultsError
+        As :func:`scan_results`.
+
+    Examples
+    --------
+    >>> c = participant_counts("out", by=["nation"])  # doctest: +SKIP
+    >>> c.pivot(index="nation", columns="structure", values="count")  # doctest: +SKIP
+    """
+    keys = list(by)
+    if not keys or "structure" in keys or len(set(keys)) != len(keys):
+        raise ValueError(f"by must name distinct participant columns, got {list(by)}")
+    names = _selection(out, read_manifest(out), structures, "participants")
+    parts: list[pd.DataFrame] = []
+    scan = scan_results(
+        out,
+        True,
+        structures=names,
+        columns=keys,
+        replicates=replicates,
+        check=check,
+        progress=progress,
+    )
+    for name, t in scan:
+        g = t.group_by(keys).aggregate([([], "count_all")]).to_pandas()
+        for c in keys:  # labels as text: parts may have different dictionaries
+            if isinstance(g[c].dtype, pd.CategoricalDtype):
+                g[c] = g[c].astype(object)
+        g.insert(0, "structure", name)
+        parts.append(g)
+    cols = ["structure", *keys]
+    if not parts:
+        empty = pd.DataFrame({c: pd.Series([], dtype=object) for c in cols})
+        return _typed_counts(empty.assign(count=np.zeros(0, np.int64)), names, keys)
+    summed = (
+        pd.concat(parts, ignore_index=True)
+        .groupby(cols, dropna=False, sort=False)["count_all"]
+        .sum()
+        .rename("count")
+        .reset_index()
+    )
+    return _typed_counts(summed, names, keys)
+
+
+def _typed_counts(df: pd.DataFrame, names: list[str], keys: list[str]) -> pd.DataFrame:
+    """Structure and labels as categoricals, sorted, ``count`` as int64."""
+    df["structure"] = pd.Categorical(df["structure"], categories=names)
+    for c in keys:
+        if c in DICTIONARY_COLUMNS["participants"]:
+            df[c] = df[c].astype("category")
+        else:
+            df[c] = df[c].astype(PARTICIPANT_SCHEMA.field(c).type.to_pandas_dtype())
+    df["count"] = df["count"].astype(np.int64)
+    return df.sort_values(["structure", *keys], kind="stable", ignore_index=True)

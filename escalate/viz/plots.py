@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # pragma: no cover - matplotlib is imported when a figure is 
 
 __all__ = [
     "FORMATS",
+    "PLOT_COLUMNS",
     "ccdf_figure",
     "entry_figure",
     "figures_of",
@@ -55,6 +56,8 @@ __all__ = [
 
 #: File formats :func:`plot_results` writes.
 FORMATS = ("png", "svg", "pdf")
+#: The cascade columns the figures read (``escalate plot`` reads only these).
+PLOT_COLUMNS = ("structure", "replicate", "world_war", "deterred", "belligerents", "rounds")
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
 _LINESTYLES = ("-", "--", "-.", ":")
 
@@ -316,7 +319,7 @@ def entry_figure(results: pd.DataFrame, participants: pd.DataFrame):
     n_rep = _replicates(results)
     names = _names(results)
     colors = _colors(len(names))
-    counts = _as_str_levels(participants.groupby(["structure", "round"], observed=True).size())
+    counts = _as_str_levels(_group_sizes(participants, ["structure", "round"]))
     rmax = int(participants["round"].max()) if len(participants) else 0
     r = np.arange(0, rmax + 1)
     fig = _new_figure(8.5, 5)
@@ -337,6 +340,19 @@ def entry_figure(results: pd.DataFrame, participants: pd.DataFrame):
     _title(ax, "Mean entry curve: how fast the war widens (all cascades)", 8.5)
     _legend_outside(ax)
     return fig
+
+
+def _group_sizes(participants: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """Participant rows per ``keys``: group sizes of the rows, or sums of ``count``.
+
+    ``participants`` is either the participants table (one row per belligerent)
+    or its counts (:func:`escalate.results.read.participant_counts`, a ``count``
+    column), which give the same numbers without a row per belligerent.
+    """
+    groups = participants.groupby(keys, observed=True)
+    if "count" in participants.columns:
+        return groups["count"].sum()
+    return groups.size()
 
 
 def _as_str_levels(counts: pd.Series) -> pd.Series:
@@ -371,7 +387,9 @@ def heatmap_figure(
     Parameters
     ----------
     results, participants
-        The cascades and participants tables of the same run.
+        The cascades and participants tables of the same run; the
+        participants may be given as their counts (a ``count`` column, from
+        :func:`escalate.results.read.participant_counts`).
     annotate
         Write the probability in each cell (default: when there are at most
         700 cells).
@@ -387,9 +405,7 @@ def heatmap_figure(
     """
     n_rep = _replicates(results)
     names = _names(results)
-    counts = _as_str_levels(
-        participants.groupby(["nation", "structure", "side"], observed=True).size()
-    )
+    counts = _as_str_levels(_group_sizes(participants, ["nation", "structure", "side"]))
     wide = counts.unstack(["structure", "side"], fill_value=0)
     columns = pd.MultiIndex.from_product([names, ["A", "D"]], names=["structure", "side"])
     wide = wide.reindex(columns=columns, fill_value=0)
@@ -460,7 +476,9 @@ def plot_results(
     out_dir
         Folder for the figures (created if needed).
     participants
-        Participants table of the same run; adds ``entry_curve`` and
+        Participants table of the same run, or its counts per nation, side
+        and round (:func:`escalate.results.read.participant_counts`, which
+        never holds every participant row); adds ``entry_curve`` and
         ``heatmap``.
     formats
         Any of ``png``, ``svg``, ``pdf``.

@@ -255,8 +255,9 @@ def write_report(
     results
         Cascades table (``escalate.read_results(DIR)``).
     participants
-        Participants table of the same run, or None (then the entry curve and
-        the heatmap are left out).
+        Participants table of the same run, or its counts per nation, side and
+        round (:func:`escalate.results.read.participant_counts`), or None (then
+        the entry curve and the heatmap are left out).
     out_html
         Output file; its folder is created if needed. Written atomically (a
         temporary file renamed into place).

@@ -1,0 +1,222 @@
+"""The world on the eve of each war, and the model's prediction for every state in it.
+
+:func:`prepare` imports, for each war, the world of the states in the COW system on
+the day the war began (:func:`escalate.importers.import_world`: power, majors, the
+ATOP and/or COW alliances in force; no overlay), with the incident of
+:func:`~escalate.analysis.backtest.wars.incident_of` and ``deterrence = 0`` (the war
+is known to have happened); every other parameter is the documented default.
+:func:`predict` runs the cascades of one such world and gives, per state, P(at war)
+and P(at war on COW side 1 / side 2).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ...engine.codes import OB_CODES, SIDE_A
+from ...engine.compile import compile_world
+from ...importers import DataError, import_world
+from ...importers.states import states_on
+from ...model.world import World
+from ...results.arrow import run_arrays
+from ...runner import simulate
+from .wars import Incident, War, incident_of
+
+__all__ = [
+    "Case",
+    "DataFiles",
+    "Reliable",
+    "no_alliances",
+    "predict",
+    "prepare",
+    "with_reliability",
+]
+
+
+@dataclass(frozen=True)
+class DataFiles:
+    """The data files a world is imported from (see :func:`escalate.import_world`)."""
+
+    states: Path
+    capabilities: Path
+    majors: Path | None = None
+    atop: Path | None = None
+    cow: Path | None = None
+
+
+@dataclass
+class Case:
+    """One war ready to predict: its world, who is a third party, what happened."""
+
+    war: War
+    incident: Incident
+    world: World
+    #: the world's nation ids (COW abbreviations) and their ccodes, in world order
+    ids: list[str]
+    ccodes: np.ndarray
+    #: COW side of the initiator (1 or 2): the model's side A
+    init_side: int
+    #: days after the start each state entered (NaN: not in the war) and its COW side (0)
+    entry_day: np.ndarray
+    war_side: np.ndarray
+    #: not the initiator nor the target
+    third: np.ndarray
+    #: participants not in the COW system on the day (not scored): names
+    absent: list[str]
+
+    def outcome(self, window: int) -> np.ndarray:
+        """The side each state joined within ``window`` days of the start (0: stayed out)."""
+        joined = np.nan_to_num(self.entry_day, nan=np.inf) <= window
+        return np.where(joined, self.war_side, 0).astype(np.int8)
+
+
+def with_reliability(world: World, reliability: dict[str, float] | None = None) -> World:
+    """``world`` with ``deterrence = 0`` and the per-kind default reliabilities replaced."""
+    rel = dict(world.dynamics.reliability)
+    rel.update(reliability or {})
+    dyn = dataclasses.replace(
+        world.dynamics, deterrence=0.0, reliability=tuple((k, float(v)) for k, v in rel.items())
+    )
+    return dataclasses.replace(world, dynamics=dyn)
+
+
+def no_alliances(world: World) -> World:
+    """``world`` without any alliance (organizations and plans kept)."""
+    return dataclasses.replace(world, alliances=())
+
+
+def prepare(wars: list[War], files: DataFiles) -> tuple[list[Case], dict[int, str]]:
+    """The cases of the wars that can be scored, and the reason each other war cannot.
+
+    A war is skipped when COW codes no initiator or no state on the other side, when
+    the initiator or the target is not in the COW state system on the day the war
+    began, or when the data files do not cover that day.
+    """
+    cases, skipped = [], {}
+    for war in wars:
+        inc = incident_of(war)
+        if inc is None:
+            skipped[war.num] = "no initiator coded, or no state on the other side"
+            continue
+        day = war.start
+        try:
+            system = {s.ccode for s in states_on(str(files.states), day)}
+        except DataError as e:
+            skipped[war.num] = f"the state system file does not cover {day}: {e}"
+            continue
+        missing = [p for p in (inc.initiator, inc.target) if p.ccode not in system]
+        if missing:
+            skipped[war.num] = (
+                "not in the COW state system on "
+                + f"{day}: "
+                + ", ".join(
+                    f"{'initiator' if p is inc.initiator else 'target'} {p.name} ({p.ccode})"
+                    for p in missing
+                )
+            )
+            continue
+        try:
+            imported = import_world(
+                day,
+                states=files.states,
+                capabilities=files.capabilities,
+                majors=files.majors,
+                atop=files.atop,
+                cow=files.cow,
+                incident=f"{inc.initiator.ccode}:{inc.target.ccode}",
+                name=f"war_{war.num}",
+            )
+        except DataError as e:
+            skipped[war.num] = f"cannot import the world of {day}: {e}"
+            continue
+        world = with_reliability(imported.world)
+        ids = list(world.ids)
+        codes = np.array([imported.ccodes[i] for i in ids], dtype=np.int64)
+        entries = war.entry_days()
+        entry_day = np.array([entries[c][0] if c in entries else np.nan for c in codes], float)
+        war_side = np.array([entries[c][1] if c in entries else 0 for c in codes], np.int8)
+        third = ~np.isin(codes, [inc.initiator.ccode, inc.target.ccode])
+        absent = [f"{p.name} ({p.ccode})" for p in war.participants if p.ccode not in set(codes)]
+        cases.append(
+            Case(
+                war, inc, world, ids, codes, inc.initiator.side, entry_day, war_side, third, absent
+            )
+        )
+    return cases, skipped
+
+
+def predict(
+    case: Case, world: World, replicates: int, seed: int, threads: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """P(at war), P(at war on COW side 1), P(on side 2) of each of ``case.ids``.
+
+    ``world`` is the case's world or a variant of it with the same nations (another
+    reliability, no alliances); the seed is the same for every variant, so that the
+    keyed draws make them common random numbers.
+    """
+    _, parts = simulate(world, replicates, seed, participants=True, threads=threads)
+    index = {nid: i for i, nid in enumerate(case.ids)}
+    nation = parts["nation"].astype(str).map(index).to_numpy(dtype=np.int64)
+    side_a = (parts["side"].astype(str) == "A").to_numpy()
+    n = len(case.ids)
+    on_a = np.bincount(nation[side_a], minlength=n) / replicates
+    on_d = np.bincount(nation[~side_a], minlength=n) / replicates
+    p1, p2 = (on_a, on_d) if case.init_side == 1 else (on_d, on_a)
+    return on_a + on_d, p1, p2
+
+
+class Reliable:
+    """One case's world compiled once, run at any per-kind default reliabilities.
+
+    Recompiling a world for each parameter value costs more than the cascades
+    (calibration runs thousands); here only the reliability arrays of the compiled
+    world are replaced, with the kernel's own threshold rule, and the participant
+    arrays are counted without building tables. The result equals :func:`predict` on
+    :func:`with_reliability` of the world (a test checks it). Only for worlds whose
+    treaties all take the per-kind default (imported worlds do).
+    """
+
+    def __init__(self, case: Case) -> None:
+        if any(a.reliability is not None for a in case.world.alliances):
+            raise ValueError("a treaty sets its own reliability: use predict()")
+        self.case = case
+        self.cw = compile_world(case.world)
+        arrays = self.cw.arrays
+        self.kind_of_trigger = arrays.ob_kind[arrays.trig_ob]
+        # canonical nation order -> the case's order
+        where = {nid: i for i, nid in enumerate(case.ids)}
+        self.to_case = np.array([where[i] for i in self.cw.ids], dtype=np.int64)
+
+    def probabilities(
+        self, reliability: dict[str, float], replicates: int, seed: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """P(at war), P(side 1), P(side 2) of each of ``case.ids``."""
+        a = self.cw.arrays
+        thr = np.zeros(len(a.trig_thr), dtype=np.uint64)
+        for kind, code in OB_CODES.items():
+            rel = float(reliability[kind])
+            thr[self.kind_of_trigger == code] = np.uint64(math.ceil(rel * 9007199254740992.0))
+        arrays = a._replace(
+            trig_thr=thr,
+            ob_rel=np.array([float(reliability[_KIND[int(c)]]) for c in a.ob_kind], float),
+            neu_rel=np.full(len(a.neu_rel), float(reliability["neutrality"])),
+        )
+        cw = dataclasses.replace(self.cw, arrays=arrays)
+        out, parts = run_arrays(cw, seed, 0, replicates, True)
+        k = out["belligerents"].astype(np.int64)
+        mask = np.arange(cw.n)[None, :] < k[:, None]
+        nation = self.to_case[parts["nation"][mask].astype(np.int64)]
+        side_a = parts["side"][mask] == SIDE_A
+        n = len(self.case.ids)
+        on_a = np.bincount(nation[side_a], minlength=n) / replicates
+        on_d = np.bincount(nation[~side_a], minlength=n) / replicates
+        p1, p2 = (on_a, on_d) if self.case.init_side == 1 else (on_d, on_a)
+        return on_a + on_d, p1, p2
+
+
+_KIND = {code: kind for kind, code in OB_CODES.items()}
