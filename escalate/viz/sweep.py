@@ -18,6 +18,7 @@ put back on the grid:
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -45,6 +46,34 @@ __all__ = [
 VARIANTS_FILE = "variants.csv"
 #: The metrics of :func:`sweep_table` by default.
 _METRICS = ("p_world_war", "mean_belligerents")
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
+_LINESTYLES = ("-", "--", "-.", ":")
+
+
+def _colors(n: int) -> list:
+    from matplotlib import colormaps
+
+    cmap = colormaps["tab10" if n <= 10 else "tab20"]
+    return [cmap(i % cmap.N) for i in range(n)]
+
+
+def _num(x: float) -> str:
+    """4 significant digits; a dash for a missing value."""
+    if x is None or not np.isfinite(x):
+        return "–"
+    text = f"{x:.4g}"
+    return "0" if text == "-0" else text
+
+
+def _p_text(p: float) -> str:
+    """A p value for reading; ``baseline`` where there is none (the baseline's row)."""
+    if p is None or not np.isfinite(p):
+        return "baseline"
+    if p == 0:
+        return "p<1e-300"
+    if p < 1e-4:
+        return f"p={p:.0e}"
+    return f"p={p:.3g}" if p < 0.995 else "p=1"
 
 
 def read_variants(directory: str | Path) -> pd.DataFrame | None:
@@ -199,13 +228,16 @@ def sweep_figure(
     >>> fig = sweep_figure(escalate.read_results("sw"), read_variants("sw"))  # doctest: +SKIP
     >>> fig.savefig("sweep.png")  # doctest: +SKIP
     """
-    from .plots import _colors, _new_figure, _style, _title
-
     table = sweep_summary(results, variants, confidence=confidence)
     keys = _check_variants(variants)
     x, lines = _series(table, keys)
     colors = _colors(len(lines))
-    fig = _new_figure(11, 4.8 + 0.2 * ((len(lines) + 1) // 2 if len(lines) > 1 else 0))
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("plots need matplotlib: pip install 'escalate[plot]'") from exc
+    height = 4.8 + 0.2 * ((len(lines) + 1) // 2 if len(lines) > 1 else 0)
+    fig = Figure(figsize=(11, height), layout="constrained")
     axes = fig.subplots(1, 2)
     pct = f"{100 * confidence:g}%"
     panels = (
@@ -215,7 +247,12 @@ def sweep_figure(
     for ax, (col, ylabel, bands) in zip(axes, panels, strict=True):
         for i, (label, part) in enumerate(lines):
             xs = part[x].to_numpy(float)
-            style = _style(i, colors)
+            style = {
+                "color": colors[i],
+                "marker": _MARKERS[i % len(_MARKERS)],
+                "linestyle": _LINESTYLES[i % len(_LINESTYLES)],
+                "ms": max(3.5, 8.0 - 0.8 * i),  # earlier lines stay visible under later ones
+            }
             ax.plot(xs, part[col].to_numpy(float), lw=1.6, label=label or None, **style)
             ax.fill_between(
                 xs,
@@ -228,7 +265,8 @@ def sweep_figure(
         ax.set_xlabel(x)
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
-        _title(ax, f"{ylabel.split(' (')[0]} against {x}\n(bands: {bands})", 5.5)
+        title = f"{ylabel.split(' (')[0]} against {x}\n(bands: {bands})"
+        ax.set_title("\n".join(textwrap.fill(t, 60) for t in title.split("\n")), fontsize=11)
     axes[0].set_ylim(-0.02, 1.02)
     axes[1].set_ylim(bottom=0)
     if len(lines) > 1:
@@ -325,8 +363,6 @@ def sweep_rows(table: pd.DataFrame) -> list[dict[str, str]]:
         (``baseline`` on the baseline's row). The variants' names are left out:
         they are the values.
     """
-    from .tables import _fmt, _fmt_p
-
     labels = table.attrs.get("labels", {})
     metrics = [c[: -len("_p_holm")] for c in table.columns if c.endswith("_p_holm")]
     keys = table.attrs.get("keys") or [
@@ -340,9 +376,9 @@ def sweep_rows(table: pd.DataFrame) -> list[dict[str, str]]:
         for m in metrics:
             label = labels.get(m, m)
             row[f"{label} [{level}]"] = (
-                f"{_fmt(r[m])} [{_fmt(r[m + '_low'])}, {_fmt(r[m + '_high'])}]"
+                f"{_num(r[m])} [{_num(r[m + '_low'])}, {_num(r[m + '_high'])}]"
             )
-            row[f"{label}: p"] = _fmt_p(r[m + "_p_holm"]) or "baseline"
+            row[f"{label}: p"] = _p_text(r[m + "_p_holm"])
         rows.append(row)
     return rows
 
