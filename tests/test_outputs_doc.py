@@ -61,3 +61,23 @@ def test_units_that_first_users_asked_about_are_explained() -> None:
     assert "total power of the nations *in the world file*" in words  # power share
     assert "CINC share" in words  # power
     assert "It is not the battle deaths" in words  # war size
+
+
+def test_every_column_of_the_sweep_table_is_described() -> None:
+    from escalate.viz.sweep import sweep_table
+
+    variants = pd.DataFrame({"structure": ["a", "b"], "dynamics.deterrence": [0.0, 0.5]})
+    compare_df = pd.DataFrame(
+        {
+            "structure": [s for s in "ab" for _ in range(2)],
+            "metric": ["p_world_war", "mean_belligerents"] * 2,
+            "label": ["P(world war)", "mean belligerents"] * 2,
+            "estimate": [0.1, 2.0, 0.2, 3.0],
+            "low": [0.0, 1.0, 0.1, 2.0],
+            "high": [0.2, 3.0, 0.3, 4.0],
+            "p_holm": [np.nan, np.nan, 0.01, 0.02],
+        }
+    )
+    columns = sweep_table(compare_df, variants).columns
+    missing = [c for c in columns if not _described(c)]
+    assert not missing, f"docs/outputs.md lacks {missing}"

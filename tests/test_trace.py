@@ -49,3 +49,11 @@ def test_trace_command_text_and_json() -> None:
     assert data["row"] == escalate.trace("teaching", 1, 3).row
     r = cli("trace", "teaching", "-s", 1, "-r", -1)
     assert r.returncode == 2 and "must be 0 or more" in r.stderr
+
+
+def test_outcome_line_counts_in_words() -> None:
+    """One broken promise is not "1 broken promises" (replicate 3: one broken, three majors)."""
+    import escalate
+
+    last = escalate.trace("teaching", seed=1, replicate=3).text().splitlines()[-1]
+    assert "3 majors, a world war; 1 broken promise, " in last, last

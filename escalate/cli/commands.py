@@ -278,7 +278,16 @@ def _cmd_repair(args: argparse.Namespace) -> int:
 
 def tails_path(output: Path) -> Path:
     """Where ``compare -o FILE --tails`` writes the tail exponents: ``FILE_tails`` + suffix."""
-    return output.with_name(f"{output.stem}_tails{output.suffix}")
+    return table_path(output, "tails")
+
+
+def table_path(output: Path, name: str) -> Path:
+    """Where ``compare -o FILE`` writes its table ``name``.
+
+    FILE itself for ``compare``, else ``FILE_<name>`` with FILE's suffix
+    (``FILE_tails``, ``FILE_sweep``).
+    """
+    return output if name == "compare" else output.with_name(f"{output.stem}_{name}{output.suffix}")
 
 
 def _render(df, fmt: str, text) -> str:
@@ -305,10 +314,13 @@ def _write_tables(tables: dict, args: argparse.Namespace) -> None:
         if fmt == "parquet":
             raise ValueError("--format parquet needs --output FILE")
         if fmt == "csv" and len(tables) > 1:
+            extra = [name for name in tables if name != "compare"]
+            flags = " and ".join(f"--{name}" for name in extra)
+            files = ", ".join(f"FILE_{name}.csv" for name in extra)
             raise ValueError(
-                "--format csv holds one table and --tails adds a second: give -o FILE "
-                "(the comparison goes to FILE, the tail exponents to FILE_tails.csv), "
-                "or use --format json (one object with both)"
+                f"--format csv holds one table and {flags} add{'s' if len(extra) == 1 else ''} "
+                f"more: give -o FILE (the comparison goes to FILE, the others to {files}), "
+                "or use --format json (one object with every table)"
             )
         if fmt == "json" and len(tables) > 1:
             print(
@@ -322,7 +334,7 @@ def _write_tables(tables: dict, args: argparse.Namespace) -> None:
         return
     paths = []
     for name, (df, text) in tables.items():
-        path = output if name == "compare" else tails_path(output)
+        path = table_path(output, name)
         if fmt == "parquet":
             df.to_parquet(path)
         else:
@@ -338,15 +350,29 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from ..analysis.stats import compare
     from ..analysis.tails import tail_exponents
     from ..results.read import read_results
+    from ..viz.sweep import VARIANTS_FILE, format_sweep, read_variants, sweep_table
     from ..viz.tables import format_tails, format_text
 
+    variants = read_variants(args.dir)
+    if args.sweep and variants is None:
+        raise ValueError(
+            f"{args.dir} is not a sweep (no {VARIANTS_FILE}; escalate sweep writes it): "
+            "leave out --sweep"
+        )
     # the statistics (and the tail exponents) read only these columns
     results = read_results(args.dir, columns=REQUIRED_COLUMNS, verify=True, progress=True)
-    tables: dict[str, tuple[Any, Callable[[Any], str]]] = {
-        "compare": (compare(results, baseline=args.baseline), format_text)
-    }
+    table = compare(results, baseline=args.baseline)
+    tables: dict[str, tuple[Any, Callable[[Any], str]]] = {"compare": (table, format_text)}
     if args.tails:
         tables["tails"] = (tail_exponents(results), format_tails)
+    if args.sweep:
+        tables["sweep"] = (sweep_table(table, variants), format_sweep)
+    elif variants is not None and args.format == "table":
+        print(
+            f"escalate compare: {args.dir} is a sweep; --sweep adds a table with a row per "
+            "variant and its swept values as columns",
+            file=sys.stderr,
+        )
     _write_tables(tables, args)
     return 0
 
@@ -425,6 +451,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     from ..results.read import read_results
     from ..results.store import read_manifest
     from ..viz.plots import PLOT_COLUMNS, plot_results, world_members
+    from ..viz.sweep import read_variants
 
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     bad = [f for f in formats if f not in ("png", "svg", "pdf")]
@@ -436,6 +463,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         participants=_participants_or_none(args.dir),
         formats=formats,
         members=world_members(read_manifest(args.dir).worlds),
+        variants=read_variants(args.dir),
     )
     for p in paths:
         print(p)
@@ -448,6 +476,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from ..results.store import read_manifest
     from ..viz.plots import world_members
     from ..viz.report import write_report
+    from ..viz.sweep import read_variants
 
     out = args.output or args.dir / "report.html"
     from ..viz.backtest_report import is_backtest_dir, write_backtest_report
@@ -461,6 +490,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         out,
         baseline=args.baseline,
         members=world_members(read_manifest(args.dir).worlds),
+        variants=read_variants(args.dir),
     )
     print(out)
     return 0

@@ -336,6 +336,8 @@ def _add_compare(sub: Any, fmt: Any) -> None:
             "      (writes table.csv and table_tails.csv)\n"
             "  escalate compare results/compare --tails --format json > both.json\n"
             '      (one object: {"compare": [...], "tails": [...]})\n'
+            "  escalate compare results/sweep --sweep\n"
+            "      (a sweep: a row per variant, its swept values as columns)\n"
             "\nEvery --format applies to every table. The columns of both tables, with their\n"
             "units, are described in docs/outputs.md."
         ),
@@ -367,6 +369,13 @@ def _add_compare(sub: Any, fmt: Any) -> None:
         help="also give the tail exponents of war size, with the verdict of a test against "
         "an exponential tail (needs the powerlaw package)",
     )
+    p.add_argument(
+        "--sweep",
+        action="store_true",
+        help="also give, for a sweep, a compact table: a row per variant with its swept "
+        "values (from DIR/variants.csv) as columns, P(world war) and mean belligerents "
+        "with intervals and the Holm-adjusted p against the baseline (with -o: FILE_sweep)",
+    )
 
 
 def _add_sweep(sub: Any, fmt: Any) -> None:
@@ -390,7 +399,9 @@ def _add_sweep(sub: Any, fmt: Any) -> None:
             "\nKEY is a dotted path into the world: dynamics.*, alliances[NAME].reliability,\n"
             "organizations[NAME].response.military, plans[NAME or INDEX].probability,\n"
             "nations[ID].power. VALUES are START:STOP:STEPS (inclusive) or a comma list.\n"
-            "The table of variants is written to DIR/variants.csv."
+            "The table of variants is written to DIR/variants.csv; `escalate compare DIR\n"
+            "--sweep` adds a table with the swept values as columns, and `escalate plot DIR`\n"
+            "draws P(world war) and mean belligerents against them (figures/sweep.png)."
         ),
     )
     p.add_argument("world", metavar="WORLD", help="world file or bundled name")
@@ -475,7 +486,12 @@ def _add_plot(sub: Any, fmt: Any) -> None:
         "plot",
         help="draw figures of a results directory",
         formatter_class=fmt,
-        description="P(world war) per structure, CCDF of war size, entry curve, heatmap.",
+        description=(
+            "P(world war) per structure, CCDF of war size, cascade length; with "
+            "--participants runs the entry curve and the nation heatmap; for a sweep (a "
+            "DIR with variants.csv) P(world war) and mean belligerents against the swept "
+            "values (sweep)."
+        ),
         epilog=(
             "examples:\n  escalate plot results/compare\n"
             "  escalate plot results/compare -o figures --formats pdf"
@@ -499,7 +515,8 @@ def _add_report(sub: Any, fmt: Any) -> None:
         formatter_class=fmt,
         description=(
             "Write one self-contained HTML page: the estimates of every structure, paired "
-            "differences against the baseline, tail exponents and the figures. Given the "
+            "differences against the baseline, tail exponents and the figures; for a "
+            "sweep, a table of its variants with their swept values as columns. Given the "
             "directory of `escalate backtest`, the page holds the backtest's scores, skill, "
             "calibration and figures instead."
         ),

@@ -94,10 +94,16 @@ def _describe(e: dict) -> str:
         ww = ", a world war" if e["world_war"] else ""
         return (
             f"outcome: {e['belligerents']} at war ({e['side_a']} A, {e['side_d']} D), "
-            f"{e['majors']} majors{ww}; {e['broken_promises']} broken promises, "
+            f"{_count(e['majors'], 'major')}{ww}; "
+            f"{_count(e['broken_promises'], 'broken promise')}, "
             f"{e['conflicted']} conflicted; vetoed {e['vetoed']}; winner {e['winner']}"
         )
     return json.dumps(e)
+
+
+def _count(n: int, word: str) -> str:
+    """``"1 major"``, ``"3 majors"``, ``"0 majors"``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def trace(world: World | str | Path, seed: int, replicate: int) -> Story:

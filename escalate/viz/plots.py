@@ -18,6 +18,9 @@ Figures
     Mean number of nations at war by the end of each round.
 ``heatmap`` (needs participants)
     P(nation at war), nations x structures.
+``sweep`` (needs a sweep's table of variants)
+    P(world war) and mean belligerents against the swept parameters
+    (:func:`escalate.viz.sweep.sweep_figure`).
 """
 
 from __future__ import annotations
@@ -462,6 +465,7 @@ def plot_results(
     confidence: float = 0.95,
     dpi: int = 150,
     members: Mapping[str, Sequence[str]] | None = None,
+    variants: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Draw every figure of a run and write it in each format.
 
@@ -486,13 +490,17 @@ def plot_results(
         The nation ids of each structure's world, so that the heatmap marks a
         nation absent from a world as absent rather than 0
         (:func:`world_members` reads them from a run's manifest).
+    variants
+        The table of variants of a sweep (``DIR/variants.csv``, read by
+        :func:`escalate.viz.sweep.read_variants`); adds ``sweep``.
 
     Returns
     -------
     list of pathlib.Path
         The files written, ``OUT/<figure>.<format>``; figures are
-        ``p_world_war``, ``ccdf_belligerents``, ``rounds`` and, with
-        participants, ``entry_curve`` and ``heatmap``.
+        ``p_world_war``, ``ccdf_belligerents``, ``rounds``, with
+        participants ``entry_curve`` and ``heatmap``, and for a sweep
+        ``sweep``.
     """
     formats = tuple(formats)
     bad = [f for f in formats if f not in FORMATS]
@@ -500,7 +508,9 @@ def plot_results(
         raise ValueError(f"unknown figure format {bad[0] if bad else '(none)'!r}; use {FORMATS}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    figures = figures_of(results, participants, confidence=confidence, members=members)
+    figures = figures_of(
+        results, participants, confidence=confidence, members=members, variants=variants
+    )
     paths = []
     for stem, fig in figures.items():
         for fmt in formats:
@@ -516,6 +526,7 @@ def figures_of(
     *,
     confidence: float = 0.95,
     members: Mapping[str, Sequence[str]] | None = None,
+    variants: pd.DataFrame | None = None,
 ) -> dict[str, object]:
     """Every figure of :func:`plot_results`, by name, as Figure objects."""
     figs = {
@@ -526,6 +537,10 @@ def figures_of(
     if participants is not None and len(participants):
         figs["entry_curve"] = entry_figure(results, participants)
         figs["heatmap"] = heatmap_figure(results, participants, members=members)
+    if variants is not None:
+        from .sweep import sweep_figure
+
+        figs["sweep"] = sweep_figure(results, variants, confidence=confidence)
     return figs
 
 

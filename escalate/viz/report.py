@@ -69,6 +69,10 @@ _CAPTIONS = {
         "P(nation at war) per nation, structure and side (A: the initiator's, D: the "
         "target's); grey cells: the nation is not in that structure's world."
     ),
+    "sweep": (
+        "The sweep: P(world war) ({pct} Wilson intervals) and mean belligerents ({pct} "
+        "normal intervals) against the first swept parameter, a line per value of the others."
+    ),
 }
 
 
@@ -127,6 +131,7 @@ def render_report(
     tails: bool = True,
     dpi: int = 110,
     members: dict | None = None,
+    variants: pd.DataFrame | None = None,
 ) -> str:
     """The HTML text of :func:`write_report` (same parameters, no file)."""
     from .plots import figures_of
@@ -149,6 +154,16 @@ def render_report(
     parts.append("<h2>Structures</h2>")
     parts.append(_table_html(counts))
 
+    if variants is not None:
+        from .sweep import sweep_rows, sweep_table
+
+        parts.append("<h2>Sweep</h2>")
+        parts.append(
+            '<p class="note">A row per variant, its swept values first. p: Holm-adjusted '
+            f"p value of the paired test against the baseline, {esc(str(base))}.</p>"
+        )
+        parts.append(_table_html(pd.DataFrame(sweep_rows(sweep_table(table, variants)))))
+
     parts.append(f"<h2>Estimates ({pct} intervals)</h2>")
     parts.append(
         '<p class="note">Proportions: Wilson score intervals. Means and quantiles: '
@@ -168,7 +183,9 @@ def render_report(
             "comparison would need 1/r² times as many replicates).</p>"
         )
 
-    figures = figures_of(results, participants, confidence=confidence, members=members)
+    figures = figures_of(
+        results, participants, confidence=confidence, members=members, variants=variants
+    )
     parts.append("<h2>Figures</h2>")
     for name, fig in figures.items():
         caption = _CAPTIONS.get(name, name).format(pct=pct)
@@ -229,6 +246,7 @@ def write_report(
     tails: bool = True,
     dpi: int = 110,
     members: dict | None = None,
+    variants: pd.DataFrame | None = None,
 ) -> Path:
     """Write a one-page, self-contained HTML report.
 
@@ -260,6 +278,10 @@ def write_report(
         The nation ids of each structure's world (e.g.
         :func:`escalate.viz.plots.world_members` of the run's manifest), so that
         the heatmap marks absent nations as absent.
+    variants
+        A sweep's table of variants (:func:`escalate.viz.sweep.read_variants`):
+        adds a table with a row per variant and its swept values as columns,
+        and the ``sweep`` figure.
 
     Returns
     -------
@@ -283,6 +305,7 @@ def write_report(
         tails=tails,
         dpi=dpi,
         members=members,
+        variants=variants,
     )
     out = Path(out_html)
     out.parent.mkdir(parents=True, exist_ok=True)
