@@ -16,7 +16,7 @@ import pandas as pd
 
 from .._version import __version__
 from .backtest import backtest_markdown, joiners_figure, reliability_figure
-from .report import _CSS, _png_base64
+from .page import PAGE_CSS, png_base64
 
 __all__ = ["is_backtest_dir", "write_backtest_report"]
 
@@ -93,13 +93,13 @@ def write_backtest_report(path: str | Path, out: str | Path, *, dpi: int = 110) 
     ]  # fmt: skip
     body = _markdown_html(backtest_markdown(summary, wars))
     imgs = "".join(
-        f"<figure><img alt='' src='data:image/png;base64,{_png_base64(fig, dpi)}'>"
+        f"<figure><img alt='' src='data:image/png;base64,{png_base64(fig, dpi)}'>"
         f"<figcaption>{html.escape(caption)}</figcaption></figure>"
         for fig, caption in figures
     )
     page = (
         "<!doctype html><html><head><meta charset='utf-8'>"
-        f"<title>escalate backtest: {html.escape(d.name)}</title><style>{_CSS}</style></head>"
+        f"<title>escalate backtest: {html.escape(d.name)}</title><style>{PAGE_CSS}</style></head>"
         f"<body><h1>Backtest: {html.escape(d.name)}</h1>"
         f"<p class='meta'>escalate {__version__}; see docs/backtest.md for the rules</p>"
         f"{body}<h2>Figures</h2>{imgs}</body></html>"

@@ -8,9 +8,7 @@ mailed or archived as a single file and opened offline.
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import os
 from pathlib import Path
 
@@ -20,38 +18,11 @@ import pandas as pd
 from .._version import __version__
 from ..analysis.stats import compare
 from ..analysis.tails import tail_exponents
+from .page import PAGE_CSS, png_base64
 from .tables import summary_table, tails_rows
 
 __all__ = ["render_report", "write_report"]
 
-_CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2rem auto;
-       max-width: 1200px; padding: 0 1rem; color: #222; line-height: 1.45; }
-h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
-h2 { font-size: 1.25rem; margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: .2rem; }
-p.meta { color: #666; margin-top: 0; }
-.scroll { overflow-x: auto; }
-.structures { display: flex; flex-wrap: wrap; gap: 0 1.5rem; }
-.structures section { flex: 1 1 36rem; max-width: 100%; }
-h3 { font-size: 1rem; margin: 1.2rem 0 0.2rem; overflow-wrap: anywhere; }
-table { border-collapse: collapse; font-size: 0.82rem; margin: 0.6rem 0; max-width: 100%; }
-th, td { border: 1px solid #ddd; padding: 3px 7px; text-align: right; }
-td { overflow-wrap: anywhere; }
-th { background: #f3f3f3; }
-td:first-child, th:first-child { text-align: left; }
-tr:nth-child(even) td { background: #fafafa; }
-figure { margin: 1.2rem 0; }
-figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
-figcaption { color: #555; font-size: 0.88rem; }
-details { margin: 1rem 0; }
-.note { color: #555; font-size: 0.9rem; }
-@media print {
-  body { margin: 0; max-width: none; font-size: 10pt; }
-  .scroll { overflow: visible; }
-  section, figure, table { break-inside: avoid; }
-  details > *:not(summary) { display: none; }
-}
-"""
 
 _CAPTIONS = {
     "p_world_war": "P(world war) per structure with {pct} Wilson intervals.",
@@ -112,12 +83,6 @@ def _per_structure_html(table: pd.DataFrame, base: str, differences: bool) -> st
             df[f"Δ vs {base} [interval], p, SE ratio"] = deltas[f"Δ {name}"]
         blocks.append(f"<section><h3>{esc(col)}</h3>{_table_html(df)}</section>")
     return '<div class="structures">' + "".join(blocks) + "</div>"
-
-
-def _png_base64(fig, dpi: int) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def render_report(
@@ -191,7 +156,7 @@ def render_report(
         caption = _CAPTIONS.get(name, name).format(pct=pct)
         parts.append(
             f'<figure><img alt="{esc(name)}" src="data:image/png;base64,'
-            f'{_png_base64(fig, dpi)}"><figcaption>{esc(caption)}</figcaption></figure>'
+            f'{png_base64(fig, dpi)}"><figcaption>{esc(caption)}</figcaption></figure>'
         )
     if participants is None:
         parts.append(
@@ -230,7 +195,7 @@ def render_report(
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{esc(title)}</title>\n"
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<style>{_CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+        f"<style>{PAGE_CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
     )
 
 
