@@ -1,9 +1,10 @@
-"""docs/tutorial.md runs as written: every ``bash`` and ``python`` block, in order.
+"""docs/tutorial.ipynb runs as written: every cell, in order.
 
-The blocks run in a fresh folder, the shell blocks with ``escalate`` meaning this
-interpreter's ``python -m escalate``, the Python blocks in one namespace (like one
-session). Replicate counts are cut to a few thousand so that the whole tutorial
-takes well under a minute; then the files it promises are checked: they exist and
+The notebook is generated from docs/tutorial.md (``python docs/make_tutorial.py``;
+checked current here). Its cells run in a fresh folder, the ``%%bash`` cells with
+``escalate`` meaning this interpreter's ``python -m escalate``, the Python cells in
+one namespace (like one kernel). Replicate counts are cut to a few thousand so that
+the whole tutorial takes well under a minute; then the files it promises are checked: they exist and
 parse.
 """
 
@@ -24,7 +25,9 @@ from helpers import warm_cache
 pytest.importorskip("matplotlib")
 pytest.importorskip("networkx")
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "tutorial.md"
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+DOC = DOCS / "tutorial.md"
+NOTEBOOK = DOCS / "tutorial.ipynb"
 REPLICATES = 2000
 _BLOCK = re.compile(r"^```(bash|python)[ \t]*\n(.*?)^```[ \t]*$", re.DOTALL | re.MULTILINE)
 _COUNTS = re.compile(r"(--replicates[ =]|replicates=)([\d_]+)")
@@ -32,12 +35,29 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def blocks() -> list[tuple[str, str]]:
-    """The ``bash`` and ``python`` blocks of the tutorial, replicate counts cut down."""
+    """The notebook's code cells as (``bash`` or ``python``, code), counts cut down."""
     out = []
-    for lang, code in _BLOCK.findall(DOC.read_text(encoding="utf-8")):
+    for cell in json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        code = "".join(cell["source"])
+        lang = "bash" if code.startswith("%%bash\n") else "python"
+        code = code.removeprefix("%%bash\n")
         code = _COUNTS.sub(lambda m: f"{m.group(1)}{min(int(m.group(2)), REPLICATES)}", code)
         out.append((lang, code))
     return out
+
+
+def test_the_notebook_is_the_markdown_tutorial() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_tutorial", DOCS / "make_tutorial.py")
+    assert spec is not None and spec.loader is not None
+    make = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make)
+    assert make.main(["--check"]) == 0, "run: python docs/make_tutorial.py"
+    markdown_blocks = _BLOCK.findall(DOC.read_text(encoding="utf-8"))
+    assert len(markdown_blocks) == len(blocks())
 
 
 def test_the_tutorial_has_blocks_and_small_counts():
