@@ -334,19 +334,19 @@ def _write_tables(tables: dict, args: argparse.Namespace) -> None:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from ..analysis.metrics import REQUIRED_COLUMNS
-    from ..analysis.stats import compare
+    from ..analysis.compare import compare_results
     from ..analysis.tails import tail_exponents
     from ..results.read import read_results
     from ..viz.tables import format_tails, format_text
 
-    # the statistics (and the tail exponents) read only these columns
-    results = read_results(args.dir, columns=REQUIRED_COLUMNS, verify=True, progress=True)
-    tables: dict[str, tuple[Any, Callable[[Any], str]]] = {
-        "compare": (compare(results, baseline=args.baseline), format_text)
-    }
+    # the statistics are added up part by part (flat memory); the tail fit needs
+    # the war sizes themselves, so --tails reads those two columns whole
+    table = compare_results(args.dir, baseline=args.baseline, verify=True, progress=True)
+    tables: dict[str, tuple[Any, Callable[[Any], str]]] = {"compare": (table, format_text)}
     if args.tails:
-        tables["tails"] = (tail_exponents(results), format_tails)
+        cols = ["structure", "belligerents", "deterred"]
+        tails = tail_exponents(read_results(args.dir, columns=cols, verify=True, progress=True))
+        tables["tails"] = (tails, format_tails)
     _write_tables(tables, args)
     return 0
 
