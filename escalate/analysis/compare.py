@@ -59,6 +59,20 @@ the same keyed random draws: common random numbers):
 * **Multiple testing**: Holm's step-down correction across every test of the
   table (all structures, all metrics), in ``p_holm``.
 
+Everything above is computed from counts: per structure, the successes of
+the binary outcomes and the value counts of each size; per structure and the
+baseline, the discordant pairs of the binary outcomes and the joint value
+counts of the (structure, baseline) pairs of each size over the replicates both
+have. Counts add up, so :func:`compare_results` reads a run one replicate range
+at a time (every structure's part of that range together), adds each range's
+counts to the totals and drops its rows: memory is one part per structure plus
+the distinct values and pairs, and the table is identical, value for value, to
+:func:`compare` of the whole table in memory. Only the exact Wilcoxon p value
+(``scipy.stats.wilcoxon`` up to 20,000 non-zero differences) expands the
+differences into an array, and only when there are that few. The tail exponents
+(``escalate compare --tails``) fit the war sizes themselves and still read those
+two columns whole.
+
 The pieces live in their own modules: value counts (:mod:`.counts`), the
 bootstrap (:mod:`.bootstrap`), proportion intervals (:mod:`.intervals`), paired
 tests and standard errors (:mod:`.paired`), metrics and columns
@@ -70,7 +84,7 @@ from __future__ import annotations
 import difflib
 import math
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -280,8 +294,16 @@ def compare_results(
     names = _run_structures(out, structures)
     cols = [c for c in REQUIRED_COLUMNS if c != "structure"]
     scan = scan_windows(out, structures=names, columns=cols, verify=verify, progress=progress)
-    windows = ({name: _table_columns(t) for name, t in parts.items()} for _, parts in scan)
-    return _compare_windows(windows, names, baseline, opts)
+    return _compare_windows(_window_columns(scan), names, baseline, opts)
+
+
+def _window_columns(scan) -> Iterator[dict[str, dict[str, np.ndarray]]]:
+    """The columns of each window of :func:`~escalate.results.read.scan_windows`."""
+    for _, parts in scan:
+        window = {name: _table_columns(t) for name, t in parts.items()}
+        del parts
+        yield window
+        del window
 
 
 def _run_structures(out: str | Path, structures: Iterable[str] | None) -> list[str]:
@@ -319,6 +341,7 @@ def _compare_windows(
             if name != base:
                 i_s, i_b = pair_index(data["replicate"], b["replicate"], name, base)
                 pairs[name].add(data, b, i_s, i_b)
+        del window, data, b  # hold one window's rows at a time
     names = [n for n in names if tallies[n].n > 0]
     if not names:
         raise ValueError("results are empty: no rows to analyse")
