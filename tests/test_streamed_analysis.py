@@ -269,3 +269,18 @@ def test_streamed_compare_holds_one_range_of_replicates_at_a_time(small_parts, m
     # range being read (2 structures x 250) and the one before it at most
     assert max(held) <= 2 * (2 * 250)
     assert max(held) >= 2 * 250  # the counting sees a range's tables
+
+
+def test_figures_from_cascade_counts_are_the_figures_from_rows(done, tmp_path) -> None:
+    from escalate.results.read import cascade_counts
+    from escalate.viz.plots import PLOT_COUNT_COLUMNS, plot_results
+
+    counts = cascade_counts(done, by=PLOT_COUNT_COLUMNS, verify=True)
+    assert int(counts["count"].sum()) == 2 * N
+    assert len(counts) < N  # distinct combinations, not cascades
+    parts = participant_counts(done)
+    a = plot_results(read_results(done, columns=PLOT_COLUMNS), tmp_path / "a", parts, ["svg"])
+    b = plot_results(counts, tmp_path / "b", parts, ["svg"])
+    assert [p.name for p in a] == [p.name for p in b]
+    for x, y in zip(a, b, strict=True):
+        assert x.read_bytes() == y.read_bytes(), x.name

@@ -422,16 +422,17 @@ def _participants_or_none(d: Path):
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
-    from ..results.read import read_results
+    from ..results.read import cascade_counts
     from ..results.store import read_manifest
-    from ..viz.plots import PLOT_COLUMNS, plot_results, world_members
+    from ..viz.plots import PLOT_COUNT_COLUMNS, plot_results, world_members
 
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     bad = [f for f in formats if f not in ("png", "svg", "pdf")]
     if bad:
         raise ValueError(f"unknown figure format {bad[0]!r} (png, svg, pdf)")
     paths = plot_results(
-        read_results(args.dir, columns=PLOT_COLUMNS, verify=True, progress=True),
+        # counts per structure of the values the figures draw, added up part by part
+        cascade_counts(args.dir, by=PLOT_COUNT_COLUMNS, verify=True, progress=True),
         args.output or args.dir / "figures",
         participants=_participants_or_none(args.dir),
         formats=formats,

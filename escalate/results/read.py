@@ -47,7 +47,13 @@ from .store import (
     read_manifest,
 )
 
-__all__ = ["participant_counts", "read_results", "scan_results", "scan_windows"]
+__all__ = [
+    "cascade_counts",
+    "participant_counts",
+    "read_results",
+    "scan_results",
+    "scan_windows",
+]
 
 _SCHEMAS = {"cascades": CASCADE_SCHEMA, "participants": PARTICIPANT_SCHEMA}
 
@@ -452,15 +458,79 @@ def participant_counts(
     keys = list(by)
     if not keys or "structure" in keys or len(set(keys)) != len(keys):
         raise ValueError(f"by must name distinct participant columns, got {list(by)}")
-    names = _selection(out, read_manifest(out), structures, "participants")
+    return _counts(out, "participants", keys, structures, replicates, check, False, progress)
+
+
+def cascade_counts(
+    out: str | Path,
+    by: Sequence[str] = ("world_war", "deterred", "belligerents", "rounds"),
+    *,
+    structures: Iterable[str] | None = None,
+    replicates: tuple[int, int] | None = None,
+    check: bool = True,
+    verify: bool = False,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Cascades per structure and ``by`` values, counted part by part.
+
+    The cascades' counterpart of :func:`participant_counts`: each part's ``by``
+    columns are aggregated with Arrow's ``group_by`` and the counts added up,
+    so memory is one part plus the counts. :func:`escalate.viz.plots.figures_of`
+    draws the cascade figures from these counts (a ``count`` column weights
+    each row).
+
+    Parameters
+    ----------
+    out
+        The run directory.
+    by
+        Cascade columns to count by (default: what the figures need).
+    structures, replicates, check, verify, progress
+        As for :func:`scan_results`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``structure``, the ``by`` columns and ``count`` (int64), one
+        row per combination that occurs, sorted; ``structure`` is
+        categorical in the run's order.
+
+    Raises
+    ------
+    ResultsError
+        As :func:`scan_results`.
+
+    Examples
+    --------
+    >>> c = cascade_counts("out", by=["world_war"])  # doctest: +SKIP
+    """
+    keys = list(by)
+    if not keys or "structure" in keys or len(set(keys)) != len(keys):
+        raise ValueError(f"by must name distinct cascade columns, got {list(by)}")
+    return _counts(out, "cascades", keys, structures, replicates, check, verify, progress)
+
+
+def _counts(
+    out: str | Path,
+    table: str,
+    keys: list[str],
+    structures: Iterable[str] | None,
+    replicates: tuple[int, int] | None,
+    check: bool,
+    verify: bool,
+    progress: bool,
+) -> pd.DataFrame:
+    """Rows of ``table`` per structure and ``keys``, aggregated part by part."""
+    names = _selection(out, read_manifest(out), structures, table)
     parts: list[pd.DataFrame] = []
     scan = scan_results(
         out,
-        True,
+        table == "participants",
         structures=names,
         columns=keys,
         replicates=replicates,
         check=check,
+        verify=verify,
         progress=progress,
     )
     for name, t in scan:
@@ -473,7 +543,7 @@ def participant_counts(
     cols = ["structure", *keys]
     if not parts:
         empty = pd.DataFrame({c: pd.Series([], dtype=object) for c in cols})
-        return _typed_counts(empty.assign(count=np.zeros(0, np.int64)), names, keys)
+        return _typed_counts(empty.assign(count=np.zeros(0, np.int64)), names, keys, table)
     summed = (
         pd.concat(parts, ignore_index=True)
         .groupby(cols, dropna=False, sort=False)["count_all"]
@@ -481,16 +551,16 @@ def participant_counts(
         .rename("count")
         .reset_index()
     )
-    return _typed_counts(summed, names, keys)
+    return _typed_counts(summed, names, keys, table)
 
 
-def _typed_counts(df: pd.DataFrame, names: list[str], keys: list[str]) -> pd.DataFrame:
+def _typed_counts(df: pd.DataFrame, names: list[str], keys: list[str], table: str) -> pd.DataFrame:
     """Structure and labels as categoricals, sorted, ``count`` as int64."""
     df["structure"] = pd.Categorical(df["structure"], categories=names)
     for c in keys:
-        if c in DICTIONARY_COLUMNS["participants"]:
+        if c in DICTIONARY_COLUMNS[table]:
             df[c] = df[c].astype("category")
         else:
-            df[c] = df[c].astype(PARTICIPANT_SCHEMA.field(c).type.to_pandas_dtype())
+            df[c] = df[c].astype(_SCHEMAS[table].field(c).type.to_pandas_dtype())
     df["count"] = df["count"].astype(np.int64)
     return df.sort_values(["structure", *keys], kind="stable", ignore_index=True)
