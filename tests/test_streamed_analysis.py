@@ -174,6 +174,7 @@ def test_a_selection_still_fails_on_a_corrupt_page(tmp_path, done) -> None:
 # compare streamed part by part
 
 from escalate.analysis import compare as compare_mod  # noqa: E402
+from escalate.analysis import tally as tally_mod  # noqa: E402
 from escalate.analysis.compare import compare_results  # noqa: E402
 from escalate.cli import main as cli_main  # noqa: E402
 
@@ -243,7 +244,7 @@ def test_streamed_compare_holds_one_range_of_replicates_at_a_time(small_parts, m
     alive: list[tuple[weakref.ref, int]] = []
     held: list[int] = []
     read_part_table = read_mod._Plan.read
-    table_columns = compare_mod._table_columns
+    table_columns = tally_mod.table_columns
 
     def rows_alive() -> int:
         return sum(n for ref, n in alive if ref() is not None)
@@ -261,7 +262,7 @@ def test_streamed_compare_holds_one_range_of_replicates_at_a_time(small_parts, m
         return cols
 
     monkeypatch.setattr(read_mod._Plan, "read", reading)
-    monkeypatch.setattr(compare_mod, "_table_columns", converting)
+    monkeypatch.setattr(tally_mod, "table_columns", converting)
     compare_results(small_parts)
     assert len(held) == 2 * 2 * 10  # every part read once, and converted once
     # rows of Arrow tables and of converted columns still referenced when a part

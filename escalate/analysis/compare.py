@@ -84,8 +84,8 @@ from __future__ import annotations
 import difflib
 import math
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -96,13 +96,8 @@ from .common import check_columns, check_confidence, scipy_stats, structure_grou
 from .counts import (
     Dist,
     distribution_from_counts,
-    is_int,
     joint_from_counts,
-    joint_value_counts,
-    merge_joint_counts,
-    merge_value_counts,
     paired_differences_from_counts,
-    value_counts,
 )
 from .intervals import proportion_se, wilson_interval
 from .metrics import (
@@ -118,7 +113,6 @@ from .metrics import (
 )
 from .paired import (
     binary_comparison,
-    discordant_pairs,
     discordant_pairs_at,
     holm,
     pair_index,
@@ -126,6 +120,7 @@ from .paired import (
     se_unpaired,
     wilcoxon,
 )
+from .tally import JointCounts, PairTally, Tally, marginal, run_structures, window_columns
 
 __all__ = ["compare", "compare_results"]
 
@@ -291,27 +286,10 @@ def compare_results(
     from ..results.read import scan_windows
 
     opts = _options(confidence, ks, seed, quantiles, n_resamples, max_categories)
-    names = _run_structures(out, structures)
+    names = run_structures(out, structures)
     cols = [c for c in REQUIRED_COLUMNS if c != "structure"]
     scan = scan_windows(out, structures=names, columns=cols, verify=verify, progress=progress)
-    return _compare_windows(_window_columns(scan), names, baseline, opts)
-
-
-def _window_columns(scan) -> Iterator[dict[str, dict[str, np.ndarray]]]:
-    """The columns of each window of :func:`~escalate.results.read.scan_windows`."""
-    for _, parts in scan:
-        window = {name: _table_columns(t) for name, t in parts.items()}
-        del parts
-        yield window
-        del window
-
-
-def _run_structures(out: str | Path, structures: Iterable[str] | None) -> list[str]:
-    """The structures of a run to compare (the manifest's order by default)."""
-    from ..results.store import read_manifest
-
-    names = list(read_manifest(out).worlds)
-    return names if structures is None else [str(s) for s in structures]
+    return _compare_windows(window_columns(scan), names, baseline, opts)
 
 
 def _compare_windows(
@@ -329,8 +307,8 @@ def _compare_windows(
     if not names:
         raise ValueError("results are empty: no rows to analyse")
     base = _resolve_baseline(baseline, names)
-    tallies = {name: _Tally() for name in names}
-    pairs = {name: _PairTally() for name in names}
+    tallies = {name: Tally() for name in names}
+    pairs = {name: PairTally() for name in names}
     for window in windows:
         for name, data in window.items():
             tallies[name].add(data)
@@ -436,76 +414,6 @@ def _read_columns(results: pd.DataFrame) -> dict[str, np.ndarray]:
     return columns
 
 
-def _table_columns(t) -> dict[str, np.ndarray]:
-    """The columns :func:`compare` reads from one Arrow table of a part."""
-    columns = {c: t.column(c).to_numpy() for c in REQUIRED_COLUMNS if c != "structure"}
-    for c in BINARY:
-        columns[c] = columns[c].astype(bool, copy=False)
-    return columns
-
-
-# ---------------------------------------------------------------------------
-# counts, added up window by window
-
-#: (sorted distinct values, counts) of one variable
-_Counts = tuple[np.ndarray, np.ndarray]
-#: (x values, y values, counts) of the distinct pairs of one variable, sorted
-_JointCounts = tuple[np.ndarray, np.ndarray, np.ndarray]
-
-
-@dataclass
-class _Tally:
-    """One structure's rows as counts: successes of the binary outcomes, value counts."""
-
-    n: int = 0
-    successes: dict[str, int] = field(default_factory=dict)
-    counts: dict[str, _Counts] = field(default_factory=dict)
-    integers: dict[str, bool] = field(default_factory=dict)
-
-    def add(self, data: dict[str, np.ndarray]) -> None:
-        """Add one window's rows (columns of :data:`REQUIRED_COLUMNS`)."""
-        if np.isnan(data["power_share"]).any():
-            raise ValueError("power_share has missing values (NaN)")
-        self.n += int(data["replicate"].size)
-        for var in BINARY:
-            self.successes[var] = self.successes.get(var, 0) + int(np.count_nonzero(data[var]))
-        for var in SIZES:
-            vc = value_counts(data[var])
-            if var in self.counts:
-                old = self.counts[var]
-                vc = merge_value_counts([old[0], vc[0]], [old[1], vc[1]])
-            self.counts[var] = vc
-            self.integers[var] = self.integers.get(var, True) and is_int(data[var])
-
-
-@dataclass
-class _PairTally:
-    """A structure's pairs with the baseline as counts: discordant pairs, joint counts."""
-
-    n: int = 0
-    discordant: dict[str, tuple[int, int]] = field(default_factory=dict)
-    joint: dict[str, _JointCounts] = field(default_factory=dict)
-
-    def add(
-        self,
-        s: dict[str, np.ndarray],
-        b: dict[str, np.ndarray],
-        i_s: slice | np.ndarray,
-        i_b: slice | np.ndarray,
-    ) -> None:
-        """Add the pairs (``s[i_s]``, ``b[i_b]``) of one window."""
-        self.n += int(s["replicate"][i_s].size)
-        for var in BINARY:
-            _, bb, cc = discordant_pairs(s[var][i_s], b[var][i_b])
-            b0, c0 = self.discordant.get(var, (0, 0))
-            self.discordant[var] = (b0 + bb, c0 + cc)
-        for var in SIZES:
-            jc = joint_value_counts(s[var][i_s], b[var][i_b])
-            if var in self.joint:
-                jc = merge_joint_counts([self.joint[var], jc])
-            self.joint[var] = jc
-
-
 # ---------------------------------------------------------------------------
 # per structure
 
@@ -522,7 +430,7 @@ class _Structure:
     est: dict[str, _Estimate]
 
 
-def _estimate(name: str, tally: _Tally, specs: list[MetricSpec], opts: _Options) -> _Structure:
+def _estimate(name: str, tally: Tally, specs: list[MetricSpec], opts: _Options) -> _Structure:
     """Every metric of one structure with its standard error and interval."""
     n = tally.n
     dists = {
@@ -541,7 +449,7 @@ def _estimate(name: str, tally: _Tally, specs: list[MetricSpec], opts: _Options)
     return _Structure(n, dists, est)
 
 
-def _successes(tally: _Tally, variable: str, threshold: object) -> int:
+def _successes(tally: Tally, variable: str, threshold: object) -> int:
     """Rows where ``variable`` is true (no threshold) or ``variable >= threshold``."""
     if threshold is None:
         return tally.successes[variable]
@@ -571,7 +479,7 @@ def _size_estimates(name: str, var: str, d: Dist, n: int, opts: _Options) -> dic
 
 
 def _compare_pair(
-    name: str, pairs: _PairTally, integers: dict[str, bool], base: str, opts: _Options
+    name: str, pairs: PairTally, integers: dict[str, bool], base: str, opts: _Options
 ) -> dict[str, dict] | None:
     """Paired comparison of every metric of ``name`` with the baseline ``base``.
 
@@ -596,15 +504,8 @@ def _binary(n: int, b: int, c: int, opts: _Options, *labels: str) -> dict:
     return binary_comparison(n, b, c, opts.n_resamples, rng, opts.confidence)
 
 
-def _marginal(values: np.ndarray, counts: np.ndarray) -> _Counts:
-    """Value counts of one side of joint value counts."""
-    v, inv = np.unique(values, return_inverse=True)
-    c = np.bincount(inv.ravel(), weights=counts, minlength=v.size).astype(np.int64)
-    return v, c
-
-
 def _size_comparisons(
-    name: str, base: str, var: str, joint: _JointCounts, integers: bool, opts: _Options
+    name: str, base: str, var: str, joint: JointCounts, integers: bool, opts: _Options
 ) -> dict[str, dict]:
     """Paired comparison of a size: mean (Wilcoxon), quantiles and derived proportions.
 
@@ -614,8 +515,8 @@ def _size_comparisons(
     """
     xv, yv, cnt = joint
     qs, n_pairs = opts.quantiles_of(var), int(cnt.sum())
-    ex = distribution_from_counts(*_marginal(xv, cnt), qs, opts.max_categories)
-    ey = distribution_from_counts(*_marginal(yv, cnt), qs, opts.max_categories)
+    ex = distribution_from_counts(*marginal(xv, cnt), qs, opts.max_categories)
+    ey = distribution_from_counts(*marginal(yv, cnt), qs, opts.max_categories)
     j = joint_from_counts(xv, yv, cnt, integers, opts.max_categories)
     raw = [ex.mean - ey.mean] + [ex.quantiles[q] - ey.quantiles[q] for q in qs]
     rng = bootstrap_rng(opts.seed, "paired", name, base, var)
