@@ -168,3 +168,120 @@ def test_a_selection_still_fails_on_a_corrupt_page(tmp_path, done) -> None:
     part.write_bytes(bytes(data))
     with pytest.raises(escalate.ResultsError, match="corrupt part"):
         read_results(out, check=False)
+
+
+# ---------------------------------------------------------------------------
+# compare streamed part by part
+
+from escalate.analysis import compare as compare_mod  # noqa: E402
+from escalate.analysis import tally as tally_mod  # noqa: E402
+from escalate.analysis.compare import compare_results  # noqa: E402
+from escalate.cli import main as cli_main  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def small_parts(tmp_path_factory) -> Path:
+    """A run in many small parts (the last one short)."""
+    out = tmp_path_factory.mktemp("small_parts") / "out"
+    escalate.run(WORLDS, out, 2300, 5, chunk_size=250)
+    return out
+
+
+@pytest.mark.parametrize("baseline", [None, "europe_1914_no_alliances"])
+def test_streamed_compare_csv_is_byte_identical_to_in_memory(
+    small_parts, tmp_path, baseline
+) -> None:
+    flags = [] if baseline is None else ["--baseline", baseline]
+    path = tmp_path / "c.csv"
+    assert cli_main(["compare", str(small_parts), "--format", "csv", "-o", str(path), *flags]) == 0
+    in_memory = compare(read_results(small_parts), baseline=baseline).to_csv(index=False)
+    assert path.read_text(encoding="utf-8") == in_memory
+    streamed = compare_results(small_parts, baseline=baseline).to_csv(index=False)
+    assert streamed == in_memory
+
+
+def _windows(df: pd.DataFrame, size: int) -> list[dict[str, dict[str, np.ndarray]]]:
+    """The rows of ``df`` as windows of ``size`` replicates, rows shuffled within each."""
+    cols = compare_mod._read_columns(df)
+    rep = df["replicate"].to_numpy()
+    names = [str(c) for c in df["structure"].cat.categories]
+    rng = np.random.default_rng(0)
+    out = []
+    for start in range(0, int(rep.max()) + 1, size):
+        window = {}
+        for name in names:
+            idx = np.flatnonzero((df["structure"] == name).to_numpy() & (rep >= start)
+                                 & (rep < start + size))  # fmt: skip
+            if idx.size:
+                idx = rng.permutation(idx)
+                window[name] = {c: a[idx] for c, a in cols.items()}
+        out.append(window)
+    return out
+
+
+@pytest.mark.parametrize("max_categories", [4096, 16])
+def test_windows_with_incomplete_pairing_give_the_in_memory_table(
+    small_parts, max_categories
+) -> None:
+    df = read_results(small_parts)
+    rng = np.random.default_rng(1)
+    df = df[rng.random(len(df)) < 0.6].reset_index(drop=True)  # replicates missing on both sides
+    df.loc[df["structure"] == "europe_1914", "power_share"] = np.round(
+        rng.random(int((df["structure"] == "europe_1914").sum())), 4
+    )  # many distinct values: the coarse grid
+    expected = compare(df, max_categories=max_categories)
+    assert expected["n_pairs"].dropna().max() < (df["structure"] == "europe_1914").sum()
+    opts = compare_mod._options(0.95, (3, 5, 10), 0, (0.5, 0.9, 0.99), 1000, max_categories)
+    names = ["europe_1914", "europe_1914_no_alliances"]
+    got = compare_mod._compare_windows(_windows(df, 97), names, None, opts)
+    assert got.to_csv(index=False) == expected.to_csv(index=False)
+
+
+def test_streamed_compare_holds_one_range_of_replicates_at_a_time(small_parts, monkeypatch) -> None:
+    """Rows alive (Arrow tables and arrays) while each part is read: at most two ranges."""
+    import weakref
+
+    alive: list[tuple[weakref.ref, int]] = []
+    held: list[int] = []
+    read_part_table = read_mod._Plan.read
+    table_columns = tally_mod.table_columns
+
+    def rows_alive() -> int:
+        return sum(n for ref, n in alive if ref() is not None)
+
+    def reading(plan, frag):
+        held.append(rows_alive())
+        t = read_part_table(plan, frag)
+        alive.append((weakref.ref(t), t.num_rows))
+        return t
+
+    def converting(t):
+        held.append(rows_alive())
+        cols = table_columns(t)
+        alive.append((weakref.ref(cols["replicate"]), cols["replicate"].size))
+        return cols
+
+    monkeypatch.setattr(read_mod._Plan, "read", reading)
+    monkeypatch.setattr(tally_mod, "table_columns", converting)
+    compare_results(small_parts)
+    assert len(held) == 2 * 2 * 10  # every part read once, and converted once
+    # rows of Arrow tables and of converted columns still referenced when a part
+    # is read (a table and its arrays may share buffers; both are counted): the
+    # range being read (2 structures x 250) and the one before it at most
+    assert max(held) <= 2 * (2 * 250)
+    assert max(held) >= 2 * 250  # the counting sees a range's tables
+
+
+def test_figures_from_cascade_counts_are_the_figures_from_rows(done, tmp_path) -> None:
+    from escalate.results.read import cascade_counts
+    from escalate.viz.plots import PLOT_COUNT_COLUMNS, plot_results
+
+    counts = cascade_counts(done, by=PLOT_COUNT_COLUMNS, verify=True)
+    assert int(counts["count"].sum()) == 2 * N
+    assert len(counts) < N  # distinct combinations, not cascades
+    parts = participant_counts(done)
+    a = plot_results(read_results(done, columns=PLOT_COLUMNS), tmp_path / "a", parts, ["svg"])
+    b = plot_results(counts, tmp_path / "b", parts, ["svg"])
+    assert [p.name for p in a] == [p.name for p in b]
+    for x, y in zip(a, b, strict=True):
+        assert x.read_bytes() == y.read_bytes(), x.name

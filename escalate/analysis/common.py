@@ -14,6 +14,7 @@ import pandas as pd
 __all__ = [
     "check_columns",
     "check_confidence",
+    "row_weights",
     "scipy_stats",
     "structure_groups",
 ]
@@ -110,3 +111,29 @@ def structure_groups(results: pd.DataFrame) -> list[tuple[str, slice | np.ndarra
     if len({n for n, _ in out}) != len(out):
         raise ValueError("two structures have the same name once converted to text")
     return out
+
+
+#: The column that makes a table of counts stand for the rows it counts: a
+#: row with ``count = c`` is ``c`` identical rows
+#: (:func:`escalate.results.read.cascade_counts`).
+COUNT = "count"
+
+
+def row_weights(results: pd.DataFrame, idx: slice | np.ndarray) -> np.ndarray | None:
+    """How many rows each selected row stands for, or None for a table of rows.
+
+    Parameters
+    ----------
+    results
+        A table of rows, or of counts with a ``count`` column.
+    idx
+        The selected rows (a selector of :func:`structure_groups`).
+
+    Returns
+    -------
+    numpy.ndarray or None
+        The ``count`` column at ``idx`` (int64), or None without one.
+    """
+    if COUNT not in results.columns:
+        return None
+    return results[COUNT].to_numpy(np.int64)[idx]

@@ -59,6 +59,20 @@ the same keyed random draws: common random numbers):
 * **Multiple testing**: Holm's step-down correction across every test of the
   table (all structures, all metrics), in ``p_holm``.
 
+Everything above is computed from counts: per structure, the successes of
+the binary outcomes and the value counts of each size; per structure and the
+baseline, the discordant pairs of the binary outcomes and the joint value
+counts of the (structure, baseline) pairs of each size over the replicates both
+have. Counts add up, so :func:`compare_results` reads a run one replicate range
+at a time (every structure's part of that range together), adds each range's
+counts to the totals and drops its rows: memory is one part per structure plus
+the distinct values and pairs, and the table is identical, value for value, to
+:func:`compare` of the whole table in memory. Only the exact Wilcoxon p value
+(``scipy.stats.wilcoxon`` up to 20,000 non-zero differences) expands the
+differences into an array, and only when there are that few. The tail exponents
+(``escalate compare --tails``) fit the war sizes themselves and still read those
+two columns whole.
+
 The pieces live in their own modules: value counts (:mod:`.counts`), the
 bootstrap (:mod:`.bootstrap`), proportion intervals (:mod:`.intervals`), paired
 tests and standard errors (:mod:`.paired`), metrics and columns
@@ -70,15 +84,21 @@ from __future__ import annotations
 import difflib
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .bootstrap import bootstrap_distribution, bootstrap_rng, paired_bootstrap
 from .common import check_columns, check_confidence, scipy_stats, structure_groups
-from .counts import Dist, distribution, joint_distribution, paired_differences
+from .counts import (
+    Dist,
+    distribution_from_counts,
+    joint_from_counts,
+    paired_differences_from_counts,
+)
 from .intervals import proportion_se, wilson_interval
 from .metrics import (
     BINARY,
@@ -93,7 +113,6 @@ from .metrics import (
 )
 from .paired import (
     binary_comparison,
-    discordant_pairs,
     discordant_pairs_at,
     holm,
     pair_index,
@@ -101,8 +120,9 @@ from .paired import (
     se_unpaired,
     wilcoxon,
 )
+from .tally import JointCounts, PairTally, Tally, marginal, run_structures, window_columns
 
-__all__ = ["compare"]
+__all__ = ["compare", "compare_results"]
 
 #: ``interval`` of the bootstrap rows
 _BOOTSTRAP = "bootstrap-percentile"
@@ -200,29 +220,133 @@ def compare(
     >>> table.query("metric == 'p_world_war'")[  # doctest: +SKIP
     ...     ["structure", "estimate", "low", "high", "difference", "p_holm", "se_ratio"]]
     """
-    opts = _options(results, confidence, ks, seed, quantiles, n_resamples, max_categories)
+    check_columns(results, REQUIRED_COLUMNS)
+    opts = _options(confidence, ks, seed, quantiles, n_resamples, max_categories)
     groups = structure_groups(results)
     names = [g for g, _ in groups]
-    baseline = _resolve_baseline(baseline, names)
     columns = _read_columns(results)
+    window = {name: {c: a[idx] for c, a in columns.items()} for name, idx in groups}
+    return _compare_windows([window], names, baseline, opts)
+
+
+def compare_results(
+    out: str | Path,
+    baseline: str | None = None,
+    *,
+    structures: Iterable[str] | None = None,
+    confidence: float = 0.95,
+    ks: Sequence[int] = (3, 5, 10),
+    seed: int = 0,
+    quantiles: Sequence[float] = (0.5, 0.9, 0.99),
+    n_resamples: int = 1000,
+    max_categories: int = 4096,
+    verify: bool = True,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """:func:`compare` of a finished run, streamed part by part in flat memory.
+
+    The run's cascades are read one replicate range at a time, every structure's
+    part of that range together (:func:`escalate.results.read.scan_windows`):
+    each structure's value counts and each structure's joint value counts with
+    the baseline over the replicates both have are added up range by range, and
+    the table is computed from those counts. Memory is one part per structure
+    plus the counts (distinct values, distinct pairs of values), whatever the
+    number of replicates.
+
+    Parameters
+    ----------
+    out
+        The run directory (``out`` of :func:`escalate.run`).
+    baseline, confidence, ks, seed, quantiles, n_resamples, max_categories
+        As for :func:`compare`.
+    structures
+        Only these structures, in this order (default: the run's order).
+    verify
+        Check every part's content digest (default; see
+        :func:`escalate.results.read.scan_results`).
+    progress
+        Show a progress bar over the parts on stderr (terminals only).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Identical, value for value, to ``compare(read_results(out), ...)``.
+
+    Raises
+    ------
+    ResultsError
+        The directory is not a complete run or a part is corrupt.
+    ValueError
+        As :func:`compare`.
+
+    Examples
+    --------
+    >>> table = compare_results("out", baseline="europe_1914_no_alliances")  # doctest: +SKIP
+    """
+    from ..results.read import scan_windows
+
+    opts = _options(confidence, ks, seed, quantiles, n_resamples, max_categories)
+    names = run_structures(out, structures)
+    cols = [c for c in REQUIRED_COLUMNS if c != "structure"]
+    scan = scan_windows(out, structures=names, columns=cols, verify=verify, progress=progress)
+    return _compare_windows(window_columns(scan), names, baseline, opts)
+
+
+def _compare_windows(
+    windows: Iterable[dict[str, dict[str, np.ndarray]]],
+    names: list[str],
+    baseline: str | None,
+    opts: _Options,
+) -> pd.DataFrame:
+    """:func:`compare` of rows given as windows of replicates.
+
+    Each window maps a structure to its rows' columns; a replicate of a
+    structure is in one window only, and pairs are formed within a window.
+    Only the counts of each window are kept.
+    """
+    if not names:
+        raise ValueError("results are empty: no rows to analyse")
+    base = _resolve_baseline(baseline, names)
+    tallies = {name: Tally() for name in names}
+    pairs = {name: PairTally() for name in names}
+    for window in windows:
+        for name, data in window.items():
+            tallies[name].add(data)
+        b = window.get(base)
+        if b is None:
+            continue
+        for name, data in window.items():
+            if name != base:
+                i_s, i_b = pair_index(data["replicate"], b["replicate"], name, base)
+                pairs[name].add(data, b, i_s, i_b)
+        del window, data, b  # hold one window's rows at a time
+    names = [n for n in names if tallies[n].n > 0]
+    if not names:
+        raise ValueError("results are empty: no rows to analyse")
+    baseline = _resolve_baseline(baseline, names)
     specs = metric_specs(opts.ks, opts.qs)
-    per = {
-        name: _estimate(name, {c: a[idx] for c, a in columns.items()}, specs, opts)
-        for name, idx in groups
-    }
+    per = {name: _estimate(name, tallies[name], specs, opts) for name in names}
     paired: dict[str, dict[str, dict] | None] = {}
     for name in names:
         if name != baseline:
-            paired[name] = _compare_pair(name, per[name], baseline, per[baseline], opts)
+            integers = {
+                v: tallies[name].integers[v] and tallies[baseline].integers[v] for v in SIZES
+            }
+            paired[name] = _compare_pair(name, pairs[name], integers, baseline, opts)
             if paired[name] is None:
                 warnings.warn(
                     f"structure {name!r} shares no replicate index with the baseline "
                     f"{baseline!r}: no paired comparison",
-                    stacklevel=2,
+                    stacklevel=3,
                 )
     out = _table(names, baseline, specs, per, paired)
     out.attrs.update(
-        {"baseline": baseline, "confidence": confidence, "seed": seed, "n_resamples": n_resamples}
+        {
+            "baseline": baseline,
+            "confidence": opts.confidence,
+            "seed": opts.seed,
+            "n_resamples": opts.n_resamples,
+        }
     )
     return out
 
@@ -248,7 +372,6 @@ class _Options:
 
 
 def _options(
-    results: pd.DataFrame,
     confidence: float,
     ks: Sequence[int],
     seed: int,
@@ -256,10 +379,9 @@ def _options(
     n_resamples: int,
     max_categories: int,
 ) -> _Options:
-    """Check :func:`compare`'s arguments (scipy first, then the table)."""
+    """Check :func:`compare`'s settings (scipy first)."""
     scipy_stats()
     check_confidence(confidence)
-    check_columns(results, REQUIRED_COLUMNS)
     if int(n_resamples) < 100:
         raise ValueError(f"n_resamples must be at least 100, got {n_resamples}")
     if int(max_categories) < 16:
@@ -289,8 +411,6 @@ def _read_columns(results: pd.DataFrame) -> dict[str, np.ndarray]:
     columns = {c: results[c].to_numpy() for c in REQUIRED_COLUMNS if c != "structure"}
     for c in BINARY:
         columns[c] = columns[c].astype(bool, copy=False)
-    if np.isnan(columns["power_share"]).any():
-        raise ValueError("power_share has missing values (NaN)")
     return columns
 
 
@@ -303,39 +423,38 @@ _Estimate = tuple[float, float, float, float, str]
 
 @dataclass
 class _Structure:
-    """One structure's rows, distributions and estimates."""
+    """One structure's size, distributions and estimates."""
 
-    data: dict[str, np.ndarray]
     n: int
     dists: dict[str, Dist]
     est: dict[str, _Estimate]
 
 
-def _estimate(
-    name: str, data: dict[str, np.ndarray], specs: list[MetricSpec], opts: _Options
-) -> _Structure:
+def _estimate(name: str, tally: Tally, specs: list[MetricSpec], opts: _Options) -> _Structure:
     """Every metric of one structure with its standard error and interval."""
-    n = int(data["replicate"].size)
-    dists = {v: distribution(data[v], opts.quantiles_of(v), opts.max_categories) for v in SIZES}
+    n = tally.n
+    dists = {
+        v: distribution_from_counts(*tally.counts[v], opts.quantiles_of(v), opts.max_categories)
+        for v in SIZES
+    }
     est: dict[str, _Estimate] = {}
     for spec in specs:
         if spec.kind == PROPORTION:
-            k = _successes(data[spec.variable], dists.get(spec.variable), spec.parameter)
+            k = _successes(tally, spec.variable, spec.parameter)
             p = k / n
             low, high = wilson_interval(k, n, opts.confidence)
             est[spec.metric] = (p, proportion_se(p, n), low, high, "wilson")
     for var in SIZES:
         est.update(_size_estimates(name, var, dists[var], n, opts))
-    return _Structure(data, n, dists, est)
+    return _Structure(n, dists, est)
 
 
-def _successes(x: np.ndarray, dist: Dist | None, threshold: object) -> int:
-    """Rows where ``x`` is true (no threshold) or ``x >= threshold``."""
+def _successes(tally: Tally, variable: str, threshold: object) -> int:
+    """Rows where ``variable`` is true (no threshold) or ``variable >= threshold``."""
     if threshold is None:
-        return int(np.count_nonzero(x))
-    if dist is not None and not dist.coarse:
-        return int(dist.counts[dist.values >= threshold].sum())
-    return int(np.count_nonzero(x >= threshold))
+        return tally.successes[variable]
+    values, counts = tally.counts[variable]
+    return int(counts[values >= threshold].sum())
 
 
 def _size_estimates(name: str, var: str, d: Dist, n: int, opts: _Options) -> dict[str, _Estimate]:
@@ -360,27 +479,22 @@ def _size_estimates(name: str, var: str, d: Dist, n: int, opts: _Options) -> dic
 
 
 def _compare_pair(
-    name: str, s: _Structure, base: str, b: _Structure, opts: _Options
+    name: str, pairs: PairTally, integers: dict[str, bool], base: str, opts: _Options
 ) -> dict[str, dict] | None:
-    """Paired comparison of every metric of ``s`` with the baseline ``b``.
+    """Paired comparison of every metric of ``name`` with the baseline ``base``.
 
     Returns ``{metric: columns of the table}``, or None when they share no
     replicate.
     """
-    i_s, i_b = pair_index(s.data["replicate"], b.data["replicate"], name, base)
-    xs = {c: a[i_s] for c, a in s.data.items() if c != "replicate"}
-    ys = {c: a[i_b] for c, a in b.data.items() if c != "replicate"}
-    n_pairs = int(xs["world_war"].size)
+    n_pairs = pairs.n
     if n_pairs == 0:
         return None
     out = {}
     for var in BINARY:
-        _, bb, cc = discordant_pairs(xs[var], ys[var])
+        bb, cc = pairs.discordant[var]
         out[f"p_{var}"] = _binary(n_pairs, bb, cc, opts, name, base, var)
-    full = isinstance(i_s, slice)  # every replicate paired: reuse the distributions
     for var in SIZES:
-        dists = (s.dists[var], b.dists[var]) if full else None
-        out.update(_size_comparisons(name, base, var, xs[var], ys[var], dists, opts))
+        out.update(_size_comparisons(name, base, var, pairs.joint[var], integers[var], opts))
     return out
 
 
@@ -391,28 +505,23 @@ def _binary(n: int, b: int, c: int, opts: _Options, *labels: str) -> dict:
 
 
 def _size_comparisons(
-    name: str,
-    base: str,
-    var: str,
-    x: np.ndarray,
-    y: np.ndarray,
-    dists: tuple[Dist, Dist] | None,
-    opts: _Options,
+    name: str, base: str, var: str, joint: JointCounts, integers: bool, opts: _Options
 ) -> dict[str, dict]:
     """Paired comparison of a size: mean (Wilcoxon), quantiles and derived proportions.
 
-    The proportions derived from a size are ``P(belligerents >= k)`` and
+    Everything comes from the joint value counts of the (structure, baseline)
+    pairs. The proportions derived from a size are ``P(belligerents >= k)`` and
     ``P(any broken promise)``.
     """
-    qs, n_pairs = opts.quantiles_of(var), int(x.size)
-    if dists is None:
-        dists = distribution(x, qs, opts.max_categories), distribution(y, qs, opts.max_categories)
-    ex, ey = dists
-    j = joint_distribution(x, y, ex, ey, opts.max_categories)
+    xv, yv, cnt = joint
+    qs, n_pairs = opts.quantiles_of(var), int(cnt.sum())
+    ex = distribution_from_counts(*marginal(xv, cnt), qs, opts.max_categories)
+    ey = distribution_from_counts(*marginal(yv, cnt), qs, opts.max_categories)
+    j = joint_from_counts(xv, yv, cnt, integers, opts.max_categories)
     raw = [ex.mean - ey.mean] + [ex.quantiles[q] - ey.quantiles[q] for q in qs]
     rng = bootstrap_rng(opts.seed, "paired", name, base, var)
     low, high, sd = paired_bootstrap(j, qs, opts.n_resamples, rng, opts.confidence, raw)
-    dv, dc, sd_d = paired_differences(j, x, y)
+    dv, dc, sd_d = paired_differences_from_counts(j, xv, yv, cnt, not integers)
     t_plus, r, pval = wilcoxon(dv, dc)
     out = {
         f"mean_{var}": {
@@ -440,7 +549,8 @@ def _size_comparisons(
             _, bb, cc = discordant_pairs_at(j, k)
             out[f"p_belligerents_ge_{k}"] = _binary(n_pairs, bb, cc, opts, name, base, f"ge{k}")
     if var == "broken_promises":
-        _, bb, cc = discordant_pairs(x > 0, y > 0)
+        bx, by = xv > 0, yv > 0
+        bb, cc = int(cnt[bx & ~by].sum()), int(cnt[~bx & by].sum())
         out["p_broken_promise"] = _binary(n_pairs, bb, cc, opts, name, base, "any_broken")
     return out
 

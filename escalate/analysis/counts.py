@@ -23,12 +23,18 @@ __all__ = [
     "Dist",
     "Joint",
     "distribution",
+    "distribution_from_counts",
     "is_int",
     "joint_cells",
     "joint_distribution",
+    "joint_from_counts",
+    "joint_value_counts",
+    "merge_joint_counts",
+    "merge_value_counts",
     "moments",
     "order_rank",
     "paired_differences",
+    "paired_differences_from_counts",
     "quantile_from_counts",
     "quantiles_of_rows",
     "value_counts",
@@ -119,7 +125,52 @@ def distribution(x: np.ndarray, qs: Sequence[float], max_categories: int) -> Dis
     an even grid of ``max_categories`` points (``coarse``); the summaries are
     always those of the raw values.
     """
-    values, counts = value_counts(x)
+    return distribution_from_counts(*value_counts(x), qs, max_categories)
+
+
+def merge_value_counts(
+    values: Sequence[np.ndarray], counts: Sequence[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Value counts of several batches added up: sorted distinct values and counts.
+
+    Parameters
+    ----------
+    values, counts
+        Each batch's sorted distinct values (float64) and counts (int64), as
+        :func:`value_counts` returns them.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        What :func:`value_counts` gives for the rows of every batch together.
+    """
+    if len(values) == 1:
+        return values[0], counts[0]
+    v, inv = np.unique(np.concatenate(values), return_inverse=True)
+    c = np.bincount(inv.ravel(), weights=np.concatenate(counts), minlength=v.size)
+    return v, c.astype(np.int64)
+
+
+def distribution_from_counts(
+    values: np.ndarray, counts: np.ndarray, qs: Sequence[float], max_categories: int
+) -> Dist:
+    """:func:`distribution` of the rows whose value counts are ``values``, ``counts``.
+
+    Parameters
+    ----------
+    values, counts
+        Sorted distinct values (float64) and their counts (int64), as
+        :func:`value_counts` or :func:`merge_value_counts` give them.
+    qs
+        Quantiles to compute.
+    max_categories
+        Largest number of resampling cells (see :func:`distribution`).
+
+    Returns
+    -------
+    Dist
+        Identical to ``distribution(rows, qs, max_categories)``.
+    """
     n = int(counts.sum())
     mean, sd = moments(values, counts)
     quantiles = {q: quantile_from_counts(values, counts, q) for q in qs}
@@ -197,6 +248,116 @@ def joint_distribution(
             grid = start + step * np.arange(points)
             return Joint(grid[cells // points], grid[cells % points], cnt, True)
         points = max(16, points // 2)
+
+
+def joint_value_counts(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (x, y) pairs of two paired arrays and their counts.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        x values, y values (float64) and counts (int64), sorted by x then y.
+    """
+    if x.size == 0:
+        empty = np.zeros(0, np.float64)
+        return empty, empty, np.zeros(0, np.int64)
+    if x.dtype == np.bool_ or y.dtype == np.bool_:
+        x, y = x.astype(np.int8), y.astype(np.int8)
+    if is_int(x) and is_int(y):
+        lo = min(int(x.min()), int(y.min()))
+        k = max(int(x.max()), int(y.max())) - lo + 1
+        if k <= 2_000:
+            xs, ys = (x - lo, y - lo) if lo else (x, y)
+            cells, cnt = joint_cells(xs, ys, k)
+            return (cells // k + lo).astype(np.float64), (cells % k + lo).astype(np.float64), cnt
+    cx, ux = pd.factorize(x, sort=True)
+    cy, uy = pd.factorize(y, sort=True)
+    k = max(len(ux), len(uy))
+    cells, cnt = joint_cells(cx, cy, k)
+    xv = np.asarray(ux, np.float64)[cells // k]
+    yv = np.asarray(uy, np.float64)[cells % k]
+    return xv, yv, cnt
+
+
+def merge_joint_counts(
+    parts: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Joint value counts of several batches (:func:`joint_value_counts`) added up."""
+    if len(parts) == 1:
+        return parts[0]
+    xv = np.concatenate([p[0] for p in parts])
+    yv = np.concatenate([p[1] for p in parts])
+    cnt = np.concatenate([p[2] for p in parts])
+    order = np.lexsort((yv, xv))
+    xv, yv, cnt = xv[order], yv[order], cnt[order]
+    if xv.size == 0:
+        return xv, yv, cnt
+    starts = np.flatnonzero(np.r_[True, (xv[1:] != xv[:-1]) | (yv[1:] != yv[:-1])])
+    return xv[starts], yv[starts], np.add.reduceat(cnt, starts)
+
+
+def joint_from_counts(
+    xv: np.ndarray, yv: np.ndarray, cnt: np.ndarray, integers: bool, max_categories: int
+) -> Joint:
+    """:func:`joint_distribution` of the paired rows whose joint value counts are given.
+
+    Parameters
+    ----------
+    xv, yv, cnt
+        Distinct (x, y) pairs and their counts, sorted by x then y
+        (:func:`joint_value_counts`, :func:`merge_joint_counts`).
+    integers
+        Whether both columns hold integers (the rows' dtype).
+    max_categories
+        As for :func:`joint_distribution`.
+
+    Returns
+    -------
+    Joint
+        Identical to ``joint_distribution(x, y, distribution(x), distribution(y),
+        max_categories)`` of the rows: the same cells in the same order and the
+        same grid when it is coarse.
+    """
+    vocab = np.union1d(xv, yv)
+    if vocab.size <= max_categories:
+        if integers and vocab[-1] - vocab[0] < max_categories:
+            k = int(vocab[-1]) - int(vocab[0]) + 1
+        else:
+            k = vocab.size
+        if cnt.size <= MAX_JOINT_CELLS:
+            return Joint(xv, yv, cnt, False)
+        points = max(16, min(k, max_categories) // 2)
+    else:
+        points = max_categories
+    # too many distinct values or pairs to resample exactly: an even grid
+    while True:
+        start, step = _grid(float(vocab[0]), float(vocab[-1]), points)
+        cx = np.rint((xv - start) / step).astype(np.int64)
+        cy = np.rint((yv - start) / step).astype(np.int64)
+        cells, inv = np.unique(cx * points + cy, return_inverse=True)
+        if cells.size <= MAX_JOINT_CELLS or points <= 16:
+            gc = np.bincount(inv.ravel(), weights=cnt, minlength=cells.size).astype(np.int64)
+            grid = start + step * np.arange(points)
+            return Joint(grid[cells // points], grid[cells % points], gc, True)
+        points = max(16, points // 2)
+
+
+def paired_differences_from_counts(
+    j: Joint, xv: np.ndarray, yv: np.ndarray, cnt: np.ndarray, floating: bool
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """:func:`paired_differences` from the joint value counts of the raw pairs.
+
+    ``j`` is their :func:`joint_from_counts`; ``floating`` whether either column
+    holds floating-point values.
+    """
+    if not j.coarse:
+        xv, yv, cnt = j.xv, j.yv, j.counts
+    d = xv - yv
+    if floating:
+        d = np.round(d, 12)
+    dv, inv = np.unique(d, return_inverse=True)
+    dc = np.bincount(inv.ravel(), weights=cnt, minlength=dv.size).astype(np.int64)
+    return dv, dc, moments(dv, dc)[1]
 
 
 def paired_differences(

@@ -17,7 +17,13 @@ import math
 import numpy as np
 import pandas as pd
 
-from .common import check_columns, check_confidence, scipy_stats, structure_groups
+from .common import (
+    check_columns,
+    check_confidence,
+    row_weights,
+    scipy_stats,
+    structure_groups,
+)
 
 __all__ = [
     "clopper_pearson",
@@ -142,6 +148,10 @@ def proportion_intervals(
     rows = []
     for name, idx in structure_groups(results):
         x = results[column].to_numpy()[idx]
-        n, k = int(x.size), int(np.count_nonzero(x))
+        w = row_weights(results, idx)
+        if w is None:
+            n, k = int(x.size), int(np.count_nonzero(x))
+        else:  # a table of counts
+            n, k = int(w.sum()), int(w[x != 0].sum())
         rows.append((name, n, k, k / n, *wilson_interval(k, n, confidence)))
     return pd.DataFrame(rows, columns=["structure", "n", "successes", "estimate", "low", "high"])

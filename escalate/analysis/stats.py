@@ -9,7 +9,9 @@ in its own module of :mod:`escalate.analysis`:
 
 :mod:`~escalate.analysis.compare`
     :func:`compare`: estimates with intervals per structure and paired tests
-    against a baseline (its module docstring says how everything is computed).
+    against a baseline (its module docstring says how everything is computed);
+    :func:`compare_results`: the same table of a run directory, streamed part
+    by part in flat memory.
 :mod:`~escalate.analysis.intervals`
     Wilson and exact binomial intervals; :func:`proportion_intervals`.
 :mod:`~escalate.analysis.bootstrap`, :mod:`~escalate.analysis.counts`
@@ -33,7 +35,7 @@ the tail exponents) are imported when a function needs them.
 
 from __future__ import annotations
 
-from .compare import compare
+from .compare import compare, compare_results
 from .intervals import proportion_intervals
 from .metrics import REQUIRED_COLUMNS
 from .paired import holm
@@ -41,6 +43,7 @@ from .paired import holm
 __all__ = [
     "REQUIRED_COLUMNS",
     "compare",
+    "compare_results",
     "holm",
     "proportion_intervals",
 ]

@@ -13,7 +13,13 @@ from typing import Any, TypedDict
 import numpy as np
 import pandas as pd
 
-from .common import check_columns, check_confidence, scipy_stats, structure_groups
+from .common import (
+    check_columns,
+    check_confidence,
+    row_weights,
+    scipy_stats,
+    structure_groups,
+)
 from .intervals import clopper_pearson, normal_z
 
 __all__ = ["CLAUSET_2018", "VERDICT_LEVEL", "TailReference", "ccdf", "tail_exponents", "verdict"]
@@ -105,6 +111,20 @@ def _war_values(results: pd.DataFrame, column: str, idx, wars_only: bool) -> np.
     return x
 
 
+def _war_counts(results: pd.DataFrame, column: str, idx, wars_only: bool):
+    """Sorted distinct war sizes, their counts and the number of wars."""
+    x = _war_values(results, column, idx, wars_only)
+    w = row_weights(results, idx)
+    if w is None:
+        values, counts = np.unique(x, return_counts=True)
+        return values, counts, int(x.size)
+    if wars_only and "deterred" in results.columns:  # a table of counts
+        w = w[~results["deterred"].to_numpy().astype(bool)[idx]]
+    values, inv = np.unique(x, return_inverse=True)
+    counts = np.bincount(inv.ravel(), weights=w, minlength=values.size).astype(np.int64)
+    return values, counts, int(w.sum())
+
+
 def ccdf(
     results: pd.DataFrame,
     column: str = "belligerents",
@@ -138,12 +158,10 @@ def ccdf(
     check_columns(results, ["structure", column])
     frames = []
     for name, idx in structure_groups(results):
-        x = _war_values(results, column, idx, wars_only)
-        if x.size == 0:
+        values, counts, n = _war_counts(results, column, idx, wars_only)
+        if n == 0:
             continue
-        values, counts = np.unique(x, return_counts=True)
         n_ge = np.cumsum(counts[::-1])[::-1]
-        n = int(x.size)
         low, high = clopper_pearson(n_ge, n, confidence)
         frames.append(
             pd.DataFrame(

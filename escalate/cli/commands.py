@@ -346,8 +346,7 @@ def _write_tables(tables: dict, args: argparse.Namespace) -> None:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from ..analysis.metrics import REQUIRED_COLUMNS
-    from ..analysis.stats import compare
+    from ..analysis.compare import compare_results
     from ..analysis.tails import tail_exponents
     from ..results.read import read_results
     from ..viz.sweep import VARIANTS_FILE, format_sweep, read_variants, sweep_table
@@ -359,12 +358,14 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             f"{args.dir} is not a sweep (no {VARIANTS_FILE}; escalate sweep writes it): "
             "leave out --sweep"
         )
-    # the statistics (and the tail exponents) read only these columns
-    results = read_results(args.dir, columns=REQUIRED_COLUMNS, verify=True, progress=True)
-    table = compare(results, baseline=args.baseline)
+    # the statistics are added up part by part (flat memory); the tail fit needs
+    # the war sizes themselves, so --tails reads those two columns whole
+    table = compare_results(args.dir, baseline=args.baseline, verify=True, progress=True)
     tables: dict[str, tuple[Any, Callable[[Any], str]]] = {"compare": (table, format_text)}
     if args.tails:
-        tables["tails"] = (tail_exponents(results), format_tails)
+        cols = ["structure", "belligerents", "deterred"]
+        tails = tail_exponents(read_results(args.dir, columns=cols, verify=True, progress=True))
+        tables["tails"] = (tails, format_tails)
     if args.sweep:
         tables["sweep"] = (sweep_table(table, variants), format_sweep)
     elif variants is not None and args.format == "table":
@@ -448,9 +449,9 @@ def _participants_or_none(d: Path):
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
-    from ..results.read import read_results
+    from ..results.read import cascade_counts
     from ..results.store import read_manifest
-    from ..viz.plots import PLOT_COLUMNS, plot_results, world_members
+    from ..viz.plots import PLOT_COUNT_COLUMNS, plot_results, world_members
     from ..viz.sweep import read_variants
 
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
@@ -458,7 +459,8 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     if bad:
         raise ValueError(f"unknown figure format {bad[0]!r} (png, svg, pdf)")
     paths = plot_results(
-        read_results(args.dir, columns=PLOT_COLUMNS, verify=True, progress=True),
+        # counts per structure of the values the figures draw, added up part by part
+        cascade_counts(args.dir, by=PLOT_COUNT_COLUMNS, verify=True, progress=True),
         args.output or args.dir / "figures",
         participants=_participants_or_none(args.dir),
         formats=formats,

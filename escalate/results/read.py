@@ -47,7 +47,13 @@ from .store import (
     read_manifest,
 )
 
-__all__ = ["participant_counts", "read_results", "scan_results"]
+__all__ = [
+    "cascade_counts",
+    "participant_counts",
+    "read_results",
+    "scan_results",
+    "scan_windows",
+]
 
 _SCHEMAS = {"cascades": CASCADE_SCHEMA, "participants": PARTICIPANT_SCHEMA}
 
@@ -163,47 +169,132 @@ def scan_results(
     >>> parts = scan_results("out", columns=["world_war"])  # doctest: +SKIP
     >>> wars = sum(pc.sum(t["world_war"]).as_py() for _, t in parts)  # doctest: +SKIP
     """
-    manifest = read_manifest(out)
-    table = "participants" if participants else "cascades"
-    if participants and not manifest.participants:
-        raise ResultsError(f"{out}: this run was made without participants")
-    names = _selection(out, manifest, structures, table)
-    cols = _file_columns(table, columns)
-    if check:
-        check_parts(out, manifest, table)
-    dataset = _dataset(out, table)
-    whole = verify or (cols is None and replicates is None)
-    all_cols = list(_SCHEMAS[table].names)
-    read_cols = all_cols if cols is None else cols
-    row_filter = None
-    if replicates is not None:
-        start, stop = int(replicates[0]), int(replicates[1])
-        row_filter = (pc.field("replicate") >= start) & (pc.field("replicate") < stop)
-    by_name: dict[str, list] = {name: [] for name in names}
-    for frag in dataset.get_fragments(filter=pc.field("structure").isin(names)):
-        name = Path(frag.path).parent.name.split("=", 1)[1]
-        first = _part_start(frag.path)
-        if replicates is not None and not (first < stop and first + manifest.chunk_size > start):
-            continue
-        by_name[name].append((first, frag))
-    if not any(by_name.values()) and replicates is None:
-        raise ResultsError(f"{Path(out) / table}: no parts to read")
-    total = sum(len(v) for v in by_name.values())
-    bar = _progress(total, f"reading {table}", progress)
+    plan = _Plan(out, participants, structures, columns, replicates, check, verify)
+    bar = _progress(plan.total, f"reading {plan.table}", progress)
     try:
-        for name in names:
-            for _, frag in sorted(by_name[name], key=lambda x: x[0]):
-                if whole and (cols is not None or row_filter is not None):
-                    t = _read_fragment(frag, all_cols, None, True)
-                    t = t.filter(row_filter) if row_filter is not None else t
-                    yield name, t.select(read_cols)
-                else:
-                    yield name, _read_fragment(frag, read_cols, row_filter, whole)
+        for name in plan.names:
+            for _, frag in sorted(plan.by_name[name], key=lambda x: x[0]):
+                yield name, plan.read(frag)
                 if bar is not None:
                     bar.update()
     finally:
         if bar is not None:
             bar.close()
+
+
+def scan_windows(
+    out: str | Path,
+    *,
+    structures: Iterable[str] | None = None,
+    columns: Sequence[str] | None = None,
+    check: bool = True,
+    verify: bool = False,
+    progress: bool = False,
+) -> Iterator[tuple[int, dict[str, pa.Table]]]:
+    """Stream a run's cascades one replicate range at a time, every structure together.
+
+    The parts of all structures that start at the same replicate (the run's
+    ``chunk_size`` makes them cover the same range) are read and yielded
+    together, so paired analyses see a structure's rows and the baseline's rows
+    of the same replicates at once. Memory is one part per structure.
+
+    Parameters
+    ----------
+    out
+        The run directory.
+    structures, columns, check, verify, progress
+        As for :func:`scan_results`.
+
+    Yields
+    ------
+    tuple of (int, dict of str to pyarrow.Table)
+        The first replicate of the range and, for each structure that has a
+        part there (in the order of ``structures``), that part's selected
+        columns; ranges in replicate order.
+
+    Raises
+    ------
+    ResultsError
+        As :func:`scan_results`.
+
+    Examples
+    --------
+    >>> for start, parts in scan_windows("out", columns=["replicate", "world_war"]):
+    ...     pass  # doctest: +SKIP
+    """
+    plan = _Plan(out, False, structures, columns, None, check, verify)
+    starts: dict[int, dict[str, object]] = {}
+    for name in plan.names:
+        for first, frag in plan.by_name[name]:
+            starts.setdefault(first, {})[name] = frag
+    bar = _progress(plan.total, "reading cascades", progress)
+    try:
+        for first in sorted(starts):
+            frags = starts[first]
+            window = {}
+            for name in plan.names:
+                if name in frags:
+                    window[name] = plan.read(frags[name])
+                    if bar is not None:
+                        bar.update()
+            yield first, window
+            del window
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+class _Plan:
+    """The parts a scan reads and how: selections checked, fragments found."""
+
+    def __init__(
+        self,
+        out: str | Path,
+        participants: bool,
+        structures: Iterable[str] | None,
+        columns: Sequence[str] | None,
+        replicates: tuple[int, int] | None,
+        check: bool,
+        verify: bool,
+    ) -> None:
+        manifest = read_manifest(out)
+        table = "participants" if participants else "cascades"
+        if participants and not manifest.participants:
+            raise ResultsError(f"{out}: this run was made without participants")
+        self.table = table
+        self.names = _selection(out, manifest, structures, table)
+        cols = _file_columns(table, columns)
+        if check:
+            check_parts(out, manifest, table)
+        dataset = _dataset(out, table)
+        self.whole = verify or (cols is None and replicates is None)
+        self.all_cols = list(_SCHEMAS[table].names)
+        self.read_cols = self.all_cols if cols is None else cols
+        self.selecting = cols is not None or replicates is not None
+        self.row_filter = None
+        if replicates is not None:
+            start, stop = int(replicates[0]), int(replicates[1])
+            self.row_filter = (pc.field("replicate") >= start) & (pc.field("replicate") < stop)
+        self.by_name: dict[str, list] = {name: [] for name in self.names}
+        for frag in dataset.get_fragments(filter=pc.field("structure").isin(self.names)):
+            name = Path(frag.path).parent.name.split("=", 1)[1]
+            first = _part_start(frag.path)
+            if replicates is not None and not (
+                first < stop and first + manifest.chunk_size > start
+            ):
+                continue
+            self.by_name[name].append((first, frag))
+        if not any(self.by_name.values()) and replicates is None:
+            raise ResultsError(f"{Path(out) / table}: no parts to read")
+        self.total = sum(len(v) for v in self.by_name.values())
+
+    def read(self, frag) -> pa.Table:
+        """One part's selected rows and columns (read whole first when verifying)."""
+        if self.whole and self.selecting:
+            t = _read_fragment(frag, self.all_cols, None, True)
+            t = t.filter(self.row_filter) if self.row_filter is not None else t
+            return t.select(self.read_cols)
+        return _read_fragment(frag, self.read_cols, self.row_filter, self.whole)
 
 
 def _read_fragment(frag, columns: list[str], row_filter, whole: bool) -> pa.Table:
@@ -367,15 +458,79 @@ def participant_counts(
     keys = list(by)
     if not keys or "structure" in keys or len(set(keys)) != len(keys):
         raise ValueError(f"by must name distinct participant columns, got {list(by)}")
-    names = _selection(out, read_manifest(out), structures, "participants")
+    return _counts(out, "participants", keys, structures, replicates, check, False, progress)
+
+
+def cascade_counts(
+    out: str | Path,
+    by: Sequence[str] = ("world_war", "deterred", "belligerents", "rounds"),
+    *,
+    structures: Iterable[str] | None = None,
+    replicates: tuple[int, int] | None = None,
+    check: bool = True,
+    verify: bool = False,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Cascades per structure and ``by`` values, counted part by part.
+
+    The cascades' counterpart of :func:`participant_counts`: each part's ``by``
+    columns are aggregated with Arrow's ``group_by`` and the counts added up,
+    so memory is one part plus the counts. :func:`escalate.viz.plots.figures_of`
+    draws the cascade figures from these counts (a ``count`` column weights
+    each row).
+
+    Parameters
+    ----------
+    out
+        The run directory.
+    by
+        Cascade columns to count by (default: what the figures need).
+    structures, replicates, check, verify, progress
+        As for :func:`scan_results`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``structure``, the ``by`` columns and ``count`` (int64), one
+        row per combination that occurs, sorted; ``structure`` is
+        categorical in the run's order.
+
+    Raises
+    ------
+    ResultsError
+        As :func:`scan_results`.
+
+    Examples
+    --------
+    >>> c = cascade_counts("out", by=["world_war"])  # doctest: +SKIP
+    """
+    keys = list(by)
+    if not keys or "structure" in keys or len(set(keys)) != len(keys):
+        raise ValueError(f"by must name distinct cascade columns, got {list(by)}")
+    return _counts(out, "cascades", keys, structures, replicates, check, verify, progress)
+
+
+def _counts(
+    out: str | Path,
+    table: str,
+    keys: list[str],
+    structures: Iterable[str] | None,
+    replicates: tuple[int, int] | None,
+    check: bool,
+    verify: bool,
+    progress: bool,
+) -> pd.DataFrame:
+    """Rows of ``table`` per structure and ``keys``, aggregated part by part."""
+    names = _selection(out, read_manifest(out), structures, table)
     parts: list[pd.DataFrame] = []
     scan = scan_results(
         out,
-        True,
+        table == "participants",
         structures=names,
         columns=keys,
         replicates=replicates,
         check=check,
+        verify=verify,
         progress=progress,
     )
     for name, t in scan:
@@ -388,7 +543,7 @@ def participant_counts(
     cols = ["structure", *keys]
     if not parts:
         empty = pd.DataFrame({c: pd.Series([], dtype=object) for c in cols})
-        return _typed_counts(empty.assign(count=np.zeros(0, np.int64)), names, keys)
+        return _typed_counts(empty.assign(count=np.zeros(0, np.int64)), names, keys, table)
     summed = (
         pd.concat(parts, ignore_index=True)
         .groupby(cols, dropna=False, sort=False)["count_all"]
@@ -396,16 +551,16 @@ def participant_counts(
         .rename("count")
         .reset_index()
     )
-    return _typed_counts(summed, names, keys)
+    return _typed_counts(summed, names, keys, table)
 
 
-def _typed_counts(df: pd.DataFrame, names: list[str], keys: list[str]) -> pd.DataFrame:
+def _typed_counts(df: pd.DataFrame, names: list[str], keys: list[str], table: str) -> pd.DataFrame:
     """Structure and labels as categoricals, sorted, ``count`` as int64."""
     df["structure"] = pd.Categorical(df["structure"], categories=names)
     for c in keys:
-        if c in DICTIONARY_COLUMNS["participants"]:
+        if c in DICTIONARY_COLUMNS[table]:
             df[c] = df[c].astype("category")
         else:
-            df[c] = df[c].astype(PARTICIPANT_SCHEMA.field(c).type.to_pandas_dtype())
+            df[c] = df[c].astype(_SCHEMAS[table].field(c).type.to_pandas_dtype())
     df["count"] = df["count"].astype(np.int64)
     return df.sort_values(["structure", *keys], kind="stable", ignore_index=True)

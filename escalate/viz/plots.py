@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..analysis.common import structure_groups
+from ..analysis.common import row_weights, structure_groups
 from ..analysis.intervals import proportion_intervals
 from ..analysis.tails import CLAUSET_2018, ccdf
 
@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # pragma: no cover - matplotlib is imported when a figure is 
 __all__ = [
     "FORMATS",
     "PLOT_COLUMNS",
+    "PLOT_COUNT_COLUMNS",
     "ccdf_figure",
     "entry_figure",
     "figures_of",
@@ -58,6 +59,10 @@ __all__ = [
 FORMATS = ("png", "svg", "pdf")
 #: The cascade columns the figures read (``escalate plot`` reads only these).
 PLOT_COLUMNS = ("structure", "replicate", "world_war", "deterred", "belligerents", "rounds")
+#: The cascade columns the figures count by: ``escalate plot`` draws from
+#: ``cascade_counts(DIR, by=PLOT_COUNT_COLUMNS)`` (a table of counts, one row per
+#: combination with a ``count`` column) instead of a row per cascade.
+PLOT_COUNT_COLUMNS = ("world_war", "deterred", "belligerents", "rounds")
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
 _LINESTYLES = ("-", "--", "-.", ":")
 
@@ -299,10 +304,11 @@ def rounds_figure(results: pd.DataFrame):
 
 
 def _replicates(results: pd.DataFrame) -> dict[str, int]:
-    return {
-        name: int(np.size(results["replicate"].to_numpy()[idx]))
-        for name, idx in structure_groups(results)
-    }
+    out = {}
+    for name, idx in structure_groups(results):
+        w = row_weights(results, idx)  # a table of counts: the rows it stands for
+        out[name] = int(w.sum()) if w is not None else int(np.size(results["replicate"][idx]))
+    return out
 
 
 def entry_figure(results: pd.DataFrame, participants: pd.DataFrame):
@@ -472,7 +478,9 @@ def plot_results(
     Parameters
     ----------
     results
-        Cascades table (``escalate.read_results(DIR)``).
+        Cascades table (``escalate.read_results(DIR)``), or its counts
+        (:func:`escalate.results.read.cascade_counts` by
+        :data:`PLOT_COUNT_COLUMNS`, which never holds every cascade).
     out_dir
         Folder for the figures (created if needed).
     participants
