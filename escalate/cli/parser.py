@@ -206,6 +206,19 @@ def _add_check(sub: Any, fmt: Any) -> None:
     )
 
 
+def _add_data_files(p: argparse.ArgumentParser) -> None:
+    """The COW/ATOP data files of ``import``, ``backtest`` and ``calibrate``."""
+    for flag, required, what in (
+        ("--states", True, "COW state system membership (states2016.csv)"),
+        ("--capabilities", True, "COW National Material Capabilities (NMC-60-abridged.csv): "
+         "power = cinc of the latest year not after the day"),
+        ("--majors", False, "COW major powers (majors2016.csv); without it no nation is major"),
+        ("--atop", False, "ATOP member-level file (atop5_1m.csv)"),
+        ("--cow", False, "COW alliances, member level (alliance_v4.1_by_member.csv)"),
+    ):  # fmt: skip
+        p.add_argument(flag, required=required, type=Path, metavar="CSV", help=what)
+
+
 def _add_import(sub: Any, fmt: Any) -> None:
     """``escalate import``."""
     p = sub.add_parser(
@@ -233,33 +246,7 @@ def _add_import(sub: Any, fmt: Any) -> None:
         ),
     )
     p.add_argument("--date", required=True, metavar="YYYY-MM-DD", help="the day of the world")
-    p.add_argument(
-        "--states",
-        required=True,
-        type=Path,
-        metavar="CSV",
-        help="COW state system membership (states2016.csv)",
-    )
-    p.add_argument(
-        "--capabilities",
-        required=True,
-        type=Path,
-        metavar="CSV",
-        help="COW National Material Capabilities (NMC-60-abridged.csv): power = cinc",
-    )
-    p.add_argument(
-        "--majors",
-        type=Path,
-        metavar="CSV",
-        help="COW major powers (majors2016.csv); without it no nation is major",
-    )
-    p.add_argument("--atop", type=Path, metavar="CSV", help="ATOP member-level file (atop5_1m.csv)")
-    p.add_argument(
-        "--cow",
-        type=Path,
-        metavar="CSV",
-        help="COW alliances, member level (alliance_v4.1_by_member.csv)",
-    )
+    _add_data_files(p)
     p.add_argument(
         "--region",
         metavar="REGION",
@@ -604,28 +591,7 @@ def _add_war_data(p: argparse.ArgumentParser, default_replicates: int) -> None:
         metavar="CSV",
         help="COW Inter-State War Data (Inter-StateWarData_v4.0.csv)",
     )
-    p.add_argument(
-        "--states",
-        required=True,
-        type=Path,
-        metavar="CSV",
-        help="COW state system membership (states2016.csv)",
-    )
-    p.add_argument(
-        "--capabilities",
-        required=True,
-        type=Path,
-        metavar="CSV",
-        help="COW National Material Capabilities (NMC-60-abridged.csv)",
-    )
-    p.add_argument("--majors", type=Path, metavar="CSV", help="COW major powers (majors2016.csv)")
-    p.add_argument("--atop", type=Path, metavar="CSV", help="ATOP member-level file (atop5_1m.csv)")
-    p.add_argument(
-        "--cow",
-        type=Path,
-        metavar="CSV",
-        help="COW alliances, member level (alliance_v4.1_by_member.csv)",
-    )
+    _add_data_files(p)
     p.add_argument(
         "--replicates",
         "-n",
