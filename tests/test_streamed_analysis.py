@@ -285,3 +285,33 @@ def test_figures_from_cascade_counts_are_the_figures_from_rows(done, tmp_path) -
     assert [p.name for p in a] == [p.name for p in b]
     for x, y in zip(a, b, strict=True):
         assert x.read_bytes() == y.read_bytes(), x.name
+
+
+def test_report_from_counts_is_the_report_from_every_row(done) -> None:
+    """`escalate report` in flat memory makes the page the in-memory report makes."""
+    pytest.importorskip("matplotlib")
+    from escalate.analysis.compare import compare_results
+    from escalate.results.read import cascade_counts
+    from escalate.viz.plots import PLOT_COUNT_COLUMNS
+    from escalate.viz.report import render_report
+
+    rows = read_results(done)
+    counts = participant_counts(done, by=("nation", "side", "round"))
+    whole = render_report(rows, counts, tails=False)
+    streamed = render_report(
+        cascade_counts(done, by=PLOT_COUNT_COLUMNS),
+        counts,
+        tails=False,
+        table=compare_results(done),
+    )
+    assert streamed == whole
+    assert whole.count("data:image/png;base64,") >= 4  # the figures are in both
+
+
+def test_cli_report_streams(done, tmp_path) -> None:
+    from escalate.cli import main
+
+    out = tmp_path / "report.html"
+    assert main(["report", str(done), "-o", str(out)]) == 0
+    page = out.read_text()
+    assert "Tail exponents of war size" in page and page.count("<figure>") >= 4

@@ -473,10 +473,10 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from ..analysis.metrics import REQUIRED_COLUMNS
-    from ..results.read import read_results
+    from ..analysis.compare import compare_results
+    from ..results.read import cascade_counts, read_results
     from ..results.store import read_manifest
-    from ..viz.plots import world_members
+    from ..viz.plots import PLOT_COUNT_COLUMNS, world_members
     from ..viz.report import write_report
     from ..viz.sweep import read_variants
 
@@ -486,13 +486,19 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if is_backtest_dir(args.dir):  # the output of `escalate backtest --out DIR`
         print(write_backtest_report(args.dir, out))
         return 0
+    # flat memory: the comparison and the figures from counts added up part by part;
+    # the tail fit needs the war sizes themselves (two columns)
     write_report(
-        read_results(args.dir, columns=REQUIRED_COLUMNS, verify=True, progress=True),
+        cascade_counts(args.dir, by=PLOT_COUNT_COLUMNS, verify=True, progress=True),
         _participants_or_none(args.dir),
         out,
         baseline=args.baseline,
         members=world_members(read_manifest(args.dir).worlds),
         variants=read_variants(args.dir),
+        table=compare_results(args.dir, baseline=args.baseline, verify=True, progress=True),
+        sizes=read_results(
+            args.dir, columns=["structure", "belligerents", "deterred"], verify=True
+        ),
     )
     print(out)
     return 0

@@ -97,11 +97,14 @@ def render_report(
     dpi: int = 110,
     members: dict | None = None,
     variants: pd.DataFrame | None = None,
+    table: pd.DataFrame | None = None,
+    sizes: pd.DataFrame | None = None,
 ) -> str:
     """The HTML text of :func:`write_report` (same parameters, no file)."""
     from .plots import figures_of
 
-    table = compare(results, baseline=baseline, confidence=confidence, seed=seed)
+    if table is None:
+        table = compare(results, baseline=baseline, confidence=confidence, seed=seed)
     base = table.attrs["baseline"]
     pct = f"{100 * confidence:g}%"
     counts = table.drop_duplicates("structure")[["structure", "n"]].rename(
@@ -167,7 +170,9 @@ def render_report(
     if tails:
         parts.append("<h2>Tail exponents of war size</h2>")
         try:
-            te = tail_exponents(results, seed=seed, confidence=confidence)
+            te = tail_exponents(
+                results if sizes is None else sizes, seed=seed, confidence=confidence
+            )
         except ImportError as exc:
             parts.append(f'<p class="note">{esc(str(exc))}</p>')
         else:
@@ -212,13 +217,19 @@ def write_report(
     dpi: int = 110,
     members: dict | None = None,
     variants: pd.DataFrame | None = None,
+    table: pd.DataFrame | None = None,
+    sizes: pd.DataFrame | None = None,
 ) -> Path:
     """Write a one-page, self-contained HTML report.
 
     Parameters
     ----------
     results
-        Cascades table (``escalate.read_results(DIR)``).
+        Cascades table (``escalate.read_results(DIR)``), or, with ``table`` and
+        ``sizes`` given, its counts per structure and the values the figures draw
+        (:func:`escalate.results.read.cascade_counts` of
+        :data:`escalate.viz.plots.PLOT_COUNT_COLUMNS`): the page is then made in
+        flat memory, identical to the one made from every row.
     participants
         Participants table of the same run, or its counts per nation, side and
         round (:func:`escalate.results.read.participant_counts`), or None (then
@@ -247,6 +258,13 @@ def write_report(
         A sweep's table of variants (:func:`escalate.viz.sweep.read_variants`):
         adds a table with a row per variant and its swept values as columns,
         and the ``sweep`` figure.
+    table
+        The comparison, if already computed (e.g. streamed by
+        :func:`escalate.analysis.compare.compare_results` with the same
+        ``baseline``, ``confidence`` and ``seed``); default: ``compare(results)``.
+    sizes
+        The cascades' ``structure``, ``belligerents`` and ``deterred`` columns for
+        the tail exponents, when ``results`` holds counts.
 
     Returns
     -------
@@ -271,6 +289,8 @@ def write_report(
         dpi=dpi,
         members=members,
         variants=variants,
+        table=table,
+        sizes=sizes,
     )
     out = Path(out_html)
     out.parent.mkdir(parents=True, exist_ok=True)
