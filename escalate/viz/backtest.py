@@ -16,9 +16,10 @@ import numpy as np
 import pandas as pd
 
 from .plots import save_figure
+from .style import new_figure
 
 if TYPE_CHECKING:  # pragma: no cover - matplotlib is imported when a figure is made
-    from matplotlib.figure import Figure
+    pass
 
 __all__ = [
     "backtest_markdown",
@@ -42,18 +43,9 @@ _SCORE_NAMES = {
 }
 
 
-def _new_figure(width: float, height: float) -> Figure:
-    """A new figure (inches, constrained layout), not managed by pyplot."""
-    try:
-        from matplotlib.figure import Figure
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("plots need matplotlib: pip install 'escalate[plot]'") from exc
-    return Figure(figsize=(width, height), layout="constrained")
-
-
 def reliability_figure(summary: dict[str, Any], window: int):
     """Reliability diagram of P(at war) at ``window`` days (a matplotlib Figure)."""
-    fig = _new_figure(5.0, 4.6)
+    fig = new_figure(5.0, 4.6)
     ax = fig.add_subplot()
     ax.plot([0, 1], [0, 1], color="0.6", lw=1, ls="--", label="perfect calibration")
     cal = summary["scores"][str(window)]["calibration"]
@@ -90,7 +82,7 @@ def reliability_figure(summary: dict[str, Any], window: int):
 
 def joiners_figure(wars: pd.DataFrame, window: int):
     """Per war: expected third parties at war against those that joined (a Figure)."""
-    fig = _new_figure(5.6, 4.6)
+    fig = new_figure(5.6, 4.6)
     ax = fig.add_subplot()
     scored = wars[wars["skipped"].fillna("") == ""]
     x = scored["joiners"].to_numpy(float)

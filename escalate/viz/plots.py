@@ -36,9 +36,10 @@ import pandas as pd
 from ..analysis.common import row_weights, structure_groups
 from ..analysis.intervals import proportion_intervals
 from ..analysis.tails import CLAUSET_2018, ccdf
+from .style import LINESTYLES, MARKERS, new_figure, palette
 
 if TYPE_CHECKING:  # pragma: no cover - matplotlib is imported when a figure is made
-    from matplotlib.figure import Figure
+    pass
 
 __all__ = [
     "FORMATS",
@@ -63,24 +64,6 @@ PLOT_COLUMNS = ("structure", "replicate", "world_war", "deterred", "belligerents
 #: ``cascade_counts(DIR, by=PLOT_COUNT_COLUMNS)`` (a table of counts, one row per
 #: combination with a ``count`` column) instead of a row per cascade.
 PLOT_COUNT_COLUMNS = ("world_war", "deterred", "belligerents", "rounds")
-_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
-_LINESTYLES = ("-", "--", "-.", ":")
-
-
-def _new_figure(width: float, height: float) -> Figure:
-    """A new figure (inches, constrained layout), not managed by pyplot."""
-    try:
-        from matplotlib.figure import Figure
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("plots need matplotlib: pip install 'escalate[plot]'") from exc
-    return Figure(figsize=(width, height), layout="constrained")
-
-
-def _colors(n: int) -> list:
-    from matplotlib import colormaps
-
-    cmap = colormaps["tab10" if n <= 10 else "tab20"]
-    return [cmap(i % cmap.N) for i in range(n)]  # an int picks the i-th colour of the list
 
 
 def _style(i: int, colors: list) -> dict:
@@ -90,8 +73,8 @@ def _style(i: int, colors: list) -> dict:
     """
     return {
         "color": colors[i],
-        "marker": _MARKERS[i % len(_MARKERS)],
-        "linestyle": _LINESTYLES[i % len(_LINESTYLES)],
+        "marker": MARKERS[i % len(MARKERS)],
+        "linestyle": LINESTYLES[i % len(LINESTYLES)],
         "ms": max(3.5, 8.0 - 0.8 * i),
     }
 
@@ -146,17 +129,17 @@ def world_war_figure(results: pd.DataFrame, *, confidence: float = 0.95):
     """
     t = proportion_intervals(results, "world_war", confidence=confidence)
     k = len(t)
-    fig = _new_figure(8.5, 1.6 + 0.42 * k)
+    fig = new_figure(8.5, 1.6 + 0.42 * k)
     ax = fig.add_subplot()
     y = np.arange(k)
-    colors = _colors(k)
+    colors = palette(k)
     err = np.vstack([t["estimate"] - t["low"], t["high"] - t["estimate"]])
     for i in range(k):
         ax.errorbar(
             t["estimate"].iloc[i],
             y[i],
             xerr=err[:, i : i + 1],
-            fmt=_MARKERS[i % 10],
+            fmt=MARKERS[i % 10],
             color=colors[i],
             ms=7,
             capsize=5,
@@ -215,8 +198,8 @@ def ccdf_figure(
 
     c = ccdf(results, column, confidence=confidence)
     names = _names(results)
-    colors = _colors(len(names))
-    fig = _new_figure(8.5, 6)
+    colors = palette(len(names))
+    fig = new_figure(8.5, 6)
     ax = fig.add_subplot()
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -280,8 +263,8 @@ def rounds_figure(results: pd.DataFrame):
     """
     c = ccdf(results, "rounds")
     names = _names(results)
-    colors = _colors(len(names))
-    fig = _new_figure(8.5, 5)
+    colors = palette(len(names))
+    fig = new_figure(8.5, 5)
     ax = fig.add_subplot()
     rmax = int(c["value"].max()) if len(c) else 1
     r = np.arange(0, rmax + 2)
@@ -324,11 +307,11 @@ def entry_figure(results: pd.DataFrame, participants: pd.DataFrame):
     """
     n_rep = _replicates(results)
     names = _names(results)
-    colors = _colors(len(names))
+    colors = palette(len(names))
     counts = _as_str_levels(_group_sizes(participants, ["structure", "round"]))
     rmax = int(participants["round"].max()) if len(participants) else 0
     r = np.arange(0, rmax + 1)
-    fig = _new_figure(8.5, 5)
+    fig = new_figure(8.5, 5)
     ax = fig.add_subplot()
     for i, name in enumerate(names):
         if name not in counts.index.get_level_values(0):
@@ -427,7 +410,7 @@ def heatmap_figure(
     masked = np.ma.masked_array(values, mask=absent)
     nr, nc = values.shape
     width = 3.2 + 0.62 * nc
-    fig = _new_figure(width, 2.2 + 0.24 * nr)
+    fig = new_figure(width, 2.2 + 0.24 * nr)
     ax = fig.add_subplot()
     from matplotlib import colormaps
 

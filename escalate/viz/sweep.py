@@ -28,6 +28,7 @@ import pandas as pd
 
 from ..analysis.common import check_columns, check_confidence, structure_groups
 from ..analysis.intervals import normal_z, wilson_interval
+from .style import LINESTYLES, MARKERS, new_figure, number, p_text, palette
 
 if TYPE_CHECKING:  # pragma: no cover - matplotlib is imported when a figure is made
     from matplotlib.figure import Figure
@@ -46,34 +47,6 @@ __all__ = [
 VARIANTS_FILE = "variants.csv"
 #: The metrics of :func:`sweep_table` by default.
 _METRICS = ("p_world_war", "mean_belligerents")
-_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
-_LINESTYLES = ("-", "--", "-.", ":")
-
-
-def _colors(n: int) -> list:
-    from matplotlib import colormaps
-
-    cmap = colormaps["tab10" if n <= 10 else "tab20"]
-    return [cmap(i % cmap.N) for i in range(n)]
-
-
-def _num(x: float) -> str:
-    """4 significant digits; a dash for a missing value."""
-    if x is None or not np.isfinite(x):
-        return "–"
-    text = f"{x:.4g}"
-    return "0" if text == "-0" else text
-
-
-def _p_text(p: float) -> str:
-    """A p value for reading; ``baseline`` where there is none (the baseline's row)."""
-    if p is None or not np.isfinite(p):
-        return "baseline"
-    if p == 0:
-        return "p<1e-300"
-    if p < 1e-4:
-        return f"p={p:.0e}"
-    return f"p={p:.3g}" if p < 0.995 else "p=1"
 
 
 def read_variants(directory: str | Path) -> pd.DataFrame | None:
@@ -231,13 +204,9 @@ def sweep_figure(
     table = sweep_summary(results, variants, confidence=confidence)
     keys = _check_variants(variants)
     x, lines = _series(table, keys)
-    colors = _colors(len(lines))
-    try:
-        from matplotlib.figure import Figure
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("plots need matplotlib: pip install 'escalate[plot]'") from exc
+    colors = palette(len(lines))
     height = 4.8 + 0.2 * ((len(lines) + 1) // 2 if len(lines) > 1 else 0)
-    fig = Figure(figsize=(11, height), layout="constrained")
+    fig = new_figure(11, height)
     axes = fig.subplots(1, 2)
     pct = f"{100 * confidence:g}%"
     panels = (
@@ -249,8 +218,8 @@ def sweep_figure(
             xs = part[x].to_numpy(float)
             style = {
                 "color": colors[i],
-                "marker": _MARKERS[i % len(_MARKERS)],
-                "linestyle": _LINESTYLES[i % len(_LINESTYLES)],
+                "marker": MARKERS[i % len(MARKERS)],
+                "linestyle": LINESTYLES[i % len(LINESTYLES)],
                 "ms": max(3.5, 8.0 - 0.8 * i),  # earlier lines stay visible under later ones
             }
             ax.plot(xs, part[col].to_numpy(float), lw=1.6, label=label or None, **style)
@@ -376,9 +345,9 @@ def sweep_rows(table: pd.DataFrame) -> list[dict[str, str]]:
         for m in metrics:
             label = labels.get(m, m)
             row[f"{label} [{level}]"] = (
-                f"{_num(r[m])} [{_num(r[m + '_low'])}, {_num(r[m + '_high'])}]"
+                f"{number(r[m])} [{number(r[m + '_low'])}, {number(r[m + '_high'])}]"
             )
-            row[f"{label}: p"] = _p_text(r[m + "_p_holm"])
+            row[f"{label}: p"] = p_text(r[m + "_p_holm"], missing="baseline")
         rows.append(row)
     return rows
 

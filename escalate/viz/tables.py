@@ -8,25 +8,9 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.metrics import QUANTILE
+from .style import number, p_text
 
 __all__ = ["format_tails", "format_text", "summary_table", "tails_rows"]
-
-
-def _fmt(x: float, signed: bool = False) -> str:
-    if x is None or not np.isfinite(x):
-        return "–"
-    s = f"{x:+.4g}" if signed else f"{x:.4g}"
-    return "0" if s in ("-0", "+0") else s
-
-
-def _fmt_p(p: float) -> str:
-    if p is None or not np.isfinite(p):
-        return ""
-    if p == 0:
-        return "p<1e-300"
-    if p < 1e-4:
-        return f"p={p:.0e}"
-    return f"p={p:.3g}" if p < 0.995 else "p=1"
 
 
 def _level(compare_df: pd.DataFrame) -> str:
@@ -83,7 +67,9 @@ def summary_table(
         col = []
         for m in metrics:
             r = by.get((s, m))
-            col.append("" if r is None else f"{_fmt(r.estimate)} [{_fmt(r.low)}, {_fmt(r.high)}]")
+            col.append(
+                "" if r is None else f"{number(r.estimate)} [{number(r.low)}, {number(r.high)}]"
+            )
         table[s if s != base else f"{s} (baseline)"] = col
     for s in structures if differences else ():
         if s == base:
@@ -94,9 +80,9 @@ def summary_table(
             if r is None or pd.isna(r.difference):
                 col.append("")
                 continue
-            lo, hi = _fmt(r.difference_low, True), _fmt(r.difference_high, True)
-            text = f"{_fmt(r.difference, True)} [{lo}, {hi}]"
-            extra = [_fmt_p(r.p_holm)]
+            lo, hi = number(r.difference_low, True), number(r.difference_high, True)
+            text = f"{number(r.difference, True)} [{lo}, {hi}]"
+            extra = [p_text(r.p_holm)]
             if r.kind != QUANTILE and np.isfinite(r.se_ratio):
                 extra.append(f"SE×{r.se_ratio:.2g}")
             text += " " + ", ".join(e for e in extra if e)
@@ -144,12 +130,12 @@ def format_text(compare_df: pd.DataFrame) -> str:
         lines = [head]
         width = max(len(x) for x in rows["label"])
         for r in rows.itertuples(index=False):
-            est = f"{_fmt(r.estimate)} [{_fmt(r.low)}, {_fmt(r.high)}]"
+            est = f"{number(r.estimate)} [{number(r.low)}, {number(r.high)}]"
             line = f"  {r.label:<{width}}  {est:<28}"
             if s != base and not pd.isna(r.difference):
-                lo, hi = _fmt(r.difference_low, True), _fmt(r.difference_high, True)
-                diff = f"{_fmt(r.difference, True)} [{lo}, {hi}]"
-                line += f"  Δ {diff:<30} {_fmt_p(r.p_holm):<10}"
+                lo, hi = number(r.difference_low, True), number(r.difference_high, True)
+                diff = f"{number(r.difference, True)} [{lo}, {hi}]"
+                line += f"  Δ {diff:<30} {p_text(r.p_holm):<10}"
                 if r.kind != QUANTILE and np.isfinite(r.se_ratio):
                     line += f" SE×{r.se_ratio:.2g}"
             lines.append(line.rstrip())
@@ -225,7 +211,7 @@ def tails_rows(tails_df: pd.DataFrame) -> list[dict[str, str]]:
             n += f" (fit {int(r.n_fit):,})"
         test = ""
         if np.isfinite(r.loglik_ratio_exp):
-            test = f"{r.verdict} (R={r.loglik_ratio_exp:.4g}, {_fmt_p(r.p_exp)})"
+            test = f"{r.verdict} (R={r.loglik_ratio_exp:.4g}, {p_text(r.p_exp)})"
         rows.append(
             {
                 "structure": f"[context] {r.structure}" if context else str(r.structure),
@@ -233,7 +219,7 @@ def tails_rows(tails_df: pd.DataFrame) -> list[dict[str, str]]:
                 "wars": n,
                 "tail": "" if pd.isna(r.xmin) else f"x >= {r.xmin:g} ({int(r.n_tail):,})",
                 "alpha [interval]": (
-                    f"{_fmt(r.alpha)} [{_fmt(r.alpha_low)}, {_fmt(r.alpha_high)}]"
+                    f"{number(r.alpha)} [{number(r.alpha_low)}, {number(r.alpha_high)}]"
                     if np.isfinite(r.alpha)
                     else "–"
                 ),

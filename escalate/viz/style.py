@@ -1,0 +1,58 @@
+"""What the figures and tables of escalate share: markers, colours, new figures, numbers.
+
+One place for the look of every figure (:mod:`~escalate.viz.plots`,
+:mod:`~escalate.viz.sweep`, :mod:`~escalate.viz.backtest`) and the way numbers and p
+values are written in the tables (:mod:`~escalate.viz.tables`, the sweep table).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover - matplotlib is imported when a figure is made
+    from matplotlib.figure import Figure
+
+__all__ = ["LINESTYLES", "MARKERS", "new_figure", "number", "p_text", "palette"]
+
+#: Markers of the structures (or lines) of a figure, in order.
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
+#: Line styles of the structures (or lines) of a figure, in order.
+LINESTYLES = ("-", "--", "-.", ":")
+
+
+def palette(n: int) -> list:
+    """``n`` colours of the tab10 palette (tab20 beyond ten), repeating if needed."""
+    from matplotlib import colormaps
+
+    cmap = colormaps["tab10" if n <= 10 else "tab20"]
+    return [cmap(i % cmap.N) for i in range(n)]  # an int picks the i-th colour of the list
+
+
+def new_figure(width: float, height: float) -> Figure:
+    """A new figure (inches, constrained layout), not managed by pyplot."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("plots need matplotlib: pip install 'escalate[plot]'") from exc
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def number(x: float | None, signed: bool = False) -> str:
+    """4 significant digits (with a sign if ``signed``); a dash for a missing value."""
+    if x is None or not np.isfinite(x):
+        return "–"
+    s = f"{x:+.4g}" if signed else f"{x:.4g}"
+    return "0" if s in ("-0", "+0") else s
+
+
+def p_text(p: float | None, missing: str = "") -> str:
+    """A p value for reading (``p<1e-300``, ``p=3e-05``, ``p=0.012``, ``p=1``)."""
+    if p is None or not np.isfinite(p):
+        return missing
+    if p == 0:
+        return "p<1e-300"
+    if p < 1e-4:
+        return f"p={p:.0e}"
+    return f"p={p:.3g}" if p < 0.995 else "p=1"
