@@ -85,7 +85,17 @@ class DataError(ValueError):
 
 
 def sha256(path: str | Path) -> str:
-    """The SHA-256 of a file's bytes (64 hexadecimal digits)."""
+    """The SHA-256 of a file's bytes (64 hexadecimal digits).
+
+    Computed once per file and version (size, modification time) in a process: each
+    imported world's header names its sources' digests, and a backtest imports ~100.
+    """
+    st = os.stat(path)
+    return _sha256(str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _sha256(path: str, size: int, mtime_ns: int) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
