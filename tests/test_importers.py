@@ -281,6 +281,8 @@ def test_overlay_renames_adds_edits_and_organizes(tmp_path: Path) -> None:
     assert w.plans[0].trigger == ("BET",)
     assert "# renamed" in imported.text and "# what it is" in imported.text
     assert "#   overlay: both unconditional" in imported.text
+    # a dropped treaty stays documented in the file, under the treaties not written
+    assert "#   dropped by the overlay: COW 11 (1900) neutrality" in imported.text
     # the written file loads back as the same world
     out = tmp_path / "w.toml"
     out.write_text(imported.text)

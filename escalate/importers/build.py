@@ -258,7 +258,8 @@ def import_world(
         ]
         for rec in t.records:
             members_of[rec.split(" phase")[0]] = members_of[t.key]
-    entries = _edit(entries, ov.get("edits", []), src, nations)
+    entries, dropped = _edit(entries, ov.get("edits", []), src, nations)
+    left_out += dropped
 
     added_alliances, organizations, plans = _additions(ov, nations, members_of, src)
     inc = _incident(incident, ov.get("incident"), nations, src)
@@ -359,7 +360,13 @@ def _comment(value: Any) -> list[str]:
 
 def _edit(
     entries: list[Entry], edits: list[dict[str, Any]], src: str, nations: _Nations
-) -> list[Entry]:
+) -> tuple[list[Entry], list[list[str]]]:
+    """The entries after the overlay's edits, and a comment block per dropped treaty.
+
+    A dropped entry's comment (the treaty's sources and notes, where it was the first
+    entry) and the edit's reason stay in the world file, under the treaties not written.
+    """
+    dropped: dict[str, list[str]] = {}
     for i, e in enumerate(edits):
         hit = [x for x in entries if x.treaty == e["treaty"] and e.get("kind", x.kind) == x.kind]
         if not hit:
@@ -371,6 +378,10 @@ def _edit(
         for x in hit:
             if e.get("drop"):
                 entries.remove(x)
+                block = dropped.setdefault(x.treaty, [] if x.comment else [f"{x.treaty}:"])
+                block += [line for line in x.comment if line not in block]
+                block.append(f"  dropped by the overlay: {x.data['name']}")
+                block += [f"  overlay: {line}" for line in _comment(e.get("comment"))]
                 continue
             for key in e.get("unset", []):
                 x.data.pop(key, None)
@@ -381,7 +392,7 @@ def _edit(
                     else val
                 )
             x.comment += [f"  overlay: {line}" for line in _comment(e.get("comment"))]
-    return entries
+    return entries, list(dropped.values())
 
 
 def _incident(
