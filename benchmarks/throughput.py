@@ -7,12 +7,16 @@ Measures, for each world (by default the IC-equivalent world and europe_1914):
 * ``kernel``: the numba kernel alone (``escalate.results.arrow.run_arrays``) on output
   arrays allocated once and reused across repeats; compilation excluded by a
   warm-up call; one row per thread count.
-* ``simulate``: ``escalate.simulate`` (kernel, Arrow tables, pandas DataFrame).
+* ``simulate``: ``escalate.simulate`` (kernel, then pandas DataFrames from its arrays).
 * ``end_to_end``: ``escalate.run`` into a fresh temporary directory per repeat
   (world compilation, kernel, Arrow tables, Parquet files, manifest).
 * ``ratio``: ``simulate`` and ``end_to_end`` rates / kernel rate, per thread count.
-* ``writer``: one writer thread alone encoding and writing one part (digest,
-  Parquet) after the kernel made it: the output path's rate per thread.
+* ``writer``: one writer thread alone turning one part's arrays into Arrow tables,
+  encoding and writing them (Parquet, digest): the output path's rate per thread;
+  beside it, pyarrow alone writing the same table with its cheapest settings.
+* ``end_to_end / kernel at most``: where the kernel runs on every core, the most
+  end to end can reach, since a writer needs the same cores (:func:`bound`): with
+  the writer measured, and with pyarrow's cheapest write.
 * ``scaling``: rate with the most threads / rate with one thread.
 * ``memory``: peak resident memory of ``escalate run ... --quiet`` run as a
   separate process (so nothing else in this process counts).
@@ -233,25 +237,59 @@ def bench_simulate(w: World, count: int, repeats: int, threads: int, seed: int) 
 
 
 def bench_writer(w: World, count: int, repeats: int, seed: int, tmp_root: Path) -> dict:
-    """One writer thread alone: one part's digest and Parquet file, as ``run`` writes it.
+    """One writer thread alone on one part, as ``run``'s writers do it.
 
-    The part (``count`` replicates, at most a default chunk) is computed first and
-    not timed; the rate is rows written per second of one thread.
+    The kernel's arrays of one part (``count`` replicates, at most a default
+    chunk) are computed first and not timed; the writer turns them into Arrow
+    tables, encodes and writes the Parquet file (with its digest). The rate is rows
+    written per second of one thread. ``floor_*`` is pyarrow alone writing the same
+    table with its cheapest settings (no compression, no dictionary encoding but
+    for the id columns, no checksums, no digest): what any writer built on pyarrow
+    costs at least.
     """
+    import pyarrow.parquet as pq
+
+    from escalate.results.arrow import to_tables
     from escalate.results.store import write_part
-    from escalate.runner.parts import DEFAULT_CHUNK, part_tables
+    from escalate.runner.parts import DEFAULT_CHUNK, part_arrays
 
     count = min(count, DEFAULT_CHUNK)
-    cascades, _ = part_tables(compile_world(w), seed, 0, count, False)
+    cw = compile_world(w)
+    out, parts = part_arrays(cw, seed, 0, count, False)
     path = tmp_root / f"writer-{w.name}.parquet"
 
     def once() -> None:
+        cascades, _ = to_tables(cw, 0, out, parts, False)
         write_part(path, cascades, {"escalate.bench": "1"})
 
     m = summarize(timed(once, repeats), count)
     m["parquet_bytes"] = path.stat().st_size
+    table, _ = to_tables(cw, 0, out, parts, False)
+    labels = [f.name for f in table.schema if f.type.id == table.schema.field("target").type.id]
+
+    def floor() -> None:
+        pq.write_table(table, path, compression="none", use_dictionary=labels,
+                       write_statistics=False, write_page_checksum=False)  # fmt: skip
+
+    f = summarize(timed(floor, repeats), count)
+    m["floor_rate_fastest"], m["floor_rate_median"] = f["rate_fastest"], f["rate_median"]
+    m["floor_parquet_bytes"] = path.stat().st_size
     path.unlink()
     return m
+
+
+def bound(kernel_rate: float, threads: int, writer_rate: float) -> float:
+    """The most ``end_to_end / kernel`` can be when every core runs the kernel.
+
+    With ``threads`` kernel threads on as many cores, a cascade costs
+    ``threads / kernel_rate`` core-seconds in the kernel and ``1 / writer_rate`` in
+    a writer; the cores can do no more than both: ``end_to_end <= threads /
+    (threads / kernel_rate + 1 / writer_rate)``.
+
+    >>> round(bound(8e6, 2, 4e6), 2)
+    0.5
+    """
+    return 1 / (1 + kernel_rate / (threads * writer_rate))
 
 
 def bench_memory(w: World, count: int, threads: int, seed: int, tmp_root: Path) -> dict:
@@ -426,10 +464,19 @@ def _output_rows(result: dict, world: str, status: Callable) -> list[tuple[str, 
                 tgt = status(world, f"ratio_{mode}", str(r["threads"]))
                 rows.append((world, f"{mode} / kernel", str(r["threads"]), f"{r[mode]:.2f}",
                              "", "", *tgt))  # fmt: skip
+    for r in result["ratios"]:
+        if r["world"] == world and "end_to_end_bound" in r:
+            for key, what in (("end_to_end_bound", "this writer"),
+                              ("end_to_end_bound_floor", "pyarrow's cheapest write")):  # fmt: skip
+                rows.append((world, f"end_to_end / kernel at most, {what}", str(r["threads"]),
+                             f"{r[key]:.2f}", "", "", "", ""))  # fmt: skip
     for m in result["writer"]:
         if m["world"] == world:
             rows.append((world, "writer, per thread", "1", _rate(m["rate_fastest"]),
                          _rate(m["rate_median"]), "", "", ""))  # fmt: skip
+            rows.append((world, "pyarrow's cheapest write, per thread", "1",
+                         _rate(m["floor_rate_fastest"]), _rate(m["floor_rate_median"]),
+                         "", "", ""))  # fmt: skip
     return rows
 
 
@@ -567,10 +614,13 @@ def build_parser() -> argparse.ArgumentParser:
             "modes (rows of the table):\n"
             "  reference   plain-Python reference, one thread (baseline of 'x reference')\n"
             "  kernel      numba kernel only, outputs preallocated, compilation excluded\n"
-            "  simulate    escalate.simulate(): kernel + Arrow tables + pandas DataFrame\n"
+            "  simulate    escalate.simulate(): kernel + pandas DataFrame from its arrays\n"
             "  end_to_end  escalate.run() into a fresh directory: tables + Parquet + manifest\n"
             "  X / kernel  rate of simulate or end_to_end / kernel rate, same threads\n"
-            "  writer      one writer thread alone: digest + Parquet of one part\n"
+            "  writer      one writer thread alone: Arrow tables + Parquet + digest of one part;\n"
+            "              and pyarrow's cheapest write of the same table (the floor)\n"
+            "  at most     end_to_end / kernel can be no more than this when the kernel\n"
+            "              runs on every core: the writer needs the same cores\n"
             "  scaling     rate with N threads / rate with 1 thread\n"
             "  peak RSS    max resident memory of `escalate run ... --quiet` (child process)\n\n"
             "Each timing is repeated; the table shows the fastest and the median repeat,\n"
@@ -662,19 +712,26 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def ratios(world: str, rates: dict[tuple[str, int], dict], threads: list[int]) -> list[dict]:
-    """``simulate`` and ``end_to_end`` rates / kernel rate (fastest repeats), per thread count."""
-    return [
-        {
-            "world": world,
-            "threads": t,
-            **{
-                mode: rates[(mode, t)]["rate_fastest"] / rates[("kernel", t)]["rate_fastest"]
-                for mode in ("simulate", "end_to_end")
-            },
-        }
-        for t in threads
-    ]
+def ratios(
+    world: str, rates: dict[tuple[str, int], dict], threads: list[int], writer: dict, cores: int
+) -> list[dict]:
+    """``simulate`` and ``end_to_end`` rates / kernel rate (fastest repeats), per thread count.
+
+    Where the kernel runs on every core (threads = cores), also the bound of
+    :func:`bound` with the writer measured (``end_to_end_bound``) and with pyarrow's
+    cheapest write (``end_to_end_bound_floor``).
+    """
+    rows = []
+    for t in threads:
+        kernel = rates[("kernel", t)]["rate_fastest"]
+        row: dict[str, Any] = {"world": world, "threads": t}
+        for mode in ("simulate", "end_to_end"):
+            row[mode] = rates[(mode, t)]["rate_fastest"] / kernel
+        if t == cores:
+            row["end_to_end_bound"] = bound(kernel, t, writer["rate_fastest"])
+            row["end_to_end_bound_floor"] = bound(kernel, t, writer["floor_rate_fastest"])
+        rows.append(row)
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -781,11 +838,10 @@ def main(argv: list[str] | None = None) -> int:
                                 "ratio_median": many["rate_median"] / one["rate_median"],
                             }
                         )
-            result["ratios"] += ratios(spec, rates, threads)
             log(f"{spec}: writer, one thread, {min(replicates, 1 << 20):,} x {repeats}")
-            result["writer"].append(
-                {"world": spec, **bench_writer(w, replicates, repeats, args.seed, tmp_root)}
-            )
+            wm = bench_writer(w, replicates, repeats, args.seed, tmp_root)
+            result["writer"].append({"world": spec, **wm})
+            result["ratios"] += ratios(spec, rates, threads, wm, os.cpu_count() or 1)
             if mem_n > 0 and spec in args.memory_worlds:
                 log(f"{spec}: peak memory of escalate run, {mem_n:,} replicates")
                 m = bench_memory(w, mem_n, max(threads), args.seed, tmp_root)

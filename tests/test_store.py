@@ -323,7 +323,8 @@ def test_corrupt_part_is_exit_2_with_the_path_for_every_reader(tmp_path, full) -
 def test_parts_are_written_with_page_checksums_and_a_digest(full) -> None:
     path = part_path(full, "cascades", "teaching", 0)
     md = pq.read_metadata(path)
-    assert b"escalate.content_sha256" in md.metadata
+    assert b"escalate.bytes_sha256" in md.metadata
+    assert b"escalate.content_sha256" not in md.metadata
     # every data page carries a CRC: a reader that verifies them accepts the file...
     pq.read_table(path, page_checksum_verification=True)
     # ...and the world definition is stored once per file, not twice
@@ -338,22 +339,22 @@ def test_memory_error_is_one_line_and_leaves_a_resumable_directory(
     tmp_path, monkeypatch, capsys, full
 ) -> None:
     out = tmp_path / "out"
-    real = escalate.runner.backends.part_tables
+    real = escalate.runner.backends.part_arrays
     calls = {"n": 0}
 
-    def part_tables(*args, **kwargs):
+    def part_arrays(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 3:  # after two parts
             raise MemoryError()
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(escalate.runner.backends, "part_tables", part_tables)
+    monkeypatch.setattr(escalate.runner.backends, "part_arrays", part_arrays)
     assert escalate_cli.main(run_args(out)) == 3
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "out of memory" in err and "--resume" in err
     m = read_manifest(out)
     assert m.status == "failed" and m.error.startswith("out of memory")
-    monkeypatch.setattr(escalate.runner.backends, "part_tables", real)
+    monkeypatch.setattr(escalate.runner.backends, "part_arrays", real)
     assert escalate_cli.main(run_args(out, "--resume")) == 0
     assert parts(out) == parts(full)
 

@@ -40,8 +40,8 @@ def materialised(monkeypatch) -> list[tuple[str, int, tuple[str, ...]]]:
     seen: list[tuple[str, int, tuple[str, ...]]] = []
     original = read_mod._read_fragment
 
-    def counting(frag, columns, row_filter, whole):
-        t = original(frag, columns, row_filter, whole)
+    def counting(frag, kind, columns, row_filter, whole):
+        t = original(frag, kind, columns, row_filter, whole)
         seen.append((Path(frag.path).parent.name + "/" + Path(frag.path).name, t.num_rows,
                      tuple(t.column_names)))  # fmt: skip
         return t

@@ -262,7 +262,7 @@ def compare_results(
     structures
         Only these structures, in this order (default: the run's order).
     verify
-        Check every part's content digest (default; see
+        Check every part's digest (default; see
         :func:`escalate.results.read.scan_results`).
     progress
         Show a progress bar over the parts on stderr (terminals only).

@@ -18,7 +18,14 @@ from .schema import (
     kernel_dtypes,
 )
 
-__all__ = ["allocate_outputs", "participant_rows", "run_arrays", "to_tables"]
+__all__ = [
+    "Labelled",
+    "allocate_outputs",
+    "output_columns",
+    "participant_rows",
+    "run_arrays",
+    "to_tables",
+]
 
 
 def allocate_outputs(
@@ -57,32 +64,29 @@ def run_arrays(
     return out, parts
 
 
-def _dictionary(codes: np.ndarray, labels: pa.Array) -> pa.DictionaryArray:
-    """Integer codes (negative: null) as an Arrow dictionary array over ``labels``.
+#: An id or label column: int32 codes (negative: null) and the labels they index.
+Labelled = tuple[np.ndarray, tuple[str, ...]]
 
-    No string is made per row: the indices are the codes themselves (int32, not
-    copied when they are int32 already and have no nulls), and ``labels`` is shared
-    by every row.
+
+def _dictionary(codes: np.ndarray, labels: Sequence[str]) -> pa.DictionaryArray:
+    """Codes (int32, negative: null) over ``labels`` as an Arrow dictionary array.
+
+    No string is made per row: the indices are the codes themselves (not copied
+    when they have no nulls), and ``labels`` is shared by every row.
     """
-    idx = codes if codes.dtype == np.int32 else codes.astype(np.int32)
-    mask = idx < 0
-    indices = pa.array(np.where(mask, 0, idx), mask=mask) if mask.any() else pa.array(idx)
-    return pa.DictionaryArray.from_arrays(indices, labels)
+    mask = codes < 0
+    indices = pa.array(np.where(mask, 0, codes), mask=mask) if mask.any() else pa.array(codes)
+    return pa.DictionaryArray.from_arrays(indices, pa.array(list(labels), pa.string()))
 
 
-def _unique_labels(labels: Sequence[str]) -> tuple[pa.Array, np.ndarray]:
+def _unique_labels(labels: Sequence[str]) -> tuple[tuple[str, ...], np.ndarray]:
     """``labels`` without repeats, and the map from their codes to the new codes.
 
     A dictionary never repeats a value: duplicates would make Parquet's bytes vary.
     """
     first: dict[str, int] = {}
     remap = np.array([first.setdefault(x, len(first)) for x in labels], dtype=np.int32)
-    return pa.array(list(first), pa.string()), remap
-
-
-def _column(values: np.ndarray, arrow: pa.DataType) -> pa.Array:
-    """A kernel array as an Arrow array of its schema type (numbers are not copied)."""
-    return pa.array(values, type=arrow)
+    return tuple(first), remap
 
 
 def participant_rows(belligerents: np.ndarray, n: int) -> np.ndarray:
@@ -99,30 +103,28 @@ def participant_rows(belligerents: np.ndarray, n: int) -> np.ndarray:
     return first + np.arange(total, dtype=np.int64)
 
 
-def to_tables(cw: CompiledWorld, start: int, out: dict, parts: dict, participants: bool):
-    """Arrow tables (cascades, participants or None) from raw kernel output.
+def output_columns(
+    cw: CompiledWorld, start: int, out: dict, parts: dict, participants: bool
+) -> tuple[dict[str, np.ndarray | Labelled], dict[str, np.ndarray | Labelled] | None]:
+    """The result columns (cascades, participants or None) of raw kernel output.
 
-    Ids and labels become dictionary arrays over the world's ids (or the labels)
-    built from the kernel's integer codes, and numeric columns share the kernel's
-    arrays: no value is turned into a Python object, so the cost does not grow
-    with the length of the labels.
+    In schema order (:mod:`.schema`): numbers are the kernel's arrays (not
+    copied), ids and labels are :data:`Labelled` (int32 codes over the world's
+    ids or the labels), so that neither Arrow (:func:`to_tables`) nor pandas
+    (:func:`escalate.results.frames.to_frames`) makes a Python object per row.
     """
     count = out["initiator"].size
-    ids = pa.array(list(cw.ids), pa.string())
-    sides = pa.array(list(SIDE_LABELS), pa.string())
     replicates = np.arange(start, start + count, dtype=np.int64)
-    cols: list[pa.Array] = []
-    for field in CASCADE_SCHEMA:
-        name = field.name
+    cascades: dict[str, np.ndarray | Labelled] = {}
+    for name in CASCADE_SCHEMA.names:
         if name == "replicate":
-            cols.append(pa.array(replicates))
+            cascades[name] = replicates
         elif name in ("initiator", "target"):
-            cols.append(_dictionary(out[name], ids))
+            cascades[name] = (_int32(out[name]), cw.ids)
         elif name == "winner":  # -1 none, 0 A, 1 D
-            cols.append(_dictionary(out[name].astype(np.int32) - SIDE_A, sides))
+            cascades[name] = (out[name].astype(np.int32) - SIDE_A, SIDE_LABELS)
         else:
-            cols.append(_column(out[name], field.type))
-    cascades = pa.Table.from_arrays(cols, schema=CASCADE_SCHEMA)
+            cascades[name] = out[name]
     if not participants:
         return cascades, None
     k = out["belligerents"]
@@ -132,18 +134,40 @@ def to_tables(cw: CompiledWorld, start: int, out: dict, parts: dict, participant
     def flat(name: str) -> np.ndarray:
         return parts[name].reshape(-1).take(rows)
 
-    source = flat("source")
+    source = _int32(flat("source"))
     if remap.size:
         source = np.where(source < 0, source, remap[np.maximum(source, 0)])
-    ptable = pa.Table.from_arrays(
-        [
-            pa.array(np.repeat(replicates, k.astype(np.int64))),
-            _dictionary(flat("nation"), ids),
-            _dictionary(flat("side").astype(np.int32) - SIDE_A, sides),
-            pa.array(flat("round")),
-            _dictionary(flat("via").astype(np.int32), pa.array(list(VIA_LABELS), pa.string())),
-            _dictionary(source, sources),
-        ],
-        schema=PARTICIPANT_SCHEMA,
-    )
-    return cascades, ptable
+    people: dict[str, np.ndarray | Labelled] = {
+        "replicate": np.repeat(replicates, k.astype(np.int64)),
+        "nation": (_int32(flat("nation")), cw.ids),
+        "side": (flat("side").astype(np.int32) - SIDE_A, SIDE_LABELS),
+        "round": flat("round"),
+        "via": (flat("via").astype(np.int32), VIA_LABELS),
+        "source": (source, sources),
+    }
+    return cascades, people
+
+
+def _int32(codes: np.ndarray) -> np.ndarray:
+    return codes if codes.dtype == np.int32 else codes.astype(np.int32)
+
+
+def to_tables(cw: CompiledWorld, start: int, out: dict, parts: dict, participants: bool):
+    """Arrow tables (cascades, participants or None) from raw kernel output.
+
+    Ids and labels become dictionary arrays over the world's ids (or the labels)
+    built from the kernel's integer codes, and numeric columns share the kernel's
+    arrays (:func:`output_columns`): no value is turned into a Python object, so
+    the cost does not grow with the length of the labels.
+    """
+    cascades, people = output_columns(cw, start, out, parts, participants)
+    ctable = _table(cascades, CASCADE_SCHEMA)
+    return ctable, None if people is None else _table(people, PARTICIPANT_SCHEMA)
+
+
+def _table(columns: dict[str, np.ndarray | Labelled], schema: pa.Schema) -> pa.Table:
+    arrays = [
+        _dictionary(*col) if isinstance(col, tuple) else pa.array(col, type=schema.field(name).type)
+        for name, col in columns.items()
+    ]
+    return pa.Table.from_arrays(arrays, schema=schema)

@@ -16,12 +16,13 @@ never decoded), ids and labels kept as dictionaries.
 What is verified: the manifest and every part's footer metadata (world hash,
 seed, replicate range; :func:`escalate.results.store.check_parts`) before
 anything is read, unless ``check=False``; the Parquet page checksums of every
-page read, always; and a part's content digest whenever the part is read whole
-(every column, no replicate range), as :func:`escalate.results.store.read_part`
-does. A selection of columns or replicates is checked by page checksums only,
-unless ``verify=True`` (what ``escalate compare``, ``plot`` and ``report`` do for
-the cascades: each part is read whole, its digest checked, then the selection
-kept, so memory stays one part).
+page read, always; and a part's digest (:mod:`escalate.results.digest`: the
+file's bytes) whenever the part is read whole (every column, no replicate
+range), as :func:`escalate.results.store.read_part` does. A selection of columns
+or replicates is checked by page checksums only, unless ``verify=True`` (what
+``escalate compare``, ``plot`` and ``report`` do for the cascades: the digest of
+each part's bytes is checked, then only the selection decoded; a part of an
+earlier version, whose digest covers its values, is read whole first).
 """
 
 from __future__ import annotations
@@ -36,16 +37,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
+from .digest import BYTES_KEY, digest_problem
 from .errors import ResultsError
-from .schema import CASCADE_SCHEMA, PARTICIPANT_SCHEMA
-from .store import (
-    DICTIONARY_COLUMNS,
-    DIGEST_KEY,
-    Manifest,
-    check_parts,
-    content_digest,
-    read_manifest,
-)
+from .schema import SCHEMAS, schema_problem
+from .store import DICTIONARY_COLUMNS, Manifest, check_parts, read_manifest
 
 __all__ = [
     "cascade_counts",
@@ -54,8 +49,6 @@ __all__ = [
     "scan_results",
     "scan_windows",
 ]
-
-_SCHEMAS = {"cascades": CASCADE_SCHEMA, "participants": PARTICIPANT_SCHEMA}
 
 
 def _dataset(out: str | Path, table: str) -> ds.Dataset:
@@ -93,7 +86,7 @@ def _file_columns(table: str, columns: Sequence[str] | None) -> list[str] | None
     """The part columns to read (``structure`` is the partition, never read)."""
     if columns is None:
         return None
-    have = _SCHEMAS[table].names
+    have = SCHEMAS[table].names
     cols = [c for c in columns if c != "structure"]
     unknown = [c for c in cols if c not in have]
     if unknown:
@@ -144,9 +137,9 @@ def scan_results(
         Verify the manifest and every part's footer metadata first (see the
         module docstring for what is verified in any case).
     verify
-        Read every part whole and check its content digest even when selecting
-        columns or replicates (decoding costs as much as reading everything;
-        memory stays one part); the selection is made afterwards.
+        Check every part's digest even when selecting columns or replicates (it
+        covers the file's bytes, which are hashed: about a millisecond per million
+        cascades; a part of an earlier version is decoded whole first).
     progress
         Show a progress bar over the parts on stderr (terminals only).
 
@@ -268,7 +261,7 @@ class _Plan:
             check_parts(out, manifest, table)
         dataset = _dataset(out, table)
         self.whole = verify or (cols is None and replicates is None)
-        self.all_cols = list(_SCHEMAS[table].names)
+        self.all_cols = list(SCHEMAS[table].names)
         self.read_cols = self.all_cols if cols is None else cols
         self.selecting = cols is not None or replicates is not None
         self.row_filter = None
@@ -289,32 +282,45 @@ class _Plan:
         self.total = sum(len(v) for v in self.by_name.values())
 
     def read(self, frag) -> pa.Table:
-        """One part's selected rows and columns (read whole first when verifying)."""
-        if self.whole and self.selecting:
-            t = _read_fragment(frag, self.all_cols, None, True)
+        """One part's selected rows and columns, its digest checked when verifying.
+
+        A part of an earlier version has a digest of its values: it is read whole
+        first to check it.
+        """
+        if self.whole and self.selecting and not _digests_bytes(frag):
+            t = _read_fragment(frag, self.table, self.all_cols, None, True)
             t = t.filter(self.row_filter) if self.row_filter is not None else t
             return t.select(self.read_cols)
-        return _read_fragment(frag, self.read_cols, self.row_filter, self.whole)
+        return _read_fragment(frag, self.table, self.read_cols, self.row_filter, self.whole)
 
 
-def _read_fragment(frag, columns: list[str], row_filter, whole: bool) -> pa.Table:
-    """One part's selection; page checksums always, the digest when read whole."""
+def _digests_bytes(frag) -> bool:
+    """Whether a part's footer holds the digest of its bytes (this version's parts)."""
+    try:
+        return BYTES_KEY.encode() in (frag.metadata.metadata or {})
+    except Exception:  # a corrupt footer: reported when the part is read
+        return True
+
+
+def _read_fragment(frag, kind: str, columns: list[str], row_filter, verify: bool) -> pa.Table:
+    """One part's selection; page checksums and columns always, the digest when ``verify``.
+
+    The digest of a part of an earlier version covers its values: ``verify`` then
+    expects every column and row to be read.
+    """
     path = frag.path
+    problem = None
     try:
         t = frag.to_table(columns=columns, filter=row_filter)
-        same = True
-        if whole:
-            meta = frag.metadata.metadata or {}
-            digest = meta.get(DIGEST_KEY.encode(), b"").decode()
-            same = not digest or content_digest(t) == digest
+        problem = schema_problem(t, kind)
+        if verify and problem is None:
+            whole = t if row_filter is None and len(columns) == len(SCHEMAS[kind]) else None
+            problem = digest_problem(path, frag.metadata, whole)
     except Exception as e:  # corrupt bytes can break any layer below
         msg = " ".join(str(e).split())
         raise ResultsError(f"{path}: corrupt part ({msg})", repairable=True) from None
-    if not same:
-        raise ResultsError(
-            f"{path}: corrupt part (its values do not match the digest written with them)",
-            repairable=True,
-        )
+    if problem:
+        raise ResultsError(f"{path}: corrupt part ({problem})", repairable=True)
     return t
 
 
@@ -349,8 +355,8 @@ def read_results(
         and row groups are skipped).
     check
         Verify the manifest and every part's metadata first (cheap: footers
-        only). Page checksums are verified in any case, and a part's content
-        digest whenever all its columns and replicates are read.
+        only). Page checksums are verified in any case, and a part's digest
+        whenever all its columns and replicates are read.
     verify
         Check every part's digest even with a selection (see
         :func:`scan_results`).
@@ -395,7 +401,7 @@ def read_results(
         tables.append(t)
         counts.append((index[name], t.num_rows))
     if not tables:
-        schema = _SCHEMAS[table]
+        schema = SCHEMAS[table]
         cols = _file_columns(table, columns)
         tables.append(schema.empty_table().select(schema.names if cols is None else cols))
         counts.append((0, 0))
@@ -561,6 +567,6 @@ def _typed_counts(df: pd.DataFrame, names: list[str], keys: list[str], table: st
         if c in DICTIONARY_COLUMNS[table]:
             df[c] = df[c].astype("category")
         else:
-            df[c] = df[c].astype(_SCHEMAS[table].field(c).type.to_pandas_dtype())
+            df[c] = df[c].astype(SCHEMAS[table].field(c).type.to_pandas_dtype())
     df["count"] = df["count"].astype(np.int64)
     return df.sort_values(["structure", *keys], kind="stable", ignore_index=True)

@@ -26,10 +26,12 @@ __all__ = [
     "CASCADE_SCHEMA",
     "PARTICIPANT_COLUMNS",
     "PARTICIPANT_SCHEMA",
+    "SCHEMAS",
     "Column",
     "categorical_columns",
     "kernel_dtypes",
     "markdown_table",
+    "schema_problem",
 ]
 
 
@@ -95,6 +97,33 @@ PARTICIPANT_COLUMNS: tuple[Column, ...] = (
 
 CASCADE_SCHEMA = pa.schema([(c.name, c.arrow) for c in CASCADE_COLUMNS])
 PARTICIPANT_SCHEMA = pa.schema([(c.name, c.arrow) for c in PARTICIPANT_COLUMNS])
+#: The Arrow schema of each table of a run.
+SCHEMAS = {"cascades": CASCADE_SCHEMA, "participants": PARTICIPANT_SCHEMA}
+
+
+def schema_problem(table: pa.Table, kind: str) -> str | None:
+    """What is wrong with the columns of a part read back (None: nothing).
+
+    Every column must be one of the ``kind`` table's (``"cascades"`` or
+    ``"participants"``) with its type; ids and labels may be plain strings (parts
+    of earlier versions).
+
+    Examples
+    --------
+    >>> schema_problem(pa.table({"round": pa.array([1], pa.int16())}), "participants")
+    >>> schema_problem(pa.table({"round": [1.5]}), "participants")
+    "column 'round' is double, not int16"
+    """
+    want = SCHEMAS[kind]
+    for name, col in zip(table.column_names, table.columns, strict=True):
+        if name not in want.names:
+            return f"unknown column {name!r}"
+        expected = want.field(name).type
+        if col.type != expected and not (
+            pa.types.is_dictionary(expected) and pa.types.is_string(col.type)
+        ):
+            return f"column {name!r} is {col.type}, not {expected}"
+    return None
 
 
 def categorical_columns(columns: tuple[Column, ...]) -> tuple[str, ...]:

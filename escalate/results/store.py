@@ -15,8 +15,9 @@ Layout of a run directory::
 Each part file holds the replicates ``start .. stop - 1`` of one world and
 carries key-value metadata (``escalate.*`` keys: world name, definition and
 canonical hash, seed, replicate range, the run's layout, escalate and numba
-versions), stored once in the file footer. Every data page carries a CRC
-checksum, verified whenever escalate reads a part. A part is written under a
+versions), stored once in the file footer, with the digest of every byte
+before the footer (:mod:`.digest`). Every data page carries a CRC checksum,
+verified whenever escalate reads a part. A part is written under a
 hidden temporary name and renamed when complete, so a reader never sees half a
 file; ``pandas.read_parquet(DIR / "cascades")`` works on a finished or
 unfinished run alike (hidden files are ignored).
@@ -32,7 +33,6 @@ what is done; the recorded ranges follow them (they may lag by one part after a
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
@@ -44,12 +44,12 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .._version import __version__
+from .digest import BYTES_KEY, HashingFile, digest_problem
 from .errors import ResultsError
-from .schema import CASCADE_COLUMNS, PARTICIPANT_COLUMNS, categorical_columns
+from .schema import CASCADE_COLUMNS, PARTICIPANT_COLUMNS, categorical_columns, schema_problem
 
 __all__ = [
     "MANIFEST",
@@ -80,8 +80,6 @@ MAX_REPLICATES = 2**40
 MAX_PARTS = 2**20
 MAX_SEED = 2**64 - 1
 
-#: Footer key of a part's :func:`content_digest`.
-DIGEST_KEY = "escalate.content_sha256"
 #: Columns read as Arrow dictionaries (pandas categoricals): ids and labels, per table.
 DICTIONARY_COLUMNS = {
     "cascades": categorical_columns(CASCADE_COLUMNS),
@@ -351,70 +349,26 @@ def part_path(out: str | Path, table: str, structure: str, start: int) -> Path:
     return Path(out) / table / f"structure={structure}" / f"part-{start:012d}.parquet"
 
 
-def content_digest(table: pa.Table) -> str:
-    """A digest of a table's values, independent of chunking and dictionary encoding.
-
-    It covers the column names, validity and values in order.
-
-    Parquet's page checksums cover page contents, not page headers; a part's
-    digest, stored in its footer, covers what a reader gets back. Strings are
-    digested through a dictionary (a digest per distinct value, then one 8-byte
-    word per row), so that long labels are never expanded to one string per row.
-    Numbers are digested from Arrow's buffers without a copy.
-    """
-    h = hashlib.sha256()
-    for name in table.column_names:
-        arr = table.column(name).combine_chunks()
-        h.update(f"{name}:{len(arr)}:{arr.null_count}\0".encode())
-        if arr.null_count:
-            h.update(arr.is_valid().to_numpy(zero_copy_only=False))
-        if _is_text(arr.type):
-            arr = pc.dictionary_encode(arr)
-        if pa.types.is_dictionary(arr.type):
-            # the kind of the values (text or bytes), not their exact Arrow type: a
-            # plain and a dictionary-encoded string column digest the same
-            h.update(b"str" if pa.types.is_string(arr.type.value_type) or
-                     pa.types.is_large_string(arr.type.value_type) else b"bin")  # fmt: skip
-            words = np.array([_word(v) for v in arr.dictionary.to_pylist()] or [0], dtype=np.uint64)
-            h.update(words[arr.indices.fill_null(0).to_numpy(zero_copy_only=False)])
-        else:
-            if arr.null_count:
-                arr = pc.fill_null(arr, pa.scalar(0, arr.type))
-            h.update(str(arr.type).encode())
-            h.update(np.ascontiguousarray(arr.to_numpy(zero_copy_only=False)).data)
-    return h.hexdigest()
-
-
-def _is_text(t: pa.DataType) -> bool:
-    """Strings or bytes, plain (not dictionary-encoded)."""
-    return any(f(t) for f in (pa.types.is_string, pa.types.is_large_string,
-                              pa.types.is_binary, pa.types.is_large_binary))  # fmt: skip
-
-
-def _word(value: str | bytes | None) -> int:
-    """An 8-byte digest of one string (or bytes) value."""
-    if value is None:
-        raw = b"\x00"
-    else:
-        raw = b"\x01" + (value if isinstance(value, bytes) else value.encode())
-    return int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "little")
-
-
 def parquet_options(schema: pa.Schema) -> dict[str, Any]:
     """How a part's columns are encoded (the same for every part, so bytes repeat).
 
     Dictionary columns are written as they are (the kernel's codes become the
-    Parquet indices, with no hashing of values); small integers are dictionary
-    encoded as well, ``replicate`` is delta encoded (a run of consecutive numbers
-    costs next to nothing), booleans and floats are plain; every page is zstd
-    compressed and checksummed. Only ``replicate`` carries statistics: its range
-    lets a reader skip parts, while the statistics of the other columns of a part
-    would hold nearly every value and cost time to compute.
+    Parquet indices, with no hashing of values); small integers and floats (a
+    power share takes few distinct values: encoding it so is faster than
+    compressing it plain, and the file smaller; past Parquet's dictionary size
+    limit a column falls back to plain) are dictionary encoded as well,
+    ``replicate`` is delta encoded (a run of consecutive numbers costs next to
+    nothing), booleans are plain; every page is zstd compressed and checksummed.
+    Only ``replicate`` carries statistics: its range lets a reader skip parts,
+    while the statistics of the other columns of a part would hold nearly every
+    value and cost time to compute.
     """
     dictionary = [
         f.name
         for f in schema
-        if pa.types.is_dictionary(f.type) or (pa.types.is_integer(f.type) and f.name != "replicate")
+        if pa.types.is_dictionary(f.type)
+        or pa.types.is_floating(f.type)
+        or (pa.types.is_integer(f.type) and f.name != "replicate")
     ]
     delta = {"replicate": "DELTA_BINARY_PACKED"} if "replicate" in schema.names else {}
     return {
@@ -430,11 +384,16 @@ def parquet_options(schema: pa.Schema) -> dict[str, Any]:
 def _write_parquet(table: pa.Table, where: Path, metadata: dict[str, str]) -> None:
     """Write ``table`` to Parquet with page checksums (see :func:`parquet_options`).
 
-    ``metadata`` and the table's content digest are stored once, in the footer.
+    ``metadata`` and the digest of every byte before the footer
+    (:mod:`.digest`, hashed as it is written) are stored once, in the footer.
     """
-    with pq.ParquetWriter(where, table.schema, **parquet_options(table.schema)) as writer:
-        writer.write_table(table)
-        writer.add_key_value_metadata({**metadata, DIGEST_KEY: content_digest(table)})
+    with open(where, "wb") as raw:
+        sink = HashingFile(raw, table.num_rows)
+        with pq.ParquetWriter(sink, table.schema, **parquet_options(table.schema)) as writer:
+            writer.write_table(table)
+            writer.add_key_value_metadata({**metadata, BYTES_KEY: sink.hexdigest()})
+    if not sink.footer_starts_at(sink.hashed):  # pyarrow wrote pages after write_table
+        raise RuntimeError(f"{where}: the digest does not cover every page; not written")
 
 
 def write_part(path: Path, table: pa.Table, metadata: dict[str, str]) -> None:
@@ -447,7 +406,7 @@ def write_part(path: Path, table: pa.Table, metadata: dict[str, str]) -> None:
     table : pyarrow.Table
         The part's rows.
     metadata : dict of str to str
-        The part's key-value metadata; its content digest is added to it.
+        The part's key-value metadata; the digest of the bytes written before it is added to it.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
@@ -455,10 +414,11 @@ def write_part(path: Path, table: pa.Table, metadata: dict[str, str]) -> None:
 
 
 def read_part(path: Path, table: str, columns: list[str] | None = None) -> pa.Table:
-    """Read one part of ``table``, verifying its checksums.
+    """Read one part of ``table``, verifying its checksums and its digest.
 
-    Every page checksum read is verified and, when every column is read, the
-    part's :func:`content_digest` too.
+    Every page checksum read is verified, and the part's digest
+    (:mod:`.digest`): the bytes of the file, whatever the columns read; for a
+    part of an earlier version, its values, when every column is read.
 
     Parameters
     ----------
@@ -467,7 +427,7 @@ def read_part(path: Path, table: str, columns: list[str] | None = None) -> pa.Ta
     table : str
         ``"cascades"`` or ``"participants"`` (which columns are dictionaries).
     columns : list of str, optional
-        Only these columns (default: all, and the digest is checked).
+        Only these columns (default: all).
 
     Returns
     -------
@@ -481,18 +441,16 @@ def read_part(path: Path, table: str, columns: list[str] | None = None) -> pa.Ta
     as_dict = list(DICTIONARY_COLUMNS[table])
     try:
         pf = pq.ParquetFile(path, page_checksum_verification=True, read_dictionary=as_dict)
-        digest = (pf.metadata.metadata or {}).get(DIGEST_KEY.encode(), b"").decode()
         t = pf.read(columns=columns)
-        same = columns is None and digest and content_digest(t) == digest
+        problem = schema_problem(t, table) or digest_problem(
+            path, pf.metadata, t if columns is None else None
+        )
     except Exception as e:  # corrupt bytes can break any layer below
         # (a flipped bit can change a column's type or its dictionary, and pyarrow,
         # numpy or the digest then fail in many ways: each is a corrupt part)
         raise ResultsError(f"{path}: corrupt part ({_one_line(e)})", repairable=True) from None
-    if columns is None and digest and not same:
-        raise ResultsError(
-            f"{path}: corrupt part (its values do not match the digest written with them)",
-            repairable=True,
-        )
+    if problem:
+        raise ResultsError(f"{path}: corrupt part ({problem})", repairable=True)
     return t
 
 

@@ -16,8 +16,9 @@ import numba
 from .._version import __version__
 from ..engine.compile import CompiledWorld, compile_world
 from ..model.world import World, world_from_dict
+from ..results.arrow import to_tables
 from ..results.store import Manifest, part_path, write_part
-from .parts import part_tables
+from .parts import part_arrays, part_tables
 
 __all__ = ["MAX_WRITERS", "default_writers", "part_metadata_of", "run_dask", "run_local"]
 
@@ -84,10 +85,11 @@ def run_local(
     """Compute parts here and write them in a pool of background threads.
 
     The kernel runs one part at a time in this thread (on every numba thread); each
-    finished part goes to the next free writer thread, which encodes and writes it
-    while the kernel runs the next parts. Memory is bounded by the parts in flight:
-    at most ``writers + 1`` parts are in memory, ``writers`` being written and the
-    one being computed (which waits for a free writer before it is handed over).
+    finished part's arrays go to the next free writer thread, which turns them into
+    Arrow tables, encodes and writes them while the kernel runs the next parts.
+    Memory is bounded by the parts in flight: at most ``writers + 1`` parts are in
+    memory, ``writers`` being written and the one being computed (which waits for a
+    free writer before it is handed over).
 
     Parameters
     ----------
@@ -120,10 +122,10 @@ def run_local(
             cw = compiled.get(w.name)
             if cw is None:
                 cw = compiled[w.name] = compile_world(w)
-            cascades, people = part_tables(cw, manifest.seed, s, e, manifest.participants, advance)
-            if not pool.put((w, s, e, cascades, people)):
+            arrays = part_arrays(cw, manifest.seed, s, e, manifest.participants, advance)
+            if not pool.put((w, cw, s, e, arrays)):
                 break
-            del cascades, people
+            del arrays
             rows += e - s
     finally:
         pool.close()
@@ -175,7 +177,10 @@ class _Writers:
                 return
             try:
                 if not self.failure:
-                    w, s, e, cascades, people = item
+                    w, cw, s, e, (out, parts) = item
+                    item = None
+                    cascades, people = to_tables(cw, s, out, parts, self.manifest.participants)
+                    out = parts = None
                     meta = part_metadata_of(w, self.manifest, s, e)
                     _write_one(self.out, w, meta, s, cascades, people)
                     with self.record:
@@ -183,7 +188,8 @@ class _Writers:
             except BaseException as exc:  # reported by the main thread
                 self.failure.append(exc)
             finally:
-                item = cascades = people = None  # drop the part before waiting for the next one
+                # drop the part before waiting for the next one
+                item = out = parts = cascades = people = None
                 self.free.release()
 
 

@@ -29,15 +29,13 @@ from pathlib import Path
 from typing import Any, Literal, overload
 
 import numba
-import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from ..engine.compile import compile_world
 from ..model.world import World, load_world
+from ..results.frames import to_frames
 from ..results.lock import lock_results
 from ..results.store import (
-    DICTIONARY_COLUMNS,
     MAX_REPLICATES,
     MAX_SEED,
     TABLES,
@@ -53,7 +51,7 @@ from ..results.store import (
     write_manifest,
 )
 from .backends import Part, run_dask, run_local
-from .parts import check_int, check_layout, default_chunk_size, part_tables, warm_up
+from .parts import check_int, check_layout, default_chunk_size, part_arrays, warm_up
 
 __all__ = ["Interrupted", "RunSummary", "run", "simulate"]
 
@@ -93,20 +91,6 @@ def _threads(threads: int | None) -> Iterator[int]:
         yield threads
     finally:
         numba.set_num_threads(before)
-
-
-def _frame(table: pa.Table, name: str) -> pd.DataFrame:
-    """A part's table as the DataFrame :func:`escalate.read_results` gives.
-
-    Ids and labels are dictionary arrays already and become categoricals without a
-    string per row; one block per column, so nothing is consolidated (copied again).
-    """
-    df = table.to_pandas(split_blocks=True)
-    for col in (*DICTIONARY_COLUMNS["cascades"], *DICTIONARY_COLUMNS["participants"]):
-        if col in df.columns and not isinstance(df[col].dtype, pd.CategoricalDtype):
-            df[col] = df[col].astype("category")
-    df.insert(0, "structure", pd.Categorical.from_codes(np.zeros(len(df), np.int8), [name]))
-    return df
 
 
 @overload
@@ -171,14 +155,13 @@ def simulate(
     check_int("replicates", replicates, 1)
     check_int("seed", seed, 0, 2**64 - 1)
     check_int("start", start, 0)
+    cw = compile_world(w)
     with _threads(threads):
-        cascades, people = part_tables(
-            compile_world(w), seed, start, start + replicates, participants
-        )
-    df = _frame(cascades, w.name)
+        out, parts = part_arrays(cw, seed, start, start + replicates, participants)
+    df, people = to_frames(cw, w.name, start, out, parts, participants)
     if people is None:
         return df
-    return df, _frame(people, w.name)
+    return df, people
 
 
 @dataclass

@@ -27,6 +27,7 @@ __all__ = [
     "check_layout",
     "default_chunk_size",
     "next_slice",
+    "part_arrays",
     "part_bytes",
     "part_tables",
     "warm_up",
@@ -128,15 +129,15 @@ def next_slice(done: int, seconds: float, previous: int) -> int:
     return int(max(1, min(rate * _SLICE_SECONDS, previous * _SLICE_GROWTH, DEFAULT_CHUNK)))
 
 
-def part_tables(
+def part_arrays(
     cw: CompiledWorld,
     seed: int,
     start: int,
     stop: int,
     participants: bool,
     advance: Callable[[int], None] | None = None,
-) -> tuple[pa.Table, pa.Table | None]:
-    """Arrow tables (cascades, participants or None) of replicates ``start .. stop - 1``.
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The kernel's output arrays (cascades, participant slots) of replicates ``start .. stop - 1``.
 
     The kernel fills the part's output arrays slice by slice (each call about
     :data:`_SLICE_SECONDS`), returning to the interpreter in between so that a
@@ -157,6 +158,22 @@ def part_tables(
         if advance is not None:
             advance(b - a)
         a = b
+    return out, parts
+
+
+def part_tables(
+    cw: CompiledWorld,
+    seed: int,
+    start: int,
+    stop: int,
+    participants: bool,
+    advance: Callable[[int], None] | None = None,
+) -> tuple[pa.Table, pa.Table | None]:
+    """Arrow tables (cascades, participants or None) of replicates ``start .. stop - 1``.
+
+    :func:`part_arrays`, then :func:`escalate.results.arrow.to_tables`.
+    """
+    out, parts = part_arrays(cw, seed, start, stop, participants, advance)
     return to_tables(cw, start, out, parts, participants)
 
 
