@@ -71,6 +71,14 @@ def test_throughput_quick_writes_json(tmp_path: Path) -> None:
     assert all(x["simulate"] > 0 and x["end_to_end"] > 0 for x in r["ratios"])
     assert [x["world"] for x in r["writer"]] == params["worlds"]
     assert all(x["rate_fastest"] > 0 and x["parquet_bytes"] > 0 for x in r["writer"])
+    # pyarrow's cheapest write of the same part, beside the writer
+    assert all(x["floor_rate_fastest"] > 0 and x["floor_parquet_bytes"] > 0 for x in r["writer"])
+    cores = r["machine"]["cpu_count"]
+    for x in r["ratios"]:  # the bound of end to end / kernel where the kernel takes every core
+        has_bound = "end_to_end_bound" in x and "end_to_end_bound_floor" in x
+        assert has_bound == (x["threads"] == cores)
+        if has_bound:
+            assert 0 < x["end_to_end_bound"] < 1 and 0 < x["end_to_end_bound_floor"] < 1
 
     (mem,) = r["memory"]
     assert mem["world"] == "europe_1914"
