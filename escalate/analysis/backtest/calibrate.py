@@ -25,9 +25,8 @@ import numpy as np
 
 from ..._version import __version__
 from ...model.defaults import DEFAULT_DYNAMICS
-from .predict import Case, DataFiles, Reliable, prepare
+from .predict import Case, DataFiles, Reliable, load_cases
 from .scores import EPS
-from .wars import read_wars, select_wars
 
 __all__ = [
     "KINDS",
@@ -286,19 +285,14 @@ def calibrate(
     Calibration
         The fit; :func:`toml_fragment` writes it as ``[dynamics.reliability]``.
     """
-    chosen = select_wars(
-        read_wars(str(wars)),
+    _, cases, _ = load_cases(
+        wars,
+        DataFiles.of(states, capabilities, majors, atop, cow),
         since=since,
         until=until,
-        ids=war_ids,
+        war_ids=war_ids,
         min_participants=min_participants,
     )
-    files = DataFiles(
-        Path(states),
-        Path(capabilities),
-        *(Path(p) if p is not None else None for p in (majors, atop, cow)),
-    )
-    cases, _ = prepare(chosen, files)
     if len(cases) < 2:
         raise ValueError(f"calibrate needs at least 2 wars to score, got {len(cases)}")
     return calibrate_cases(

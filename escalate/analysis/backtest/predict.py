@@ -25,12 +25,13 @@ from ...importers.states import states_on
 from ...model.world import World
 from ...results.arrow import run_arrays
 from ...runner import simulate
-from .wars import Incident, War, incident_of
+from .wars import Incident, War, incident_of, read_wars, select_wars
 
 __all__ = [
     "Case",
     "DataFiles",
     "Reliable",
+    "load_cases",
     "no_alliances",
     "predict",
     "prepare",
@@ -47,6 +48,19 @@ class DataFiles:
     majors: Path | None = None
     atop: Path | None = None
     cow: Path | None = None
+
+    @classmethod
+    def of(
+        cls,
+        states: str | Path,
+        capabilities: str | Path,
+        majors: str | Path | None = None,
+        atop: str | Path | None = None,
+        cow: str | Path | None = None,
+    ) -> DataFiles:
+        """The files at these paths (None: a file not given)."""
+        opt = [Path(p) if p is not None else None for p in (majors, atop, cow)]
+        return cls(Path(states), Path(capabilities), *opt)
 
 
 @dataclass
@@ -148,6 +162,30 @@ def prepare(wars: list[War], files: DataFiles) -> tuple[list[Case], dict[int, st
             )
         )
     return cases, skipped
+
+
+def load_cases(
+    wars: str | Path,
+    files: DataFiles,
+    *,
+    since: int | None,
+    until: int | None,
+    war_ids: list[int] | None,
+    min_participants: int,
+) -> tuple[list[War], list[Case], dict[int, str]]:
+    """Read the war file, keep the selected wars and :func:`prepare` them.
+
+    Returns the wars selected, their cases and why the others were skipped.
+    """
+    chosen = select_wars(
+        read_wars(str(wars)),
+        since=since,
+        until=until,
+        ids=war_ids,
+        min_participants=min_participants,
+    )
+    cases, skipped = prepare(chosen, files)
+    return chosen, cases, skipped
 
 
 def predict(

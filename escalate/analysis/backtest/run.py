@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from ..._version import __version__
-from .predict import Case, DataFiles, no_alliances, predict, prepare
+from .predict import Case, DataFiles, load_cases, no_alliances, predict
 from .scores import EPS, auc, bootstrap_scores, brier, calibration_table, log_loss
-from .wars import War, read_wars, select_wars
+from .wars import War
 
 __all__ = ["BASELINES", "WINDOWS", "Backtest", "backtest", "base_rates", "score_frame"]
 
@@ -222,19 +222,14 @@ def backtest(
             "replicates and resamples must be >= 1, window >= 0, min_participants >= 2"
         )
     t0 = time.perf_counter()
-    chosen = select_wars(
-        read_wars(str(wars)),
+    chosen, cases, skipped = load_cases(
+        wars,
+        DataFiles.of(states, capabilities, majors, atop, cow),
         since=since,
         until=until,
-        ids=war_ids,
+        war_ids=war_ids,
         min_participants=min_participants,
     )
-    files = DataFiles(
-        Path(states),
-        Path(capabilities),
-        *(Path(p) if p is not None else None for p in (majors, atop, cow)),
-    )
-    cases, skipped = prepare(chosen, files)
     t1 = time.perf_counter()
     if not cases:
         raise ValueError(
