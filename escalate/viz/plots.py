@@ -36,7 +36,7 @@ import pandas as pd
 from ..analysis.common import row_weights, structure_groups
 from ..analysis.intervals import proportion_intervals
 from ..analysis.tails import CLAUSET_2018, ccdf
-from .style import LINESTYLES, MARKERS, new_figure, palette
+from .style import MARKERS, legend_below, line_style, new_figure, palette
 
 if TYPE_CHECKING:  # pragma: no cover - matplotlib is imported when a figure is made
     pass
@@ -64,36 +64,6 @@ PLOT_COLUMNS = ("structure", "replicate", "world_war", "deterred", "belligerents
 #: ``cascade_counts(DIR, by=PLOT_COUNT_COLUMNS)`` (a table of counts, one row per
 #: combination with a ``count`` column) instead of a row per cascade.
 PLOT_COUNT_COLUMNS = ("world_war", "deterred", "belligerents", "rounds")
-
-
-def _style(i: int, colors: list) -> dict:
-    """Colour, marker, line style and a marker size that shrinks with the index.
-
-    The shrinking size keeps overlapping curves of earlier structures visible.
-    """
-    return {
-        "color": colors[i],
-        "marker": MARKERS[i % len(MARKERS)],
-        "linestyle": LINESTYLES[i % len(LINESTYLES)],
-        "ms": max(3.5, 8.0 - 0.8 * i),
-    }
-
-
-def _legend_outside(ax) -> None:
-    """The legend below the plot, outside the axes, where it cannot cover a curve.
-
-    Long labels are wrapped; two columns when there are many entries.
-    """
-    handles, labels = ax.get_legend_handles_labels()
-    labels = [textwrap.fill(label, 60) for label in labels]
-    ax.figure.legend(
-        handles,
-        labels,
-        loc="outside lower center",
-        ncol=1 if len(labels) <= 3 else 2,
-        fontsize=8,
-        frameon=False,
-    )
 
 
 def _title(ax, text: str, width_inches: float) -> None:
@@ -209,7 +179,7 @@ def ccdf_figure(
         if part.empty:
             continue
         x = part["value"].to_numpy(float)
-        st = _style(i, colors)
+        st = line_style(i, colors)
         ax.plot(x, part["ccdf"], lw=1.6, label=name, **st)
         low = np.maximum(part["low"].to_numpy(float), 1e-300)
         ax.fill_between(x, low, part["high"], color=st["color"], alpha=0.18, lw=0)
@@ -249,7 +219,7 @@ def ccdf_figure(
         "binomial intervals)",
         8.5,
     )
-    _legend_outside(ax)
+    legend_below(ax)
     return fig
 
 
@@ -274,7 +244,7 @@ def rounds_figure(results: pd.DataFrame):
             continue
         v, p = part["value"].to_numpy(), part["ccdf"].to_numpy()
         surv = np.array([p[np.searchsorted(v, k)] if k <= v.max() else 0.0 for k in r])
-        ax.plot(r, surv, lw=1.6, label=name, **_style(i, colors))
+        ax.plot(r, surv, lw=1.6, label=name, **line_style(i, colors))
     ax.set_xlim(-0.3, rmax + 1.3)
     ax.set_ylim(-0.02, 1.02)
     ax.set_xticks(r)
@@ -282,7 +252,7 @@ def rounds_figure(results: pd.DataFrame):
     ax.set_xlabel("r (rounds of entries after the incident)")
     ax.set_ylabel("P(rounds ≥ r) among wars")
     _title(ax, "Cascade length: share of wars still drawing in nations after r rounds", 8.5)
-    _legend_outside(ax)
+    legend_below(ax)
     return fig
 
 
@@ -320,14 +290,14 @@ def entry_figure(results: pd.DataFrame, participants: pd.DataFrame):
             s = counts.loc[name]
             per_round = np.zeros(r.size)
             per_round[s.index.to_numpy(int)] = s.to_numpy(float)
-        ax.plot(r, np.cumsum(per_round) / n_rep[name], lw=1.6, label=name, **_style(i, colors))
+        ax.plot(r, np.cumsum(per_round) / n_rep[name], lw=1.6, label=name, **line_style(i, colors))
     ax.set_xticks(r)
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
     ax.set_xlabel("round (0 = the incident)")
     ax.set_ylabel("mean nations at war by the end of the round\n(deterred cascades count 0)")
     _title(ax, "Mean entry curve: how fast the war widens (all cascades)", 8.5)
-    _legend_outside(ax)
+    legend_below(ax)
     return fig
 
 

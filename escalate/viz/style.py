@@ -7,6 +7,7 @@ values are written in the tables (:mod:`~escalate.viz.tables`, the sweep table).
 
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -14,7 +15,16 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover - matplotlib is imported when a figure is made
     from matplotlib.figure import Figure
 
-__all__ = ["LINESTYLES", "MARKERS", "new_figure", "number", "p_text", "palette"]
+__all__ = [
+    "LINESTYLES",
+    "MARKERS",
+    "legend_below",
+    "line_style",
+    "new_figure",
+    "number",
+    "p_text",
+    "palette",
+]
 
 #: Markers of the structures (or lines) of a figure, in order.
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
@@ -56,3 +66,35 @@ def p_text(p: float | None, missing: str = "") -> str:
     if p < 1e-4:
         return f"p={p:.0e}"
     return f"p={p:.3g}" if p < 0.995 else "p=1"
+
+
+def line_style(i: int, colors: list) -> dict:
+    """Colour, marker, line style and a marker size that shrinks with the index.
+
+    The shrinking size keeps overlapping curves of earlier structures visible.
+    """
+    return {
+        "color": colors[i],
+        "marker": MARKERS[i % len(MARKERS)],
+        "linestyle": LINESTYLES[i % len(LINESTYLES)],
+        "ms": max(3.5, 8.0 - 0.8 * i),
+    }
+
+
+def legend_below(ax, wrap: int | None = 60) -> None:
+    """The legend of ``ax`` below the figure, outside the axes, where it cannot cover a curve.
+
+    Labels longer than ``wrap`` characters are wrapped (None: never); two columns
+    when there are many entries.
+    """
+    handles, labels = ax.get_legend_handles_labels()
+    if wrap is not None:
+        labels = [textwrap.fill(label, wrap) for label in labels]
+    ax.figure.legend(
+        handles,
+        labels,
+        loc="outside lower center",
+        ncol=1 if len(labels) <= 3 else 2,
+        fontsize=8,
+        frameon=False,
+    )

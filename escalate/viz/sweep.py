@@ -28,7 +28,7 @@ import pandas as pd
 
 from ..analysis.common import check_columns, check_confidence, structure_groups
 from ..analysis.intervals import normal_z, wilson_interval
-from .style import LINESTYLES, MARKERS, new_figure, number, p_text, palette
+from .style import legend_below, line_style, new_figure, number, p_text, palette
 
 if TYPE_CHECKING:  # pragma: no cover - matplotlib is imported when a figure is made
     from matplotlib.figure import Figure
@@ -216,12 +216,7 @@ def sweep_figure(
     for ax, (col, ylabel, bands) in zip(axes, panels, strict=True):
         for i, (label, part) in enumerate(lines):
             xs = part[x].to_numpy(float)
-            style = {
-                "color": colors[i],
-                "marker": MARKERS[i % len(MARKERS)],
-                "linestyle": LINESTYLES[i % len(LINESTYLES)],
-                "ms": max(3.5, 8.0 - 0.8 * i),  # earlier lines stay visible under later ones
-            }
+            style = line_style(i, colors)
             ax.plot(xs, part[col].to_numpy(float), lw=1.6, label=label or None, **style)
             ax.fill_between(
                 xs,
@@ -239,15 +234,7 @@ def sweep_figure(
     axes[0].set_ylim(-0.02, 1.02)
     axes[1].set_ylim(bottom=0)
     if len(lines) > 1:
-        handles, labels = axes[0].get_legend_handles_labels()
-        fig.legend(
-            handles,
-            labels,
-            loc="outside lower center",
-            ncol=1 if len(labels) <= 3 else 2,
-            fontsize=8,
-            frameon=False,
-        )
+        legend_below(axes[0], wrap=None)  # a line per combination: one line each
     n = table["n"]
     fig.suptitle(
         f"Sweep of {table['structure'].size} variants"
