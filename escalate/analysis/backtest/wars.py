@@ -128,33 +128,32 @@ def read_wars(path: str) -> dict[int, War]:
     return wars
 
 
+def _earliest(parts: list[Participant], what: str, notes: list[str]) -> Participant:
+    """The first of ``parts`` to enter (ties: the lowest ccode, noted in ``notes``)."""
+    first = min(parts, key=lambda p: (p.start, p.ccode))
+    tied = [p for p in parts if p.start == first.start and p is not first]
+    if tied:
+        notes.append(
+            f"{what} entering the same day: "
+            + ", ".join(f"{p.name} ({p.ccode})" for p in [first, *tied])
+            + f"; the lowest ccode, {first.ccode}, is used"
+        )
+    return first
+
+
 def incident_of(war: War) -> Incident | None:
     """The incident by the rule of this module, or ``None`` without a coded initiator."""
     inits = [p for p in war.participants if p.initiator]
     if not inits:
         return None
-    notes = []
-    init = min(inits, key=lambda p: (p.start, p.ccode))
-    tied = [p for p in inits if p.start == init.start and p is not init]
-    if tied:
-        notes.append(
-            "initiators entering the same day: "
-            + ", ".join(f"{p.name} ({p.ccode})" for p in [init, *tied])
-            + f"; the lowest ccode, {init.ccode}, is used"
-        )
+    notes: list[str] = []
+    init = _earliest(inits, "initiators", notes)
     if any(p.side != init.side for p in inits):
         notes.append("initiators coded on both sides")
     others = [p for p in war.participants if p.side != init.side]
     if not others:
         return None
-    target = min(others, key=lambda p: (p.start, p.ccode))
-    tied = [p for p in others if p.start == target.start and p is not target]
-    if tied:
-        notes.append(
-            "targets entering the same day: "
-            + ", ".join(f"{p.name} ({p.ccode})" for p in [target, *tied])
-            + f"; the lowest ccode, {target.ccode}, is used"
-        )
+    target = _earliest(others, "targets", notes)
     if init.start > war.start:
         notes.append(f"the initiator entered {(init.start - war.start).days} days after the start")
     return Incident(init, target, tuple(notes))
