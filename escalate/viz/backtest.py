@@ -10,16 +10,13 @@ baseline); ``joiners.png``: per war, the expected number of third parties at war
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .plots import save_figure
 from .style import new_figure
-
-if TYPE_CHECKING:  # pragma: no cover - matplotlib is imported when a figure is made
-    pass
 
 __all__ = [
     "backtest_markdown",
