@@ -2,11 +2,12 @@
 
 Reproduces the numbers of the batch-job guarantees in the README::
 
-    python benchmarks/store.py                       # all four, default sizes
+    python benchmarks/store.py                       # all five, default sizes
     python benchmarks/store.py sweep --sizes 50,100,200,400
     python benchmarks/store.py memory --sizes 200000,400000
     python benchmarks/store.py interrupt --nations 20000
     python benchmarks/store.py bitflip
+    python benchmarks/store.py digest
 
 Prints a table per measurement and writes ``benchmarks/results/store.json``.
 
@@ -21,6 +22,9 @@ Prints a table per measurement and writes ``benchmarks/results/store.json``.
 - ``bitflip``: flip each of two bits of every byte of one part of each table and
   read it back: caught (an error naming the file), unchanged rows, or changed rows
   (must be 0).
+- ``digest``: milliseconds to digest one part of 2**20 europe_1914 cascades, as
+  parts carry it now (the file's bytes, ``escalate.bytes_sha256``) and as earlier
+  versions did (the values read back, ``escalate.content_sha256``); fastest of 5.
 """
 
 from __future__ import annotations
@@ -39,8 +43,11 @@ from pathlib import Path
 import tomli_w
 
 import escalate
+from escalate.engine.compile import compile_world
+from escalate.results.arrow import run_arrays, to_tables
+from escalate.results.digest import content_digest, file_digest
 from escalate.results.errors import ResultsError
-from escalate.results.store import part_path, read_part
+from escalate.results.store import part_path, read_part, write_part
 
 HERE = Path(__file__).resolve().parent
 CLI = [sys.executable, "-m", "escalate"]
@@ -147,6 +154,25 @@ def bitflip(tmp: Path) -> list[dict]:
     return rows
 
 
+def digest(tmp: Path) -> list[dict]:
+    cw = compile_world(escalate.load_world("europe_1914"))
+    table, _ = to_tables(cw, 0, *run_arrays(cw, 1, 0, 1 << 20, False), False)
+    path = tmp / "part.parquet"
+    write_part(path, table, {})
+    rows = []
+    for what, f in (
+        ("bytes (now)", lambda: file_digest(path, table.num_rows)),
+        ("values (earlier)", lambda: content_digest(table)),
+    ):
+        times = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            f()
+            times.append(time.perf_counter() - t0)
+        rows.append({"digest of": what, "rows": table.num_rows, "ms": round(1e3 * min(times), 1)})
+    return rows
+
+
 def show(title: str, rows: list[dict]) -> None:
     print(f"\n{title}")
     keys = list(rows[0])
@@ -157,7 +183,7 @@ def show(title: str, rows: list[dict]) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("what", nargs="*", default=["sweep", "memory", "interrupt", "bitflip"])
+    p.add_argument("what", nargs="*", default=["sweep", "memory", "interrupt", "bitflip", "digest"])
     p.add_argument("--sizes", help="comma list: variants (sweep) or replicates (memory)")
     p.add_argument("--nations", type=int, default=20000, help="world size (interrupt)")
     p.add_argument("--delays", default="0.5,1.3,2.2,4.0", help="seconds before SIGINT")
@@ -175,6 +201,8 @@ def main() -> None:
             results["interrupt"] = interrupt(args.nations, delays, tmp)
         if "bitflip" in args.what:
             results["bitflip"] = bitflip(tmp)
+        if "digest" in args.what:
+            results["digest"] = digest(tmp)
     for k, rows in results.items():
         show(k, rows)
     out = HERE / "results" / "store.json"
