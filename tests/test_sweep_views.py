@@ -144,6 +144,22 @@ def test_summary_intervals_and_missing_variants():
         sweep_summary(results, variants[["structure"]])
 
 
+def test_summary_of_counts_is_the_summary_of_rows():
+    """``escalate plot`` and ``report`` draw the sweep from a table of counts."""
+    variants = grid(**{"dynamics.deterrence": [0.0, 0.5, 1.0]})
+    rows = fake_results(variants)
+    counts = (
+        rows.groupby(["structure", "world_war", "belligerents"], observed=True)
+        .size()
+        .rename("count")
+        .reset_index()
+    )
+    assert len(counts) < len(rows) / 10  # a few rows stand for many cascades
+    by_rows, by_counts = sweep_summary(rows, variants), sweep_summary(counts, variants)
+    assert list(by_counts["n"]) == [N] * 3
+    pd.testing.assert_frame_equal(by_counts, by_rows)
+
+
 def test_figures_of_adds_the_sweep_only_with_variants():
     variants = grid(**{"dynamics.deterrence": [0.0, 0.5]})
     results = fake_results(variants)

@@ -38,6 +38,7 @@ __all__ = [
     "quantile_from_counts",
     "quantiles_of_rows",
     "value_counts",
+    "weighted_value_counts",
 ]
 
 #: Largest number of cells of a paired (structure, baseline) joint distribution
@@ -86,6 +87,17 @@ def value_counts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             return (keep + lo).astype(np.float64), cnt[keep].astype(np.int64)
     values, counts = np.unique(x, return_counts=True)
     return values.astype(np.float64), counts.astype(np.int64)
+
+
+def weighted_value_counts(
+    x: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`value_counts` of rows that each stand for ``weights`` rows (None: one each)."""
+    if weights is None:
+        return value_counts(x)
+    v, inv = np.unique(x, return_inverse=True)
+    c = np.bincount(inv.ravel(), weights=weights, minlength=v.size)
+    return v.astype(np.float64), c.astype(np.int64)
 
 
 def moments(values: np.ndarray, counts: np.ndarray) -> tuple[float, float]:
@@ -146,9 +158,7 @@ def merge_value_counts(
     """
     if len(values) == 1:
         return values[0], counts[0]
-    v, inv = np.unique(np.concatenate(values), return_inverse=True)
-    c = np.bincount(inv.ravel(), weights=np.concatenate(counts), minlength=v.size)
-    return v, c.astype(np.int64)
+    return weighted_value_counts(np.concatenate(values), np.concatenate(counts))
 
 
 def distribution_from_counts(

@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..analysis.common import check_columns, check_confidence, structure_groups
+from ..analysis.common import check_columns, check_confidence, row_weights, structure_groups
+from ..analysis.counts import moments, weighted_value_counts
 from ..analysis.intervals import normal_z, wilson_interval
 from .style import legend_below, line_style, new_figure, number, p_text, palette
 
@@ -109,7 +110,9 @@ def sweep_summary(
     Parameters
     ----------
     results
-        Cascades table with ``structure``, ``world_war`` and ``belligerents``.
+        Cascades table with ``structure``, ``world_war`` and ``belligerents``, or
+        a table of their counts (a ``count`` column, as
+        :func:`escalate.results.read.cascade_counts` gives).
     variants
         The sweep's table of variants (:func:`read_variants`, or
         ``pandas.DataFrame(variant_table(...))``).
@@ -137,12 +140,14 @@ def sweep_summary(
     size = results["belligerents"].to_numpy()
     rows = {}
     for name, idx in structure_groups(results):
-        w, b = ww[idx], size[idx].astype(float)
-        n = int(w.size)
-        k = int(np.count_nonzero(w))
+        weights = row_weights(results, idx)  # a table of counts: rows stand for many
+        values, counts = weighted_value_counts(size[idx], weights)
+        n = int(counts.sum())
+        wars = ww[idx].astype(bool)
+        k = int(np.count_nonzero(wars) if weights is None else weights[wars].sum())
         low, high = wilson_interval(k, n, confidence) if n else (np.nan, np.nan)
-        mean = float(b.mean()) if n else np.nan
-        se = float(b.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan
+        mean, sd = moments(values, counts) if n else (np.nan, np.nan)
+        se = sd / np.sqrt(n) if n > 1 else np.nan
         rows[name] = {
             "n": n,
             "p_world_war": k / n if n else np.nan,
