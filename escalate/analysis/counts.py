@@ -26,14 +26,12 @@ __all__ = [
     "distribution_from_counts",
     "is_int",
     "joint_cells",
-    "joint_distribution",
     "joint_from_counts",
     "joint_value_counts",
     "merge_joint_counts",
     "merge_value_counts",
     "moments",
     "order_rank",
-    "paired_differences",
     "paired_differences_from_counts",
     "quantile_from_counts",
     "quantiles_of_rows",
@@ -220,46 +218,6 @@ def joint_cells(cx: np.ndarray, cy: np.ndarray, k: int) -> tuple[np.ndarray, np.
     return cells, cnt.astype(np.int64)
 
 
-def joint_distribution(
-    x: np.ndarray, y: np.ndarray, dx: Dist, dy: Dist, max_categories: int
-) -> Joint:
-    """Joint value counts of paired arrays; ``dx``/``dy`` are their distributions.
-
-    Exact when there are at most ``max_categories`` distinct values and
-    :data:`MAX_JOINT_CELLS` distinct pairs; otherwise on the coarsest even grid
-    (halving from ``max_categories`` points, at least 16) that keeps the pairs
-    under that bound.
-    """
-    vocab = np.union1d(dx.raw_values, dy.raw_values)
-    if vocab.size <= max_categories:
-        if is_int(x) and is_int(y) and vocab[-1] - vocab[0] < max_categories:
-            lo = int(vocab[0])
-            k = int(vocab[-1]) - lo + 1
-            cells, cnt = joint_cells(x - lo if lo else x, y - lo if lo else y, k)
-            xv, yv = (cells // k + lo).astype(np.float64), (cells % k + lo).astype(np.float64)
-        else:
-            index = pd.Index(vocab)
-            k = vocab.size
-            cells, cnt = joint_cells(index.get_indexer(x), index.get_indexer(y), k)
-            xv, yv = vocab[cells // k], vocab[cells % k]
-        if cells.size <= MAX_JOINT_CELLS:
-            return Joint(xv, yv, cnt, False)
-        points = max(16, min(k, max_categories) // 2)
-    else:
-        points = max_categories
-    # too many distinct values or pairs to resample exactly: an even grid
-    xf, yf = x.astype(np.float64), y.astype(np.float64)
-    while True:
-        start, step = _grid(float(vocab[0]), float(vocab[-1]), points)
-        cx = np.rint((xf - start) / step).astype(np.int64)
-        cy = np.rint((yf - start) / step).astype(np.int64)
-        cells, cnt = joint_cells(cx, cy, points)
-        if cells.size <= MAX_JOINT_CELLS or points <= 16:
-            grid = start + step * np.arange(points)
-            return Joint(grid[cells // points], grid[cells % points], cnt, True)
-        points = max(16, points // 2)
-
-
 def joint_value_counts(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct (x, y) pairs of two paired arrays and their counts.
 
@@ -309,7 +267,12 @@ def merge_joint_counts(
 def joint_from_counts(
     xv: np.ndarray, yv: np.ndarray, cnt: np.ndarray, integers: bool, max_categories: int
 ) -> Joint:
-    """:func:`joint_distribution` of the paired rows whose joint value counts are given.
+    """Joint value counts of paired rows, from their joint value counts.
+
+    Exact when there are at most ``max_categories`` distinct values and
+    :data:`MAX_JOINT_CELLS` distinct pairs; otherwise on the coarsest even grid
+    (halving from ``max_categories`` points, at least 16) that keeps the pairs
+    under that bound.
 
     Parameters
     ----------
@@ -319,14 +282,12 @@ def joint_from_counts(
     integers
         Whether both columns hold integers (the rows' dtype).
     max_categories
-        As for :func:`joint_distribution`.
+        The most distinct values resampled exactly.
 
     Returns
     -------
     Joint
-        Identical to ``joint_distribution(x, y, distribution(x), distribution(y),
-        max_categories)`` of the rows: the same cells in the same order and the
-        same grid when it is coarse.
+        The cells (pairs of values, or of grid points when coarse) and their counts.
     """
     vocab = np.union1d(xv, yv)
     if vocab.size <= max_categories:
@@ -355,38 +316,18 @@ def joint_from_counts(
 def paired_differences_from_counts(
     j: Joint, xv: np.ndarray, yv: np.ndarray, cnt: np.ndarray, floating: bool
 ) -> tuple[np.ndarray, np.ndarray, float]:
-    """:func:`paired_differences` from the joint value counts of the raw pairs.
+    """Value counts of the paired differences x - y and their sample sd.
 
-    ``j`` is their :func:`joint_from_counts`; ``floating`` whether either column
-    holds floating-point values.
+    From the joint value counts of the raw pairs; ``j`` is their
+    :func:`joint_from_counts` (its cells are used when they hold the raw values);
+    ``floating`` whether either column holds floating-point values: floating
+    differences are rounded to 12 decimals so that equal differences computed
+    from different pairs form one tie.
     """
     if not j.coarse:
         xv, yv, cnt = j.xv, j.yv, j.counts
     d = xv - yv
     if floating:
         d = np.round(d, 12)
-    dv, inv = np.unique(d, return_inverse=True)
-    dc = np.bincount(inv.ravel(), weights=cnt, minlength=dv.size).astype(np.int64)
-    return dv, dc, moments(dv, dc)[1]
-
-
-def paired_differences(
-    j: Joint, x: np.ndarray, y: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """Value counts of the paired differences x - y and their sample sd.
-
-    From the joint cells when they hold the raw values, else from the arrays.
-    Floating differences are rounded to 12 decimals so that equal differences
-    computed from different pairs form one tie.
-    """
-    floating = not (is_int(x) and is_int(y))
-    if not j.coarse:
-        d = j.xv - j.yv
-        if floating:
-            d = np.round(d, 12)
-        dv, inv = np.unique(d, return_inverse=True)
-        dc = np.bincount(inv, weights=j.counts, minlength=dv.size).astype(np.int64)
-    else:
-        d = x.astype(np.float64) - y.astype(np.float64)
-        dv, dc = value_counts(np.round(d, 12) if floating else d)
+    dv, dc = weighted_value_counts(d, cnt)
     return dv, dc, moments(dv, dc)[1]
