@@ -25,10 +25,8 @@ Figures
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -36,10 +34,7 @@ import pandas as pd
 from ..analysis.common import row_weights, structure_groups
 from ..analysis.intervals import proportion_intervals
 from ..analysis.tails import CLAUSET_2018, ccdf
-from .style import MARKERS, legend_below, line_style, new_figure, palette
-
-if TYPE_CHECKING:  # pragma: no cover - matplotlib is imported when a figure is made
-    pass
+from .style import MARKERS, legend_below, line_style, new_figure, palette, wrapped_title
 
 __all__ = [
     "FORMATS",
@@ -64,13 +59,6 @@ PLOT_COLUMNS = ("structure", "replicate", "world_war", "deterred", "belligerents
 #: ``cascade_counts(DIR, by=PLOT_COUNT_COLUMNS)`` (a table of counts, one row per
 #: combination with a ``count`` column) instead of a row per cascade.
 PLOT_COUNT_COLUMNS = ("world_war", "deterred", "belligerents", "rounds")
-
-
-def _title(ax, text: str, width_inches: float) -> None:
-    """A title wrapped to the figure's width, so that it is never clipped."""
-    chars = max(30, int(width_inches * 11))
-    lines = [textwrap.fill(part, chars) for part in text.split("\n")]
-    ax.set_title("\n".join(lines), fontsize=11)
 
 
 def _n_text(ns: Sequence[int]) -> str:
@@ -127,7 +115,7 @@ def world_war_figure(results: pd.DataFrame, *, confidence: float = 0.95):
     ax.grid(axis="x", alpha=0.3)
     ax.set_xlabel("P(world war)")
     pct = f"{100 * confidence:g}%"
-    _title(
+    wrapped_title(
         ax,
         f"P(world war) by structure, {pct} Wilson intervals ({_n_text(t['n'].tolist())} "
         "cascades each)",
@@ -212,7 +200,7 @@ def ccdf_figure(
     label = "nations at war (belligerents)" if column == "belligerents" else column
     ax.set_xlabel(f"x = {label}  (log scale)")
     ax.set_ylabel(f"P({column} ≥ x) among wars  (log scale)")
-    _title(
+    wrapped_title(
         ax,
         f"Tail of war size: complementary CDF of {column}\n"
         f"(deterred cascades excluded; bands: pointwise {100 * confidence:g}% exact "
@@ -251,7 +239,7 @@ def rounds_figure(results: pd.DataFrame):
     ax.grid(alpha=0.3)
     ax.set_xlabel("r (rounds of entries after the incident)")
     ax.set_ylabel("P(rounds ≥ r) among wars")
-    _title(ax, "Cascade length: share of wars still drawing in nations after r rounds", 8.5)
+    wrapped_title(ax, "Cascade length: share of wars still drawing in nations after r rounds", 8.5)
     legend_below(ax)
     return fig
 
@@ -296,7 +284,7 @@ def entry_figure(results: pd.DataFrame, participants: pd.DataFrame):
     ax.grid(alpha=0.3)
     ax.set_xlabel("round (0 = the incident)")
     ax.set_ylabel("mean nations at war by the end of the round\n(deterred cascades count 0)")
-    _title(ax, "Mean entry curve: how fast the war widens (all cascades)", 8.5)
+    wrapped_title(ax, "Mean entry curve: how fast the war widens (all cascades)", 8.5)
     legend_below(ax)
     return fig
 
@@ -405,7 +393,7 @@ def heatmap_figure(
             ax.text(j, i, text, ha="center", va="center", fontsize=6.5, color=color)
     ax.set_xlabel("side: A (initiator's) or D (target's), per structure")
     ax.set_ylabel("nation")
-    _title(
+    wrapped_title(
         ax,
         "P(nation at war) by structure and side (nations never at war omitted; "
         "grey: not in that world)",

@@ -24,6 +24,7 @@ __all__ = [
     "number",
     "p_text",
     "palette",
+    "wrapped_title",
 ]
 
 #: Markers of the structures (or lines) of a figure, in order.
@@ -98,3 +99,10 @@ def legend_below(ax, wrap: int | None = 60) -> None:
         fontsize=8,
         frameon=False,
     )
+
+
+def wrapped_title(ax, text: str, width_inches: float) -> None:
+    """A title wrapped to the figure's width, so that it is never clipped."""
+    chars = max(30, int(width_inches * 11))
+    lines = [textwrap.fill(part, chars) for part in text.split("\n")]
+    ax.set_title("\n".join(lines), fontsize=11)

@@ -18,7 +18,6 @@ put back on the grid:
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,7 +28,7 @@ import pandas as pd
 from ..analysis.common import check_columns, check_confidence, row_weights, structure_groups
 from ..analysis.counts import moments, weighted_value_counts
 from ..analysis.intervals import normal_z, wilson_interval
-from .style import legend_below, line_style, new_figure, number, p_text, palette
+from .style import legend_below, line_style, new_figure, number, p_text, palette, wrapped_title
 
 if TYPE_CHECKING:  # pragma: no cover - matplotlib is imported when a figure is made
     from matplotlib.figure import Figure
@@ -235,7 +234,7 @@ def sweep_figure(
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
         title = f"{ylabel.split(' (')[0]} against {x}\n(bands: {bands})"
-        ax.set_title("\n".join(textwrap.fill(t, 60) for t in title.split("\n")), fontsize=11)
+        wrapped_title(ax, title, 5.5)
     axes[0].set_ylim(-0.02, 1.02)
     axes[1].set_ylim(bottom=0)
     if len(lines) > 1:
