@@ -26,7 +26,7 @@ import numpy as np
 from ..._version import __version__
 from ...model.defaults import DEFAULT_DYNAMICS
 from .predict import Case, DataFiles, Reliable, load_cases
-from .scores import EPS
+from .scores import EPS, side_log_losses
 
 __all__ = [
     "KINDS",
@@ -85,9 +85,7 @@ class Objective:
             p1, p2 = p1[case.third], p2[case.third]
             self.simulations += 1
             self.seconds += time.perf_counter() - t
-        probs = np.column_stack([np.clip(1 - p1 - p2, 0, 1), p1, p2])
-        got = np.maximum(probs[np.arange(len(side)), side.astype(np.int64)], EPS)
-        return float(-np.log(got).sum())
+        return float(side_log_losses(p1, p2, side).sum())
 
     def mean(self, params: dict[str, float], weights: np.ndarray) -> float:
         """Mean log loss per third party over the wars, war ``i`` counted ``weights[i]`` times."""
@@ -191,8 +189,8 @@ def calibrate_cases(
     }
     order = rng.permutation(len(cases))
     held = {"fitted": 0.0, "default": 0.0, "nobody": 0.0}
-    nobody = np.array(
-        [float(-np.log(np.maximum(np.where(o > 0, 0.0, 1.0), EPS)).sum()) for o in obj.outcomes]
+    nobody = np.array(  # "nobody else joins": P(out) = 1 for every third party
+        [float(side_log_losses(np.zeros(len(o)), np.zeros(len(o)), o).sum()) for o in obj.outcomes]
     )
     k = max(2, min(folds, len(cases)))
     for f in range(k):

@@ -37,6 +37,7 @@ __all__ = [
     "log_loss",
     "log_loss_side",
     "score_rows",
+    "side_log_losses",
 ]
 
 #: Probabilities are clipped to ``[EPS, 1 - EPS]`` in log losses: a Monte Carlo
@@ -97,10 +98,14 @@ def log_loss_side(
     p1: np.ndarray, p2: np.ndarray, side: np.ndarray, weights: np.ndarray | None = None
 ) -> float:
     """Mean ``-log P(outcome)`` over the three outcomes, ``P`` clipped below at ``EPS``."""
+    return _mean(side_log_losses(p1, p2, side), _w(weights, len(side)))
+
+
+def side_log_losses(p1: np.ndarray, p2: np.ndarray, side: np.ndarray) -> np.ndarray:
+    """Each row's ``-log P(outcome)`` of :func:`log_loss_side` (1, 2: that side; 0: out)."""
     probs = _three(p1, p2)
     side = np.asarray(side, dtype=np.int64)
-    got = np.maximum(probs[np.arange(len(side)), side], EPS)
-    return _mean(-np.log(got), _w(weights, len(side)))
+    return -np.log(np.maximum(probs[np.arange(len(side)), side], EPS))
 
 
 def auc(p: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> float:
