@@ -144,7 +144,8 @@ def _members(
         out = [nations.id(m, where) for m in org.get("members", [])]
     exclude = {nations.id(m, where) for m in org.get("exclude", [])}
     out = [m for m in out if m not in exclude]
-    out += [nations.id(m, where) for m in org.get("include", []) if nations.id(m, where) not in out]
+    include = [nations.id(m, where) for m in org.get("include", [])]
+    out += [nid for nid in include if nid not in out]
     return out
 
 

@@ -112,7 +112,10 @@ def _decode(raw: bytes, path: Path) -> str:
 
 
 def read_table(path: str | Path, required: Iterable[str], what: str) -> list[dict[str, str]]:
-    """The rows of a CSV file as dicts of stripped strings (parsed once per file version).
+    """The rows of a CSV file as dicts of stripped strings.
+
+    Not cached itself: the parsers of each file are (:func:`cached_by_file`), so the
+    raw rows are not kept beside what is made of them.
 
     Parameters
     ----------
@@ -128,11 +131,6 @@ def read_table(path: str | Path, required: Iterable[str], what: str) -> list[dic
     DataError
         The file cannot be read, is empty, or lacks a required column.
     """
-    return _read_table(path, tuple(required), what)
-
-
-@cached_by_file
-def _read_table(path: str | Path, required: tuple[str, ...], what: str) -> list[dict[str, str]]:
     p = Path(path)
     try:
         raw = p.read_bytes()

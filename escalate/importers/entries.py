@@ -76,6 +76,7 @@ def entries_of(
             head.append(f"  {nid}: {codes or 'no obligation coded'}")
     code_of = {id_of(c): c for c in t.members}
     out: list[Entry] = []
+    contained = False  # an entente left out as contained in defense obligations
     for kind in ALLIANCE_KINDS:
         groups: dict[tuple, list[str]] = {}
         notes: dict[tuple, list[str]] = {}
@@ -86,6 +87,7 @@ def entries_of(
                 (code_of[nid], code_of[j]) in defended for j in present if j != nid
             ):
                 head.append(f"  {nid} entente: contained in its defense obligations, not written")
+                contained = True
                 continue
             key, why = _terms(duties[kind], kind, id_of)
             if key is None:
@@ -99,7 +101,6 @@ def entries_of(
                 t.key, label, kind, key, group, [str(i) for i in present], comment
             )
     if not out:
-        contained = any("contained in its defense obligations" in line for line in head)
         reason = (
             "its obligations are contained in defense obligations in force: not written"
             if contained

@@ -96,15 +96,16 @@ def _disagreements(t: Treaty, atop: dict[int, Spell], cow: dict[int, Spell], nam
                 )
 
 
-def _containing(t: Treaty, atop_treaties: list[Treaty]) -> Treaty | None:
+def _containing(t: Treaty, smallest_first: list[Treaty]) -> Treaty | None:
     """The smallest ATOP treaty in force that contains the COW alliance ``t``.
 
     It has all of ``t``'s members, each owing at least the same kinds of obligation:
     ``t`` (with no ATOP counterpart in force) is then the same commitment, e.g. a
-    treaty that COW continues and ATOP codes anew at its renewal.
+    treaty that COW continues and ATOP codes anew at its renewal. ``smallest_first``
+    are the ATOP treaties in force, by number of members: the first that contains
+    ``t`` is the bilateral renewal rather than a bloc's pact.
     """
-    # the smallest such treaty: the bilateral renewal rather than a bloc's pact
-    for a in sorted(atop_treaties, key=lambda a: len(a.members)):
+    for a in smallest_first:
         if set(t.members) <= set(a.members) and all(
             set(duties) <= set(a.members[m]) for m, duties in t.members.items()
         ):
@@ -161,7 +162,8 @@ def treaties_on(
             t.notes.append("no COW counterpart (ATOP cow4id missing)")
         t.records = tuple(records)
         out.append(t)
-    n_atop = len(out)  # the ATOP treaties come first; COW-only ones follow
+    # the ATOP treaties come first; COW-only ones follow
+    atop_by_size = sorted(out, key=lambda a: len(a.members))
     for cow_id in sorted(cow_now):
         if cow_id in matched_cow:
             continue
@@ -173,7 +175,7 @@ def treaties_on(
             members={},
         )
         _add(t, "COW", spells)
-        successor = _containing(t, out[:n_atop]) if atop is not None else None
+        successor = _containing(t, atop_by_size) if atop is not None else None
         if successor is not None:
             successor.notes.append(
                 f"COW {cow_id}: its members' obligations are all coded here; taken as the "

@@ -63,11 +63,9 @@ class Checker:
 
     def attempt(self, check: Callable[..., T], *args: Any) -> T | None:
         """``check(*args)``, or None after recording the error it raised."""
-        try:
+        with self.guard():
             return check(*args)
-        except WorldError as e:
-            self.errors.extend(e.errors)
-            return None
+        return None
 
     def report(self, path: str, problem: str) -> None:
         """Record a problem without stopping.
