@@ -25,9 +25,7 @@ from ..model.world import World
 from .codes import (
     LEVEL_LABELS,
     OB_CODES,
-    ORG_ARBITRATION,
-    ORG_COLLECTIVE_DEFENSE,
-    ORG_COLLECTIVE_SECURITY,
+    ORG_KIND_LABELS,
 )
 from .rng import (
     KIND_ARBITRATION,
@@ -139,6 +137,7 @@ class WorldArrays(NamedTuple):
     ob_ag: np.ndarray  # uint32[...]
     cond_offense: bool  # some offense obligation has ``against``
     cond_defense: bool  # some defense/entente obligation has a condition
+    has_defense: bool  # some defense/entente obligation (the kernel lists the attacked)
     # neutrality pledges, CSR by obligor
     neu_ptr: np.ndarray  # uint32[n+1]
     neu_protege: np.ndarray  # uint32[q]
@@ -313,6 +312,7 @@ def _obligation_arrays(obs: list, treaties: dict, index: dict[str, int]) -> dict
         "ob_ag": _u32(np.array(ag, np.int64)),
         "cond_offense": bool(segs[2]),
         "cond_defense": bool(segs[3]),
+        "has_defense": bool(segs[1] or segs[3]),
     }
 
 
@@ -342,12 +342,7 @@ def _organization_arrays(orgs: list, obs: list, index: dict[str, int]) -> dict[s
     """The ``org_*`` arrays of the organizations ``orgs`` (sorted by name)."""
     ids = tuple(index)
     n, g = len(ids), len(orgs)
-    codes = {
-        "collective_security": ORG_COLLECTIVE_SECURITY,
-        "collective_defense": ORG_COLLECTIVE_DEFENSE,
-        "arbitration": ORG_ARBITRATION,
-    }
-    org_kind = np.array([codes[o.kind] for o in orgs], np.int8)
+    org_kind = np.array([ORG_KIND_LABELS.index(o.kind) for o in orgs], np.int8)
     org_member = np.zeros((g, n), np.uint8)
     org_holder = np.zeros((g, n), np.uint8)
     org_static_block = np.zeros((g, n), np.uint8)

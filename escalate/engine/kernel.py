@@ -157,9 +157,7 @@ class Scratch(NamedTuple):
     orig: np.ndarray  # int32[n] the nation whose attack brought it in, -1 none
     cum: np.ndarray  # int32[3, max_rounds + 1] entrants of rounds 1..r by side code
     atwar: np.ndarray  # uint32[n] nations at war in order of entry ...
-    aw_round: np.ndarray  # int16[n] ... with their round,
-    aw_via: np.ndarray  # int8[n] via code
-    aw_src: np.ndarray  # int32[n] and source code
+    aw_src: np.ndarray  # int32[n] ... with their source code (round, via: nround, nvia)
     attacked: np.ndarray  # uint32[n] nations attacked this round
     pull_flag: np.ndarray  # uint8[n] _PULL_* of each nation pulled this round
     pull_rank_a: np.ndarray  # int32[n] lowest source rank pulling it to side A
@@ -203,8 +201,6 @@ def _scratch(w):
         np.empty(n, np.int32),  # orig
         np.zeros((3, w.max_rounds + 1), np.int32),  # cum
         np.empty(n, np.uint32),  # atwar
-        np.empty(n, np.int16),  # aw_round
-        np.empty(n, np.int8),  # aw_via
         np.empty(n, np.int32),  # aw_src
         np.empty(n, np.uint32),  # attacked
         np.zeros(n, np.uint8),  # pull_flag
@@ -266,8 +262,6 @@ def _join(w, sc, x, s, rnd, via, src, orig, n_atwar):
     sc.nvia[x] = via
     sc.orig[x] = orig
     sc.atwar[n_atwar] = x
-    sc.aw_round[n_atwar] = rnd
-    sc.aw_via[n_atwar] = via
     sc.aw_src[n_atwar] = src
     for o in range(w.org_member.shape[0]):
         if w.org_member[o, x]:
@@ -934,8 +928,8 @@ def _outcome(w, sc, rs, out, parts, q, want_parts, n_atwar, last_round, tally):
         if want_parts:
             parts.nation[q, x] = c
             parts.side[q, x] = sx
-            parts.round[q, x] = sc.aw_round[x]
-            parts.via[q, x] = sc.aw_via[x]
+            parts.round[q, x] = sc.nround[c]
+            parts.via[q, x] = sc.nvia[c]
             parts.source[q, x] = sc.aw_src[x]
         sc.side[c] = NO_SIDE
         sc.aggr[c] = 0
@@ -1081,13 +1075,10 @@ def run_chunk(seed, start, count, want_parts, w, out, parts):
     parts : ParticipantOut
         ``count`` x n slots per column when ``want_parts``.
     """
-    n = w.power.size
     nblocks = (count + BLOCK - 1) // BLOCK
     seed_st = seed_state(np.uint64(seed))
     # with no defense or entente obligations nobody needs the list of attacked nations
-    has_att = (w.trig_ptr[2 * n + 1] > w.trig_ptr[n + 1]) or (
-        w.trig_ptr[4 * n + 3] > w.trig_ptr[3 * n + 3]
-    )
+    has_att = w.has_defense
     for b in prange(nblocks):
         lo = b * BLOCK
         _block(w, out, parts, want_parts, has_att, seed_st, start, lo, min(count, lo + BLOCK))
