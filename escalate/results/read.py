@@ -37,10 +37,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from .digest import BYTES_KEY, digest_problem
+from .digest import BYTES_KEY
 from .errors import ResultsError
-from .schema import SCHEMAS, schema_problem
-from .store import DICTIONARY_COLUMNS, Manifest, check_parts, read_manifest
+from .schema import SCHEMAS
+from .store import DICTIONARY_COLUMNS, Manifest, check_parts, checked_read, read_manifest
 
 __all__ = [
     "cascade_counts",
@@ -308,20 +308,13 @@ def _read_fragment(frag, kind: str, columns: list[str], row_filter, verify: bool
     The digest of a part of an earlier version covers its values: ``verify`` then
     expects every column and row to be read.
     """
-    path = frag.path
-    problem = None
-    try:
-        t = frag.to_table(columns=columns, filter=row_filter)
-        problem = schema_problem(t, kind)
-        if verify and problem is None:
-            whole = t if row_filter is None and len(columns) == len(SCHEMAS[kind]) else None
-            problem = digest_problem(path, frag.metadata, whole)
-    except Exception as e:  # corrupt bytes can break any layer below
-        msg = " ".join(str(e).split())
-        raise ResultsError(f"{path}: corrupt part ({msg})", repairable=True) from None
-    if problem:
-        raise ResultsError(f"{path}: corrupt part ({problem})", repairable=True)
-    return t
+    return checked_read(
+        frag.path,
+        kind,
+        lambda: (frag.to_table(columns=columns, filter=row_filter), frag.metadata),
+        whole=row_filter is None and len(columns) == len(SCHEMAS[kind]),
+        verify=verify,
+    )
 
 
 def read_results(
@@ -461,10 +454,7 @@ def participant_counts(
     >>> c = participant_counts("out", by=["nation"])  # doctest: +SKIP
     >>> c.pivot(index="nation", columns="structure", values="count")  # doctest: +SKIP
     """
-    keys = list(by)
-    if not keys or "structure" in keys or len(set(keys)) != len(keys):
-        raise ValueError(f"by must name distinct participant columns, got {list(by)}")
-    return _counts(out, "participants", keys, structures, replicates, check, False, progress)
+    return _counts(out, "participants", by, structures, replicates, check, False, progress)
 
 
 def cascade_counts(
@@ -510,23 +500,23 @@ def cascade_counts(
     --------
     >>> c = cascade_counts("out", by=["world_war"])  # doctest: +SKIP
     """
-    keys = list(by)
-    if not keys or "structure" in keys or len(set(keys)) != len(keys):
-        raise ValueError(f"by must name distinct cascade columns, got {list(by)}")
-    return _counts(out, "cascades", keys, structures, replicates, check, verify, progress)
+    return _counts(out, "cascades", by, structures, replicates, check, verify, progress)
 
 
 def _counts(
     out: str | Path,
     table: str,
-    keys: list[str],
+    by: Sequence[str],
     structures: Iterable[str] | None,
     replicates: tuple[int, int] | None,
     check: bool,
     verify: bool,
     progress: bool,
 ) -> pd.DataFrame:
-    """Rows of ``table`` per structure and ``keys``, aggregated part by part."""
+    """Rows of ``table`` per structure and ``by`` columns, aggregated part by part."""
+    keys = list(by)
+    if not keys or "structure" in keys or len(set(keys)) != len(keys):
+        raise ValueError(f"by must name distinct {table[:-1]} columns, got {keys}")
     names = _selection(out, read_manifest(out), structures, table)
     parts: list[pd.DataFrame] = []
     scan = scan_results(

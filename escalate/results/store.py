@@ -37,7 +37,7 @@ import json
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,7 @@ __all__ = [
     "MAX_REPLICATES",
     "Manifest",
     "ResultsError",
+    "checked_read",
     "part_path",
     "read_manifest",
     "read_part",
@@ -439,12 +440,48 @@ def read_part(path: Path, table: str, columns: list[str] | None = None) -> pa.Ta
         Naming the file, if it cannot be read or a check fails.
     """
     as_dict = list(DICTIONARY_COLUMNS[table])
-    try:
+
+    def read() -> tuple[pa.Table, pq.FileMetaData]:
         pf = pq.ParquetFile(path, page_checksum_verification=True, read_dictionary=as_dict)
-        t = pf.read(columns=columns)
-        problem = schema_problem(t, table) or digest_problem(
-            path, pf.metadata, t if columns is None else None
-        )
+        return pf.read(columns=columns), pf.metadata
+
+    return checked_read(path, table, read, whole=columns is None)
+
+
+def checked_read(
+    path: str | Path,
+    table: str,
+    read: Callable[[], tuple[pa.Table, pq.FileMetaData]],
+    *,
+    whole: bool,
+    verify: bool = True,
+) -> pa.Table:
+    """``read()`` of a part (its rows and footer), its columns and digest checked.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The part, for messages and the digest of its bytes.
+    table : str
+        ``"cascades"`` or ``"participants"``: the columns expected.
+    read : callable
+        Reads the part (page checksums verified): the table and the footer.
+    whole : bool
+        Whether ``read`` gives every row and column (the content digest of a part
+        of an earlier version can only be checked then).
+    verify : bool
+        Check the digest (the columns are checked in any case).
+
+    Raises
+    ------
+    ResultsError
+        Naming the file, if it cannot be read or a check fails.
+    """
+    try:
+        t, footer = read()
+        problem = schema_problem(t, table)
+        if verify and problem is None:
+            problem = digest_problem(path, footer, t if whole else None)
     except Exception as e:  # corrupt bytes can break any layer below
         # (a flipped bit can change a column's type or its dictionary, and pyarrow,
         # numpy or the digest then fail in many ways: each is a corrupt part)
