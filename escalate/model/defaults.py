@@ -18,6 +18,7 @@ use those instead.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,9 @@ from .schema import ALLIANCE_KINDS, MAX_CONTEST_EXPONENT, MAX_NATIONS, MAX_ROUND
 __all__ = [
     "DEFAULT_DYNAMICS",
     "DYNAMICS",
+    "HONOUR_COVARIATES",
+    "MAX_COEFFICIENT",
+    "UNALIGNED_TERMS",
     "DYNAMICS_KEYS",
     "Default",
     "default",
@@ -156,6 +160,78 @@ DYNAMICS: tuple[Default, ...] = (
         'commitments", Research & Politics: neutrality pledges held 78% of the time, '
         "1816-2003",
     ),
+)
+
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1.0 - p))
+
+
+#: Largest magnitude of a logistic coefficient of ``[dynamics.honour]`` and
+#: ``[dynamics.unaligned]``: at 50 a probability is 1 - 2e-22 already, so larger
+#: values are typos (``unaligned.intercept`` may also be ``-inf``: disabled).
+MAX_COEFFICIENT = 100.0
+_V3 = "model version 3 (docs/model.md); until the fit lands: version 2's reliability"
+#: The covariates of honour, in the order the decision adds them (docs/model.md).
+HONOUR_COVARIATES = ("major", "in_theatre", "aggressor", "depth", "members", "power", "unwritten")
+_HONOUR_MEANING = {
+    "major": "the obligor is a major power (0/1)",
+    "in_theatre": "the obligor's region is in the theatre (0/1)",
+    "aggressor": "the protege is an aggressor when the obligation is decided (0/1)",
+    "depth": "the round of the decision (0 for the incident's own allies)",
+    "members": "log of the treaty's number of members",
+    "power": "log of the obligor's power over the summed power of the protege's enemies",
+    "unwritten": "the treaty carries a condition the model cannot express (0/1)",
+}
+#: The terms of unaligned entry (join, then side D), in the order they are added.
+UNALIGNED_TERMS = (
+    "intercept", "major", "in_theatre", "power", "ties",
+    "side_intercept", "side_power", "side_ties",
+)  # fmt: skip
+_UNALIGNED_MEANING = {
+    "intercept": "log-odds that a nation without a decided obligation joins (-inf: never)",
+    "major": "added for a major power",
+    "in_theatre": "added for a nation whose region is in the theatre",
+    "power": "times log of the nation's share of the world's power",
+    "ties": "added for a nation owing any obligation to a belligerent",
+    "side_intercept": "log-odds that a joiner takes side D",
+    "side_power": "times log(P_D / P_A), the summed power of each side's incident parties",
+    "side_ties": "times t_D - t_A, its obligations towards each side's incident parties",
+}
+_RELIABILITY = {"defense": 0.75, "offense": 0.75, "entente": 0.35, "neutrality": 0.78}
+
+DYNAMICS = DYNAMICS + tuple(
+    Default(
+        f"honour.intercept.{kind}",
+        _logit(p),
+        -MAX_COEFFICIENT,
+        MAX_COEFFICIENT,
+        f"a of the honour of a {kind} obligation without a reliability: "
+        "p = 1 / (1 + exp(-(a + b . x)))",
+        f"{_V3}, logit({p})",
+    )
+    for kind, p in _RELIABILITY.items()
+) + tuple(
+    Default(
+        f"honour.{x}",
+        0.0,
+        -MAX_COEFFICIENT,
+        MAX_COEFFICIENT,
+        f"b of the honour covariate {x}: {_HONOUR_MEANING[x]}",
+        f"{_V3} (b = 0)",
+    )
+    for x in HONOUR_COVARIATES
+) + tuple(
+    Default(
+        f"unaligned.{t}",
+        -math.inf if t == "intercept" else 0.0,
+        -math.inf if t == "intercept" else -MAX_COEFFICIENT,
+        MAX_COEFFICIENT,
+        f"unaligned entry: {_UNALIGNED_MEANING[t]}",
+        "model version 3: disabled until the fit lands",
+    )
+    for t in UNALIGNED_TERMS
 )
 
 _BY_KEY = {d.key: d for d in DYNAMICS}

@@ -79,6 +79,8 @@ class Nation:
     name: str
     power: float
     major: bool = False
+    #: one of :data:`~escalate.model.schema.REGIONS` (model version 3), or None
+    region: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,11 +105,23 @@ class Alliance:
     against: tuple[str, ...] = ()
     unprovoked: bool = False
     min_attackers: int = 1
+    #: model version 3: holds only while the protege's region is in the theatre
+    located: bool = False
+    #: model version 3: the treaty carries a condition the model cannot express (a
+    #: covariate of honour, not a filter)
+    unwritten: bool = False
 
     @property
     def conditional(self) -> bool:
         """True if any condition restricts when the treaty's obligations trigger."""
-        return bool(self.against) or self.unprovoked or self.min_attackers > 1
+        return bool(self.against) or self.unprovoked or self.min_attackers > 1 or self.located
+
+    @property
+    def size(self) -> int:
+        """The number of distinct nations party to the treaty."""
+        if self.members is not None:
+            return len(set(self.members))
+        return len(set(self.guarantors or ()) | set(self.protected or ()))
 
     @property
     def pairs(self) -> tuple[tuple[str, str], ...]:
@@ -174,6 +188,22 @@ class Incident:
     initiators: tuple[str, ...] | None = None
     targets: tuple[str, ...] | None = None
     weights: str = "uniform"
+    #: model version 3, fixed incidents: the initiators and targets after the first
+    #: (a file's ``initiator = ["USA", "UKG"]``); every initiator attacks every target
+    co_initiators: tuple[str, ...] = ()
+    co_targets: tuple[str, ...] = ()
+    #: model version 3: the regions where the war is fought; None: the target's region
+    theatre: tuple[str, ...] | None = None
+
+    @property
+    def initiator_ids(self) -> tuple[str, ...]:
+        """Every initiator of a fixed incident, the first (``initiator``) first."""
+        return (self.initiator, *self.co_initiators) if self.initiator is not None else ()
+
+    @property
+    def target_ids(self) -> tuple[str, ...]:
+        """Every target of a fixed incident, the first (``target``) first."""
+        return (self.target, *self.co_targets) if self.target is not None else ()
 
 
 @dataclass(frozen=True)
@@ -192,10 +222,33 @@ class Dynamics:
     contest_exponent: float = float(default("contest_exponent").value)
     sanction_effect: float = float(default("sanction_effect").value)
     reliability: tuple[tuple[str, float], ...] = tuple(DEFAULT_DYNAMICS["reliability"].items())
+    #: the rules: 3 (default) or 2 (version 2, row for row)
+    model: int = 3
+    #: whom an entrant attacks: "enemies" (version 3) or "side" (version 2)
+    entry: str = "enemies"
+    #: the kinds whose ``[dynamics.reliability]`` the world sets (model 3: these are
+    #: honoured with that fixed probability, the others by ``honour``)
+    reliability_set: tuple[str, ...] = ()
+    #: ``[dynamics.honour]``: ``(key, value)`` for ``intercept.<kind>`` and each covariate
+    honour: tuple[tuple[str, float], ...] = tuple(
+        (k, float(v)) for k, v in DEFAULT_DYNAMICS["honour"].items()
+    )
+    #: ``[dynamics.unaligned]``: ``(term, value)``
+    unaligned: tuple[tuple[str, float], ...] = tuple(
+        (k, float(v)) for k, v in DEFAULT_DYNAMICS["unaligned"].items()
+    )
 
     def default_reliability(self, kind: str) -> float:
         """The reliability of a treaty of ``kind`` that does not set its own."""
         return dict(self.reliability)[kind]
+
+    def honour_value(self, key: str) -> float:
+        """One coefficient of ``[dynamics.honour]`` (``intercept.defense``, ``power``, ...)."""
+        return dict(self.honour)[key]
+
+    def unaligned_value(self, term: str) -> float:
+        """One coefficient of ``[dynamics.unaligned]``."""
+        return dict(self.unaligned)[term]
 
 
 @dataclass(frozen=True)
@@ -229,6 +282,20 @@ class World:
         if alliance.reliability is not None:
             return alliance.reliability
         return self.dynamics.default_reliability(alliance.kind)
+
+    def fixed_reliability(self, alliance: Alliance) -> float | None:
+        """The fixed honour probability of ``alliance``, or None where honour is logistic.
+
+        Model version 2: :meth:`reliability`. Model version 3: the treaty's own
+        reliability, else ``[dynamics.reliability]`` of its kind if the world sets it,
+        else None (``[dynamics.honour]`` decides).
+        """
+        d = self.dynamics
+        if d.model == 2 or alliance.reliability is not None:
+            return self.reliability(alliance)
+        if alliance.kind in d.reliability_set:
+            return d.default_reliability(alliance.kind)
+        return None
 
     def to_dict(self) -> dict[str, Any]:
         """The world as plain TOML-ready data, every default filled in."""

@@ -36,8 +36,11 @@ __all__ = [
     "NAME_CHARS",
     "NUMERIC_NAME_RE",
     "ORGANIZATION_KINDS",
+    "REGIONS",
     "RESPONSE_KINDS",
     "TOP_KEYS",
+    "ENTRY_RULES",
+    "MODEL_VERSIONS",
 ]
 
 #: The top-level keys of a world file.
@@ -63,6 +66,15 @@ RESPONSE_KINDS = ("collective_security", "collective_defense")
 ATTACK_CONDITION_KINDS = ("defense", "entente")
 #: The response ladder of an organization member, weakest first.
 LADDER = ("none", "diplomacy", "sanctions", "military")
+#: The regions of nations and of the incident's theatre (model version 3): the COW
+#: regions, in the order of their ccode ranges (2-165, 200-399, 402-626, 630-698,
+#: 700-899, 900-990). A region's code in the compiled world is its index here.
+REGIONS = ("americas", "europe", "africa", "middle_east", "asia", "oceania")
+#: ``dynamics.model``: the rules of model version 2 (row for row) or 3.
+MODEL_VERSIONS = (2, 3)
+#: ``dynamics.entry``: whom an entrant attacks. ``enemies`` (version 3): the nations
+#: at war with those that pulled it in; ``side`` (version 2): every nation on the other side.
+ENTRY_RULES = ("enemies", "side")
 #: ``incident.mode``: one fixed incident, or one drawn per replicate.
 INCIDENT_MODES = ("fixed", "random")
 #: ``incident.weights`` of a random incident.
