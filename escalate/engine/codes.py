@@ -51,6 +51,7 @@ __all__ = [
     "VIA_OFFENSE",
     "VIA_ORGANIZATION",
     "VIA_PLAN",
+    "VIA_UNALIGNED",
     "other_side",
 ]
 
@@ -69,8 +70,9 @@ VIA_OFFENSE = 2
 VIA_ENTENTE = 3
 VIA_PLAN = 4  # a victim of a war plan
 VIA_ORGANIZATION = 5  # an organization's military response
+VIA_UNALIGNED = 6  # model version 3: joined without an obligation
 #: The label of via code ``c`` is ``VIA_LABELS[c]``.
-VIA_LABELS = ("initial", "defense", "offense", "entente", "plan", "organization")
+VIA_LABELS = ("initial", "defense", "offense", "entente", "plan", "organization", "unaligned")
 
 # -- obligation kinds (``ob_kind``): coded as the via of the nations they bring in ---------
 OB_DEFENSE = VIA_DEFENSE

@@ -16,16 +16,21 @@ the integer codes in them are those of :mod:`.codes`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..model.defaults import UNALIGNED_TERMS
+from ..model.schema import REGIONS
 from ..model.world import World
 from .codes import (
     LEVEL_LABELS,
     OB_CODES,
     ORG_KIND_LABELS,
+    SIDE_A,
+    SIDE_D,
 )
 from .rng import (
     KIND_ARBITRATION,
@@ -33,6 +38,8 @@ from .rng import (
     KIND_OBLIGATION,
     KIND_ORGANIZATION,
     KIND_PLAN,
+    KIND_UNALIGNED,
+    KIND_UNALIGNED_SIDE,
     decision_key,
     threshold,
 )
@@ -111,12 +118,24 @@ class WorldArrays(NamedTuple):
     # nations (canonical order: sorted by id)
     power: np.ndarray  # float64[n]
     major: np.ndarray  # uint8[n]
+    region: np.ndarray  # int8[n] index in model.schema.REGIONS, -1 none
     total_power: float
+    # the rules
+    model: int  # 2 or 3
+    entry_enemies: bool  # entry = "enemies" (else "side")
+    theatre_mask: int  # a bit per region of the incident's theatre; -1: the target's region
+    # honour (model 3): the coefficients of the covariates that move during a cascade;
+    # honour_dyn is False when all four are 0 (the thresholds then say everything)
+    honour_dyn: bool
+    h_theatre: float
+    h_aggr: float
+    h_depth: float
+    h_power: float
     # obligations other than neutrality, canonical order; CSR by protege
     ob_kind: np.ndarray  # int8[m] (codes.OB_* codes)
     ob_obligor: np.ndarray  # uint32[m]
     ob_protege: np.ndarray  # uint32[m]
-    ob_rel: np.ndarray  # float64[m]
+    ob_rel: np.ndarray  # float64[m] honour probability before the cascade (deterrence)
     prot_ptr: np.ndarray  # uint32[n+1] all obligations towards each nation
     prot_ob: np.ndarray  # uint32[m]
     # four CSRs back to back, each n+1 long: offense obligations without condition
@@ -129,10 +148,13 @@ class WorldArrays(NamedTuple):
     # reads them sequentially rather than through trig_ob
     trig_obligor: np.ndarray  # uint32[m]
     trig_key: np.ndarray  # uint64[m] draw key
-    trig_thr: np.ndarray  # uint64[m] ceil(reliability * 2**53): see rng.threshold
+    trig_thr: np.ndarray  # uint64[m] ceil(p * 2**53) of p before the cascade: rng.threshold
+    trig_logit: np.ndarray  # uint8[m] honoured by the logistic of honour (no reliability)
+    trig_static: np.ndarray  # float64[m] its log-odds known before the cascade
     # conditions of each obligation (by rank)
     ob_unprov: np.ndarray  # uint8[m] unprovoked
     ob_minatt: np.ndarray  # int32[m] min_attackers
+    ob_located: np.ndarray  # uint8[m] located (model 3)
     ob_ag_ptr: np.ndarray  # uint32[m+1] CSR of the against lists
     ob_ag: np.ndarray  # uint32[...]
     cond_offense: bool  # some offense obligation has ``against``
@@ -141,8 +163,12 @@ class WorldArrays(NamedTuple):
     # neutrality pledges, CSR by obligor
     neu_ptr: np.ndarray  # uint32[n+1]
     neu_protege: np.ndarray  # uint32[q]
-    neu_rel: np.ndarray  # float64[q]
+    neu_thr: np.ndarray  # uint64[q] as trig_thr
+    neu_logit: np.ndarray  # uint8[q]
+    neu_static: np.ndarray  # float64[q]
     neu_key: np.ndarray  # uint64[q]
+    neu_located: np.ndarray  # uint8[q] located (model 3)
+    neu_unprov: np.ndarray  # uint8[q] unprovoked (model 3)
     neu_ag_ptr: np.ndarray  # uint32[q+1] CSR of the against lists
     neu_ag: np.ndarray  # uint32[...]
     # organizations
@@ -171,6 +197,9 @@ class WorldArrays(NamedTuple):
     inc_random: bool
     inc_initiator: int
     inc_target: int
+    inc_inits: np.ndarray  # uint32[...] every initiator of a fixed incident, in list order
+    inc_targs: np.ndarray  # uint32[...] every target
+    inc_party: np.ndarray  # int8[n] side code of each party of a fixed incident, else 0
     init_cand: np.ndarray  # int32[...] canonical order
     init_w: np.ndarray  # float64[...]
     targ_cand: np.ndarray  # int32[...]
@@ -181,6 +210,13 @@ class WorldArrays(NamedTuple):
     deterrence: float
     contest_exponent: float
     sanction_effect: float
+    # unaligned entry (model 3)
+    un_on: bool
+    un_coef: np.ndarray  # float64[8] in model.defaults.UNALIGNED_TERMS order
+    un_key: np.ndarray  # uint64[n]
+    un_side_key: np.ndarray  # uint64[n]
+    owe_ptr: np.ndarray  # uint32[n+1] every obligation (any kind) by obligor ...
+    owe_prot: np.ndarray  # uint32[...] ... its protege
 
 
 @dataclass(frozen=True)
@@ -230,11 +266,13 @@ def compile_world(world: World) -> CompiledWorld:
     d = world.dynamics
     arrays = WorldArrays(
         **_nation_arrays(nations),
-        **_obligation_arrays(obs, {a.name: a for a in world.alliances}, index),
+        **_rule_arrays(world),
+        **_obligation_arrays(world, obs, index),
         **_neutrality_arrays(world, index),
-        **_organization_arrays(orgs, obs, index),
+        **_organization_arrays(world, orgs, obs, index),
         **_plan_arrays(world, index),
         **_incident_arrays(world, nations, index),
+        **_unaligned_arrays(world, index),
         max_rounds=d.max_rounds,
         world_war_majors=d.world_war_majors,
         deterrence=d.deterrence,
@@ -256,30 +294,90 @@ def _nation_arrays(nations: list) -> dict[str, Any]:
     return {
         "power": np.array([x.power for x in nations], dtype=np.float64),
         "major": np.array([x.major for x in nations], dtype=np.uint8),
+        "region": np.array(
+            [REGIONS.index(x.region) if x.region is not None else -1 for x in nations], np.int8
+        ),
         "total_power": total,
     }
 
 
-def _obligation_arrays(obs: list, treaties: dict, index: dict[str, int]) -> dict[str, Any]:
+def _rule_arrays(world: World) -> dict[str, Any]:
+    """The model, the entry rule, the theatre and the moving coefficients of honour."""
+    d = world.dynamics
+    v3 = d.model == 3
+    theatre = world.incident.theatre
+    dyn = {key: d.honour_value(name) if v3 else 0.0 for key, name in _MOVING.items()}
+    return {
+        "model": d.model,
+        "entry_enemies": v3 and d.entry == "enemies",
+        "theatre_mask": -1 if theatre is None else sum(1 << REGIONS.index(t) for t in theatre),
+        "honour_dyn": any(v != 0.0 for v in dyn.values()),
+        **dyn,
+    }
+
+
+#: The coefficients of honour whose covariates move during a cascade, by field.
+_MOVING = {"h_theatre": "in_theatre", "h_aggr": "aggressor", "h_depth": "depth", "h_power": "power"}
+
+
+def _logistic(z: float) -> float:
+    """1 / (1 + exp(-z)), 0.0 where exp overflows (as the reference and the kernel)."""
+    try:
+        return 1.0 / (1.0 + math.exp(-z))
+    except OverflowError:
+        return 0.0
+
+
+def _honour(world: World, a: Any, kind: str, obligor_major: bool) -> tuple[float, int, float]:
+    """``(p before the cascade, logistic or not, static log-odds)`` of an obligation.
+
+    The static log-odds are added in the order of the reference
+    (:class:`escalate.engine.reference.world.Context`): intercept, major, members,
+    unwritten.
+    """
+    fixed = world.fixed_reliability(a)
+    if fixed is not None:
+        return fixed, 0, 0.0
+    d = world.dynamics
+    z = d.honour_value(f"intercept.{kind}")
+    z += d.honour_value("major") * (1.0 if obligor_major else 0.0)
+    z += d.honour_value("members") * math.log(a.size)
+    z += d.honour_value("unwritten") * (1.0 if a.unwritten else 0.0)
+    return _logistic(z), 1, z
+
+
+def _obligation_arrays(world: World, obs: list, index: dict[str, int]) -> dict[str, Any]:
     """The ``ob_*``, ``prot_*`` and ``trig_*`` arrays of the obligations ``obs``.
 
     ``obs`` is :func:`obligation_order` of the world.
     """
     n = len(index)
+    treaties = {a.name: a for a in world.alliances}
+    major = {x.id: x.major for x in world.nations}
+    v3 = world.dynamics.model == 3
+    cond = [treaties[o[0]] for o in obs]  # each obligation's treaty: its conditions
+    located = [v3 and a.located for a in cond]
+    honour = [_honour(world, cond[i], obs[i][1], major[obs[i][2]]) for i in range(len(obs))]
     ob_kind = np.array([OB_CODES[o[1]] for o in obs], dtype=np.int8)
     ob_obligor = np.array([index[o[2]] for o in obs], dtype=np.int32)
     ob_protege = np.array([index[o[3]] for o in obs], dtype=np.int32)
-    ob_rel = np.array([o[4] for o in obs], dtype=np.float64)
+    ob_rel = np.array([h[0] for h in honour], dtype=np.float64)
     ob_key = np.array(
         [decision_key(KIND_OBLIGATION, o[0], o[2], o[3]) for o in obs], dtype=np.uint64
     )
     prot_ptr, prot_ob = _csr(n, [int(x) for x in ob_protege])
-    cond = [treaties[o[0]] for o in obs]  # each obligation's treaty: its conditions
+    offense = [o[1] == "offense" for o in obs]
+    conditional = [
+        bool(a.against) or a.unprovoked or a.min_attackers > 1 or located[i]
+        for i, a in enumerate(cond)
+    ]
+    offense_cond = [bool(a.against) or located[i] for i, a in enumerate(cond)]
+    m = range(len(obs))
     segs = [
-        [i for i in range(len(obs)) if obs[i][1] == "offense" and not cond[i].against],
-        [i for i in range(len(obs)) if obs[i][1] != "offense" and not cond[i].conditional],
-        [i for i in range(len(obs)) if obs[i][1] == "offense" and cond[i].against],
-        [i for i in range(len(obs)) if obs[i][1] != "offense" and cond[i].conditional],
+        [i for i in m if offense[i] and not offense_cond[i]],
+        [i for i in m if not offense[i] and not conditional[i]],
+        [i for i in m if offense[i] and offense_cond[i]],
+        [i for i in m if not offense[i] and conditional[i]],
     ]
     ptrs, parts = [], []
     base = 0
@@ -291,7 +389,7 @@ def _obligation_arrays(obs: list, treaties: dict, index: dict[str, int]) -> dict
     trig_ob = np.concatenate(parts).astype(np.int64)
     ag_ptr = np.zeros(len(obs) + 1, np.int64)
     ag: list[int] = []
-    for i in range(len(obs)):
+    for i in m:
         ag.extend(sorted(index[x] for x in cond[i].against))
         ag_ptr[i + 1] = len(ag)
     return {
@@ -306,8 +404,11 @@ def _obligation_arrays(obs: list, treaties: dict, index: dict[str, int]) -> dict
         "trig_obligor": _u32(ob_obligor[trig_ob]),
         "trig_key": ob_key[trig_ob],
         "trig_thr": np.array([threshold(ob_rel[i]) for i in trig_ob], dtype=np.uint64),
+        "trig_logit": np.array([honour[i][1] for i in trig_ob], dtype=np.uint8),
+        "trig_static": np.array([honour[i][2] for i in trig_ob], dtype=np.float64),
         "ob_unprov": np.array([a.unprovoked for a in cond], dtype=np.uint8),
         "ob_minatt": np.array([a.min_attackers for a in cond], dtype=np.int32),
+        "ob_located": np.array(located, dtype=np.uint8),
         "ob_ag_ptr": _u32(ag_ptr),
         "ob_ag": _u32(np.array(ag, np.int64)),
         "cond_offense": bool(segs[2]),
@@ -320,26 +421,42 @@ def _neutrality_arrays(world: World, index: dict[str, int]) -> dict[str, Any]:
     """The ``neu_*`` arrays: neutrality pledges, CSR by obligor."""
     neus = neutrality_order(world)
     neu_ptr, neu_pos = _csr(len(index), [index[x[1]] for x in neus])
+    treaties = {a.name: a for a in world.alliances}
+    major = {x.id: x.major for x in world.nations}
+    v3 = world.dynamics.model == 3
     ag_ptr = np.zeros(len(neus) + 1, np.int64)
     ag: list[int] = []
+    honour = []
     for x, p in enumerate(neu_pos):
         ag.extend(sorted(index[y] for y in neus[p][4]))
         ag_ptr[x + 1] = len(ag)
+        honour.append(_honour(world, treaties[neus[p][0]], "neutrality", major[neus[p][1]]))
+    pledges = [treaties[neus[p][0]] for p in neu_pos]
     return {
         "neu_ag_ptr": _u32(ag_ptr),
         "neu_ag": _u32(np.array(ag, np.int64)),
         "neu_ptr": _u32(neu_ptr),
         "neu_protege": _u32(np.array([index[neus[p][2]] for p in neu_pos], dtype=np.int32)),
-        "neu_rel": np.array([neus[p][3] for p in neu_pos], dtype=np.float64),
+        "neu_thr": np.array([threshold(h[0]) for h in honour], dtype=np.uint64),
+        "neu_logit": np.array([h[1] for h in honour], dtype=np.uint8),
+        "neu_static": np.array([h[2] for h in honour], dtype=np.float64),
         "neu_key": np.array(
             [decision_key(KIND_NEUTRALITY, neus[p][0], neus[p][1], neus[p][2]) for p in neu_pos],
             dtype=np.uint64,
         ),
+        "neu_located": np.array([v3 and a.located for a in pledges], dtype=np.uint8),
+        "neu_unprov": np.array([v3 and a.unprovoked for a in pledges], dtype=np.uint8),
     }
 
 
-def _organization_arrays(orgs: list, obs: list, index: dict[str, int]) -> dict[str, Any]:
-    """The ``org_*`` arrays of the organizations ``orgs`` (sorted by name)."""
+def _organization_arrays(
+    world: World, orgs: list, obs: list, index: dict[str, int]
+) -> dict[str, Any]:
+    """The ``org_*`` arrays of the organizations ``orgs`` (sorted by name).
+
+    ``org_static_block``: the culprit is a holder, or (model 2 only: model 3 checks
+    the conditions during the cascade) a holder owes it a defense or offense obligation.
+    """
     ids = tuple(index)
     n, g = len(ids), len(orgs)
     org_kind = np.array([ORG_KIND_LABELS.index(o.kind) for o in orgs], np.int8)
@@ -353,7 +470,7 @@ def _organization_arrays(orgs: list, obs: list, index: dict[str, int]) -> dict[s
     org_cap = np.zeros(g, np.int8)
     pledged_to: dict[str, set[str]] = {}
     for o in obs:
-        if o[1] in ("defense", "offense"):
+        if o[1] in ("defense", "offense") and world.dynamics.model == 2:
             pledged_to.setdefault(o[3], set()).add(o[2])
     for gi, o in enumerate(orgs):
         members = sorted(o.members)
@@ -421,10 +538,18 @@ def _incident_arrays(world: World, nations: list, index: dict[str, int]) -> dict
     if inc.mode == "fixed":
         assert inc.initiator is not None and inc.target is not None  # validated
         empty_c, empty_w = np.zeros(0, np.int32), np.zeros(0, np.float64)
+        party = np.zeros(len(index), np.int8)
+        for x in inc.initiator_ids:
+            party[index[x]] = SIDE_A
+        for x in inc.target_ids:
+            party[index[x]] = SIDE_D
         return {
             "inc_random": False,
             "inc_initiator": index[inc.initiator],
             "inc_target": index[inc.target],
+            "inc_inits": _u32([index[x] for x in inc.initiator_ids]),
+            "inc_targs": _u32([index[x] for x in inc.target_ids]),
+            "inc_party": party,
             "init_cand": empty_c,
             "init_w": empty_w,
             "targ_cand": empty_c,
@@ -444,8 +569,30 @@ def _incident_arrays(world: World, nations: list, index: dict[str, int]) -> dict
         "inc_random": True,
         "inc_initiator": -1,
         "inc_target": -1,
+        "inc_inits": _u32([]),
+        "inc_targs": _u32([]),
+        "inc_party": np.zeros(len(index), np.int8),
         "init_cand": init_c,
         "init_w": init_w,
         "targ_cand": targ_c,
         "targ_w": targ_w,
+    }
+
+
+def _unaligned_arrays(world: World, index: dict[str, int]) -> dict[str, Any]:
+    """Unaligned entry (model 3): its coefficients, draw keys and who owes whom."""
+    d = world.dynamics
+    ids = tuple(index)
+    owed: list[tuple[int, int]] = []
+    for a in world.alliances:
+        owed.extend((index[k], index[j]) for k, j in a.pairs)
+    owed.sort()
+    owe_ptr, _ = _csr(len(ids), [k for k, _ in owed])
+    return {
+        "un_on": d.model == 3 and d.unaligned_value("intercept") != -math.inf,
+        "un_coef": np.array([d.unaligned_value(t) for t in UNALIGNED_TERMS], np.float64),
+        "un_key": np.array([decision_key(KIND_UNALIGNED, x) for x in ids], np.uint64),
+        "un_side_key": np.array([decision_key(KIND_UNALIGNED_SIDE, x) for x in ids], np.uint64),
+        "owe_ptr": _u32(owe_ptr),
+        "owe_prot": _u32([j for _, j in owed]),
     }

@@ -33,6 +33,8 @@ __all__ = [
     "KIND_ORGANIZATION",
     "KIND_OUTCOME",
     "KIND_PLAN",
+    "KIND_UNALIGNED",
+    "KIND_UNALIGNED_SIDE",
     "decision_key",
     "rep_state",
     "rep_state_py",
@@ -60,6 +62,8 @@ KIND_OUTCOME = 6
 KIND_INCIDENT_INITIATOR = 7
 KIND_INCIDENT_TARGET = 8
 KIND_ARBITRATION = 9
+KIND_UNALIGNED = 10  # model version 3: a nation without a decided obligation joins
+KIND_UNALIGNED_SIDE = 11  # ... and the side it joins
 
 
 def mix64_py(z: int) -> int:

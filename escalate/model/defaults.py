@@ -163,7 +163,6 @@ DYNAMICS: tuple[Default, ...] = (
 )
 
 
-
 def _logit(p: float) -> float:
     return math.log(p / (1.0 - p))
 
@@ -201,37 +200,42 @@ _UNALIGNED_MEANING = {
 }
 _RELIABILITY = {"defense": 0.75, "offense": 0.75, "entente": 0.35, "neutrality": 0.78}
 
-DYNAMICS = DYNAMICS + tuple(
-    Default(
-        f"honour.intercept.{kind}",
-        _logit(p),
-        -MAX_COEFFICIENT,
-        MAX_COEFFICIENT,
-        f"a of the honour of a {kind} obligation without a reliability: "
-        "p = 1 / (1 + exp(-(a + b . x)))",
-        f"{_V3}, logit({p})",
+DYNAMICS = (
+    DYNAMICS
+    + tuple(
+        Default(
+            f"honour.intercept.{kind}",
+            _logit(p),
+            -MAX_COEFFICIENT,
+            MAX_COEFFICIENT,
+            f"a of the honour of a {kind} obligation without a reliability: "
+            "p = 1 / (1 + exp(-(a + b . x)))",
+            f"{_V3}, logit({p})",
+        )
+        for kind, p in _RELIABILITY.items()
     )
-    for kind, p in _RELIABILITY.items()
-) + tuple(
-    Default(
-        f"honour.{x}",
-        0.0,
-        -MAX_COEFFICIENT,
-        MAX_COEFFICIENT,
-        f"b of the honour covariate {x}: {_HONOUR_MEANING[x]}",
-        f"{_V3} (b = 0)",
+    + tuple(
+        Default(
+            f"honour.{x}",
+            0.0,
+            -MAX_COEFFICIENT,
+            MAX_COEFFICIENT,
+            f"b of the honour covariate {x}: {_HONOUR_MEANING[x]}",
+            f"{_V3} (b = 0)",
+        )
+        for x in HONOUR_COVARIATES
     )
-    for x in HONOUR_COVARIATES
-) + tuple(
-    Default(
-        f"unaligned.{t}",
-        -math.inf if t == "intercept" else 0.0,
-        -math.inf if t == "intercept" else -MAX_COEFFICIENT,
-        MAX_COEFFICIENT,
-        f"unaligned entry: {_UNALIGNED_MEANING[t]}",
-        "model version 3: disabled until the fit lands",
+    + tuple(
+        Default(
+            f"unaligned.{t}",
+            -math.inf if t == "intercept" else 0.0,
+            -math.inf if t == "intercept" else -MAX_COEFFICIENT,
+            MAX_COEFFICIENT,
+            f"unaligned entry: {_UNALIGNED_MEANING[t]}",
+            "model version 3: disabled until the fit lands",
+        )
+        for t in UNALIGNED_TERMS
     )
-    for t in UNALIGNED_TERMS
 )
 
 _BY_KEY = {d.key: d for d in DYNAMICS}

@@ -81,6 +81,8 @@ CASCADE_COLUMNS: tuple[Column, ...] = (
     Column("vetoed", pa.bool_(), np.bool_, "an organization was blocked by a veto"),
     Column("winner", _DICT, np.int8, "`A`, `D`, or null when deterred", True),
     Column("world_war", pa.bool_(), np.bool_, "majors >= `world_war_majors`"),
+    Column("unaligned", pa.int16(), np.int16,
+           "nations that joined without an obligation (model version 3)"),
 )  # fmt: skip
 
 PARTICIPANT_COLUMNS: tuple[Column, ...] = (
@@ -89,7 +91,8 @@ PARTICIPANT_COLUMNS: tuple[Column, ...] = (
     Column("side", _DICT, np.int8, "`A` or `D`", True),
     Column("round", pa.int16(), np.int16, "round of entry (0: initiator and target)"),
     Column("via", _DICT, np.int8,
-           "how it entered: initial, defense, offense, entente, plan, organization", True),
+           "how it entered: initial, defense, offense, entente, plan, organization, unaligned",
+           True),
     Column("source", _DICT, np.int32,
            "the treaty or organization that brought it in, or the planner for plan victims",
            True),
