@@ -241,8 +241,12 @@ class Cascade:
                     self.join(v, other(mine), r, "plan", plan.nation)
                     self.attack(plan.nation, v)
 
-    def condition_holds(self, ob: Obligation) -> bool:
-        """Whether the casus foederis of ``ob`` holds towards its protege now."""
+    def condition_holds(self, ob: Obligation, veto: bool = False) -> bool:
+        """Whether the casus foederis of ``ob`` holds towards its protege now.
+
+        For the veto (``veto``), ``min_attackers`` counts only above 1: being attacked
+        at all is what triggers a defense obligation, not a condition of it.
+        """
         j = ob.protege
         if ob.located and not self.ctx.in_theatre(j, self.theatre):
             return False
@@ -253,6 +257,8 @@ class Cascade:
             return False
         if ob.unprovoked and j in self.aggressor:
             return False
+        if veto and ob.min_attackers <= 1:
+            return True
         return len(hit) >= ob.min_attackers
 
     def obligations(self) -> None:
@@ -322,7 +328,7 @@ class Cascade:
         if self.ctx.model == 2:
             return h in self.ctx.pledged_defense_offense.get(c, set())
         return any(
-            ob.obligor == h and ob.kind in ("defense", "offense") and self.condition_holds(ob)
+            ob.obligor == h and ob.kind in ("defense", "offense") and self.condition_holds(ob, True)
             for ob in self.ctx.towards[c]
         )
 
