@@ -264,8 +264,11 @@ def test_the_loader_enforces_the_ranges_of_the_table(d: defaults.Default) -> Non
     for ok in (d.lo, d.hi, d.value):
         assert defaults.dynamics_in_effect(given(ok).dynamics)[DYNAMICS.index(d)][1] == ok
     step = 1 if d.integer else max(abs(d.hi), 1.0) * 1e-9
-    # an infinite lower bound (unaligned.intercept = -inf, disabled) has nothing below it
-    for bad in (d.lo - step, d.hi + step) if math.isfinite(d.lo) else (d.hi + step, math.inf):
+    # the value that switches a term off (unaligned.intercept = -inf) is the only other
+    for bad in (d.lo - step, d.hi + step, math.inf, -math.inf):
+        if bad == d.off:
+            assert defaults.dynamics_in_effect(given(bad).dynamics)[DYNAMICS.index(d)][1] == bad
+            continue
         with pytest.raises(WorldError, match=rf"w\.toml: {re.escape(d.path)}: must be"):
             given(bad)
     with pytest.raises(WorldError, match=rf"{re.escape(d.path)}: must be"):
@@ -290,7 +293,7 @@ def test_the_defaults_are_written_once() -> None:
 
 def test_every_default_has_a_meaning_and_a_source() -> None:
     for d in DYNAMICS:
-        assert d.lo <= d.value <= d.hi, d.key
+        assert d.allows(d.value) and math.isfinite(d.lo), d.key
         assert d.description and d.source, d.key
         assert math.isfinite(d.hi)
     sources = " ".join(d.source for d in DYNAMICS)

@@ -72,6 +72,9 @@ class Default:
         What it means, in one sentence.
     source
         Where the default comes from: the literature, or a stated modelling choice.
+    off
+        A value outside the range that is allowed too, and switches the term off
+        (``unaligned.intercept = -inf``: nobody joins without a treaty); None if none.
     """
 
     key: str
@@ -80,6 +83,11 @@ class Default:
     hi: int | float
     description: str
     source: str
+    off: float | None = None
+
+    def allows(self, x: float) -> bool:
+        """Whether ``x`` is in the range, or is the value that switches the term off."""
+        return self.lo <= x <= self.hi or x == self.off
 
     @property
     def integer(self) -> bool:
@@ -182,7 +190,7 @@ def _logit(p: float) -> float:
 
 #: Largest magnitude of a logistic coefficient of ``[dynamics.honour]`` and
 #: ``[dynamics.unaligned]``: at 50 a probability is 1 - 2e-22 already, so larger
-#: values are typos (``unaligned.intercept`` may also be ``-inf``: disabled).
+#: values are typos (``unaligned.intercept`` may also be ``-inf``: disabled, its ``off``).
 MAX_COEFFICIENT = 100.0
 _V3 = "model version 3 (MODEL.md); until the fit lands: version 2's reliability"
 #: The covariates of honour, in the order the decision adds them (MODEL.md, version 3).
@@ -244,10 +252,11 @@ DYNAMICS = (
         Default(
             f"unaligned.{t}",
             -math.inf if t == "intercept" else 0.0,
-            -math.inf if t == "intercept" else -MAX_COEFFICIENT,
+            -MAX_COEFFICIENT,
             MAX_COEFFICIENT,
             f"unaligned entry: {_UNALIGNED_MEANING[t]}",
             "model version 3: disabled until the fit lands",
+            -math.inf if t == "intercept" else None,
         )
         for t in UNALIGNED_TERMS
     )
@@ -425,8 +434,9 @@ def markdown_table() -> str:
         options = " or ".join(str(x) for x in r.options)
         lines.append(f"| `{r.key}` | {r.value} | {options} | {r.description} | {r.source} |")
     for d in DYNAMICS:
+        off = "" if d.off is None else f", or {_number(d.off)} (off)"
         lines.append(
-            f"| `{d.key}` | {_number(d.value)} | {_number(d.lo)} to {_number(d.hi)} "
+            f"| `{d.key}` | {_number(d.value)} | {_number(d.lo)} to {_number(d.hi)}{off} "
             f"| {d.description} | {d.source} |"
         )
     return "\n".join(lines)

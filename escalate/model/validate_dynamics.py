@@ -124,12 +124,12 @@ def _table(c: Checker, v: Any, path: str) -> dict[str, Any]:
 def _value(c: Checker, x: Any, d: Default) -> int | float:
     """One parameter in the range of its row.
 
-    ``-inf`` where the row allows it (``unaligned.intercept``: disabled).
+    Or the row's ``off`` value (``unaligned.intercept = -inf``: disabled).
     """
-    if math.isinf(d.lo) and isinstance(x, float) and math.isinf(x):
-        if x == d.lo:
+    if d.off is not None and isinstance(x, float) and not math.isfinite(x):
+        if x == d.off:
             return x
-        raise c.err(d.path, f"must be finite, or {d.lo:g} to disable it, got {fmt(x)}")
+        raise c.err(d.path, f"must be finite, or {d.off:g} to switch it off, got {fmt(x)}")
     return c.param(x, d)
 
 
