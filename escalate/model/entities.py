@@ -98,9 +98,11 @@ class Alliance:
     (guarantor -> protected pairs only) is set. ``reliability`` is ``None`` when
     the per-kind default of the world's dynamics applies. The conditions (casus
     foederis, MODEL.md version 2): ``against`` (only against these nations; empty:
-    anyone), ``unprovoked`` (not while the protege is an aggressor) and
-    ``min_attackers`` (only once the protege has been attacked by that many
-    distinct nations); the last two on ``defense`` and ``entente`` only.
+    anyone), ``unprovoked`` (not while the protege is an aggressor; on ``defense``,
+    ``entente`` and, from version 3, ``neutrality``), ``min_attackers`` (only once the
+    protege has been attacked by that many distinct nations; ``defense`` and
+    ``entente`` only) and, from version 3, ``located`` (only while the protege's
+    region is in the theatre, any kind).
     """
 
     name: str
