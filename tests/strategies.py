@@ -1,4 +1,9 @@
-"""Hypothesis strategies for small random valid worlds (as plain dicts, like parsed TOML)."""
+"""Hypothesis strategies for small random valid worlds (as plain dicts, like parsed TOML).
+
+The worlds use every key of model version 3 (regions, theatre, several initiators
+and targets, located and unwritten treaties, unprovoked neutrality pledges, model
+and entry, honour and unaligned coefficients) beside those of version 2.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,13 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from escalate.model.schema import ATTACK_CONDITION_KINDS, RESPONSE_KINDS
+from escalate.model.defaults import HONOUR_COVARIATES, UNALIGNED_TERMS
+from escalate.model.schema import (
+    ATTACK_CONDITION_KINDS,
+    REGIONS,
+    RESPONSE_KINDS,
+    UNPROVOKED_KINDS,
+)
 from escalate.model.world import ALLIANCE_KINDS, LADDER
 
 __all__ = ["probabilities", "world_dicts"]
@@ -22,6 +33,13 @@ _powers = st.one_of(
     st.floats(min_value=1e-6, max_value=10.0, allow_nan=False, allow_subnormal=False),
 )
 _names = st.text(alphabet="abcdefgxyz", min_size=1, max_size=4)
+#: Logistic coefficients: moderate, or large enough (+-50) to make a decision certain.
+_coefficients = st.one_of(
+    st.floats(min_value=-3.0, max_value=3.0, allow_nan=False, allow_subnormal=False),
+    st.sampled_from([-50.0, 50.0, 0.0]),
+)
+#: The regions of property worlds: three, so that theatres often hold some nations.
+_REGIONS = REGIONS[1:4]
 
 
 def _subset(draw: Any, pool: list[str], lo: int, hi: int) -> list[str]:
@@ -30,7 +48,7 @@ def _subset(draw: Any, pool: list[str], lo: int, hi: int) -> list[str]:
     return draw(st.lists(st.sampled_from(pool), min_size=lo, max_size=hi, unique=True))
 
 
-def _alliance(draw: Any, ids: list[str], name: str) -> dict[str, Any]:
+def _alliance(draw: Any, ids: list[str], name: str, regions: bool = False) -> dict[str, Any]:
     a: dict[str, Any] = {"name": name, "kind": draw(st.sampled_from(ALLIANCE_KINDS))}
     if draw(st.booleans()):
         a["members"] = _subset(draw, ids, 2, 4)
@@ -44,11 +62,15 @@ def _alliance(draw: Any, ids: list[str], name: str) -> dict[str, Any]:
     # conditions (model version 2), each on about a third of the treaties
     if draw(st.integers(0, 2)) == 0:
         a["against"] = _subset(draw, ids, 1, 2)
-    if a["kind"] in ATTACK_CONDITION_KINDS:
-        if draw(st.integers(0, 2)) == 0:
-            a["unprovoked"] = draw(st.booleans())
-        if draw(st.integers(0, 2)) == 0:
-            a["min_attackers"] = draw(st.integers(1, 3))
+    if a["kind"] in UNPROVOKED_KINDS and draw(st.integers(0, 2)) == 0:
+        a["unprovoked"] = draw(st.booleans())
+    if a["kind"] in ATTACK_CONDITION_KINDS and draw(st.integers(0, 2)) == 0:
+        a["min_attackers"] = draw(st.integers(1, 3))
+    # model version 3: located needs regions on the nations
+    if regions and draw(st.integers(0, 2)) == 0:
+        a["located"] = draw(st.booleans())
+    if draw(st.integers(0, 3)) == 0:
+        a["unwritten"] = draw(st.booleans())
     return a
 
 
@@ -105,10 +127,30 @@ def _plan_key(p: dict[str, Any]) -> str:
     return f"{p['nation']}|{','.join(sorted(p['trigger']))}|{','.join(sorted(p['attack']))}"
 
 
-def _incident(draw: Any, ids: list[str], power: dict[str, float]) -> dict[str, Any]:
+def _incident(
+    draw: Any, ids: list[str], power: dict[str, float], regions: bool = False
+) -> dict[str, Any]:
+    inc = _incident_parties(draw, ids, power)
+    if regions and draw(st.integers(0, 2)) == 0:  # else the target's region
+        inc["theatre"] = draw(
+            st.lists(st.sampled_from(REGIONS), min_size=1, max_size=3, unique=True)
+        )
+    return inc
+
+
+def _incident_parties(draw: Any, ids: list[str], power: dict[str, float]) -> dict[str, Any]:
     if draw(st.booleans()):
-        a, b = draw(st.lists(st.sampled_from(ids), min_size=2, max_size=2, unique=True))
-        return {"initiator": a, "target": b}
+        if draw(st.booleans()):
+            a, b = draw(st.lists(st.sampled_from(ids), min_size=2, max_size=2, unique=True))
+            return {"initiator": a, "target": b}
+        # model version 3: several initiators and targets, disjoint; a list of one too
+        parties = draw(st.lists(st.sampled_from(ids), min_size=2, max_size=4, unique=True))
+        k = draw(st.integers(1, len(parties) - 1))
+        inits, targs = parties[:k], parties[k:]
+        return {
+            "initiator": inits if len(inits) > 1 or draw(st.booleans()) else inits[0],
+            "target": targs if len(targs) > 1 or draw(st.booleans()) else targs[0],
+        }
     inc: dict[str, Any] = {"mode": "random"}
     positive = [x for x in ids if power[x] > 0.0]
     weights = "power" if len(positive) >= 2 and draw(st.booleans()) else "uniform"
@@ -140,9 +182,40 @@ def _dynamics(draw: Any) -> dict[str, Any]:
         d["contest_exponent"] = draw(st.sampled_from([1.0, 0.5, 2.5, 0.0, 1.7]))
     if draw(st.booleans()):
         d["sanction_effect"] = draw(st.sampled_from([0.0, 0.05, 0.3, 1.0]))
-    if draw(st.booleans()):
+    if draw(st.booleans()):  # often partial: under model 3 the other kinds go by honour
         kinds = draw(st.lists(st.sampled_from(ALLIANCE_KINDS), unique=True, min_size=1))
         d["reliability"] = {k: draw(probabilities) for k in kinds}
+    return d | _rules(draw) | _coefficient_tables(draw)
+
+
+def _rules(draw: Any) -> dict[str, Any]:
+    """``model`` (mostly 3, often left to the default) and ``entry``."""
+    model = draw(st.sampled_from([3, 3, 3, 2]))
+    d: dict[str, Any] = {}
+    if model == 2 or draw(st.booleans()):
+        d["model"] = model
+    entries = ["side"] if model == 2 else ["enemies", "side"]
+    if draw(st.booleans()):
+        d["entry"] = draw(st.sampled_from(entries))
+    return d
+
+
+def _coefficient_tables(draw: Any) -> dict[str, Any]:
+    """``[dynamics.honour]`` (often) and ``[dynamics.unaligned]`` (rarely: disabled)."""
+    d: dict[str, Any] = {}
+    if draw(st.booleans()):
+        honour: dict[str, Any] = {}
+        kinds = draw(st.lists(st.sampled_from(ALLIANCE_KINDS), unique=True))
+        if kinds:
+            honour["intercept"] = {k: draw(_coefficients) for k in kinds}
+        for x in draw(st.lists(st.sampled_from(HONOUR_COVARIATES), unique=True, max_size=4)):
+            honour[x] = draw(_coefficients)
+        d["honour"] = honour
+    if draw(st.integers(0, 3)) == 3:  # not 0: hypothesis favours it
+        unaligned = {"intercept": draw(_coefficients)}
+        for t in draw(st.lists(st.sampled_from(UNALIGNED_TERMS[1:]), unique=True, max_size=4)):
+            unaligned[t] = draw(_coefficients)
+        d["unaligned"] = unaligned
     return d
 
 
@@ -151,10 +224,14 @@ def world_dicts(draw: Any, min_nations: int = 2, max_nations: int = 8) -> dict[s
     """A small valid world dict.
 
     Nation ids ``N0``.. in a shuffled file order, powers including 0, random
-    majors; alliances of every kind (``members`` or a guarantee, with and without
-    reliability, 0 and 1 included); up to two organizations of either kind with
-    random vetoes, unanimity, response ladders and blocked responses; up to two
-    war plans; a fixed or random incident; and random dynamics.
+    majors, regions on every nation or on none; alliances of every kind (``members``
+    or a guarantee, with and without reliability, 0 and 1 included, with conditions,
+    ``located`` where there are regions, ``unwritten``); up to two organizations of
+    either kind with random vetoes, unanimity, response ladders and blocked
+    responses; up to two war plans; a fixed incident (one or several initiators and
+    targets) or a random one, with a theatre sometimes; and random dynamics: model 2
+    or 3 and entry, partial reliabilities, honour coefficients (moderate or +-50),
+    and unaligned entry now and then.
     """
     n = draw(st.integers(min_nations, max_nations))
     ids = [f"N{i}" for i in range(n)]
@@ -164,9 +241,13 @@ def world_dicts(draw: Any, min_nations: int = 2, max_nations: int = 8) -> dict[s
         {"id": x, "name": f"Nation {x}", "power": power[x], "major": draw(st.booleans())}
         for x in order
     ]
+    regions = draw(st.booleans())  # model version 3: every nation has a region, or none
+    if regions:
+        for nation in nations:
+            nation["region"] = draw(st.sampled_from(_REGIONS))
     n_alliances = draw(st.integers(0, 7))
     names = draw(st.lists(_names, min_size=n_alliances + 2, max_size=n_alliances + 2, unique=True))
-    alliances = [_alliance(draw, ids, names[i]) for i in range(n_alliances)]
+    alliances = [_alliance(draw, ids, names[i], regions) for i in range(n_alliances)]
     organizations = [
         _organization(draw, ids, f"org-{names[n_alliances + i]}")
         for i in range(draw(st.sampled_from([0, 1, 1, 2, 2])))
@@ -181,7 +262,7 @@ def world_dicts(draw: Any, min_nations: int = 2, max_nations: int = 8) -> dict[s
     world: dict[str, Any] = {
         "name": "hypothesis",
         "dynamics": _dynamics(draw),
-        "incident": _incident(draw, ids, power),
+        "incident": _incident(draw, ids, power, regions),
         "nations": nations,
     }
     if alliances or draw(st.booleans()):
