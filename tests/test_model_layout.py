@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +24,8 @@ from helpers import cli
 
 import escalate.model
 from escalate.model import defaults
-from escalate.model.defaults import DEFAULT_DYNAMICS, DYNAMICS, markdown_table
+from escalate.model.defaults import DEFAULT_DYNAMICS, DYNAMICS, RULES, default, markdown_table
+from escalate.model.schema import ALLIANCE_KINDS
 from escalate.model.world import Dynamics, World, WorldError, load_world, world_from_dict
 
 MODEL = Path(escalate.model.__file__).resolve().parent
@@ -63,19 +65,22 @@ OLD_PUBLIC_NAMES = [
 #: ATOP codes: Dual Alliance against Russia, Triple Alliance and Austro-Romanian
 #: treaty unprovoked; before 48286a98...c06f0), and again when it was rebuilt by the
 #: importer from the data plus an overlay (every ATOP condition in force, ATOP and COW
-#: treaties as coded; before 9a40cd14...12e6d, its baseline 5565539c...1269e).
+#: treaties as coded; before 9a40cd14...12e6d, its baseline 5565539c...1269e). Every
+#: hash changed on purpose with model version 3: the canonical form holds the rules
+#: (model, entry), [dynamics.honour] and [dynamics.unaligned], and under model 3 only
+#: the reliabilities a world fixes (teaching before: 40c738e7...d11003).
 HASHES = {
-    "cold_war_1985": "70cedfff4b1fd8686f2289227b86370d8d2ac874b28e9458cbdd78536488177c",
-    "concert_1815": "cc8c1720f2678fbdd4d4a228a855fd145ce8de6d04ee18670492619d637c39a8",
-    "concert_1822": "92740ba9fbf1d9371144346b518fbe5d665254c2cb840756bf8d586f130d8b81",
-    "europe_1914": "31ac16c811fa6e3432cf934b881332714a6600c23dc0a52cbb81d5875cf91c79",
-    "europe_1914_no_alliances": "2b3785a91dd236acbfb6e29b0de76e7c6fe402a7edf681e211a08a8a3889f438",
-    "europe_1939": "d3d6200411ea341cac72f7e47ac5f710e9cbf90977769f2b3513190d4e7b6b7b",
-    "gulf_1990": "fd87165c9ebaef686d9f374d7ecc64241e265da49530f9a04fe98fbd63fb2470",
-    "hague_1907": "e83a99a367a8723bce16b43736726d12e20fc2448f9d1c8a8fb684cadd3ae999",
-    "league_1935": "0bcd2b8908d798ed5fcbc61908eebadcc32ddf55ac53e298007cfb40c76e9a1b",
-    "nato_2016": "537483bfc0f92d51f4f122af58b97d923841ab8baef5c008bfe269582adbdb93",
-    "teaching": "40c738e755f76edfcf5be532b25c48acab247910941325c5b8a7258bf4d11003",
+    "cold_war_1985": "02138d026062347ef689fbd5947fb507b7d793c6974ec5799c86570b745473f6",
+    "concert_1815": "4cd998abdac3e5bd5d9b05ccff948425dc75f394ae59db93a5943cf3331efd44",
+    "concert_1822": "8b1b4d2ab925aa5aa4b8104bd23c511c4822f687476fbada5365e843da9dd9cd",
+    "europe_1914": "2996a982031da3b2004f444052f7ee80e2945acb38deefe1141ea2824b2a278b",
+    "europe_1914_no_alliances": "1aa0f6428191037894183c2f75909be4757de7593e0894e4df47a1b2cd66be6b",
+    "europe_1939": "133736049c274245e6520172a0ff61b73189e7250a5cd611eccb418d6a072882",
+    "gulf_1990": "153021c34d4a54193afd413baf7ecef249a17e413edc44bc4a41d0e0fce1cd4b",
+    "hague_1907": "d977a9b05e1364ee12d128e406f67cbef7d3d42fb8180e5af13ffd6f48c6e7d6",
+    "league_1935": "cef37386d1d643415a1217e6e9639cc518f5c906a8265784a27485c705df9b64",
+    "nato_2016": "36c5af142cc59d98a17e5582658fcdba82a90d99798e3b030637580149dff941",
+    "teaching": "0a4bfc14342a7cff2983352d7b27a498f7a849376dcbb3617163e6b9f370fec9",
 }
 
 
@@ -204,33 +209,69 @@ def test_the_dataclass_defaults_are_the_table() -> None:
     dyn = Dynamics()
     fields = [f.name for f in dataclasses.fields(Dynamics)]
     keys = [d.key for d in DYNAMICS]
-    assert fields == list(dict.fromkeys(k.split(".")[0] for k in keys))
+    tables = list(dict.fromkeys(k.split(".")[0] for k in keys))
+    # the table's parameters, the rules, and which reliabilities a world fixes
+    assert sorted(fields) == sorted([*tables, *(r.key for r in RULES), "reliability_set"])
     for d in DYNAMICS:
-        head, _, kind = d.key.partition(".")
-        value = dict(dyn.reliability)[kind] if kind else getattr(dyn, head)
+        head, _, rest = d.key.partition(".")
+        getters = {
+            "reliability": dyn.default_reliability,
+            "honour": dyn.honour_value,
+            "unaligned": dyn.unaligned_value,
+        }
+        value = getters[head](rest) if head in getters else getattr(dyn, head)
         assert value == d.value and type(value) is type(d.value), d.key
-    assert [f"reliability.{k}" for k, _ in dyn.reliability] == keys[-4:]
+    assert [f"reliability.{k}" for k, _ in dyn.reliability] == [
+        k for k in keys if k.startswith("reliability.")
+    ]
+    assert [f"honour.{k}" for k, _ in dyn.honour] == [k for k in keys if k.startswith("honour.")]
+    assert [f"unaligned.{k}" for k, _ in dyn.unaligned] == [
+        k for k in keys if k.startswith("unaligned.")
+    ]
+    for r in RULES:
+        assert getattr(dyn, r.key) == r.value and r.value in r.options
+
+
+def test_the_default_dynamics_nest_as_toml_tables() -> None:
+    honour = DEFAULT_DYNAMICS["honour"]
+    assert set(honour["intercept"]) == set(ALLIANCE_KINDS)
+    assert honour["intercept"]["defense"] == default("honour.intercept.defense").value
+    assert not any("." in k for k in honour) and not any("." in k for k in DEFAULT_DYNAMICS)
+    assert DEFAULT_DYNAMICS["unaligned"]["intercept"] == -math.inf
+    assert DEFAULT_DYNAMICS["model"] == 3 and DEFAULT_DYNAMICS["entry"] == "enemies"
 
 
 def test_the_loader_fills_in_the_table() -> None:
     assert small_world().dynamics == Dynamics()
-    assert small_world().to_dict()["dynamics"] == DEFAULT_DYNAMICS
+    # model 3 writes only the reliabilities a world fixes: none here
+    expected = {k: v for k, v in DEFAULT_DYNAMICS.items() if k != "reliability"}
+    assert small_world().to_dict()["dynamics"] == expected
+    # model 2 fixes every kind, and attacks the whole other side by default
+    v2 = small_world(model=2)
+    assert v2.dynamics.entry == "side"
+    assert v2.to_dict()["dynamics"] == {**DEFAULT_DYNAMICS, "model": 2, "entry": "side"}
 
 
 @pytest.mark.parametrize("d", DYNAMICS, ids=[d.key for d in DYNAMICS])
 def test_the_loader_enforces_the_ranges_of_the_table(d: defaults.Default) -> None:
     def given(value: object) -> World:
-        head, _, kind = d.key.partition(".")
-        return small_world(**({head: {kind: value}} if kind else {head: value}))
+        *heads, leaf = d.key.split(".")
+        table: dict[str, object] = {leaf: value}
+        for head in reversed(heads):
+            table = {head: table}
+        return small_world(**table)
 
     for ok in (d.lo, d.hi, d.value):
         assert defaults.dynamics_in_effect(given(ok).dynamics)[DYNAMICS.index(d)][1] == ok
     step = 1 if d.integer else max(abs(d.hi), 1.0) * 1e-9
-    for bad in (d.lo - step, d.hi + step):
-        with pytest.raises(WorldError, match=rf"w\.toml: {d.path}: must be"):
+    # an infinite lower bound (unaligned.intercept = -inf, disabled) has nothing below it
+    for bad in (d.lo - step, d.hi + step) if math.isfinite(d.lo) else (d.hi + step, math.inf):
+        with pytest.raises(WorldError, match=rf"w\.toml: {re.escape(d.path)}: must be"):
             given(bad)
-    with pytest.raises(WorldError, match=rf"{d.path}: must be"):
+    with pytest.raises(WorldError, match=rf"{re.escape(d.path)}: must be"):
         given("high")
+    with pytest.raises(WorldError, match=rf"{re.escape(d.path)}: must be .*got nan"):
+        given(math.nan)
 
 
 def test_the_defaults_are_written_once() -> None:

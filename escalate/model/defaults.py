@@ -22,17 +22,30 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .schema import ALLIANCE_KINDS, MAX_CONTEST_EXPONENT, MAX_NATIONS, MAX_ROUNDS
+from .schema import (
+    ALLIANCE_KINDS,
+    ENTRY_RULES,
+    MAX_CONTEST_EXPONENT,
+    MAX_NATIONS,
+    MAX_ROUNDS,
+    MODEL_VERSIONS,
+)
 
 __all__ = [
     "DEFAULT_DYNAMICS",
+    "DEFAULT_HONOUR",
+    "DEFAULT_MODEL",
+    "DEFAULT_UNALIGNED",
     "DYNAMICS",
+    "DYNAMICS_KEYS",
     "HONOUR_COVARIATES",
     "MAX_COEFFICIENT",
+    "RULES",
     "UNALIGNED_TERMS",
-    "DYNAMICS_KEYS",
     "Default",
+    "Rule",
     "default",
+    "default_entry",
     "dynamics_in_effect",
     "markdown_table",
 ]
@@ -163,7 +176,6 @@ DYNAMICS: tuple[Default, ...] = (
 )
 
 
-
 def _logit(p: float) -> float:
     return math.log(p / (1.0 - p))
 
@@ -172,8 +184,8 @@ def _logit(p: float) -> float:
 #: ``[dynamics.unaligned]``: at 50 a probability is 1 - 2e-22 already, so larger
 #: values are typos (``unaligned.intercept`` may also be ``-inf``: disabled).
 MAX_COEFFICIENT = 100.0
-_V3 = "model version 3 (docs/model.md); until the fit lands: version 2's reliability"
-#: The covariates of honour, in the order the decision adds them (docs/model.md).
+_V3 = "model version 3 (MODEL.md); until the fit lands: version 2's reliability"
+#: The covariates of honour, in the order the decision adds them (MODEL.md, version 3).
 HONOUR_COVARIATES = ("major", "in_theatre", "aggressor", "depth", "members", "power", "unwritten")
 _HONOUR_MEANING = {
     "major": "the obligor is a major power (0/1)",
@@ -199,39 +211,46 @@ _UNALIGNED_MEANING = {
     "side_power": "times log(P_D / P_A), the summed power of each side's incident parties",
     "side_ties": "times t_D - t_A, its obligations towards each side's incident parties",
 }
-_RELIABILITY = {"defense": 0.75, "offense": 0.75, "entente": 0.35, "neutrality": 0.78}
+_RELIABILITY = {
+    d.key.split(".")[1]: float(d.value) for d in DYNAMICS if d.key.startswith("reliability.")
+}
 
-DYNAMICS = DYNAMICS + tuple(
-    Default(
-        f"honour.intercept.{kind}",
-        _logit(p),
-        -MAX_COEFFICIENT,
-        MAX_COEFFICIENT,
-        f"a of the honour of a {kind} obligation without a reliability: "
-        "p = 1 / (1 + exp(-(a + b . x)))",
-        f"{_V3}, logit({p})",
+DYNAMICS = (
+    DYNAMICS
+    + tuple(
+        Default(
+            f"honour.intercept.{kind}",
+            _logit(p),
+            -MAX_COEFFICIENT,
+            MAX_COEFFICIENT,
+            f"a of the honour of a {kind} obligation without a reliability: "
+            "p = 1 / (1 + exp(-(a + b . x)))",
+            f"{_V3}, logit({p})",
+        )
+        for kind, p in _RELIABILITY.items()
     )
-    for kind, p in _RELIABILITY.items()
-) + tuple(
-    Default(
-        f"honour.{x}",
-        0.0,
-        -MAX_COEFFICIENT,
-        MAX_COEFFICIENT,
-        f"b of the honour covariate {x}: {_HONOUR_MEANING[x]}",
-        f"{_V3} (b = 0)",
+    + tuple(
+        Default(
+            f"honour.{x}",
+            0.0,
+            -MAX_COEFFICIENT,
+            MAX_COEFFICIENT,
+            f"b of the honour covariate {x}: {_HONOUR_MEANING[x]}",
+            f"{_V3} (b = 0)",
+        )
+        for x in HONOUR_COVARIATES
     )
-    for x in HONOUR_COVARIATES
-) + tuple(
-    Default(
-        f"unaligned.{t}",
-        -math.inf if t == "intercept" else 0.0,
-        -math.inf if t == "intercept" else -MAX_COEFFICIENT,
-        MAX_COEFFICIENT,
-        f"unaligned entry: {_UNALIGNED_MEANING[t]}",
-        "model version 3: disabled until the fit lands",
+    + tuple(
+        Default(
+            f"unaligned.{t}",
+            -math.inf if t == "intercept" else 0.0,
+            -math.inf if t == "intercept" else -MAX_COEFFICIENT,
+            MAX_COEFFICIENT,
+            f"unaligned entry: {_UNALIGNED_MEANING[t]}",
+            "model version 3: disabled until the fit lands",
+        )
+        for t in UNALIGNED_TERMS
     )
-    for t in UNALIGNED_TERMS
 )
 
 _BY_KEY = {d.key: d for d in DYNAMICS}
@@ -239,8 +258,76 @@ assert tuple(k for k in _BY_KEY if k.startswith("reliability.")) == tuple(
     f"reliability.{kind}" for kind in ALLIANCE_KINDS
 ), "one reliability default per alliance kind, in ALLIANCE_KINDS order"
 
-#: The keys allowed in ``[dynamics]`` (``reliability`` is a table of one key per kind).
-DYNAMICS_KEYS: tuple[str, ...] = tuple(dict.fromkeys(d.key.split(".")[0] for d in DYNAMICS))
+
+@dataclass(frozen=True)
+class Rule:
+    """One ``[dynamics]`` key that picks among rules rather than setting a number.
+
+    Attributes
+    ----------
+    key
+        Its key under ``[dynamics]``: ``model`` or ``entry``.
+    value
+        The default (under the latest model version).
+    options
+        The values allowed.
+    description
+        What it means, in one sentence.
+    source
+        Where the rule comes from.
+    """
+
+    key: str
+    value: int | str
+    options: tuple[int, ...] | tuple[str, ...]
+    description: str
+    source: str
+
+    @property
+    def path(self) -> str:
+        """The key path in a world file, as error messages write it."""
+        return f"dynamics.{self.key}"
+
+
+#: The latest model version, the default of ``dynamics.model``.
+DEFAULT_MODEL: int = MODEL_VERSIONS[-1]
+
+
+def default_entry(model: int) -> str:
+    """The default ``dynamics.entry`` of model version ``model``.
+
+    ``enemies`` from version 3, ``side`` (version 2's rule) before.
+    """
+    return ENTRY_RULES[0] if model >= 3 else "side"
+
+
+#: ``dynamics.model`` and ``dynamics.entry``: the rules, in the order of the world file.
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "model",
+        DEFAULT_MODEL,
+        MODEL_VERSIONS,
+        "the rules of the cascade: 3, or 2 for model version 2's rules (fixed "
+        "reliabilities, no unaligned entry), row for row for the worlds written for it",
+        "MODEL.md, version 3",
+    ),
+    Rule(
+        "entry",
+        default_entry(DEFAULT_MODEL),
+        ENTRY_RULES,
+        "whom an entrant attacks: enemies (those at war with the nations that pulled it "
+        "in) or side (every nation on the other side); default side under model = 2, "
+        "where enemies is not allowed",
+        "MODEL.md, version 3 (Britain entering for Belgium in 1914 attacks Germany, not "
+        "Austria-Hungary)",
+    ),
+)
+
+#: The keys allowed in ``[dynamics]`` (``reliability``, ``honour`` and ``unaligned`` are
+#: tables), in the order of the world file.
+DYNAMICS_KEYS: tuple[str, ...] = tuple(r.key for r in RULES) + tuple(
+    dict.fromkeys(d.key.split(".")[0] for d in DYNAMICS)
+)
 
 
 def default(key: str) -> Default:
@@ -255,20 +342,43 @@ def default(key: str) -> Default:
 
 
 def _nested(values: dict[str, Any]) -> dict[str, Any]:
-    """``{"a": 1, "r.x": 2}`` -> ``{"a": 1, "r": {"x": 2}}``, in table order."""
+    """Dotted keys as nested tables, in table order.
+
+    ``{"a": 1, "r.x": 2, "h.i.y": 3}`` -> ``{"a": 1, "r": {"x": 2}, "h": {"i": {"y": 3}}}``.
+    """
     out: dict[str, Any] = {}
     for key, value in values.items():
-        head, _, tail = key.partition(".")
-        if tail:
-            out.setdefault(head, {})[tail] = value
-        else:
-            out[head] = value
+        *heads, leaf = key.split(".")
+        cur = out
+        for head in heads:
+            cur = cur.setdefault(head, {})
+        cur[leaf] = value
     return out
 
 
-#: The defaults as ``[dynamics]`` data: ``{"max_rounds": 32, ..., "reliability": {...}}``.
-#: Derived from :data:`DYNAMICS`; a fresh copy is not made, so do not modify it.
-DEFAULT_DYNAMICS: dict[str, Any] = _nested({d.key: d.value for d in DYNAMICS})
+def _pairs(prefix: str) -> tuple[tuple[str, float], ...]:
+    """``(key, value)`` of the rows under ``prefix.`` (the key without the prefix)."""
+    return tuple(
+        (d.key[len(prefix) + 1 :], float(d.value))
+        for d in DYNAMICS
+        if d.key.startswith(prefix + ".")
+    )
+
+
+#: The default ``[dynamics.honour]`` as the flat pairs of
+#: :attr:`~escalate.model.entities.Dynamics.honour`: ``("intercept.defense", a)``, ...,
+#: ``("major", b)``, ...
+DEFAULT_HONOUR: tuple[tuple[str, float], ...] = _pairs("honour")
+#: The default ``[dynamics.unaligned]`` as ``(term, value)`` pairs.
+DEFAULT_UNALIGNED: tuple[tuple[str, float], ...] = _pairs("unaligned")
+
+#: The defaults as ``[dynamics]`` data: ``{"model": 3, "entry": "enemies",
+#: "max_rounds": 32, ..., "reliability": {...}, "honour": {"intercept": {...}, "major": 0.0,
+#: ...}, "unaligned": {...}}``. Derived from :data:`RULES` and :data:`DYNAMICS`; a fresh
+#: copy is not made, so do not modify it.
+DEFAULT_DYNAMICS: dict[str, Any] = {r.key: r.value for r in RULES} | _nested(
+    {d.key: d.value for d in DYNAMICS}
+)
 
 
 def dynamics_in_effect(dynamics: Any) -> list[tuple[Default, int | float, bool]]:
@@ -282,13 +392,21 @@ def dynamics_in_effect(dynamics: Any) -> list[tuple[Default, int | float, bool]]
     Returns
     -------
     list of (Default, value, differs)
-        One entry per row of :data:`DYNAMICS`, in its order.
+        One entry per row of :data:`DYNAMICS`, in its order (the rules ``model`` and
+        ``entry`` are the dataclass's fields ``model`` and ``entry``).
     """
-    reliability = dict(dynamics.reliability)
     out = []
     for d in DYNAMICS:
-        head, _, kind = d.key.partition(".")
-        value = reliability[kind] if head == "reliability" else getattr(dynamics, d.key)
+        head, _, rest = d.key.partition(".")
+        value: int | float
+        if head == "reliability":
+            value = dynamics.default_reliability(rest)
+        elif head == "honour":
+            value = dynamics.honour_value(rest)
+        elif head == "unaligned":
+            value = dynamics.unaligned_value(rest)
+        else:
+            value = getattr(dynamics, d.key)
         out.append((d, value, value != d.value))
     return out
 
@@ -298,11 +416,14 @@ def _number(x: int | float) -> str:
 
 
 def markdown_table() -> str:
-    """The defaults as a Markdown table (the README's copy of :data:`DYNAMICS`)."""
+    """The defaults as a Markdown table (the README's copy of :data:`RULES`, :data:`DYNAMICS`)."""
     lines = [
         "| `[dynamics]` key | default | range | meaning | source |",
         "|---|---|---|---|---|",
     ]
+    for r in RULES:
+        options = " or ".join(str(x) for x in r.options)
+        lines.append(f"| `{r.key}` | {r.value} | {options} | {r.description} | {r.source} |")
     for d in DYNAMICS:
         lines.append(
             f"| `{d.key}` | {_number(d.value)} | {_number(d.lo)} to {_number(d.hi)} "

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from typing import TYPE_CHECKING, Any
 
 from .defaults import dynamics_in_effect
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .entities import World
+    from .entities import Nation, World
 
 __all__ = ["canonical_hash", "dump_world", "world_to_dict"]
 
@@ -25,27 +26,51 @@ _SETS = ("members", "guarantors", "protected", "veto", "trigger", "attack", "aga
 
 
 def _dynamics(world: World) -> dict[str, Any]:
-    """``[dynamics]`` with every parameter, in the order of the defaults table."""
-    out: dict[str, Any] = {}
-    for d, value, _ in dynamics_in_effect(world.dynamics):
-        head, _, kind = d.key.partition(".")
-        if kind:
-            out.setdefault(head, {})[kind] = value
-        else:
-            out[head] = value
+    """``[dynamics]`` with every parameter, in the order of the defaults table.
+
+    ``reliability`` holds the kinds whose reliability is fixed (model 3: those the
+    world sets; model 2: every kind), so that a model 3 world reads back with the
+    same kinds honoured by ``[dynamics.honour]``.
+    """
+    dyn = world.dynamics
+    out: dict[str, Any] = {"model": dyn.model, "entry": dyn.entry}
+    for d, value, _ in dynamics_in_effect(dyn):
+        *heads, leaf = d.key.split(".")
+        if heads == ["reliability"] and leaf not in dyn.reliability_set:
+            continue
+        cur = out
+        for head in heads:
+            cur = cur.setdefault(head, {})
+        cur[leaf] = value
     return out
 
 
 def _incident(world: World) -> dict[str, Any]:
     inc = world.incident
+    out: dict[str, Any]
     if inc.mode == "fixed":
-        return {"initiator": inc.initiator, "target": inc.target}
-    out: dict[str, Any] = {"mode": "random", "weights": inc.weights}
-    if inc.initiators is not None:
-        out["initiators"] = list(inc.initiators)
-    if inc.targets is not None:
-        out["targets"] = list(inc.targets)
+        # a list only where there are several: a world of one initiator and one target
+        # reads as before version 3
+        out = {
+            "initiator": list(inc.initiator_ids) if inc.co_initiators else inc.initiator,
+            "target": list(inc.target_ids) if inc.co_targets else inc.target,
+        }
+    else:
+        out = {"mode": "random", "weights": inc.weights}
+        if inc.initiators is not None:
+            out["initiators"] = list(inc.initiators)
+        if inc.targets is not None:
+            out["targets"] = list(inc.targets)
+    if inc.theatre is not None:
+        out["theatre"] = list(inc.theatre)
     return out
+
+
+def _nation(n: Nation) -> dict[str, Any]:
+    x: dict[str, Any] = {"id": n.id, "name": n.name, "power": n.power, "major": n.major}
+    if n.region is not None:
+        x["region"] = n.region
+    return x
 
 
 def _alliances(world: World) -> list[dict[str, Any]]:
@@ -67,6 +92,10 @@ def _alliances(world: World) -> list[dict[str, Any]]:
             x["unprovoked"] = True
         if a.min_attackers != 1:
             x["min_attackers"] = a.min_attackers
+        if a.located:
+            x["located"] = True
+        if a.unwritten:
+            x["unwritten"] = True
         out.append(x)
     return out
 
@@ -126,9 +155,7 @@ def world_to_dict(world: World) -> dict[str, Any]:
         d["description"] = world.description
     d["dynamics"] = _dynamics(world)
     d["incident"] = _incident(world)
-    d["nations"] = [
-        {"id": n.id, "name": n.name, "power": n.power, "major": n.major} for n in world.nations
-    ]
+    d["nations"] = [_nation(n) for n in world.nations]
     d["alliances"] = _alliances(world)
     d["organizations"] = _organizations(world)
     d["plans"] = _plans(world)
@@ -154,15 +181,28 @@ def canonical_hash(world: World) -> str:
             for key in _SETS:
                 if key in item:
                     item[key] = sorted(item[key])
-    for key in ("initiators", "targets"):
+    for key in ("initiators", "targets", "theatre"):
         if key in d["incident"]:
             d["incident"][key] = sorted(d["incident"][key])
     d["nations"] = sorted(d["nations"], key=lambda x: x["id"])
     d["alliances"] = sorted(d["alliances"], key=lambda x: x["name"])
     d["organizations"] = sorted(d["organizations"], key=lambda x: x["name"])
     d["plans"] = sorted(d["plans"], key=lambda x: json.dumps(x, sort_keys=True))
-    text = json.dumps(d, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    # JSON has no infinity: -inf (unaligned.intercept, disabled) is written as the string
+    # TOML writes, which no number of the world can be
+    text = json.dumps(_finite(d), sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _finite(x: Any) -> Any:
+    """``x`` with every infinite float replaced by ``"inf"`` or ``"-inf"``."""
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_finite(v) for v in x]
+    if isinstance(x, float) and math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return x
 
 
 def dump_world(world: World, header: str = "") -> str:

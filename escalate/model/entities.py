@@ -11,7 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .defaults import DEFAULT_DYNAMICS, default
+from .defaults import (
+    DEFAULT_DYNAMICS,
+    DEFAULT_HONOUR,
+    DEFAULT_MODEL,
+    DEFAULT_UNALIGNED,
+    default,
+    default_entry,
+)
 from .dump import canonical_hash, world_to_dict
 from .summary import summarize
 
@@ -210,7 +217,8 @@ class Incident:
 class Dynamics:
     """Model parameters: ``[dynamics]``.
 
-    The defaults, ranges, meanings and sources are the table
+    The defaults, ranges, meanings and sources are the tables
+    :data:`escalate.model.defaults.RULES` (``model``, ``entry``) and
     :data:`escalate.model.defaults.DYNAMICS`; ``reliability`` holds one
     ``(kind, reliability)`` pair per alliance kind, the default of treaties of
     that kind without their own ``reliability``.
@@ -223,20 +231,18 @@ class Dynamics:
     sanction_effect: float = float(default("sanction_effect").value)
     reliability: tuple[tuple[str, float], ...] = tuple(DEFAULT_DYNAMICS["reliability"].items())
     #: the rules: 3 (default) or 2 (version 2, row for row)
-    model: int = 3
+    model: int = DEFAULT_MODEL
     #: whom an entrant attacks: "enemies" (version 3) or "side" (version 2)
-    entry: str = "enemies"
-    #: the kinds whose ``[dynamics.reliability]`` the world sets (model 3: these are
-    #: honoured with that fixed probability, the others by ``honour``)
+    entry: str = default_entry(DEFAULT_MODEL)
+    #: the kinds whose reliability is fixed by ``[dynamics.reliability]``, in
+    #: ``ALLIANCE_KINDS`` order. Model 3: the kinds the world sets there (these are
+    #: honoured with that fixed probability, the others by ``honour``); model 2: every
+    #: kind (version 2 honours every obligation with a fixed probability)
     reliability_set: tuple[str, ...] = ()
     #: ``[dynamics.honour]``: ``(key, value)`` for ``intercept.<kind>`` and each covariate
-    honour: tuple[tuple[str, float], ...] = tuple(
-        (k, float(v)) for k, v in DEFAULT_DYNAMICS["honour"].items()
-    )
+    honour: tuple[tuple[str, float], ...] = DEFAULT_HONOUR
     #: ``[dynamics.unaligned]``: ``(term, value)``
-    unaligned: tuple[tuple[str, float], ...] = tuple(
-        (k, float(v)) for k, v in DEFAULT_DYNAMICS["unaligned"].items()
-    )
+    unaligned: tuple[tuple[str, float], ...] = DEFAULT_UNALIGNED
 
     def default_reliability(self, kind: str) -> float:
         """The reliability of a treaty of ``kind`` that does not set its own."""

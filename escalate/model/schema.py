@@ -22,6 +22,7 @@ import re
 __all__ = [
     "ALLIANCE_KINDS",
     "ATTACK_CONDITION_KINDS",
+    "ENTRY_RULES",
     "ID_RE",
     "INCIDENT_MODES",
     "INCIDENT_WEIGHTS",
@@ -33,14 +34,14 @@ __all__ = [
     "MAX_ORGANIZATIONS",
     "MAX_PLANS",
     "MAX_ROUNDS",
+    "MODEL_VERSIONS",
     "NAME_CHARS",
     "NUMERIC_NAME_RE",
     "ORGANIZATION_KINDS",
     "REGIONS",
     "RESPONSE_KINDS",
     "TOP_KEYS",
-    "ENTRY_RULES",
-    "MODEL_VERSIONS",
+    "UNPROVOKED_KINDS",
 ]
 
 #: The top-level keys of a world file.
@@ -64,6 +65,10 @@ RESPONSE_KINDS = ("collective_security", "collective_defense")
 #: The alliance kinds that may carry ``unprovoked`` and ``min_attackers`` (conditions
 #: on how the protege was attacked); ``against`` fits every kind.
 ATTACK_CONDITION_KINDS = ("defense", "entente")
+#: The alliance kinds that may carry ``unprovoked`` (not while the protege is an
+#: aggressor): those of :data:`ATTACK_CONDITION_KINDS`, and from model version 3
+#: ``neutrality`` (ATOP ``neuconpr``).
+UNPROVOKED_KINDS = (*ATTACK_CONDITION_KINDS, "neutrality")
 #: The response ladder of an organization member, weakest first.
 LADDER = ("none", "diplomacy", "sanctions", "military")
 #: The regions of nations and of the incident's theatre (model version 3): the COW

@@ -14,7 +14,10 @@ Keys
     ``contest_exponent``, ``sanction_effect``.
 ``dynamics.reliability.<kind>``
     The per-kind default reliability: ``defense``, ``offense``, ``entente``,
-    ``neutrality``.
+    ``neutrality``. Under model 3 sweeping it fixes the kind's reliability in every
+    variant (``[dynamics.honour]`` no longer decides it).
+``dynamics.honour.<covariate>``, ``dynamics.honour.intercept.<kind>``, ``dynamics.unaligned.<term>``
+    A coefficient of honour or of unaligned entry (model 3).
 ``alliances[<treaty name>].reliability``
     One treaty's reliability (set even where the treaty uses the default).
 ``organizations[<name>].response.<level>``
@@ -62,7 +65,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .world import LADDER, World, WorldError, world_from_dict
+from .defaults import DYNAMICS
+from .world import ALLIANCE_KINDS, LADDER, World, WorldError, world_from_dict
 
 __all__ = [
     "Setting",
@@ -78,6 +82,11 @@ _SEGMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SECTIONS = {"alliances": "name", "organizations": "name", "plans": "name", "nations": "id"}
 #: Keys that may be absent from ``World.to_dict()`` but can still be set.
 _OPTIONAL = {"alliances": ("reliability",)}
+#: Model 3 writes only the reliabilities a world fixes; sweeping one fixes it in every variant.
+_OPTIONAL_DYNAMICS = {
+    "dynamics.reliability",
+    *(f"dynamics.reliability.{k}" for k in ALLIANCE_KINDS),
+}
 
 
 @dataclass(frozen=True)
@@ -299,12 +308,9 @@ def sweepable_keys(world: World) -> list[str]:
     ['dynamics.max_rounds', 'dynamics.world_war_majors']
     """
     d = world.to_dict()
-    keys = []
-    for k, v in d["dynamics"].items():
-        if isinstance(v, dict):
-            keys += [f"dynamics.{k}.{kk}" for kk in v]
-        else:
-            keys.append(f"dynamics.{k}")
+    # every number of the defaults table, whether the world writes it or not (model 3
+    # writes only the reliabilities it fixes)
+    keys = [f"dynamics.{p.key}" for p in DYNAMICS]
     keys += [f"alliances[{a['name']}].reliability" for a in d["alliances"]]
     keys += [
         f"organizations[{o['name']}].response.{lvl}"
@@ -364,7 +370,9 @@ def _resolve(world: World, d: dict, key: str) -> _Target:
     section = None
     for n, (name, selector) in enumerate(segments):
         last = n == len(segments) - 1
-        optional = section is not None and name in _OPTIONAL.get(section, ())
+        optional = (section is not None and name in _OPTIONAL.get(section, ())) or (
+            ".".join([*path, name]) in _OPTIONAL_DYNAMICS
+        )
         if not isinstance(cur, dict) or (name not in cur and not optional):
             where = ".".join(path) or "the world"
             raise _unknown(world, key, f"{where} has no key {name!r}")
@@ -394,7 +402,7 @@ def _resolve(world: World, d: dict, key: str) -> _Target:
                 )
             parents.append(name)
             path.append(name)
-            cur = cur[name]
+            cur = cur.get(name, {})
             continue
         if name not in _SECTIONS or not isinstance(cur.get(name), list):
             raise _unknown(world, key, f"{name!r} cannot be indexed with [{selector}]")
@@ -413,14 +421,14 @@ def _resolve(world: World, d: dict, key: str) -> _Target:
 def _set(d: dict, target: _Target, value: int | float) -> None:
     cur: Any = d
     for p in target.parents:
-        cur = cur[p]
+        cur = cur[p] if isinstance(p, int) else cur.setdefault(p, {})
     cur[target.leaf] = value
 
 
 def _get(d: dict, target: _Target) -> Any:
     cur: Any = d
     for p in target.parents:
-        cur = cur[p]
+        cur = cur[p] if isinstance(p, int) else cur.get(p, {})
     return cur.get(target.leaf)
 
 
@@ -579,7 +587,9 @@ def variant_table(worlds: list[World], settings: list[Setting]) -> list[dict[str
         for s in settings:
             t = _resolve(w, d, s.key)
             v = _get(d, t)
-            if v is None:  # a treaty without its own reliability: the default applies
+            if v is None and t.parents[0] == "dynamics":  # a kind model 3 leaves to honour
+                v = w.dynamics.default_reliability(t.leaf)
+            elif v is None:  # a treaty without its own reliability: the default applies
                 alliance = w.alliances[t.parents[1]]
                 v = w.reliability(alliance)
             row[s.key] = v

@@ -21,28 +21,21 @@ import math
 from typing import Any
 
 from .checks import Checker
-from .defaults import DYNAMICS, DYNAMICS_KEYS, default
-from .entities import (
-    Alliance,
-    Dynamics,
-    Incident,
-    Nation,
-    Plan,
-    World,
-    WorldError,
-)
+from .entities import Alliance, Nation, Plan, World, WorldError
 from .lines import KeyLines
 from .schema import (
     ALLIANCE_KINDS,
     ATTACK_CONDITION_KINDS,
     ID_RE,
-    INCIDENT_MODES,
-    INCIDENT_WEIGHTS,
     MAX_NATIONS,
     MAX_OBLIGATIONS,
     MAX_PLANS,
+    REGIONS,
     TOP_KEYS,
+    UNPROVOKED_KINDS,
 )
+from .validate_dynamics import dynamics as _dynamics
+from .validate_incident import incident as _incident
 from .validate_orgs import organizations as _organizations
 
 __all__ = ["validate_world"]
@@ -98,14 +91,15 @@ def _world(c: Checker, data: Any) -> World | None:
         c.report("nations", "missing (a world needs [[nations]])")
     else:
         nations = c.attempt(_nations, c, data["nations"])
-    alliances = c.attempt(_alliances, c, data.get("alliances", []), c.ids)
+    regions = _have_regions(data.get("nations"))
+    alliances = c.attempt(_alliances, c, data.get("alliances", []), c.ids, regions)
     organizations = c.attempt(_organizations, c, data.get("organizations", []), c.ids)
     plans = c.attempt(_plans, c, data.get("plans", []), c.ids)
     incident = None
     if "incident" not in data:
         c.report("incident", "missing (who attacks whom?)")
     else:
-        incident = c.attempt(_incident, c, data["incident"], c.ids, nations)
+        incident = c.attempt(_incident, c, data["incident"], c.ids, nations, regions)
     if c.errors:
         return None
     assert name is not None and description is not None and dynamics is not None
@@ -128,34 +122,16 @@ def _world(c: Checker, data: Any) -> World | None:
     return world
 
 
-def _dynamics(c: Checker, v: Any) -> Dynamics | None:
-    """``[dynamics]``: every parameter of the defaults table, given or default."""
-    d = c.table(v, "dynamics")
-    n0 = len(c.errors)
-    c.keys(d, "dynamics", DYNAMICS_KEYS)
-    values = {p.key: p.value for p in DYNAMICS}
-    if "reliability" in d:
-        with c.guard():
-            r = c.table(d["reliability"], "dynamics.reliability")
-            c.keys(r, "dynamics.reliability", ALLIANCE_KINDS)
-            for kind, x in r.items():
-                if kind in ALLIANCE_KINDS:
-                    with c.guard():
-                        values[f"reliability.{kind}"] = c.param(x, default(f"reliability.{kind}"))
-    for p in DYNAMICS:
-        if "." not in p.key and p.key in d:
-            with c.guard():
-                values[p.key] = c.param(d[p.key], p)
-    if len(c.errors) > n0:
-        return None
-    # each value has the kind of its row of the table (integer or number): checked above
-    scalars: dict[str, Any] = {k: x for k, x in values.items() if "." not in k}
-    reliability = tuple((kind, values[f"reliability.{kind}"]) for kind in ALLIANCE_KINDS)
-    return Dynamics(**scalars, reliability=reliability)
+def _have_regions(v: Any) -> bool:
+    """Whether the nations of a file give regions.
+
+    Read from the data, so that a ``[[nations]]`` with an unrelated error still tells.
+    """
+    return isinstance(v, list) and any(isinstance(row, dict) and "region" in row for row in v)
 
 
 def _nations(c: Checker, v: Any) -> tuple[Nation, ...] | None:
-    """``[[nations]]``: at least 2, unique ids.
+    """``[[nations]]``: at least 2, unique ids; a region for every nation or for none.
 
     Sets ``c.ids`` to the ids that could be read, so that later sections check
     their references against them.
@@ -169,11 +145,12 @@ def _nations(c: Checker, v: Any) -> tuple[Nation, ...] | None:
         c.report("nations", f"a world needs at least 2 nations, got {len(v)}")
     out: list[Nation] = []
     seen: dict[str, str] = {}
+    without: list[str] = []  # the nations without a region
     ids_known = len(v) >= 2
     for i, row in rows:
         rid = row.get("id")
         p = c.item("nations", i, rid if isinstance(rid, str) and ID_RE.fullmatch(rid) else None)
-        c.keys(row, p, ("id", "name", "power", "major"))
+        c.keys(row, p, ("id", "name", "power", "major", "region"))
         nid = None
         if "id" not in row:
             c.report(f"{p}.id", "missing")
@@ -192,8 +169,24 @@ def _nations(c: Checker, v: Any) -> tuple[Nation, ...] | None:
             power = c.attempt(c.number, row["power"], f"{p}.power", 0.0)
         name = c.attempt(c.string, row.get("name", nid), f"{p}.name") if nid else None
         major = c.attempt(c.boolean, row.get("major", False), f"{p}.major")
-        if nid is not None and name is not None and power is not None and major is not None:
-            out.append(Nation(id=nid, name=name, power=power, major=major))
+        region = None
+        if "region" in row:
+            region = c.attempt(c.choice, row["region"], f"{p}.region", REGIONS)
+        else:
+            without.append(p)
+        readable = region is not None or "region" not in row
+        if readable and None not in (nid, name, power, major):
+            assert nid is not None and name is not None and power is not None
+            assert major is not None
+            out.append(Nation(id=nid, name=name, power=power, major=major, region=region))
+    if without and len(without) < len(rows):  # regions are all or none
+        have = len(rows) - len(without)
+        for p in without:
+            c.report(
+                f"{p}.region",
+                f"missing: {have} of {len(rows)} nations have a region, and regions are "
+                "all or none (one of " + ", ".join(REGIONS) + ")",
+            )
     # with an id unreadable, references cannot be checked: they would only echo it
     c.ids = {x: k for k, x in enumerate(seen)} if ids_known and len(rows) == len(v) else None
     if len(c.errors) > n0 or len(out) != len(v):
@@ -201,8 +194,13 @@ def _nations(c: Checker, v: Any) -> tuple[Nation, ...] | None:
     return tuple(out)
 
 
-def _alliances(c: Checker, v: Any, ids: dict[str, int] | None) -> tuple[Alliance, ...] | None:
-    """``[[alliances]]``: unique names, at most :data:`MAX_OBLIGATIONS` obligations."""
+def _alliances(
+    c: Checker, v: Any, ids: dict[str, int] | None, regions: bool
+) -> tuple[Alliance, ...] | None:
+    """``[[alliances]]``: unique names, at most :data:`MAX_OBLIGATIONS` obligations.
+
+    ``regions``: whether the nations have regions (``located`` needs them).
+    """
     rows = c.array_of_tables(v, "alliances")
     n0 = len(c.errors)
     out: list[Alliance] = []
@@ -211,7 +209,7 @@ def _alliances(c: Checker, v: Any, ids: dict[str, int] | None) -> tuple[Alliance
     for i, row in rows:
         p = c.item("alliances", i, row.get("name"))
         with c.guard():
-            alliance, new_pairs = _alliance(c, row, p, ids, names)
+            alliance, new_pairs = _alliance(c, row, p, ids, names, regions)
             # counted, not expanded: a treaty of all nations gives a billion pairs
             n_pairs += new_pairs
             if n_pairs > MAX_OBLIGATIONS:
@@ -229,7 +227,12 @@ def _alliances(c: Checker, v: Any, ids: dict[str, int] | None) -> tuple[Alliance
 
 
 def _alliance(
-    c: Checker, row: dict, p: str, ids: dict[str, int] | None, names: dict[str, str]
+    c: Checker,
+    row: dict,
+    p: str,
+    ids: dict[str, int] | None,
+    names: dict[str, str],
+    regions: bool,
 ) -> tuple[Alliance | None, int]:
     """One treaty (None if it has errors, recorded in ``c``) and its number of obligations."""
     n0 = len(c.errors)
@@ -265,7 +268,7 @@ def _alliance(
             names[name] = p
     rel = row.get("reliability")
     reliability = None if rel is None else c.attempt(c.probability, rel, f"{p}.reliability")
-    conditions = c.attempt(_conditions, c, row, p, kind, ids)
+    conditions = c.attempt(_conditions, c, row, p, kind, ids, regions)
     if len(c.errors) > n0 or kind is None or name is None or conditions is None:
         return None, new_pairs
     alliance = Alliance(
@@ -320,29 +323,46 @@ _ALLIANCE_KEYS = (
     "against",
     "unprovoked",
     "min_attackers",
+    "located",
+    "unwritten",
 )
 
 
 def _conditions(
-    c: Checker, row: dict, p: str, kind: str | None, ids: dict[str, int] | None
+    c: Checker, row: dict, p: str, kind: str | None, ids: dict[str, int] | None, regions: bool
 ) -> dict[str, Any] | None:
-    """The casus foederis of one treaty: ``against``, ``unprovoked``, ``min_attackers``."""
+    """The casus foederis of one treaty, and its ``unwritten`` flag.
+
+    The conditions: ``against``, ``unprovoked``, ``min_attackers`` and ``located``.
+    """
     n0 = len(c.errors)
     out: dict[str, Any] = {}
     if "against" in row:
         out["against"] = c.attempt(c.id_list, row["against"], f"{p}.against", ids)
-    for key in ("unprovoked", "min_attackers"):
-        if key in row and kind is not None and kind not in ATTACK_CONDITION_KINDS:
+    for key, kinds, what in (
+        ("unprovoked", UNPROVOKED_KINDS, "whether the protege is an aggressor"),
+        ("min_attackers", ATTACK_CONDITION_KINDS, "how the protege was attacked"),
+    ):
+        if key in row and kind is not None and kind not in kinds:
             c.report(
                 f"{p}.{key}",
-                f"only for {' and '.join(ATTACK_CONDITION_KINDS)} treaties (a condition on "
-                f"how the protege was attacked), not {kind}",
+                f"only for {', '.join(kinds[:-1])} and {kinds[-1]} treaties (a condition "
+                f"on {what}), not {kind}",
             )
     if "unprovoked" in row:
         out["unprovoked"] = c.attempt(c.boolean, row["unprovoked"], f"{p}.unprovoked")
     if "min_attackers" in row:
         out["min_attackers"] = c.attempt(
             c.integer, row["min_attackers"], f"{p}.min_attackers", 1, MAX_NATIONS
+        )
+    for key in ("located", "unwritten"):
+        if key in row:
+            out[key] = c.attempt(c.boolean, row[key], f"{p}.{key}")
+    if out.get("located") and not regions:
+        c.report(
+            f"{p}.located",
+            "true, but the nations have no region: located holds while the protege's region "
+            "is in the theatre (give every [[nations]] a region, or leave located out)",
         )
     return None if len(c.errors) > n0 else out
 
@@ -393,65 +413,3 @@ def _plans(c: Checker, v: Any, ids: dict[str, int] | None) -> tuple[Plan, ...] |
     if len(c.errors) > n0:
         return None
     return tuple(out)
-
-
-def _incident(
-    c: Checker, v: Any, ids: dict[str, int] | None, nations: tuple[Nation, ...] | None
-) -> Incident | None:
-    """``[incident]``: fixed, or random with a positive-weight draw for every initiator."""
-    d = c.table(v, "incident")
-    n0 = len(c.errors)
-    c.keys(d, "incident", ("mode", "initiator", "target", "initiators", "targets", "weights"))
-    mode = c.choice(d.get("mode", "fixed"), "incident.mode", INCIDENT_MODES)
-    if mode == "fixed":
-        for k in ("initiators", "targets", "weights"):
-            if k in d:
-                c.report(f"incident.{k}", 'only allowed with mode = "random"')
-        refs = {}
-        for req in ("initiator", "target"):
-            if req not in d:
-                c.report(f"incident.{req}", 'missing (or set mode = "random")')
-            else:
-                refs[req] = c.attempt(c.nation_ref, d[req], f"incident.{req}", ids)
-        a, b = refs.get("initiator"), refs.get("target")
-        if a is not None and a == b:
-            c.report("incident.target", f"{b!r} is also the initiator")
-        if len(c.errors) > n0:
-            return None
-        return Incident(mode="fixed", initiator=a, target=b)
-    for k in ("initiator", "target"):
-        if k in d:
-            c.report(f"incident.{k}", 'not allowed with mode = "random" (use a list)')
-    inits = (
-        c.attempt(c.id_list, d["initiators"], "incident.initiators", ids)
-        if "initiators" in d
-        else None
-    )
-    targs = c.attempt(c.id_list, d["targets"], "incident.targets", ids) if "targets" in d else None
-    weights = c.attempt(c.choice, d.get("weights", "uniform"), "incident.weights", INCIDENT_WEIGHTS)
-    if len(c.errors) > n0 or nations is None or weights is None:
-        return None  # the weights are checked against nations that could be read
-    all_ids = tuple(n.id for n in nations)
-    inits = inits if inits is not None else all_ids
-    targs = targs if targs is not None else all_ids
-    power = {n.id: n.power for n in nations}
-
-    def w(x: str) -> float:
-        return power[x] if weights == "power" else 1.0
-
-    if sum(w(x) for x in inits) <= 0:
-        raise c.err("incident.initiators", "no initiator has positive weight (power)")
-    # linear, not quadratic: worlds may have 30,000 nations
-    positive = {x for x in targs if w(x) > 0}
-    for a in inits:
-        if w(a) > 0 and (not positive or positive == {a}):
-            raise c.err(
-                "incident.targets",
-                f"no target with positive weight is left when {a!r} initiates",
-            )
-    return Incident(
-        mode="random",
-        initiators=inits if "initiators" in d else None,
-        targets=targs if "targets" in d else None,
-        weights=weights,
-    )
