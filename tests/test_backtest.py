@@ -217,7 +217,7 @@ def result():
 def test_skips_say_why(result) -> None:
     wars = result.wars.set_index("war")
     assert list(wars.index) == [1, 2, 3, 4, 5, 6]
-    assert "initiator Deltaland (400)" in wars.loc[3, "skipped"]
+    assert "initiator Deltaland (402)" in wars.loc[3, "skipped"]
     assert "not in the COW state system" in wars.loc[3, "skipped"]
     assert "no initiator coded" in wars.loc[4, "skipped"]
     assert (wars.loc[[1, 2, 5, 6], "skipped"] == "").all()

@@ -131,14 +131,14 @@ def test_the_world_of_a_war_has_every_party_in_its_incident() -> None:
 
 
 def test_a_first_day_party_outside_the_system_is_left_out_and_listed() -> None:
-    # DDD (400) enters the system on 1 July 1900, after the war began
-    war = War(9, "Early Delta", (_p(100, 1, 0, True), _p(400, 1, 0), _p(200, 2, 0)))
+    # DDD (402) enters the system on 1 July 1900, after the war began
+    war = War(9, "Early Delta", (_p(100, 1, 0, True), _p(402, 1, 0), _p(200, 2, 0)))
     cases, skipped = prepare([war], DataFiles(**FILES))
     assert not skipped
     case = cases[0]
     assert case.world.incident.initiator_ids == ("AAA",)
     assert case.world.incident.target_ids == ("BBB",)
-    assert case.absent == ["S400 (400)"]
+    assert case.absent == ["S402 (402)"]
     assert int(np.sum(~case.third)) == 2
 
 

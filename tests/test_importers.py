@@ -100,7 +100,7 @@ def test_obligations_in_force_with_their_conditions_union_of_both_files() -> Non
     # the location condition is written, not flagged as one the model cannot express
     assert "located = true" in text and "condition on location" not in text
     # ATOP 6 names DDD, not yet a state: left out, and said so
-    assert "ccode 400" in text and "ATOP 6 (1899) not written" in text
+    assert "ccode 402" in text and "ATOP 6 (1899) not written" in text
     # ATOP 4 ended in 1899
     assert "ATOP 4" not in text
 

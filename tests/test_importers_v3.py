@@ -91,6 +91,25 @@ def test_an_overlay_nation_without_a_ccode_takes_its_region_from_the_overlay(
     assert w.incident.theatre is None
 
 
+@pytest.mark.parametrize(
+    ("nation", "message"),
+    [
+        ('id = "NEW"\nname = "New"\npower = 0.1',
+         "nation NEW: no region: it has no ccode; give it one in the overlay"),
+        ('ccode = 8152\nid = "ODD"\nname = "Odd"\npower = 0.1',
+         "nation ODD: no region: its ccode 8152 is in no COW region (2-165, 200-399"),
+    ],
+)  # fmt: skip
+def test_a_nation_without_a_region_is_an_error_naming_it(
+    tmp_path: Path, nation: str, message: str
+) -> None:
+    ov = tmp_path / "ov.toml"
+    ov.write_text(f'name = "x"\n[[nations]]\n{nation}\n')
+    with pytest.raises(DataError) as e:
+        import_world(DAY, overlay=ov, **files())
+    assert message in str(e.value) and "region = one of americas" in str(e.value)
+
+
 # -- theatre and incident lists ------------------------------------------------------
 
 

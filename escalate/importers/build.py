@@ -102,12 +102,27 @@ class _Nations:
 
 
 def _set_region(row: dict[str, Any], code: int | None) -> None:
-    """The region of a nation row from its ccode (noted when the ccode has none)."""
+    """The region of a nation row from its ccode (none outside the COW ranges)."""
     region = region_of(int(code)) if code is not None else None
     if region is not None:
         row["region"] = region
-    elif code is not None:
-        row["_notes"].append(f"ccode {code} is in no COW region: no region")
+
+
+def _check_regions(nations: _Nations) -> None:
+    """Every nation has a region (the model takes all or none): say which lacks one."""
+    for r in nations.rows:
+        if r.get("region") is None:
+            code = r["_ccode"]
+            why = (
+                f"its ccode {code} is in no COW region "
+                f"({', '.join(f'{lo}-{hi}' for lo, hi in CCODE_RANGES.values())})"
+                if code is not None
+                else "it has no ccode"
+            )
+            raise DataError(
+                f"nation {r['id']}: no region: {why}; give it one in the overlay "
+                f"([[nations]] with region = one of {', '.join(CCODE_RANGES)})"
+            )
 
 
 def _apply_nations(nations: _Nations, rows: list[dict[str, Any]], src: str) -> None:
@@ -246,6 +261,7 @@ def import_world(
         notes.append("no majors file: no nation is a major power")
     nations = _Nations(found)
     _apply_nations(nations, ov.get("nations", []), src)
+    _check_regions(nations)
 
     atop_spells = read_atop(str(atop)) if atop is not None else None
     cow_spells = read_cow(str(cow)) if cow is not None else None

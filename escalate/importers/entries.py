@@ -19,15 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model.schema import ALLIANCE_KINDS, ATTACK_CONDITION_KINDS
+from ..model.schema import ALLIANCE_KINDS, ATTACK_CONDITION_KINDS, UNPROVOKED_KINDS
 from .spells import Terms
 from .treaties import Treaty
 
-__all__ = ["UNPROVOKED_KINDS", "Entry", "entries_of"]
-
-#: The kinds that carry ``unprovoked`` (model version 3 adds ``neutrality``: a pledge
-#: that does not hold towards a protege that is an aggressor, ATOP ``neuconpr``).
-UNPROVOKED_KINDS = (*ATTACK_CONDITION_KINDS, "neutrality")
+__all__ = ["Entry", "entries_of"]
 
 
 @dataclass
