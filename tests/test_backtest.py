@@ -5,12 +5,15 @@ importer's fixtures (tests/data/importer/). Wars of the fixture:
 
 1. Alpha-Beta (1900-06-15): AAA (initiator, side 1) attacks BBB; EEE joins side 2 five
    days later; FFF joins side 1 on 1901-01-01 (200 days: within 365, not 180).
+   WhereFought: AAA 11 (Europe & Middle East), BBB 2, EEE 4, FFF 1.
 2. Tied War: two initiators (EEE 500, AAA 100) and two targets (CCC 300, BBB 200)
-   entering the same day: the lowest ccodes, AAA and BBB; flagged ambiguous.
+   entering the same (first) day: all four are incident parties, the lowest ccodes,
+   AAA and BBB, named first; not ambiguous.
 3. Delta's Early War: its initiator DDD enters the system on 1900-07-01: skipped.
 4. Uncoded War: no state has Initiator = 1: skipped.
 5. Switching War (day -9: 1 June 1900): BBB (initiator, side 2) attacks AAA; FFF
-   joins side 2 after 61 days and later fights on side 1 (side_switch).
+   joins side 2 after 61 days and later fights on side 1 (side_switch). WhereFought
+   13 (W. Hemisphere & Asia) for BBB and AAA.
 6. Later War (1905), for the year filters.
 """
 
@@ -91,13 +94,13 @@ def test_incident_rule_earliest_initiator_attacks_earliest_on_the_other_side() -
     assert incident_of(wars[4]) is None
 
 
-def test_ties_go_to_the_lowest_ccode_and_are_flagged() -> None:
+def test_first_day_ties_are_all_parties_the_lowest_ccode_named_first() -> None:
     inc = incident_of(read_wars(str(WARS))[2])
     assert inc is not None
     assert (inc.initiator.ccode, inc.target.ccode) == (100, 200)
-    assert len(inc.ambiguity) == 2
-    assert "initiators entering the same day" in inc.ambiguity[0]
-    assert "targets entering the same day" in inc.ambiguity[1]
+    assert [p.ccode for p in inc.initiators] == [100, 500]
+    assert [p.ccode for p in inc.targets] == [200, 300]
+    assert inc.ambiguity == ()  # the tie leaves no state out of the incident
 
 
 def test_select_wars_filters_years_ids_and_size() -> None:
@@ -214,11 +217,11 @@ def result():
 def test_skips_say_why(result) -> None:
     wars = result.wars.set_index("war")
     assert list(wars.index) == [1, 2, 3, 4, 5, 6]
-    assert "initiator Deltaland (400)" in wars.loc[3, "skipped"]
+    assert "initiator Deltaland (402)" in wars.loc[3, "skipped"]
     assert "not in the COW state system" in wars.loc[3, "skipped"]
     assert "no initiator coded" in wars.loc[4, "skipped"]
     assert (wars.loc[[1, 2, 5, 6], "skipped"] == "").all()
-    assert bool(wars.loc[2, "ambiguous"]) and not bool(wars.loc[1, "ambiguous"])
+    assert not wars.loc[[1, 2, 5, 6], "ambiguous"].astype(bool).any()
     assert "Phiania (600)" in wars.loc[5, "side_switch"]
     assert result.summary["wars_scored"] == 4 and result.summary["wars_skipped"] == 2
 

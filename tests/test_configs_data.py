@@ -70,6 +70,15 @@ DYNAMICS_KEYS = {
     "reliability",
 }
 KINDS = ("defense", "offense", "entente", "neutrality")
+#: The COW regions by ccode (MODEL.md, model version 3), in order.
+REGION_RANGES = {
+    "americas": (2, 165),
+    "europe": (200, 399),
+    "africa": (402, 626),
+    "middle_east": (630, 698),
+    "asia": (700, 899),
+    "oceania": (900, 990),
+}
 ORG_KINDS = ("collective_security", "collective_defense")
 LADDER = ("none", "diplomacy", "sanctions", "military")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -147,7 +156,8 @@ def test_nations_valid_and_unique(world: tuple[str, dict]) -> None:
     assert len(ids) == len(set(ids)), "duplicate nation ids"
     assert len(ids) >= 2
     for n in w["nations"]:
-        assert set(n) <= {"id", "name", "power", "major"}, n
+        assert set(n) <= {"id", "name", "power", "major", "region"}, n
+        assert n.get("region") in REGION_RANGES, n["id"]  # model version 3: every nation
         assert ID_RE.match(n["id"]), n["id"]
         assert isinstance(n["name"], str) and n["name"].strip()
         p = n["power"]
@@ -164,6 +174,11 @@ def test_alliances_valid(world: tuple[str, dict]) -> None:
     for a in w.get("alliances", []):
         allowed = {"name", "kind", "members", "guarantors", "protected", "reliability"}
         allowed |= {"against", "unprovoked", "min_attackers"}  # model version 2
+        allowed |= {"located", "unwritten"}  # model version 3
+        for key in ("unprovoked", "located", "unwritten"):
+            assert a.get(key, True) is True, (a["name"], key)  # written only when true
+        if a.get("unprovoked"):
+            assert a["kind"] in ("defense", "entente", "neutrality"), a["name"]
         assert set(a) <= allowed, a
         assert set(a.get("against", [])) <= ids, a["name"]
         assert isinstance(a["name"], str) and a["name"].strip()
@@ -225,10 +240,16 @@ def test_incident_valid(world: tuple[str, dict]) -> None:
     _, w = world
     ids = {n["id"] for n in w["nations"]}
     inc = w["incident"]
-    assert set(inc) <= {"mode", "initiator", "target", "initiators", "targets", "weights"}
+    keys = {"mode", "initiator", "target", "initiators", "targets", "weights", "theatre"}
+    assert set(inc) <= keys
+    theatre = inc.get("theatre")
+    if theatre is not None:  # model version 3: distinct regions, in the regions' order
+        assert theatre and theatre == [r for r in REGION_RANGES if r in theatre]
     if inc.get("mode", "fixed") == "fixed":
-        assert inc["initiator"] in ids and inc["target"] in ids
-        assert inc["initiator"] != inc["target"]
+        inits = inc["initiator"] if isinstance(inc["initiator"], list) else [inc["initiator"]]
+        targets = inc["target"] if isinstance(inc["target"], list) else [inc["target"]]
+        assert set(inits) <= ids and set(targets) <= ids
+        assert not set(inits) & set(targets)
     else:
         assert inc["mode"] == "random"
         assert set(inc.get("initiators", ids)) <= ids
@@ -236,9 +257,34 @@ def test_incident_valid(world: tuple[str, dict]) -> None:
         assert inc.get("weights", "uniform") in ("uniform", "power")
 
 
+ALL_WORLDS = sorted(p.stem for p in CONFIGS.glob("*.toml"))
+
+
+@pytest.mark.parametrize("stem", ALL_WORLDS)
+def test_every_bundled_world_has_regions_by_ccode_and_a_theatre(stem: str) -> None:
+    """Model version 3: every nation has its region, the one its COW ccode (the
+    ``# ccode N`` comment the importer writes) lies in; every world has a theatre,
+    or its file says why not (an incident drawn among every region)."""
+    text = (CONFIGS / f"{stem}.toml").read_text(encoding="utf-8")
+    w = tomllib.loads(text)
+    codes = dict(re.findall(r'^id = "(\w+)"  # ccode (\d+)$', text, flags=re.M))
+    # built by the importer: every nation has its ccode (the baseline of europe_1914
+    # has its nations, test_no_alliances_baseline_matches; teaching is invented)
+    if stem not in ("teaching", "europe_1914_no_alliances"):
+        assert set(codes) == {n["id"] for n in w["nations"]}
+    for n in w["nations"]:
+        assert n.get("region") in REGION_RANGES, (stem, n["id"])
+        if n["id"] in codes:
+            lo, hi = REGION_RANGES[n["region"]]
+            assert lo <= int(codes[n["id"]]) <= hi, (stem, n["id"], codes[n["id"]])
+    if "theatre" not in w["incident"]:
+        assert w["incident"]["mode"] == "random"
+        assert "# Theatre: not set: the incident is drawn among states of every region" in text
+
+
 def test_europe_1914_core_settings() -> None:
     w = load("europe_1914")
-    assert w["incident"] == {"initiator": "AUH", "target": "SRB"}
+    assert w["incident"] == {"initiator": "AUH", "target": "SRB", "theatre": ["europe"]}
     assert w["dynamics"] == {
         "max_rounds": 32,
         "world_war_majors": 3,

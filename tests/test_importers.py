@@ -74,7 +74,7 @@ def test_obligations_in_force_with_their_conditions_union_of_both_files() -> Non
         # ATOP 2 (from June 1900, day 0): offense for EEE against FFF
         ("AAA", "EEE", "offense", ("FFF",), False, 1),
         # ATOP 3 ends in June 1900 with day 0: in force to 30 June; its location
-        # condition cannot be expressed and is only noted
+        # condition is located = true (tests/test_importers_v3.py)
         ("AAA", "CCC", "neutrality", (), False, 1),
         ("CCC", "AAA", "neutrality", (), False, 1),
         # ATOP 5, asymmetric: AAA and BBB defend every member, EEE only consults
@@ -97,10 +97,10 @@ def test_obligations_in_force_with_their_conditions_union_of_both_files() -> Non
     # COW 12 is the renewal coded by ATOP: not written twice
     assert "COW 12: its members' obligations are all coded here" in text
     assert "COW 12" not in {a.name.split(" (")[0] for a in imported.world.alliances}
-    # the location condition is flagged
-    assert "the data code a condition on location" in text
+    # the location condition is written, not flagged as one the model cannot express
+    assert "located = true" in text and "condition on location" not in text
     # ATOP 6 names DDD, not yet a state: left out, and said so
-    assert "ccode 400" in text and "ATOP 6 (1899) not written" in text
+    assert "ccode 402" in text and "ATOP 6 (1899) not written" in text
     # ATOP 4 ended in 1899
     assert "ATOP 4" not in text
 

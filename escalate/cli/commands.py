@@ -212,19 +212,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
     """Build a world from COW/ATOP files on a day and write it as TOML."""
     from ..importers import import_world
 
-    imported = import_world(
-        args.date,
-        states=args.states,
-        capabilities=args.capabilities,
-        majors=args.majors,
-        atop=args.atop,
-        cow=args.cow,
-        region=args.region,
-        overlay=args.overlay,
-        incident=args.incident,
-        name=args.name,
-        power_year=args.power_year,
-    )
+    keys = "states capabilities majors atop cow region overlay incident theatre name power_year"
+    imported = import_world(args.date, **{k: getattr(args, k) for k in keys.split()})
     if str(args.output) == "-":
         sys.stdout.write(imported.text)
     else:

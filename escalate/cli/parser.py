@@ -240,7 +240,9 @@ def _add_import(sub: Any, fmt: Any) -> None:
             "      --capabilities NMC-60-abridged.csv --majors majors2016.csv \\\n"
             "      --atop atop5_1m.csv --cow alliance_v4.1_by_member.csv \\\n"
             "      --incident AUH:YUG -o july_1914.toml\n"
-            "  escalate import ... --region europe --overlay configs/overlays/europe_1914.toml\n\n"
+            "  escalate import ... --region europe --overlay configs/overlays/europe_1914.toml\n"
+            "  escalate import ... --incident IRQ:KUW --theatre middle_east\n"
+            "  escalate import ... --incident GMY:POL --theatre europe,africa,middle_east\n\n"
             "nations are named by COW ccode (300), abbreviation (AUH) or world id;\n"
             "see docs/importing.md for the mapping of the data's codes."
         ),
@@ -250,8 +252,8 @@ def _add_import(sub: Any, fmt: Any) -> None:
     p.add_argument(
         "--region",
         metavar="REGION",
-        help="keep only: americas, europe, africa, middle_east, asia, a ccode "
-        "range (200-399) or a list (200,255,RUS)",
+        help="keep only: americas, europe, africa, middle_east, asia, oceania (the COW "
+        "regions by ccode), a ccode range (200-399) or a list (200,255,RUS)",
     )
     p.add_argument(
         "--overlay",
@@ -263,7 +265,16 @@ def _add_import(sub: Any, fmt: Any) -> None:
     p.add_argument(
         "--incident",
         metavar="INIT:TARGET",
-        help="the incident (default: the overlay's, else random among all nations)",
+        help="the incident (default: the overlay's, else random among all nations); "
+        "several on a side, comma-separated: GMY,AUH:RUS,FRN (every initiator attacks "
+        "every target)",
+    )
+    p.add_argument(
+        "--theatre",
+        metavar="REGION[,REGION...]",
+        help="the regions where the war is fought (model version 3): americas, europe, "
+        "africa, middle_east, asia, oceania, e.g. --theatre europe,middle_east "
+        "(default: the overlay's, else the target's region)",
     )
     p.add_argument(
         "--name", help="the world's name (default: the overlay's, else world_YYYY_MM_DD)"

@@ -14,6 +14,7 @@ from .csvfile import DataError, sha256
 from .dates import parse_date
 from .entries import Entry, entries_of
 from .overlay import read_overlay
+from .regions import CCODE_RANGES, parse_theatre, region_of
 from .render import render
 from .spells import read_atop, read_cow
 from .states import State, majors_on, power_on, states_on
@@ -21,14 +22,9 @@ from .treaties import treaties_on
 
 __all__ = ["REGIONS", "Imported", "import_world"]
 
-#: Named regions, as COW ccode ranges (the COW codebook's regions).
-REGIONS: dict[str, tuple[int, int]] = {
-    "americas": (2, 199),
-    "europe": (200, 399),
-    "africa": (400, 599),
-    "middle_east": (600, 699),
-    "asia": (700, 999),
-}
+#: Named regions, as COW ccode ranges (the COW codebook's regions): the table of
+#: :mod:`escalate.importers.regions`, also each nation's ``region``.
+REGIONS: dict[str, tuple[int, int]] = CCODE_RANGES
 
 
 @dataclass
@@ -78,6 +74,7 @@ class _Nations:
         for s in states:
             row = {"id": s.abb, "name": s.name, "power": s.power, "major": s.major}
             row["_ccode"], row["_notes"] = s.ccode, list(s.notes)
+            _set_region(row, s.ccode)
             self.rows.append(row)
             self.by_code[s.ccode] = row
         self.abb = {s.abb: s.ccode for s in states}
@@ -104,6 +101,30 @@ class _Nations:
         return None if r is None else str(r["id"])
 
 
+def _set_region(row: dict[str, Any], code: int | None) -> None:
+    """The region of a nation row from its ccode (none outside the COW ranges)."""
+    region = region_of(int(code)) if code is not None else None
+    if region is not None:
+        row["region"] = region
+
+
+def _check_regions(nations: _Nations) -> None:
+    """Every nation has a region (the model takes all or none): say which lacks one."""
+    for r in nations.rows:
+        if r.get("region") is None:
+            code = r["_ccode"]
+            why = (
+                f"its ccode {code} is in no COW region "
+                f"({', '.join(f'{lo}-{hi}' for lo, hi in CCODE_RANGES.values())})"
+                if code is not None
+                else "it has no ccode"
+            )
+            raise DataError(
+                f"nation {r['id']}: no region: {why}; give it one in the overlay "
+                f"([[nations]] with region = one of {', '.join(CCODE_RANGES)})"
+            )
+
+
 def _apply_nations(nations: _Nations, rows: list[dict[str, Any]], src: str) -> None:
     for i, row in enumerate(rows):
         where = f"{src}: nations[{i}]"
@@ -122,6 +143,8 @@ def _apply_nations(nations: _Nations, rows: list[dict[str, Any]], src: str) -> N
             if missing:
                 raise DataError(f"{where}: a new nation needs {', '.join(missing)}")
             existing = {"major": False, "_ccode": code, "_notes": []}
+            if "region" not in row:
+                _set_region(existing, code)
             nations.rows.append(existing)
             if code is not None:
                 nations.by_code[int(code)] = existing
@@ -169,6 +192,7 @@ def import_world(
     region: str | list[Any] | None = None,
     overlay: str | Path | None = None,
     incident: str | None = None,
+    theatre: str | list[str] | tuple[str, ...] | None = None,
     name: str | None = None,
     power_year: int | None = None,
 ) -> Imported:
@@ -191,8 +215,14 @@ def import_world(
     overlay
         A TOML overlay (see :mod:`escalate.importers.overlay`).
     incident
-        ``"INIT:TARGET"`` (ccodes, abbreviations or ids); overrides the overlay's.
-        Without either, the incident is random among all nations.
+        ``"INIT:TARGET"`` (ccodes, abbreviations or ids; several on a side separated
+        by commas, ``"GMY,AUH:RUS,FRN"``: every initiator attacks every target);
+        overrides the overlay's. Without either, the incident is random among all
+        nations.
+    theatre
+        The regions where the war is fought (:data:`escalate.model.schema.REGIONS`,
+        ``"europe,middle_east"`` or a list); overrides the overlay's. Without either,
+        the world has no ``theatre`` (the model's default: the target's region).
     name
         The world's name (default: the overlay's, else ``world_YYYY_MM_DD``).
     power_year
@@ -231,6 +261,7 @@ def import_world(
         notes.append("no majors file: no nation is a major power")
     nations = _Nations(found)
     _apply_nations(nations, ov.get("nations", []), src)
+    _check_regions(nations)
 
     atop_spells = read_atop(str(atop)) if atop is not None else None
     cow_spells = read_cow(str(cow)) if cow is not None else None
@@ -263,7 +294,7 @@ def import_world(
     left_out += dropped
 
     added_alliances, organizations, plans = _additions(ov, nations, members_of, src)
-    inc = _incident(incident, ov.get("incident"), nations, src)
+    inc = _incident(incident, ov.get("incident"), theatre, nations, src)
     world_name = name or ov.get("name") or f"world_{day:%Y_%m_%d}"
     files = [(flag, Path(p)) for flag, p in (
         ("--states", states), ("--capabilities", capabilities), ("--majors", majors),
@@ -276,6 +307,8 @@ def import_world(
         )
     if incident is not None:
         options.append(f"--incident {incident}")
+    if theatre is not None:
+        options.append(f"--theatre {','.join(inc['theatre'])}")
     if power_year is not None and "power_year" not in ov:
         options.append(f"--power-year {power_year}")
     header = _header(world_name, day, options, [p for _, p in files], notes)
@@ -397,25 +430,43 @@ def _edit(
 
 
 def _incident(
-    cli: str | None, table: dict[str, Any] | None, nations: _Nations, src: str
+    cli: str | None,
+    table: dict[str, Any] | None,
+    theatre: str | list[str] | tuple[str, ...] | None,
+    nations: _Nations,
+    src: str,
 ) -> dict[str, Any]:
+    """The ``[incident]``: ``--incident`` (else the overlay's), then ``--theatre``.
+
+    ``--incident`` replaces the overlay's whole ``[incident]``, its theatre included.
+    """
+    out: dict[str, Any]
     if cli is not None:
         init, sep, target = cli.partition(":")
-        if not sep:
+        if not sep or not init.strip() or not target.strip():
             raise DataError(
-                f"--incident {cli!r}: expected INITIATOR:TARGET, e.g. AUH:YUG or 300:345"
+                f"--incident {cli!r}: expected INITIATOR:TARGET, e.g. AUH:YUG, 300:345 "
+                "or several on a side, GMY,AUH:RUS,FRN"
             )
-        return {
-            "initiator": nations.id(init, "--incident"),
-            "target": nations.id(target, "--incident"),
+        out = {
+            "initiator": _one_or_list(init, nations),
+            "target": _one_or_list(target, nations),
         }
-    if table:
+    elif table:
         out = dict(table)
-        for key in ("initiator", "target"):
-            if key in out:
-                out[key] = nations.id(out[key], f"{src}: incident.{key}")
-        for key in ("initiators", "targets"):
+        for key in ("initiator", "target", "initiators", "targets"):
             if key in out:
                 out[key] = _ids(out[key], nations, f"{src}: incident.{key}")
-        return out
-    return {"mode": "random", "weights": "uniform"}
+    else:
+        out = {"mode": "random", "weights": "uniform"}
+    if theatre is not None:
+        out["theatre"] = list(parse_theatre(theatre, "--theatre"))
+    elif "theatre" in out:
+        out["theatre"] = list(parse_theatre(out["theatre"], f"{src}: incident.theatre"))
+    return out
+
+
+def _one_or_list(side: str, nations: _Nations) -> str | list[str]:
+    """One side of ``--incident``: a nation id, or a list of them (comma-separated)."""
+    ids = [nations.id(t.strip(), "--incident") for t in side.split(",")]
+    return ids[0] if len(ids) == 1 else ids

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model.schema import ALLIANCE_KINDS, ATTACK_CONDITION_KINDS
+from ..model.schema import ALLIANCE_KINDS, ATTACK_CONDITION_KINDS, UNPROVOKED_KINDS
 from .spells import Terms
 from .treaties import Treaty
 
@@ -121,7 +121,7 @@ def _group_entries(
     comment: list[str],
 ) -> list[Entry]:
     """The entries of one group of obligors on the same terms (see the module docstring)."""
-    against, unprovoked, min_attackers, _ = key
+    against, unprovoked, min_attackers, located, unexpressed = key
     cond: dict[str, Any] = {}
     if against:
         cond["against"] = list(against)
@@ -129,6 +129,10 @@ def _group_entries(
         cond["unprovoked"] = True
     if min_attackers != 1:
         cond["min_attackers"] = min_attackers
+    if located:
+        cond["located"] = True
+    if unexpressed:
+        cond["unwritten"] = True
     others = [m for m in ids if m not in group]
     out = []
     if len(group) >= 2:
@@ -148,7 +152,8 @@ def _terms(
 ) -> tuple[tuple | None, list[str]]:
     """The world-file terms of one obligation (a hashable key) and its comment lines."""
     why = [
-        f"{kind}: the data code a condition on {u}; escalate cannot express it (written without)"
+        f"{kind}: the data code a condition on {u}; escalate cannot express it "
+        "(written without it: unwritten = true)"
         for u in terms.unexpressed
     ]
     against = tuple(sorted({i for i in map(id_of, terms.against) if i is not None}))
@@ -164,7 +169,8 @@ def _terms(
     attack_only = kind in ATTACK_CONDITION_KINDS
     return (
         against,
-        terms.unprovoked and attack_only,
+        terms.unprovoked and kind in UNPROVOKED_KINDS,
         terms.min_attackers if attack_only else 1,
+        terms.located,
         terms.unexpressed,
     ), why

@@ -60,10 +60,12 @@ def render(
     out = [_lines(header), "\n", tomli_w.dumps({"name": name, "description": description})]
     if dynamics:
         out.append("\n" + tomli_w.dumps({"dynamics": dynamics}))
-    out.append("\n" + tomli_w.dumps({"incident": incident}))
+    out.append("\n[incident]\n" + "".join(f"{k} = {_value(v)}\n" for k, v in incident.items()))
     out.append(_rule("nations"))
     for row in nations:
-        data = {k: v for k, v in row.items() if not k.startswith("_")}
+        data = {k: v for k, v in row.items() if not k.startswith("_") and k != "region"}
+        if row.get("region") is not None:
+            data["region"] = row["region"]
         code = row.get("_ccode")
         text = _table("nations", data, f"ccode {code}" if code is not None else "")
         out.append("\n" + _lines(row.get("_notes", [])) + text)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from .codes import (
     AGAINST,
     FLAGS,
+    LOCATED,
     MIN_ATTACKERS,
     MIN_ATTACKERS_FOR_DEFCONUM,
     THREAT_COLUMNS,
@@ -32,13 +33,21 @@ class Terms:
     against: tuple[int, ...] = ()
     unprovoked: bool = False
     min_attackers: int = 1
-    #: Conditions of the text that escalate cannot express (kept out, noted).
+    #: only while the protege's region is in the theatre (ATOP ``*coloc``)
+    located: bool = False
+    #: Conditions of the text that escalate cannot express (kept out, noted; the
+    #: entry's ``unwritten``).
     unexpressed: tuple[str, ...] = ()
 
     @property
-    def expressed(self) -> tuple[tuple[int, ...], bool, int]:
-        """The part of the terms that becomes world-file keys."""
-        return (self.against, self.unprovoked, self.min_attackers)
+    def expressed(self) -> tuple[tuple[int, ...], bool, int, bool]:
+        """The part of the terms that becomes world-file conditions."""
+        return (self.against, self.unprovoked, self.min_attackers, self.located)
+
+    @property
+    def unconditional(self) -> bool:
+        """No condition at all, written or not."""
+        return self.expressed == Terms().expressed and not self.unexpressed
 
 
 @dataclass
@@ -76,10 +85,14 @@ def _merge(
     column: str,
     terms: Terms,
 ) -> None:
-    """Add one coded column; of two columns giving the same kind, the broader terms win."""
+    """Add one coded column; of two columns giving the same kind, the broader terms win.
+
+    (ATOP ``neutral`` with conditions and ``nonagg`` on one row: the unconditional
+    non-aggression pledge is the broader one.)
+    """
     columns[kind] = (*columns.get(kind, ()), column)
     old = duties.get(kind)
-    if old is None or (terms.expressed == ((), False, 1) and old.expressed != terms.expressed):
+    if old is None or (terms.unconditional and not old.unconditional):
         duties[kind] = terms
 
 
@@ -87,6 +100,7 @@ _ATOP_REQUIRED = (
     "atopid", "member", "yrent", "moent", "dayent", "yrexit", "moexit", "dayexit", "phase",
     "defense", "offense", "neutral", "nonagg", "consul", "cow4id",
     "defconpr", "defcoadv", "defconum", "offcoadv", "neucoadv", "concoadv", *THREAT_COLUMNS,
+    *LOCATED.values(), "neuconpr",
 )  # fmt: skip
 
 
@@ -106,6 +120,7 @@ def _atop_terms(row: dict[str, str], column: str, where: str) -> Terms:
             if column in MIN_ATTACKERS and flag(row, MIN_ATTACKERS[column])
             else 1
         ),
+        located=column in LOCATED and flag(row, LOCATED[column]),
         unexpressed=tuple(unexpressed),
     )
 

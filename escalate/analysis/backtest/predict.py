@@ -1,10 +1,12 @@
 """The world on the eve of each war, and the model's prediction for every state in it.
 
 :func:`prepare` imports, for each war, the world of the states in the COW system on
-the day the war began (:func:`escalate.importers.import_world`: power, majors, the
-ATOP and/or COW alliances in force; no overlay), with the incident of
-:func:`~escalate.analysis.backtest.wars.incident_of` and ``deterrence = 0`` (the war
-is known to have happened); every other parameter is the documented default.
+the day the war began (:func:`escalate.importers.import_world`: power, majors,
+regions, the ATOP and/or COW alliances in force; no overlay), with the incident of
+:func:`~escalate.analysis.backtest.wars.incident_of` (its parties as the incident's
+initiator and target lists, its theatre from COW ``WhereFought``) and ``deterrence =
+0`` (the war is known to have happened); every other parameter is the documented
+default.
 :func:`predict` runs the cascades of one such world and gives, per state, P(at war)
 and P(at war on COW side 1 / side 2).
 """
@@ -78,7 +80,7 @@ class Case:
     #: days after the start each state entered (NaN: not in the war) and its COW side (0)
     entry_day: np.ndarray
     war_side: np.ndarray
-    #: not the initiator nor the target
+    #: not an incident party (the initiators and targets in the world)
     third: np.ndarray
     #: participants not in the COW system on the day (not scored): names
     absent: list[str]
@@ -109,7 +111,9 @@ def prepare(wars: list[War], files: DataFiles) -> tuple[list[Case], dict[int, st
 
     A war is skipped when COW codes no initiator or no state on the other side, when
     the initiator or the target is not in the COW state system on the day the war
-    began, or when the data files do not cover that day.
+    began, or when the data files do not cover that day. The other incident parties
+    (first-day entrants) that are not in the system are left out of the incident and
+    listed in ``absent``.
     """
     cases, skipped = [], {}
     for war in wars:
@@ -134,6 +138,9 @@ def prepare(wars: list[War], files: DataFiles) -> tuple[list[Case], dict[int, st
                 )
             )
             continue
+        present = [p for p in inc.parties if p.ccode in system]
+        initiators = [p.ccode for p in present if p.side == inc.initiator.side]
+        targets = [p.ccode for p in present if p.side != inc.initiator.side]
         try:
             imported = import_world(
                 day,
@@ -142,7 +149,8 @@ def prepare(wars: list[War], files: DataFiles) -> tuple[list[Case], dict[int, st
                 majors=files.majors,
                 atop=files.atop,
                 cow=files.cow,
-                incident=f"{inc.initiator.ccode}:{inc.target.ccode}",
+                incident=f"{','.join(map(str, initiators))}:{','.join(map(str, targets))}",
+                theatre=inc.theatre or None,
                 name=f"war_{war.num}",
             )
         except DataError as e:
@@ -154,7 +162,7 @@ def prepare(wars: list[War], files: DataFiles) -> tuple[list[Case], dict[int, st
         entries = war.entry_days()
         entry_day = np.array([entries[c][0] if c in entries else np.nan for c in codes], float)
         war_side = np.array([entries[c][1] if c in entries else 0 for c in codes], np.int8)
-        third = ~np.isin(codes, [inc.initiator.ccode, inc.target.ccode])
+        third = ~np.isin(codes, initiators + targets)
         absent = [f"{p.name} ({p.ccode})" for p in war.participants if p.ccode not in set(codes)]
         cases.append(
             Case(

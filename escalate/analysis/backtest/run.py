@@ -128,6 +128,9 @@ def _per_war(case: Case, frame: pd.DataFrame, window: int) -> dict[str, Any]:
         "initiator_ccode": inc.initiator.ccode,
         "target": case.ids[list(case.ccodes).index(inc.target.ccode)],
         "target_ccode": inc.target.ccode,
+        "initiators": " ".join(case.world.incident.initiator_ids),
+        "targets": " ".join(case.world.incident.target_ids),
+        "theatre": " ".join(inc.theatre),
         "initiator_side": case.init_side,
         "participants": len(case.war.participants),
         "not_in_system": "; ".join(case.absent),
@@ -175,12 +178,14 @@ def backtest(
 
     For each war: the world of the states in the COW system on the day it began
     (imported from the data files, no overlay), the incident (the earliest COW
-    initiator attacks the earliest-entering state on the other side), ``deterrence =
-    0`` and the documented defaults; ``replicates`` cascades give each state's
-    P(at war) and P(at war on each COW side). Scores pool the third parties (every
-    state but the initiator and the target) of all wars; baselines are scored on the
-    same rows: "nobody else joins", the leave-one-war-out base rate of joining each
-    side, and the same model with every alliance removed.
+    initiator attacks the earliest-entering state on the other side, and every state
+    that entered on either side on the war's first day is an incident party), the
+    theatre from COW ``WhereFought``, ``deterrence = 0`` and the documented defaults;
+    ``replicates`` cascades give each state's P(at war) and P(at war on each COW
+    side). Scores pool the third parties (every state but the incident parties) of
+    all wars; baselines are scored on the same rows: "nobody else joins", the
+    leave-one-war-out base rate of joining each side, and the same model with every
+    alliance removed.
 
     Parameters
     ----------
