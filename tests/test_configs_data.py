@@ -70,7 +70,7 @@ DYNAMICS_KEYS = {
     "reliability",
 }
 KINDS = ("defense", "offense", "entente", "neutrality")
-#: The COW regions by ccode (MODEL.md, model version 3), in order.
+#: The COW regions by ccode (docs/model.md), in order.
 REGION_RANGES = {
     "americas": (2, 165),
     "europe": (200, 399),

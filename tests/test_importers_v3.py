@@ -48,7 +48,7 @@ def files(atop: str = "atop.csv", **extra) -> dict:
     ],
 )  # fmt: skip
 def test_region_of_a_ccode_is_the_cow_range_that_holds_it(ccode: int, region) -> None:
-    # the ranges of MODEL.md: 2-165, 200-399, 402-626, 630-698, 700-899, 900-990
+    # the ranges of docs/model.md: 2-165, 200-399, 402-626, 630-698, 700-899, 900-990
     assert region_of(ccode) == region
 
 

@@ -1,4 +1,4 @@
-"""The cascade rules of MODEL.md on tiny worlds with certain outcomes.
+"""The cascade rules of docs/model.md on tiny worlds with certain outcomes.
 
 Reliabilities and response probabilities are 0 or 1, so every replicate must
 show the same cascade; each test runs through both engines. The last tests are

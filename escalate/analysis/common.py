@@ -60,7 +60,7 @@ def check_columns(results: pd.DataFrame, columns: Sequence[str]) -> None:
     if missing:
         raise ValueError(
             f"results lack the column(s) {', '.join(missing)} (expected the cascades table "
-            "of MODEL.md section 4, e.g. escalate.read_results(DIR))"
+            "of docs/model.md, e.g. escalate.read_results(DIR))"
         )
     if len(results) == 0:
         raise ValueError("results are empty: no rows to analyse")

@@ -1,6 +1,6 @@
 """Estimates with intervals per structure, and paired comparisons against a baseline.
 
-Everything here works on the cascades table (MODEL.md section 4): one row per
+Everything here works on the cascades table (docs/model.md): one row per
 replicate per structure, with a ``structure`` column, as returned by
 :func:`escalate.read_results` or :func:`escalate.simulate`.
 
@@ -144,7 +144,7 @@ def compare(
     Parameters
     ----------
     results
-        Cascades table (MODEL.md section 4) with a ``structure`` column: one row
+        Cascades table (docs/model.md) with a ``structure`` column: one row
         per replicate per structure. Structures are paired by ``replicate``
         (inner join): same seed and replicate means same keyed random draws.
     baseline

@@ -1,6 +1,6 @@
 """Statistics of results: intervals per structure, paired comparisons, tails.
 
-Everything here works on the cascades table (MODEL.md section 4): one row per
+Everything here works on the cascades table (docs/model.md): one row per
 replicate per structure, with a ``structure`` column, as returned by
 :func:`escalate.read_results` or :func:`escalate.simulate`.
 

@@ -1,4 +1,4 @@
-"""Keyed counter-based random numbers (MODEL.md section 2).
+"""Keyed counter-based random numbers (docs/model.md).
 
 Every decision in a cascade draws one uniform from a hash of
 ``(run seed, replicate index, decision key)``. There is no sequential state, so

@@ -127,7 +127,7 @@ DYNAMICS: tuple[Default, ...] = (
         "the initiator backs down with probability deterrence x the share of power it "
         "expects to face (target and pledged supporters, weighted by reliability); "
         "0 disables deterrence",
-        "modelling choice: the model's premise that the aggression happens (MODEL.md)",
+        "modelling choice: the model's premise that the aggression happens (docs/model.md)",
     ),
     Default(
         "contest_exponent",
@@ -192,8 +192,8 @@ def _logit(p: float) -> float:
 #: ``[dynamics.unaligned]``: at 50 a probability is 1 - 2e-22 already, so larger
 #: values are typos (``unaligned.intercept`` may also be ``-inf``: disabled, its ``off``).
 MAX_COEFFICIENT = 100.0
-_V3 = "model version 3 (MODEL.md); until the fit lands: version 2's reliability"
-#: The covariates of honour, in the order the decision adds them (MODEL.md, version 3).
+_V3 = "model version 3 (docs/model.md); until the fit lands: version 2's reliability"
+#: The covariates of honour, in the order the decision adds them (docs/model.md).
 HONOUR_COVARIATES = ("major", "in_theatre", "aggressor", "depth", "members", "power", "unwritten")
 _HONOUR_MEANING = {
     "major": "the obligor is a major power (0/1)",
@@ -318,7 +318,7 @@ RULES: tuple[Rule, ...] = (
         MODEL_VERSIONS,
         "the rules of the cascade: 3, or 2 for model version 2's rules (fixed "
         "reliabilities, no unaligned entry), row for row for the worlds written for it",
-        "MODEL.md, version 3",
+        "docs/model.md",
     ),
     Rule(
         "entry",
@@ -327,7 +327,7 @@ RULES: tuple[Rule, ...] = (
         "whom an entrant attacks: enemies (those at war with the nations that pulled it "
         "in) or side (every nation on the other side); default side under model = 2, "
         "where enemies is not allowed",
-        "MODEL.md, version 3 (Britain entering for Belgium in 1914 attacks Germany, not "
+        "docs/model.md (Britain entering for Belgium in 1914 attacks Germany, not "
         "Austria-Hungary)",
     ),
 )

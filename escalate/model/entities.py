@@ -97,7 +97,7 @@ class Alliance:
     Either ``members`` (every ordered pair) or ``guarantors``/``protected``
     (guarantor -> protected pairs only) is set. ``reliability`` is ``None`` when
     the per-kind default of the world's dynamics applies. The conditions (casus
-    foederis, MODEL.md version 2): ``against`` (only against these nations; empty:
+    foederis, docs/model.md): ``against`` (only against these nations; empty:
     anyone), ``unprovoked`` (not while the protege is an aggressor; on ``defense``,
     ``entente`` and, from version 3, ``neutrality``), ``min_attackers`` (only once the
     protege has been attacked by that many distinct nations; ``defense`` and

@@ -142,7 +142,7 @@ def simulate(
     Returns
     -------
     pandas.DataFrame or (pandas.DataFrame, pandas.DataFrame)
-        The cascades (MODEL.md section 4 columns plus ``structure``), and the
+        The cascades (docs/model.md columns plus ``structure``), and the
         participants if asked for.
 
     Examples

@@ -74,7 +74,12 @@ def _describe(e: dict) -> str:
         head = f"{e['kind']} {e['obligor']} -> {e['protege']} ({e['treaty']}){cond}: "
         if e["outcome"] == "conflicted":
             return head + "conflicted (already at war against its protege)"
-        return head + f"{e['outcome']} ({_draw(e, 'reliability')})"
+        return head + f"{e['outcome']} ({_draw(e, 'reliability')}{_covariates(e)})"
+    if kind == "unaligned":
+        return (
+            f"{e['nation']} joins without an obligation ({_draw(e, 'probability')}), "
+            f"on side {e['side']} (draw {e['side_draw']:.3f} vs P(D) {e['p_side_d']:.3f})"
+        )
     if kind == "organization":
         blocked = f"; blocked for {', '.join(e['blocked'])}" if e["blocked"] else ""
         return f"{e['organization']} ({e['kind']}) must answer {', '.join(e['culprits'])}{blocked}"
@@ -86,7 +91,7 @@ def _describe(e: dict) -> str:
         verdict = "holds" if e["holds"] else "fails"
         return (
             f"neutrality {e['obligor']} towards {e['protege']} ({e['treaty']}): {verdict} "
-            f"({_draw(e, 'reliability')})"
+            f"({_draw(e, 'reliability')}{_covariates(e)})"
         )
     if kind == "stays_out":
         return f"{e['nation']} stays out: {e['why']}"
@@ -99,6 +104,14 @@ def _describe(e: dict) -> str:
             f"{e['conflicted']} conflicted; vetoed {e['vetoed']}; winner {e['winner']}"
         )
     return json.dumps(e)
+
+
+def _covariates(e: dict) -> str:
+    """``"; x: major 1, in_theatre 0, ..."``: what a logistic honour depended on."""
+    x = e.get("covariates")
+    if not x:
+        return ""
+    return "; x: " + ", ".join(f"{k} {v:g}" for k, v in x.items())
 
 
 def _count(n: int, word: str) -> str:

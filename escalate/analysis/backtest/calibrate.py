@@ -2,7 +2,7 @@
 
 The objective is the three-outcome log loss (joined side 1, joined side 2, stayed
 out) over the third parties of every war, at one window. Every evaluation runs the
-same seed: the keyed draws (MODEL.md section 2) make the cascades of two parameter
+same seed: the keyed draws (docs/model.md) make the cascades of two parameter
 values common random numbers, so the objective changes only where a draw crosses a
 reliability. The search is a coordinate search on a grid that is refined (steps 0.2,
 0.1, 0.05 by default) from the documented defaults; each war is simulated only when
