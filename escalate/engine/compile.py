@@ -16,13 +16,11 @@ the integer codes in them are those of :mod:`.codes`.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..model.defaults import UNALIGNED_TERMS
 from ..model.schema import REGIONS
 from ..model.world import World
 from .codes import (
@@ -32,6 +30,7 @@ from .codes import (
     SIDE_A,
     SIDE_D,
 )
+from .coefficients import HonourInputs, coefficient_arrays, honour_inputs
 from .rng import (
     KIND_ARBITRATION,
     KIND_NEUTRALITY,
@@ -41,7 +40,6 @@ from .rng import (
     KIND_UNALIGNED,
     KIND_UNALIGNED_SIDE,
     decision_key,
-    threshold,
 )
 
 __all__ = [
@@ -236,6 +234,11 @@ class CompiledWorld:
     arrays: WorldArrays
     ids: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
+    #: what honour needs of each obligation (by rank) and pledge (kernel order):
+    #: :func:`escalate.engine.coefficients.with_dynamics` recomputes the coefficient
+    #: arrays from them
+    honour_obligations: HonourInputs | None = None
+    honour_pledges: HonourInputs | None = None
 
     @property
     def n(self) -> int:
@@ -264,15 +267,20 @@ def compile_world(world: World) -> CompiledWorld:
     obs = obligation_order(world)
     orgs = sorted(world.organizations, key=lambda o: o.name)
     d = world.dynamics
+    ob_fields = _obligation_arrays(world, obs, index)
+    neus = neutrality_order(world)
+    _, neu_pos = _csr(len(index), [index[x[1]] for x in neus])
+    by_rank = honour_inputs(world, [(o[0], o[1], o[2]) for o in obs])
+    by_pledge = honour_inputs(world, [(neus[p][0], "neutrality", neus[p][1]) for p in neu_pos])
     arrays = WorldArrays(
         **_nation_arrays(nations),
-        **_rule_arrays(world),
-        **_obligation_arrays(world, obs, index),
+        **ob_fields,
         **_neutrality_arrays(world, index),
         **_organization_arrays(world, orgs, obs, index),
         **_plan_arrays(world, index),
         **_incident_arrays(world, nations, index),
-        **_unaligned_arrays(world, index),
+        **_owed(world, index),
+        **coefficient_arrays(world, d, by_rank, ob_fields["trig_ob"], by_pledge),
         max_rounds=d.max_rounds,
         world_war_majors=d.world_war_majors,
         deterrence=d.deterrence,
@@ -280,7 +288,7 @@ def compile_world(world: World) -> CompiledWorld:
         sanction_effect=d.sanction_effect,
     )
     sources = tuple(o[0] for o in obs) + tuple(o.name for o in orgs) + ids
-    return CompiledWorld(arrays=arrays, ids=ids, sources=sources)
+    return CompiledWorld(arrays, ids, sources, by_rank, by_pledge)
 
 
 # Each builder below returns some fields of WorldArrays, by name.
@@ -301,51 +309,6 @@ def _nation_arrays(nations: list) -> dict[str, Any]:
     }
 
 
-def _rule_arrays(world: World) -> dict[str, Any]:
-    """The model, the entry rule, the theatre and the moving coefficients of honour."""
-    d = world.dynamics
-    v3 = d.model == 3
-    theatre = world.incident.theatre
-    dyn = {key: d.honour_value(name) if v3 else 0.0 for key, name in _MOVING.items()}
-    return {
-        "model": d.model,
-        "entry_enemies": v3 and d.entry == "enemies",
-        "theatre_mask": -1 if theatre is None else sum(1 << REGIONS.index(t) for t in theatre),
-        "honour_dyn": any(v != 0.0 for v in dyn.values()),
-        **dyn,
-    }
-
-
-#: The coefficients of honour whose covariates move during a cascade, by field.
-_MOVING = {"h_theatre": "in_theatre", "h_aggr": "aggressor", "h_depth": "depth", "h_power": "power"}
-
-
-def _logistic(z: float) -> float:
-    """1 / (1 + exp(-z)), 0.0 where exp overflows (as the reference and the kernel)."""
-    try:
-        return 1.0 / (1.0 + math.exp(-z))
-    except OverflowError:
-        return 0.0
-
-
-def _honour(world: World, a: Any, kind: str, obligor_major: bool) -> tuple[float, int, float]:
-    """``(p before the cascade, logistic or not, static log-odds)`` of an obligation.
-
-    The static log-odds are added in the order of the reference
-    (:class:`escalate.engine.reference.world.Context`): intercept, major, members,
-    unwritten.
-    """
-    fixed = world.fixed_reliability(a)
-    if fixed is not None:
-        return fixed, 0, 0.0
-    d = world.dynamics
-    z = d.honour_value(f"intercept.{kind}")
-    z += d.honour_value("major") * (1.0 if obligor_major else 0.0)
-    z += d.honour_value("members") * math.log(a.size)
-    z += d.honour_value("unwritten") * (1.0 if a.unwritten else 0.0)
-    return _logistic(z), 1, z
-
-
 def _obligation_arrays(world: World, obs: list, index: dict[str, int]) -> dict[str, Any]:
     """The ``ob_*``, ``prot_*`` and ``trig_*`` arrays of the obligations ``obs``.
 
@@ -353,15 +316,12 @@ def _obligation_arrays(world: World, obs: list, index: dict[str, int]) -> dict[s
     """
     n = len(index)
     treaties = {a.name: a for a in world.alliances}
-    major = {x.id: x.major for x in world.nations}
     v3 = world.dynamics.model == 3
     cond = [treaties[o[0]] for o in obs]  # each obligation's treaty: its conditions
     located = [v3 and a.located for a in cond]
-    honour = [_honour(world, cond[i], obs[i][1], major[obs[i][2]]) for i in range(len(obs))]
     ob_kind = np.array([OB_CODES[o[1]] for o in obs], dtype=np.int8)
     ob_obligor = np.array([index[o[2]] for o in obs], dtype=np.int32)
     ob_protege = np.array([index[o[3]] for o in obs], dtype=np.int32)
-    ob_rel = np.array([h[0] for h in honour], dtype=np.float64)
     ob_key = np.array(
         [decision_key(KIND_OBLIGATION, o[0], o[2], o[3]) for o in obs], dtype=np.uint64
     )
@@ -396,16 +356,12 @@ def _obligation_arrays(world: World, obs: list, index: dict[str, int]) -> dict[s
         "ob_kind": ob_kind,
         "ob_obligor": _u32(ob_obligor),
         "ob_protege": _u32(ob_protege),
-        "ob_rel": ob_rel,
         "prot_ptr": _u32(prot_ptr),
         "prot_ob": _u32(prot_ob.astype(np.int32)),
         "trig_ptr": _u32(np.concatenate(ptrs)),
         "trig_ob": _u32(trig_ob),
         "trig_obligor": _u32(ob_obligor[trig_ob]),
         "trig_key": ob_key[trig_ob],
-        "trig_thr": np.array([threshold(ob_rel[i]) for i in trig_ob], dtype=np.uint64),
-        "trig_logit": np.array([honour[i][1] for i in trig_ob], dtype=np.uint8),
-        "trig_static": np.array([honour[i][2] for i in trig_ob], dtype=np.float64),
         "ob_unprov": np.array([a.unprovoked for a in cond], dtype=np.uint8),
         "ob_minatt": np.array([a.min_attackers for a in cond], dtype=np.int32),
         "ob_located": np.array(located, dtype=np.uint8),
@@ -422,24 +378,18 @@ def _neutrality_arrays(world: World, index: dict[str, int]) -> dict[str, Any]:
     neus = neutrality_order(world)
     neu_ptr, neu_pos = _csr(len(index), [index[x[1]] for x in neus])
     treaties = {a.name: a for a in world.alliances}
-    major = {x.id: x.major for x in world.nations}
     v3 = world.dynamics.model == 3
     ag_ptr = np.zeros(len(neus) + 1, np.int64)
     ag: list[int] = []
-    honour = []
     for x, p in enumerate(neu_pos):
         ag.extend(sorted(index[y] for y in neus[p][4]))
         ag_ptr[x + 1] = len(ag)
-        honour.append(_honour(world, treaties[neus[p][0]], "neutrality", major[neus[p][1]]))
     pledges = [treaties[neus[p][0]] for p in neu_pos]
     return {
         "neu_ag_ptr": _u32(ag_ptr),
         "neu_ag": _u32(np.array(ag, np.int64)),
         "neu_ptr": _u32(neu_ptr),
         "neu_protege": _u32(np.array([index[neus[p][2]] for p in neu_pos], dtype=np.int32)),
-        "neu_thr": np.array([threshold(h[0]) for h in honour], dtype=np.uint64),
-        "neu_logit": np.array([h[1] for h in honour], dtype=np.uint8),
-        "neu_static": np.array([h[2] for h in honour], dtype=np.float64),
         "neu_key": np.array(
             [decision_key(KIND_NEUTRALITY, neus[p][0], neus[p][1], neus[p][2]) for p in neu_pos],
             dtype=np.uint64,
@@ -579,9 +529,8 @@ def _incident_arrays(world: World, nations: list, index: dict[str, int]) -> dict
     }
 
 
-def _unaligned_arrays(world: World, index: dict[str, int]) -> dict[str, Any]:
-    """Unaligned entry (model 3): its coefficients, draw keys and who owes whom."""
-    d = world.dynamics
+def _owed(world: World, index: dict[str, int]) -> dict[str, Any]:
+    """Unaligned entry (model 3): its draw keys and who owes whom (any kind)."""
     ids = tuple(index)
     owed: list[tuple[int, int]] = []
     for a in world.alliances:
@@ -589,8 +538,6 @@ def _unaligned_arrays(world: World, index: dict[str, int]) -> dict[str, Any]:
     owed.sort()
     owe_ptr, _ = _csr(len(ids), [k for k, _ in owed])
     return {
-        "un_on": d.model == 3 and d.unaligned_value("intercept") != -math.inf,
-        "un_coef": np.array([d.unaligned_value(t) for t in UNALIGNED_TERMS], np.float64),
         "un_key": np.array([decision_key(KIND_UNALIGNED, x) for x in ids], np.uint64),
         "un_side_key": np.array([decision_key(KIND_UNALIGNED_SIDE, x) for x in ids], np.uint64),
         "owe_ptr": _u32(owe_ptr),

@@ -5,10 +5,11 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import numba
 import numpy as np
 
 from .compile import CompiledWorld
-from .kernel import CascadeOut, ParticipantOut, run_chunk
+from .kernel import CascadeOut, ParticipantOut, block_size, run_chunk
 
 __all__ = ["run_kernel"]
 
@@ -60,6 +61,7 @@ def run_kernel(
             np.uint64(seed),
             np.int64(start),
             np.int64(count),
+            np.int64(block_size(count, numba.get_num_threads())),
             participants,
             cw.arrays,
             cascades,

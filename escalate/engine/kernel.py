@@ -60,9 +60,17 @@ from .state import (
     new_scratch,
 )
 
-__all__ = ["BLOCK", "CascadeOut", "ParticipantOut", "run_chunk"]
+__all__ = ["BLOCK", "CascadeOut", "ParticipantOut", "block_size", "run_chunk"]
 
+#: The most replicates a block runs; a smaller call is split so that every thread
+#: gets blocks (:func:`block_size`).
 BLOCK = 512
+
+
+def block_size(count: int, threads: int) -> int:
+    """Replicates per block for a call of ``count`` on ``threads`` threads."""
+    return max(32, min(BLOCK, -(-count // (4 * max(threads, 1)))))
+
 
 _KEY_INIT = np.uint64(decision_key(KIND_INCIDENT_INITIATOR))
 _KEY_TARG = np.uint64(decision_key(KIND_INCIDENT_TARGET))
@@ -397,13 +405,16 @@ def _block(w, out, parts, want_parts, seed_st, start, lo, hi):
 
 
 @jit(**PARALLEL_OPTIONS)
-def run_chunk(seed, start, count, want_parts, w, out, parts):
+def run_chunk(seed, start, count, block, want_parts, w, out, parts):
     """Run replicates ``start .. start + count - 1`` and fill the outputs.
 
     Parameters
     ----------
     seed, start, count
         The run seed (uint64) and the replicates (int64).
+    block
+        Replicates per block (each block allocates its scratch space once); the rows
+        do not depend on it (keyed draws).
     want_parts
         Whether to fill ``parts``.
     w : WorldArrays
@@ -413,8 +424,8 @@ def run_chunk(seed, start, count, want_parts, w, out, parts):
     parts : ParticipantOut
         ``count`` x n slots per column when ``want_parts``.
     """
-    nblocks = (count + BLOCK - 1) // BLOCK
+    nblocks = (count + block - 1) // block
     seed_st = seed_state(np.uint64(seed))
     for b in prange(nblocks):
-        lo = b * BLOCK
-        _block(w, out, parts, want_parts, seed_st, start, lo, min(count, lo + BLOCK))
+        lo = b * block
+        _block(w, out, parts, want_parts, seed_st, start, lo, min(count, lo + block))

@@ -327,8 +327,7 @@ RULES: tuple[Rule, ...] = (
         "whom an entrant attacks: enemies (those at war with the nations that pulled it "
         "in) or side (every nation on the other side); default side under model = 2, "
         "where enemies is not allowed",
-        "docs/model.md (Britain entering for Belgium in 1914 attacks Germany, not "
-        "Austria-Hungary)",
+        "docs/model.md (Britain entering for Belgium in 1914 attacks Germany, not Austria-Hungary)",
     ),
 )
 

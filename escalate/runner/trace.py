@@ -69,17 +69,8 @@ def _describe(e: dict) -> str:
             return f"plan {e['plan']} of {e['nation']} does not fire ({_draw(e, 'probability')})"
         victims = ", ".join(e["victims"]) or "nobody (all at war already)"
         return f"plan {e['plan']} of {e['nation']} fires ({_draw(e, 'probability')}): {victims}"
-    if kind == "obligation":
-        cond = f" [{e['condition']}]" if e["condition"] else ""
-        head = f"{e['kind']} {e['obligor']} -> {e['protege']} ({e['treaty']}){cond}: "
-        if e["outcome"] == "conflicted":
-            return head + "conflicted (already at war against its protege)"
-        return head + f"{e['outcome']} ({_draw(e, 'reliability')}{_covariates(e)})"
-    if kind == "unaligned":
-        return (
-            f"{e['nation']} joins without an obligation ({_draw(e, 'probability')}), "
-            f"on side {e['side']} (draw {e['side_draw']:.3f} vs P(D) {e['p_side_d']:.3f})"
-        )
+    if kind in ("obligation", "unaligned"):
+        return _decision(e)
     if kind == "organization":
         blocked = f"; blocked for {', '.join(e['blocked'])}" if e["blocked"] else ""
         return f"{e['organization']} ({e['kind']}) must answer {', '.join(e['culprits'])}{blocked}"
@@ -104,6 +95,21 @@ def _describe(e: dict) -> str:
             f"{e['conflicted']} conflicted; vetoed {e['vetoed']}; winner {e['winner']}"
         )
     return json.dumps(e)
+
+
+def _decision(e: dict) -> str:
+    """One line for an obligation's decision or an unaligned entry."""
+    kind = e["event"]
+    if kind == "obligation":
+        cond = f" [{e['condition']}]" if e["condition"] else ""
+        head = f"{e['kind']} {e['obligor']} -> {e['protege']} ({e['treaty']}){cond}: "
+        if e["outcome"] == "conflicted":
+            return head + "conflicted (already at war against its protege)"
+        return head + f"{e['outcome']} ({_draw(e, 'reliability')}{_covariates(e)})"
+    return (
+        f"{e['nation']} joins without an obligation ({_draw(e, 'probability')}), "
+        f"on side {e['side']} (draw {e['side_draw']:.3f} vs P(D) {e['p_side_d']:.3f})"
+    )
 
 
 def _covariates(e: dict) -> str:

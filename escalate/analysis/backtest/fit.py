@@ -1,0 +1,112 @@
+"""Maximum simulated likelihood of version 3's coefficients over the COW wars.
+
+The objective is the mean negative log-likelihood, per third party, of each third
+party's three outcomes at the window (stayed out, joined COW side 1, joined side 2),
+over the wars given weight. P(outcome) is simulated: ``replicates`` cascades of the
+war's world (:class:`~escalate.analysis.backtest.simulator.CaseSimulator`), with one
+seed for every evaluation (common random numbers: the keyed draws make two
+coefficient vectors run the same cascades, so the objective changes only where a
+decision flips). Monte Carlo zeros are smoothed: with counts c1, c2 and c0 = R - c1
+- c2, P(k) = (c_k + 1/2) / (R + 3/2) (Jeffreys' add-one-half), so an outcome never
+simulated costs log(2R + 3) nats, not infinity.
+
+The search is scipy's bounded Powell method (derivative-free: the simulated objective
+is a step function of the coefficients) from the fixed start
+:data:`~escalate.analysis.backtest.params.START`, never from an earlier fit, with at
+most ``max_evaluations`` evaluations. A war whose world has no obligation and no
+candidate for unaligned entry costs the same at every coefficient and is simulated
+once.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.optimize import minimize
+
+from .params import BOUNDS, START, dynamics_of
+from .predict import Case
+from .simulator import CaseSimulator
+
+__all__ = ["Fit", "Objective", "fit"]
+
+#: Jeffreys' smoothing of the simulated outcome counts.
+ALPHA = 0.5
+
+
+class Objective:
+    """Per-war negative log-likelihood sums as a function of the coefficients."""
+
+    def __init__(self, cases: list[Case], entry: str, window: int, replicates: int, seed: int):
+        self.cases, self.entry = cases, entry
+        self.replicates, self.seed = replicates, seed
+        self.outcomes = [c.outcome(window)[c.third] for c in cases]
+        self.n = np.array([len(o) for o in self.outcomes], float)
+        self._sims: dict[int, CaseSimulator] = {}
+        self.evaluations = 0
+        self.seconds = 0.0
+
+    def probabilities(self, i: int, theta: np.ndarray, replicates: int | None = None,
+                      seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """Smoothed P(side 1), P(side 2) of every state of war ``i`` at ``theta``."""
+        sim = self._sims.get(i)
+        if sim is None:
+            sim = self._sims[i] = CaseSimulator(self.cases[i], self.entry)
+        r = self.replicates if replicates is None else replicates
+        d = dynamics_of(sim.world.dynamics, theta, self.entry)
+        c1, c2 = sim.counts(d, r, self.seed if seed is None else seed)
+        return (c1 + ALPHA) / (r + 3 * ALPHA), (c2 + ALPHA) / (r + 3 * ALPHA)
+
+    def per_war(self, theta: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """``-sum log P(outcome)`` over each war's third parties (0 where weight is 0)."""
+        t = time.perf_counter()
+        out = np.zeros(len(self.cases))
+        for i in np.flatnonzero(weights):
+            p1, p2 = self.probabilities(int(i), theta)
+            case = self.cases[i]
+            p1, p2 = p1[case.third], p2[case.third]
+            side = self.outcomes[i]
+            p = np.where(side == 1, p1, np.where(side == 2, p2, 1.0 - p1 - p2))
+            out[i] = -np.log(p).sum()
+        self.evaluations += 1
+        self.seconds += time.perf_counter() - t
+        return out
+
+    def mean(self, theta: np.ndarray, weights: np.ndarray) -> float:
+        """Mean negative log-likelihood per third party, war ``i`` counted ``weights[i]`` times."""
+        return float((self.per_war(theta, weights) * weights).sum() / (self.n * weights).sum())
+
+
+@dataclass
+class Fit:
+    """One fit: the coefficients, the objective there and at the start, the cost."""
+
+    theta: np.ndarray
+    loss: float
+    loss_start: float
+    evaluations: int
+    seconds: float
+    entry: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def fit(obj: Objective, weights: np.ndarray, *, max_evaluations: int = 400) -> Fit:
+    """Fit the coefficients to the wars of positive ``weights``, from :data:`START`."""
+    t = time.perf_counter()
+    n0 = obj.evaluations
+    loss_start = obj.mean(START, weights)
+    res = minimize(
+        lambda th: obj.mean(th, weights),
+        START,
+        method="Powell",
+        bounds=BOUNDS,
+        options={"maxfev": max_evaluations, "xtol": 1e-2, "ftol": 1e-5},
+    )
+    best = np.asarray(res.x, float)
+    loss = obj.mean(best, weights)
+    if loss > loss_start:  # Powell returns its best point; keep the start if it is better
+        best, loss = START.copy(), loss_start
+    return Fit(best, loss, loss_start, obj.evaluations - n0, time.perf_counter() - t, obj.entry)
