@@ -64,3 +64,31 @@ def test_numbers_that_are_not_exact_counts_are_refused(capsys, text: str) -> Non
 def test_seed_keeps_hexadecimal() -> None:
     args = build_parser().parse_args(["trace", "teaching", "-s", "0x10"])
     assert args.seed == 16
+
+
+WRITERS = {
+    "run": ["teaching", "-n", "1", "-s", "1"],
+    "sweep": ["teaching", "--set", "a=1", "-n", "1", "-s", "1"],
+    "import": ["--date", "1914-06-28", "--states", "s", "--capabilities", "c"],
+    "generate": ["none", "--nations", "teaching"],
+    "draw": ["teaching"],
+    "plot": ["dir"],
+    "report": ["dir"],
+    "compare": ["dir"],
+    "backtest": ["--wars", "w", "--states", "s", "--capabilities", "c"],
+    "calibrate": ["--wars", "w", "--states", "s", "--capabilities", "c"],
+}
+
+
+@pytest.mark.parametrize("command", sorted(WRITERS))
+def test_every_command_writes_to_out_and_takes_output_as_an_alias(command: str) -> None:
+    parser = build_parser()
+    for flag in ("--out", "-o", "--output"):
+        args = parser.parse_args([command, *WRITERS[command], flag, "there"])
+        assert str(args.out) == "there"
+        assert not hasattr(args, "output")
+    sub = parser._subparsers._group_actions[0].choices[command]  # type: ignore[union-attr]
+    text = sub.format_help()
+    assert "-o" in text and "--out" in text
+    # the help names --output only as the alias of --out
+    assert text.count("--output") == 2, text  # the usage of the flag and "(--output is the same)"

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from .base import non_negative_int, positive_int, seed
+from .base import add_out, non_negative_int, positive_int, seed
 
 
 def _add_data_files(p: argparse.ArgumentParser) -> None:
@@ -88,8 +88,7 @@ def add_import(sub: Any, fmt: Any) -> None:
         metavar="YEAR",
         help="CINC of the latest year not after YEAR (default: DATE's year)",
     )
-    p.add_argument("--output", "-o", type=Path, required=True, metavar="TOML",
-                   help="the world file to write ('-' for stdout)")  # fmt: skip
+    add_out(p, "TOML", "the world file to write ('-' for stdout)", required=True)
 
 
 def _add_war_data(p: argparse.ArgumentParser, default_replicates: int) -> None:
@@ -130,10 +129,7 @@ def _add_war_data(p: argparse.ArgumentParser, default_replicates: int) -> None:
         metavar="DAYS",
         help="a state joined if it entered within DAYS of the start (default 180)",
     )
-    p.add_argument(
-        "--out", "-o", type=Path, required=True, metavar="DIR",
-        help="the directory to write (created; files in it are replaced)",
-    )  # fmt: skip
+    add_out(p, "DIR", "the directory to write (created; files in it are replaced)", required=True)
 
 
 _EPILOG_BACKTEST = """\

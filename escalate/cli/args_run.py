@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from .base import non_negative_int, positive_int, seed
+from .base import add_out, non_negative_int, positive_int, seed
 
 _EPILOG_RUN = """\
 examples:
@@ -55,14 +55,7 @@ def _add_run_options(p: argparse.ArgumentParser, out_required: bool = True) -> N
         help="cascades per world (underscores allowed: 1_000_000)",
     )
     p.add_argument("--seed", "-s", type=seed, required=True, metavar="S", help="run seed")
-    p.add_argument(
-        "--out",
-        "-o",
-        type=Path,
-        required=out_required,
-        metavar="DIR",
-        help="output directory (Parquet dataset)",
-    )
+    add_out(p, "DIR", "output directory (Parquet dataset)", required=out_required)
     p.add_argument(
         "--threads",
         "-t",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .base import seed
+from .base import add_out, seed
 
 
 def add_check(sub: Any, fmt: Any) -> None:
@@ -81,12 +81,10 @@ def add_compare(sub: Any, fmt: Any) -> None:
         help="how to write every table: aligned text, CSV, JSON records or Parquet "
         "(default: table)",
     )
-    p.add_argument(
-        "--output",
-        "-o",
-        type=Path,
-        metavar="FILE",
-        help="write to FILE instead of stdout (required for parquet); with --tails the "
+    add_out(
+        p,
+        "FILE",
+        "write to FILE instead of stdout (required for parquet); with --tails the "
         "tail exponents go to FILE_tails with the same suffix",
     )
     p.add_argument(
@@ -136,10 +134,7 @@ def add_generate(sub: Any, fmt: Any) -> None:
         metavar="WORLD",
         help="world (file or bundled name) whose nations, incident and dynamics are kept",
     )
-    p.add_argument(
-        "--output", "-o", type=Path, required=True, metavar="OUT.toml",
-        help="the world file to write",
-    )  # fmt: skip
+    add_out(p, "OUT.toml", "the world file to write", required=True)
     p.add_argument(
         "--name",
         help="name of the new world (default: WORLD_KIND; for random WORLD_random_sSEED_dDENSITY)",
@@ -186,10 +181,7 @@ def add_plot(sub: Any, fmt: Any) -> None:
         ),
     )
     p.add_argument("dir", type=Path, metavar="DIR", help="a results directory")
-    p.add_argument(
-        "--output", "-o", type=Path, metavar="FOLDER",
-        help="where to write the figures (default: DIR/figures)",
-    )  # fmt: skip
+    add_out(p, "FOLDER", "where to write the figures (default: DIR/figures)")
     p.add_argument(
         "--formats", default="png,svg", help="comma list of png, svg, pdf (default: png,svg)"
     )
@@ -216,13 +208,7 @@ def add_report(sub: Any, fmt: Any) -> None:
         "dir", type=Path, metavar="DIR",
         help="a results directory (escalate run) or a backtest directory (escalate backtest)",
     )  # fmt: skip
-    p.add_argument(
-        "--output",
-        "-o",
-        type=Path,
-        metavar="FILE",
-        help="the page to write (default: DIR/report.html)",
-    )
+    add_out(p, "FILE", "the page to write (default: DIR/report.html)")
     p.add_argument(
         "--baseline", metavar="NAME", help="structure to compare against (default: the first)"
     )
@@ -248,7 +234,4 @@ def add_draw(sub: Any, fmt: Any) -> None:
         ),
     )
     p.add_argument("world", metavar="WORLD", help="a world file or a bundled name")
-    p.add_argument(
-        "--output", "-o", type=Path, required=True, metavar="FILE",
-        help="the picture to write (.png, .svg or .pdf)",
-    )  # fmt: skip
+    add_out(p, "FILE", "the picture to write (.png, .svg or .pdf)", required=True)

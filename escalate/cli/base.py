@@ -7,6 +7,7 @@ import difflib
 import re
 import sys
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import NoReturn
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "EXIT_IO",
     "Formatter",
     "Parser",
+    "add_out",
     "non_negative_int",
     "positive_int",
     "seed",
@@ -185,3 +187,11 @@ def seed(text: str) -> int:
     if not 0 <= value < 2**64:
         raise argparse.ArgumentTypeError(f"must be between 0 and 2**64 - 1, got {value}")
     return value
+
+
+def add_out(p: argparse.ArgumentParser, metavar: str, what: str, required: bool = False) -> None:
+    """The one name of every command's output: ``--out``/``-o`` (``--output`` is an alias)."""
+    p.add_argument(
+        "--out", "-o", "--output", dest="out", type=Path, required=required, metavar=metavar,
+        help=f"{what} (--output is the same)",
+    )  # fmt: skip

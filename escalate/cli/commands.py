@@ -214,13 +214,13 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
     keys = "states capabilities majors atop cow region overlay incident theatre name power_year"
     imported = import_world(args.date, **{k: getattr(args, k) for k in keys.split()})
-    if str(args.output) == "-":
+    if str(args.out) == "-":
         sys.stdout.write(imported.text)
     else:
-        args.output.write_text(imported.text, encoding="utf-8")
+        args.out.write_text(imported.text, encoding="utf-8")
     w = imported.world
     print(
-        f"{args.output}: {w.name}, {len(w.nations)} nations, {len(w.alliances)} alliance entries "
+        f"{args.out}: {w.name}, {len(w.nations)} nations, {len(w.alliances)} alliance entries "
         f"({sum(len(a.pairs) for a in w.alliances)} directed obligations), "
         f"{len(w.organizations)} organizations, {len(w.plans)} plans",
         file=sys.stderr,
@@ -293,10 +293,10 @@ def _write_tables(tables: dict, args: argparse.Namespace) -> None:
     """
     import json
 
-    fmt, output = args.format, args.output
+    fmt, output = args.format, args.out
     if output is None:
         if fmt == "parquet":
-            raise ValueError("--format parquet needs --output FILE")
+            raise ValueError("--format parquet needs --out FILE")
         if fmt == "csv" and len(tables) > 1:
             extra = [name for name in tables if name != "compare"]
             flags = " and ".join(f"--{name}" for name in extra)
@@ -384,8 +384,8 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         raise ValueError(
             f"unknown structure kind {args.kind!r}; choose from {', '.join(STRUCTURES)}"
         )
-    if args.output.exists() and not args.force:
-        raise ValueError(f"{args.output} exists; use --force to overwrite it")
+    if args.out.exists() and not args.force:
+        raise ValueError(f"{args.out} exists; use --force to overwrite it")
     if args.kind != "random":
         given = [
             f for f, v in (("--seed", args.seed), ("--density", args.density)) if v is not None
@@ -414,9 +414,9 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     if args.kind == "random":
         options.update(seed=seed, density=density)
     header = f"escalate {__version__}\n" + generated_header(args.kind, base, **options)
-    args.output.write_text(dump_world(w, header=header))
+    args.out.write_text(dump_world(w, header=header))
     print(
-        f"wrote {args.output} ({w.name}: {plural(len(w.alliances), 'alliance')}, "
+        f"wrote {args.out} ({w.name}: {plural(len(w.alliances), 'alliance')}, "
         f"{plural(len(w.organizations), 'organization')})",
         file=sys.stderr,
     )
@@ -446,7 +446,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     paths = plot_results(
         # counts per structure of the values the figures draw, added up part by part
         cascade_counts(args.dir, by=PLOT_COUNT_COLUMNS, verify=True, progress=True),
-        args.output or args.dir / "figures",
+        args.out or args.dir / "figures",
         participants=_participants_or_none(args.dir),
         formats=formats,
         members=world_members(read_manifest(args.dir).worlds),
@@ -465,7 +465,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from ..viz.report import write_report
     from ..viz.sweep import read_variants
 
-    out = args.output or args.dir / "report.html"
+    out = args.out or args.dir / "report.html"
     from ..viz.backtest_report import is_backtest_dir, write_backtest_report
 
     if is_backtest_dir(args.dir):  # the output of `escalate backtest --out DIR`
@@ -505,7 +505,7 @@ def _cmd_trace(args: argparse.Namespace) -> int:
 def _cmd_draw(args: argparse.Namespace) -> int:
     from ..viz.draw import draw_world
 
-    print(draw_world(args.world, args.output))  # checks the suffix before loading
+    print(draw_world(args.world, args.out))  # checks the suffix before loading
     return 0
 
 
