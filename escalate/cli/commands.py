@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from .._version import __version__
-from ..results.errors import ResultsError
 from .parser import EXIT_IO
 
 
@@ -83,23 +82,6 @@ def _load_kernel() -> None:
         warm_up()
     finally:
         note.cancel()
-
-
-def hint(e: ResultsError, args: argparse.Namespace) -> str:
-    """What to do about a results error, in flags (the library says it in API words)."""
-    where = shlex.quote(str(getattr(args, "dir", None) or getattr(args, "out", None) or "DIR"))
-    hints = {
-        "resume": "; finish it with `escalate run ... --resume`",
-        "resume_or_overwrite": ("; use --resume to continue that run or --overwrite to replace it"),
-        "new_out_or_overwrite": "; use a new --out, or --overwrite to replace it",
-        "repair": (
-            f"; `escalate repair {where}` sets bad parts aside and rebuilds the manifest, "
-            "then rerun with --resume"
-        ),
-    }
-    if e.hint is None or (e.hint == "repair" and args.command == "repair"):
-        return ""
-    return hints[e.hint]
 
 
 def _client(args: argparse.Namespace):
