@@ -152,3 +152,50 @@ def test_sweep_hint(tmp_path: Path, capsys) -> None:
     assert code == 0 and "is a sweep; --sweep adds a table" in err
     code, err = _run(capsys, "compare", out, "--sweep")
     assert code == 0 and "is a sweep" not in err
+
+
+def test_generated_variants_get_their_own_names_and_run_side_by_side(
+    tmp_path: Path, capsys
+) -> None:
+    paths = []
+    for extra in ([], ["--veto"], ["--reliability", "0.5"]):
+        out = tmp_path / f"w{len(paths)}.toml"
+        code, err = _run(capsys, "generate", "collective-security", "--nations", "teaching",
+                         "-o", out, *extra)  # fmt: skip
+        assert code == 0, err
+        paths.append(out)
+    code, err = _run(capsys, "run", *paths, "-n", "100", "-s", "1", "-o", tmp_path / "r", "-q")
+    assert code == 0, err
+    names = sorted(escalate.read_results(tmp_path / "r")["structure"].unique())
+    assert names == [
+        "teaching_collective_security",
+        "teaching_collective_security_r0.5",
+        "teaching_collective_security_veto",
+    ]
+
+
+def test_same_names_hint_at_name(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "w.toml"
+    assert _run(capsys, "generate", "bipolar", "--nations", "teaching", "-o", out)[0] == 0
+    twin = tmp_path / "twin.toml"
+    twin.write_bytes(out.read_bytes())
+    code, err = _run(capsys, "run", out, twin, "-n", "100", "-s", "1", "-o", tmp_path / "r")
+    assert code == 2 and "(escalate generate --name NAME)" in err
+    code, err = _run(capsys, "generate", "bipolar", "--nations", "teaching", "-o", twin,
+                     "--force", "--name", "twin")  # fmt: skip
+    assert code == 0, err
+    code, err = _run(capsys, "run", out, twin, "-n", "100", "-s", "1", "-o", tmp_path / "r", "-q")
+    assert code == 0, err
+
+
+def test_import_refuses_to_overwrite_like_generate(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "w.toml"
+    out.write_text("mine")
+    # refused before any data file is read (these do not exist)
+    argv = ["import", "--date", "1914-06-28", "--states", tmp_path / "s.csv", "--capabilities",
+            tmp_path / "c.csv", "--cow", tmp_path / "a.csv", "-o", out]  # fmt: skip
+    code, err = _run(capsys, *argv)
+    assert code == 2 and f"{out} exists; use --force to overwrite it" in err
+    assert out.read_text() == "mine"
+    code, err = _run(capsys, *argv, "--force")
+    assert code != 0 and "exists" not in err  # --force gets past it, to the missing files

@@ -89,6 +89,7 @@ def add_import(sub: Any, fmt: Any) -> None:
         help="CINC of the latest year not after YEAR (default: DATE's year)",
     )
     add_out(p, "TOML", "the world file to write ('-' for stdout)", required=True)
+    p.add_argument("--force", action="store_true", help="overwrite TOML if it exists")
 
 
 def _add_war_data(p: argparse.ArgumentParser, default_replicates: int) -> None:

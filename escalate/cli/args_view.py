@@ -137,7 +137,8 @@ def add_generate(sub: Any, fmt: Any) -> None:
     add_out(p, "OUT.toml", "the world file to write", required=True)
     p.add_argument(
         "--name",
-        help="name of the new world (default: WORLD_KIND; for random WORLD_random_sSEED_dDENSITY)",
+        help="name of the new world (default: WORLD_KIND; for random WORLD_random_sSEED_dDENSITY; "
+        "_veto and _rR added for --veto and --reliability R)",
     )
     p.add_argument(
         "--seed", type=seed, metavar="S", help="generation seed (random kind only; default: 0)"

@@ -194,6 +194,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
     """Build a world from COW/ATOP files on a day and write it as TOML."""
     from ..importers import import_world
 
+    if str(args.out) != "-" and args.out.exists() and not args.force:
+        raise ValueError(f"{args.out} exists; use --force to overwrite it")
     keys = "states capabilities majors atop cow region overlay incident theatre name power_year"
     imported = import_world(args.date, **{k: getattr(args, k) for k in keys.split()})
     if str(args.out) == "-":

@@ -410,7 +410,10 @@ def run(
     names = [w.name for w in ws]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
-        raise ValueError(f"two worlds are named {dup[0]!r}; structure names must be unique")
+        raise ValueError(
+            f"two worlds are named {dup[0]!r}; structure names must be unique: give each "
+            "its own `name` (escalate generate --name NAME)"
+        )
     if resume and overwrite:
         raise ValueError("resume and overwrite exclude each other")
     out = Path(out)
