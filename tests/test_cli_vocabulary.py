@@ -92,3 +92,11 @@ def test_every_command_writes_to_out_and_takes_output_as_an_alias(command: str) 
     assert "-o" in text and "--out" in text
     # the help names --output only as the alias of --out
     assert text.count("--output") == 2, text  # the usage of the flag and "(--output is the same)"
+
+
+@pytest.mark.parametrize("command", sorted(build_parser()._subparsers._group_actions[0].choices))  # type: ignore[union-attr]
+def test_help_examples_name_no_file_of_the_clone(command: str) -> None:
+    # the examples must work outside the repository: bundled worlds by name
+    sub = build_parser()._subparsers._group_actions[0].choices[command]  # type: ignore[union-attr]
+    text = sub.format_help()
+    assert "configs/" not in text

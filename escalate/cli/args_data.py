@@ -43,7 +43,7 @@ def add_import(sub: Any, fmt: Any) -> None:
             "      --capabilities NMC-60-abridged.csv --majors majors2016.csv \\\n"
             "      --atop atop5_1m.csv --cow alliance_v4.1_by_member.csv \\\n"
             "      --incident AUH:YUG -o july_1914.toml\n"
-            "  escalate import ... --region europe --overlay configs/overlays/europe_1914.toml\n"
+            "  escalate import ... --region europe --overlay my_overlay.toml\n"
             "  escalate import ... --incident IRQ:KUW --theatre middle_east\n"
             "  escalate import ... --incident GMY:POL --theatre europe,africa,middle_east\n\n"
             "nations are named by COW ccode (300), abbreviation (AUH) or world id;\n"

@@ -10,10 +10,10 @@ from .base import add_out, non_negative_int, positive_int, seed
 
 _EPILOG_RUN = """\
 examples:
-  escalate run configs/europe_1914.toml --replicates 1000000 --seed 1 --out results/1914
-  escalate run configs/europe_1914.toml configs/europe_1914_no_alliances.toml \\
+  escalate run europe_1914 --replicates 1000000 --seed 1 --out results/1914
+  escalate run europe_1914 europe_1914_no_alliances \\
       --replicates 1000000 --seed 1 --out results/compare --participants
-  escalate run configs/europe_1914.toml --replicates 50000000 --seed 1 --out big --resume
+  escalate run europe_1914 --replicates 50000000 --seed 1 --out big --resume
 
 output (read it with escalate.read_results(DIR) or pandas.read_parquet(DIR/"cascades")):
   DIR/manifest.json                          worlds, seed, layout, status
@@ -31,7 +31,7 @@ exit codes: 0 ok, 2 bad input, 3 I/O error, 130 interrupted, 143 terminated.
 _EPILOG_REPAIR = """\
 examples:
   escalate repair results/big
-  escalate run configs/europe_1914.toml -n 50000000 -s 1 -o results/big --resume
+  escalate run europe_1914 -n 50000000 -s 1 -o results/big --resume
 
 what it does (nothing is deleted):
   - reads every part whole, verifying its checksums, rows and metadata;
@@ -145,10 +145,10 @@ def add_sweep(sub: Any, fmt: Any) -> None:
         ),
         epilog=(
             "examples:\n"
-            "  escalate sweep configs/europe_1914.toml \\\n"
+            "  escalate sweep europe_1914 \\\n"
             "      --set dynamics.reliability.defense=0:1:5 \\\n"
             "      --replicates 200000 --seed 1 --out results/sweep\n"
-            "  escalate sweep configs/europe_1914.toml --set dynamics.deterrence=0,0.2,0.5 \\\n"
+            "  escalate sweep europe_1914 --set dynamics.deterrence=0,0.2,0.5 \\\n"
             "      --set 'alliances[Dual Alliance (1879) defense].reliability=0.5:1:3' \\\n"
             "      -n 100000 -s 1 -o sw\n"
             "\nKEY is a dotted path into the world: dynamics.*, alliances[NAME].reliability,\n"
@@ -187,7 +187,7 @@ def add_trace(sub: Any, fmt: Any) -> None:
         epilog=(
             "examples:\n"
             "  escalate trace europe_1914 --seed 1 --replicate 0\n"
-            "  escalate trace configs/teaching.toml -s 7 -r 42 --json > story.json\n\n"
+            "  escalate trace teaching -s 7 -r 42 --json > story.json\n\n"
             "The final row is the row `escalate run ... --seed S` writes for replicate I."
         ),
     )

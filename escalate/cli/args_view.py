@@ -19,7 +19,7 @@ def add_check(sub: Any, fmt: Any) -> None:
         formatter_class=fmt,
         description="Validate world files; print nations, obligations, organizations, plans.",
         epilog=(
-            "examples:\n  escalate check configs/*.toml\n  escalate check europe_1914\n\n"
+            "examples:\n  escalate check my_world.toml\n  escalate check europe_1914 teaching\n\n"
             "The dynamics in effect are listed one a line; values that differ from the\n"
             "defaults are marked *. exit code 2 if any file is invalid."
         ),
@@ -114,11 +114,11 @@ def add_generate(sub: Any, fmt: Any) -> None:
         ),
         epilog=(
             "examples:\n"
-            "  escalate generate bipolar --nations configs/europe_1914.toml -o bipolar.toml\n"
+            "  escalate generate bipolar --nations europe_1914 -o bipolar.toml\n"
             "  escalate generate collective-security --veto \\\n"
-            "      --nations configs/europe_1914.toml -o cs.toml\n"
+            "      --nations europe_1914 -o cs.toml\n"
             "  escalate generate random --density 0.1 --seed 3 \\\n"
-            "      --nations configs/europe_1914.toml -o r.toml\n"
+            "      --nations europe_1914 -o r.toml\n"
             "\nA random structure is named WORLD_random_sSEED_dDENSITY, so that variants\n"
             "of one world can run side by side."
         ),
@@ -230,7 +230,7 @@ def add_draw(sub: Any, fmt: Any) -> None:
         epilog=(
             "examples:\n"
             "  escalate draw europe_1914 -o world.png\n"
-            "  escalate draw configs/teaching.toml -o teaching.svg\n\n"
+            "  escalate draw teaching -o teaching.svg\n\n"
             "The format follows the suffix of FILE: .png, .svg or .pdf."
         ),
     )
