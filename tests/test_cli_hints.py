@@ -199,3 +199,24 @@ def test_import_refuses_to_overwrite_like_generate(tmp_path: Path, capsys) -> No
     assert out.read_text() == "mine"
     code, err = _run(capsys, *argv, "--force")
     assert code != 0 and "exists" not in err  # --force gets past it, to the missing files
+
+
+def test_the_compile_notice_is_printed_when_not_on_a_terminal(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
+    import time
+
+    import escalate.runner
+
+    real = escalate.runner.warm_up
+
+    def slow() -> None:  # as the first run on a machine: the kernel takes long to load
+        time.sleep(1.5)
+        real()
+
+    monkeypatch.setattr(escalate.runner, "warm_up", slow)
+    code, err = _run(capsys, "run", "teaching", "-n", "100", "-s", "1", "-o", tmp_path / "r")
+    assert code == 0, err
+    assert "escalate: compiling the kernel" in err  # stderr is captured here: no terminal
+    code, err = _run(capsys, "run", "teaching", "-n", "100", "-s", "1", "-o", tmp_path / "q", "-q")
+    assert code == 0 and err == ""

@@ -72,8 +72,8 @@ def _load_kernel() -> None:
     note = threading.Timer(
         1.0,
         lambda: print(
-            "escalate: compiling the kernel (the first run on a machine takes about half a "
-            "minute; it is cached for later runs)",
+            "escalate: compiling the kernel (the first run on a machine takes 30 to 90 s; "
+            "it is cached for later runs)",
             file=sys.stderr,
         ),
     )
@@ -104,9 +104,8 @@ def _cmd_run(args: argparse.Namespace, worlds: list) -> int:
     """Run ``worlds``; exit code 0, 3 (I/O error), 130/143 (interrupted)."""
     from ..runner import Interrupted, run
 
-    show = not args.quiet and sys.stderr.isatty()
-    if show and not (args.dask or args.dask_local):
-        _load_kernel()
+    if not args.quiet and not (args.dask or args.dask_local):
+        _load_kernel()  # says so on stderr when it compiles, on a terminal or not
     client, cluster = _client(args)
     try:
         summary = run(
