@@ -158,7 +158,7 @@ def simulate(
     cw = compile_world(w)
     with _threads(threads):
         out, parts = part_arrays(cw, seed, start, start + replicates, participants)
-    df, people = to_frames(cw, w.name, start, out, parts, participants)
+    df, people = to_frames(cw, w.name, start, out, parts, participants, w.ids)
     if people is None:
         return df
     return df, people
