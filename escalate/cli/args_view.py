@@ -96,9 +96,10 @@ def add_compare(sub: Any, fmt: Any) -> None:
     p.add_argument(
         "--sweep",
         action="store_true",
-        help="also give, for a sweep, a compact table: a row per variant with its swept "
-        "values (from DIR/variants.csv) as columns, P(world war) and mean belligerents "
-        "with intervals and the Holm-adjusted p against the baseline (with -o: FILE_sweep)",
+        help="for a sweep, a compact table: a row per variant with its swept values (from "
+        "DIR/variants.csv) as columns, P(world war) and mean belligerents with intervals and "
+        "the Holm-adjusted p against the baseline; on the terminal instead of the full "
+        "comparison, beside it with -o (FILE_sweep) or --format csv/json",
     )
 
 

@@ -336,6 +336,13 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         tables["tails"] = (tails, format_tails)
     if args.sweep:
         tables["sweep"] = (sweep_table(table, variants), format_sweep)
+        if args.format == "table" and args.out is None:  # on a terminal: the compact table only
+            del tables["compare"]
+            print(
+                f"escalate compare: a row per variant; every metric of every variant: "
+                f"escalate compare {shlex.quote(str(args.dir))}",
+                file=sys.stderr,
+            )
     elif variants is not None and args.format == "table":
         print(
             f"escalate compare: {args.dir} is a sweep; --sweep adds a table with a row per "
