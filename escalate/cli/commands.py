@@ -196,7 +196,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
     if str(args.out) != "-" and args.out.exists() and not args.force:
         raise ValueError(f"{args.out} exists; use --force to overwrite it")
     keys = "states capabilities majors atop cow region overlay incident theatre name power_year"
-    imported = import_world(args.date, **{k: getattr(args, k) for k in keys.split()})
+    options = {k: getattr(args, k) for k in keys.split()}
+    imported = import_world(args.date, **options, output=args.out)
     if str(args.out) == "-":
         sys.stdout.write(imported.text)
     else:
@@ -208,8 +209,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
         f"{len(w.organizations)} organizations, {len(w.plans)} plans",
         file=sys.stderr,
     )
-    for note in imported.notes:
-        print(f"  note: {note}", file=sys.stderr)
+    if imported.notes:  # each is a comment in the file, beside what it is about
+        where = "the world's text" if str(args.out) == "-" else str(args.out)
+        print(f"  {plural(len(imported.notes), 'note')} on the data: comments in {where}",
+              file=sys.stderr)  # fmt: skip
     return 0
 
 
