@@ -339,7 +339,6 @@ def _compare_windows(
                     f"{baseline!r}: no paired comparison",
                     stacklevel=3,
                 )
-    # the baseline first, then the run's order: as the command line prints it
     out = _table(sorted(names, key=lambda n: n != baseline), baseline, specs, per, paired)
     out.attrs.update(
         {
