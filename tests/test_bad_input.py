@@ -182,8 +182,14 @@ COMMAND_LINES = [
     ),
     (
         "out-holds-results",
-        "{world} -n 2000 -s 2 -o {out}",
+        "{world} -n 2000 -s 1 -o {out} --participants",
         "already holds results; use --resume to continue that run or --overwrite",
+    ),
+    (
+        "out-holds-another-job",
+        "{world} -n 2000 -s 2 -o {out}",
+        "already holds another job: different seed (1 there, 2 now); use a new --out, or "
+        "--overwrite",
     ),
     (
         "resume-other-seed",

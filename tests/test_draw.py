@@ -78,7 +78,7 @@ def test_cli_draw_bad_suffix(tmp_path):
 def test_cli_draw_needs_output():
     r = cli("draw", "teaching")
     assert r.returncode == 2
-    assert "--output" in r.stderr
+    assert "--out/-o/--output" in r.stderr
 
 
 def test_bad_suffix_function(tmp_path):

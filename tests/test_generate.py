@@ -118,7 +118,7 @@ def test_every_kind_is_valid_and_keeps_the_nations(small, small_random, kind, ve
         assert w.incident == base.incident
         assert w.dynamics == base.dynamics
         assert w.plans == ()
-        suffix = "_s1_d0.3" if kind == "random" else ""
+        suffix = ("_s1_d0.3" if kind == "random" else "") + ("_veto" if veto else "")
         assert w.name == f"{base.name}_{kind}".replace("-", "_") + suffix
         names = [a.name for a in w.alliances] + [o.name for o in w.organizations]
         assert not {"old pact", "old pledge", "old league"} & set(names)

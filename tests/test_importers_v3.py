@@ -178,7 +178,7 @@ def test_cli_theatre_and_its_help(tmp_path: Path) -> None:
     r = _cli(*base, "--theatre", "europe,americas", "-o", str(out))
     assert r.returncode == 0, r.stderr
     assert 'theatre = ["americas", "europe"]' in out.read_text()
-    r = _cli(*base, "--theatre", "westeros", "-o", str(out))
+    r = _cli(*base, "--theatre", "westeros", "-o", str(out), "--force")
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and "'westeros' is not a region" in r.stderr
     r = _cli("import", "--help")

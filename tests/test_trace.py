@@ -55,5 +55,5 @@ def test_outcome_line_counts_in_words() -> None:
     """One broken promise is not "1 broken promises" (replicate 3: one broken, three majors)."""
     import escalate
 
-    last = escalate.trace("teaching", seed=1, replicate=3).text().splitlines()[-1]
+    last = escalate.trace("teaching", seed=1, replicate=3).text().splitlines()[-2]
     assert "3 majors, a world war; 1 broken promise, " in last, last

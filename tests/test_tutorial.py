@@ -142,5 +142,5 @@ def test_the_tutorial_runs_and_writes_what_it_says(tmp_path, monkeypatch, capsys
     assert "dynamics.reliability.defense  dynamics.deterrence  P(world war)" in stdout
     assert (tmp_path / "results/sweep/figures/sweep.png").read_bytes()[:8] == PNG
     assert (tmp_path / "sweep.png").read_bytes()[:8] == PNG
-    assert len(pd.read_csv(tmp_path / "results/sweep_py/variants.csv")) == 5
+    assert len(pd.read_csv(tmp_path / "results/sweep_py/variants.csv")) == 10  # the CLI grid
     assert "europe_1914.defense-0.00" in printed

@@ -339,7 +339,7 @@ def _compare_windows(
                     f"{baseline!r}: no paired comparison",
                     stacklevel=3,
                 )
-    out = _table(names, baseline, specs, per, paired)
+    out = _table(sorted(names, key=lambda n: n != baseline), baseline, specs, per, paired)
     out.attrs.update(
         {
             "baseline": baseline,

@@ -16,7 +16,8 @@ import sys
 from collections.abc import Sequence
 
 from ..results.errors import ResultsError
-from .commands import COMMANDS, fail, fail_world, hint
+from .commands import COMMANDS, fail, fail_world
+from .hints import hint
 from .parser import EXIT_INPUT, EXIT_IO, build_parser
 
 __all__ = ["EXIT_INPUT", "EXIT_IO", "build_parser", "main"]
@@ -36,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except ResultsError as e:
-        return fail(EXIT_INPUT, f"{e}{hint(e, args)}")
+        return fail(EXIT_INPUT, f"{e.message}{hint(e, args)}")
     except WorldError as e:
         return fail_world(e)
     except ValueError as e:

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from .._version import __version__
-from ..results.errors import ResultsError
 from .parser import EXIT_IO
 
 
@@ -73,8 +72,8 @@ def _load_kernel() -> None:
     note = threading.Timer(
         1.0,
         lambda: print(
-            "escalate: compiling the kernel (the first run on a machine takes about half a "
-            "minute; it is cached for later runs)",
+            "escalate: compiling the kernel (the first run on a machine takes 30 to 90 s; "
+            "it is cached for later runs)",
             file=sys.stderr,
         ),
     )
@@ -83,23 +82,6 @@ def _load_kernel() -> None:
         warm_up()
     finally:
         note.cancel()
-
-
-def hint(e: ResultsError, args: argparse.Namespace) -> str:
-    """What to do about a results error, in flags (the library says it in API words)."""
-    where = shlex.quote(str(getattr(args, "dir", None) or getattr(args, "out", None) or "DIR"))
-    hints = {
-        "resume": "; finish it with `escalate run ... --resume`",
-        "resume_or_overwrite": ("; use --resume to continue that run or --overwrite to replace it"),
-        "new_out_or_overwrite": "; use a new --out, or --overwrite to replace it",
-        "repair": (
-            f"; `escalate repair {where}` sets bad parts aside and rebuilds the manifest, "
-            "then rerun with --resume"
-        ),
-    }
-    if e.hint is None or (e.hint == "repair" and args.command == "repair"):
-        return ""
-    return hints[e.hint]
 
 
 def _client(args: argparse.Namespace):
@@ -122,9 +104,8 @@ def _cmd_run(args: argparse.Namespace, worlds: list) -> int:
     """Run ``worlds``; exit code 0, 3 (I/O error), 130/143 (interrupted)."""
     from ..runner import Interrupted, run
 
-    show = not args.quiet and sys.stderr.isatty()
-    if show and not (args.dask or args.dask_local):
-        _load_kernel()
+    if not args.quiet and not (args.dask or args.dask_local):
+        _load_kernel()  # says so on stderr when it compiles, on a terminal or not
     client, cluster = _client(args)
     try:
         summary = run(
@@ -212,21 +193,26 @@ def _cmd_import(args: argparse.Namespace) -> int:
     """Build a world from COW/ATOP files on a day and write it as TOML."""
     from ..importers import import_world
 
+    if str(args.out) != "-" and args.out.exists() and not args.force:
+        raise ValueError(f"{args.out} exists; use --force to overwrite it")
     keys = "states capabilities majors atop cow region overlay incident theatre name power_year"
-    imported = import_world(args.date, **{k: getattr(args, k) for k in keys.split()})
-    if str(args.output) == "-":
+    options = {k: getattr(args, k) for k in keys.split()}
+    imported = import_world(args.date, **options, output=args.out)
+    if str(args.out) == "-":
         sys.stdout.write(imported.text)
     else:
-        args.output.write_text(imported.text, encoding="utf-8")
+        args.out.write_text(imported.text, encoding="utf-8")
     w = imported.world
     print(
-        f"{args.output}: {w.name}, {len(w.nations)} nations, {len(w.alliances)} alliance entries "
+        f"{args.out}: {w.name}, {len(w.nations)} nations, {len(w.alliances)} alliance entries "
         f"({sum(len(a.pairs) for a in w.alliances)} directed obligations), "
         f"{len(w.organizations)} organizations, {len(w.plans)} plans",
         file=sys.stderr,
     )
-    for note in imported.notes:
-        print(f"  note: {note}", file=sys.stderr)
+    if imported.notes:  # each is a comment in the file, beside what it is about
+        where = "the world's text" if str(args.out) == "-" else str(args.out)
+        print(f"  {plural(len(imported.notes), 'note')} on the data: comments in {where}",
+              file=sys.stderr)  # fmt: skip
     return 0
 
 
@@ -293,10 +279,10 @@ def _write_tables(tables: dict, args: argparse.Namespace) -> None:
     """
     import json
 
-    fmt, output = args.format, args.output
+    fmt, output = args.format, args.out
     if output is None:
         if fmt == "parquet":
-            raise ValueError("--format parquet needs --output FILE")
+            raise ValueError("--format parquet needs --out FILE")
         if fmt == "csv" and len(tables) > 1:
             extra = [name for name in tables if name != "compare"]
             flags = " and ".join(f"--{name}" for name in extra)
@@ -353,6 +339,13 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         tables["tails"] = (tails, format_tails)
     if args.sweep:
         tables["sweep"] = (sweep_table(table, variants), format_sweep)
+        if args.format == "table" and args.out is None:  # on a terminal: the compact table only
+            del tables["compare"]
+            print(
+                f"escalate compare: a row per variant; every metric of every variant: "
+                f"escalate compare {shlex.quote(str(args.dir))}",
+                file=sys.stderr,
+            )
     elif variants is not None and args.format == "table":
         print(
             f"escalate compare: {args.dir} is a sweep; --sweep adds a table with a row per "
@@ -384,8 +377,8 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         raise ValueError(
             f"unknown structure kind {args.kind!r}; choose from {', '.join(STRUCTURES)}"
         )
-    if args.output.exists() and not args.force:
-        raise ValueError(f"{args.output} exists; use --force to overwrite it")
+    if args.out.exists() and not args.force:
+        raise ValueError(f"{args.out} exists; use --force to overwrite it")
     if args.kind != "random":
         given = [
             f for f, v in (("--seed", args.seed), ("--density", args.density)) if v is not None
@@ -414,9 +407,9 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     if args.kind == "random":
         options.update(seed=seed, density=density)
     header = f"escalate {__version__}\n" + generated_header(args.kind, base, **options)
-    args.output.write_text(dump_world(w, header=header))
+    args.out.write_text(dump_world(w, header=header))
     print(
-        f"wrote {args.output} ({w.name}: {plural(len(w.alliances), 'alliance')}, "
+        f"wrote {args.out} ({w.name}: {plural(len(w.alliances), 'alliance')}, "
         f"{plural(len(w.organizations), 'organization')})",
         file=sys.stderr,
     )
@@ -446,7 +439,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     paths = plot_results(
         # counts per structure of the values the figures draw, added up part by part
         cascade_counts(args.dir, by=PLOT_COUNT_COLUMNS, verify=True, progress=True),
-        args.output or args.dir / "figures",
+        args.out or args.dir / "figures",
         participants=_participants_or_none(args.dir),
         formats=formats,
         members=world_members(read_manifest(args.dir).worlds),
@@ -465,7 +458,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from ..viz.report import write_report
     from ..viz.sweep import read_variants
 
-    out = args.output or args.dir / "report.html"
+    out = args.out or args.dir / "report.html"
     from ..viz.backtest_report import is_backtest_dir, write_backtest_report
 
     if is_backtest_dir(args.dir):  # the output of `escalate backtest --out DIR`
@@ -505,7 +498,7 @@ def _cmd_trace(args: argparse.Namespace) -> int:
 def _cmd_draw(args: argparse.Namespace) -> int:
     from ..viz.draw import draw_world
 
-    print(draw_world(args.world, args.output))  # checks the suffix before loading
+    print(draw_world(args.world, args.out))  # checks the suffix before loading
     return 0
 
 

@@ -195,6 +195,7 @@ def import_world(
     theatre: str | list[str] | tuple[str, ...] | None = None,
     name: str | None = None,
     power_year: int | None = None,
+    output: str | Path | None = None,
 ) -> Imported:
     """The world of the states in the system on ``date``, with the alliances in force.
 
@@ -228,6 +229,9 @@ def import_world(
     power_year
         Take CINC of the latest year not after this one instead of ``date``'s year
         (default: the overlay's ``power_year``, else the year of ``date``).
+    output
+        Where the world will be written: named in the header's command that
+        rebuilds it (default: ``NAME.toml``).
 
     Returns
     -------
@@ -311,7 +315,10 @@ def import_world(
         options.append(f"--theatre {','.join(inc['theatre'])}")
     if power_year is not None and "power_year" not in ov:
         options.append(f"--power-year {power_year}")
-    header = _header(world_name, day, options, [p for _, p in files], notes)
+    if name is not None:
+        options.append(f"--name {name}")
+    options.append(f"-o {output if output is not None else world_name + '.toml'}")
+    header = _header(world_name, day, options, [p for _, p in files], notes, overlay is not None)
     header += _comment(ov.get("comment"))
     text = render(
         name=world_name,
@@ -340,13 +347,23 @@ def import_world(
 
 
 def _header(
-    name: str, day: dt.date, options: list[str], files: list[Path], notes: list[str]
+    name: str,
+    day: dt.date,
+    options: list[str],
+    files: list[Path],
+    notes: list[str],
+    overlay: bool,
 ) -> list[str]:
     """The file's header: what it is, the command that rebuilds it, the sources' sha256."""
+    how = (
+        "edit the overlay and rebuild, not this file"
+        if overlay
+        else "to change it, write an overlay (--overlay) and rebuild, not this file"
+    )
     return [
         f"{name}: the states in the system on {day}, their power and the alliances in force.",
-        "Built by escalate's importer; edit the overlay and rebuild, not this file:",
-        "  " + " ".join(["escalate import", *options, f"-o {name}.toml"]),
+        f"Built by escalate's importer; {how}:",
+        "  " + " ".join(["escalate import", *options]),
         "Source files (name: sha256):",
         *[f"  {p.name}: {sha256(p)}" for p in files],
         *notes,

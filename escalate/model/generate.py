@@ -256,7 +256,11 @@ def generate(
     }
     alliances, organizations = _BUILDERS[kind](world, **options)
     d = world.to_dict()
-    d["name"] = name if name is not None else default_name(kind, world.name, seed, density)
+    d["name"] = (
+        name
+        if name is not None
+        else default_name(kind, world.name, seed, density, veto, reliability)
+    )
     d["description"] = _description(kind, world, seed=seed, density=density, veto=veto)
     d["alliances"] = alliances
     d["organizations"] = organizations
@@ -268,22 +272,38 @@ def generate(
 VETO_KINDS = ("collective-security", "collective-defense")
 
 
-def default_name(kind: str, world_name: str, seed: int = 0, density: float = 0.1) -> str:
-    """The name of a generated world: ``<world>_<kind>``; for ``random`` with seed and density.
+def default_name(
+    kind: str,
+    world_name: str,
+    seed: int = 0,
+    density: float = 0.1,
+    veto: bool = False,
+    reliability: float | None = None,
+) -> str:
+    """The name of a generated world: ``<world>_<kind>``, with what makes it differ.
 
-    Two random structures of one world with another seed or density get two
-    names, so that they can be run side by side.
+    A random structure adds its seed and density, a veto ``_veto``, a given
+    reliability ``_r<R>``: two worlds generated from one with other options get
+    two names, so that they can be run side by side.
 
     Examples
     --------
     >>> default_name("collective-security", "europe_1914")
     'europe_1914_collective_security'
+    >>> default_name("collective-security", "europe_1914", veto=True)
+    'europe_1914_collective_security_veto'
     >>> default_name("random", "europe_1914", seed=3, density=0.25)
     'europe_1914_random_s3_d0.25'
+    >>> default_name("bipolar", "europe_1914", reliability=0.5)
+    'europe_1914_bipolar_r0.5'
     """
     name = f"{world_name}_{kind}".replace("-", "_")
     if kind == "random":
         name += f"_s{seed}_d{density:g}"
+    if veto:
+        name += "_veto"
+    if reliability is not None:
+        name += f"_r{reliability:g}"
     return name
 
 

@@ -103,16 +103,43 @@ def participant_rows(belligerents: np.ndarray, n: int) -> np.ndarray:
     return first + np.arange(total, dtype=np.int64)
 
 
+def nation_codes(cw: CompiledWorld, order: Sequence[str] | None):
+    """A function from the kernel's nation codes to ``Labelled`` over ``order``.
+
+    The kernel numbers nations by sorted id; the results label them in
+    ``order``, the world file's order (None: sorted), so that a nation column's
+    categories are the nations as the user listed them.
+    """
+    if order is None or tuple(order) == cw.ids:
+        return lambda codes: (_int32(codes), cw.ids)
+    position = {nid: i for i, nid in enumerate(order)}
+    recode = np.array([position[nid] for nid in cw.ids], dtype=np.int32)
+    labels = tuple(order)
+
+    def labelled(codes: np.ndarray) -> Labelled:
+        codes = _int32(codes)
+        return np.where(codes < 0, codes, recode[np.maximum(codes, 0)]), labels
+
+    return labelled
+
+
 def output_columns(
-    cw: CompiledWorld, start: int, out: dict, parts: dict, participants: bool
+    cw: CompiledWorld,
+    start: int,
+    out: dict,
+    parts: dict,
+    participants: bool,
+    order: Sequence[str] | None = None,
 ) -> tuple[dict[str, np.ndarray | Labelled], dict[str, np.ndarray | Labelled] | None]:
     """The result columns (cascades, participants or None) of raw kernel output.
 
     In schema order (:mod:`.schema`): numbers are the kernel's arrays (not
     copied), ids and labels are :data:`Labelled` (int32 codes over the world's
-    ids or the labels), so that neither Arrow (:func:`to_tables`) nor pandas
-    (:func:`escalate.results.frames.to_frames`) makes a Python object per row.
+    ids, in ``order``: the world file's; or over the labels), so that neither
+    Arrow (:func:`to_tables`) nor pandas (:func:`escalate.results.frames.to_frames`)
+    makes a Python object per row.
     """
+    nations = nation_codes(cw, order)
     count = out["initiator"].size
     replicates = np.arange(start, start + count, dtype=np.int64)
     cascades: dict[str, np.ndarray | Labelled] = {}
@@ -120,7 +147,7 @@ def output_columns(
         if name == "replicate":
             cascades[name] = replicates
         elif name in ("initiator", "target"):
-            cascades[name] = (_int32(out[name]), cw.ids)
+            cascades[name] = nations(out[name])
         elif name == "winner":  # -1 none, 0 A, 1 D
             cascades[name] = (out[name].astype(np.int32) - SIDE_A, SIDE_LABELS)
         else:
@@ -139,7 +166,7 @@ def output_columns(
         source = np.where(source < 0, source, remap[np.maximum(source, 0)])
     people: dict[str, np.ndarray | Labelled] = {
         "replicate": np.repeat(replicates, k.astype(np.int64)),
-        "nation": (_int32(flat("nation")), cw.ids),
+        "nation": nations(flat("nation")),
         "side": (flat("side").astype(np.int32) - SIDE_A, SIDE_LABELS),
         "round": flat("round"),
         "via": (flat("via").astype(np.int32), VIA_LABELS),
@@ -152,7 +179,14 @@ def _int32(codes: np.ndarray) -> np.ndarray:
     return codes if codes.dtype == np.int32 else codes.astype(np.int32)
 
 
-def to_tables(cw: CompiledWorld, start: int, out: dict, parts: dict, participants: bool):
+def to_tables(
+    cw: CompiledWorld,
+    start: int,
+    out: dict,
+    parts: dict,
+    participants: bool,
+    order: Sequence[str] | None = None,
+):
     """Arrow tables (cascades, participants or None) from raw kernel output.
 
     Ids and labels become dictionary arrays over the world's ids (or the labels)
@@ -160,7 +194,7 @@ def to_tables(cw: CompiledWorld, start: int, out: dict, parts: dict, participant
     arrays (:func:`output_columns`): no value is turned into a Python object, so
     the cost does not grow with the length of the labels.
     """
-    cascades, people = output_columns(cw, start, out, parts, participants)
+    cascades, people = output_columns(cw, start, out, parts, participants, order)
     ctable = _table(cascades, CASCADE_SCHEMA)
     return ctable, None if people is None else _table(people, PARTICIPANT_SCHEMA)
 

@@ -9,6 +9,8 @@ more than the kernel.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -45,7 +47,13 @@ def frame_of(columns: dict[str, np.ndarray | Labelled], structure: str) -> pd.Da
 
 
 def to_frames(
-    cw: CompiledWorld, structure: str, start: int, out: dict, parts: dict, participants: bool
+    cw: CompiledWorld,
+    structure: str,
+    start: int,
+    out: dict,
+    parts: dict,
+    participants: bool,
+    order: Sequence[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """DataFrames (cascades, participants or None) from raw kernel output.
 
@@ -61,6 +69,9 @@ def to_frames(
         The kernel's output arrays (:func:`escalate.results.arrow.run_arrays`).
     participants : bool
         Whether ``parts`` holds participants.
+    order : sequence of str, optional
+        The nation ids in the world file's order: the categories of the nation
+        columns (default: sorted, the kernel's order).
     """
-    cascades, people = output_columns(cw, start, out, parts, participants)
+    cascades, people = output_columns(cw, start, out, parts, participants, order)
     return frame_of(cascades, structure), None if people is None else frame_of(people, structure)

@@ -179,7 +179,9 @@ class _Writers:
                 if not self.failure:
                     w, cw, s, e, (out, parts) = item
                     item = None
-                    cascades, people = to_tables(cw, s, out, parts, self.manifest.participants)
+                    cascades, people = to_tables(
+                        cw, s, out, parts, self.manifest.participants, w.ids
+                    )
                     out = parts = None
                     meta = part_metadata_of(w, self.manifest, s, e)
                     _write_one(self.out, w, meta, s, cascades, people)
@@ -205,7 +207,7 @@ def _dask_part(
 ):
     """One part on a Dask worker: compile, run (all worker threads), write."""
     w = world_from_dict(world_dict, source=source)
-    cascades, people = part_tables(compile_world(w), seed, s, e, participants)
+    cascades, people = part_tables(compile_world(w), seed, s, e, participants, order=w.ids)
     _write_one(Path(out), w, meta, s, cascades, people)
     return e - s
 

@@ -158,7 +158,7 @@ def simulate(
     cw = compile_world(w)
     with _threads(threads):
         out, parts = part_arrays(cw, seed, start, start + replicates, participants)
-    df, people = to_frames(cw, w.name, start, out, parts, participants)
+    df, people = to_frames(cw, w.name, start, out, parts, participants, w.ids)
     if people is None:
         return df
     return df, people
@@ -220,16 +220,12 @@ def _prepare(
     """
     old: Manifest | None = None
     if holds_results(out) and not overwrite:
-        if not resume:
-            no_manifest = not (out / "manifest.json").exists()
-            raise ResultsError(
-                f"{out}: already holds results",
-                hint="repair" if no_manifest else "resume_or_overwrite",
-            )
         try:
             old = read_manifest(out)
         except ResultsError as e:
-            raise ResultsError(f"cannot resume: {e}", hint=e.hint) from None
+            if not resume:
+                raise ResultsError(f"{out}: already holds results", hint=e.hint) from None
+            raise ResultsError(f"cannot resume: {e.message}", hint=e.hint) from None
     if chunk_size is None:
         chunk_size = old.chunk_size if old else default_chunk_size(worlds, participants)
     check_layout(worlds, replicates, chunk_size, participants)
@@ -247,15 +243,18 @@ def _prepare(
     present: dict[str, dict[str, set[int]]] = {}
     if old is not None:
         why = manifest.same_job(old)
-        if why:
+        if why:  # resuming cannot help: say so before anyone is told to try
             raise ResultsError(
-                f"{out}: cannot resume, the directory holds another job: {why}",
+                f"{out}: {'cannot resume, the directory' if resume else 'already'} holds "
+                f"another job: {why}",
                 hint="new_out_or_overwrite",
             )
+        if not resume:
+            raise ResultsError(f"{out}: already holds results", hint="resume_or_overwrite")
         try:
             present = {t: scan_parts(out, manifest, t, verify=True) for t in TABLES}
         except ResultsError as e:
-            raise ResultsError(f"cannot resume: {e}", repairable=True) from None
+            raise ResultsError(f"cannot resume: {e.message}", repairable=True) from None
     try:
         probe = out / f".write-test-{os.getpid()}"
         probe.write_bytes(b"")
@@ -411,7 +410,10 @@ def run(
     names = [w.name for w in ws]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
-        raise ValueError(f"two worlds are named {dup[0]!r}; structure names must be unique")
+        raise ValueError(
+            f"two worlds are named {dup[0]!r}; structure names must be unique: give each "
+            "its own `name` (escalate generate --name NAME)"
+        )
     if resume and overwrite:
         raise ValueError("resume and overwrite exclude each other")
     out = Path(out)

@@ -168,13 +168,14 @@ def part_tables(
     stop: int,
     participants: bool,
     advance: Callable[[int], None] | None = None,
+    order: Sequence[str] | None = None,
 ) -> tuple[pa.Table, pa.Table | None]:
     """Arrow tables (cascades, participants or None) of replicates ``start .. stop - 1``.
 
     :func:`part_arrays`, then :func:`escalate.results.arrow.to_tables`.
     """
     out, parts = part_arrays(cw, seed, start, stop, participants, advance)
-    return to_tables(cw, start, out, parts, participants)
+    return to_tables(cw, start, out, parts, participants, order)
 
 
 def warm_up() -> None:

@@ -32,7 +32,7 @@ class Story:
         return json.dumps(self.__dict__, indent=1)
 
     def text(self) -> str:
-        """The story as text, one line per event, grouped by round."""
+        """The story as text, one line per event, grouped by round; last, the row."""
         lines = [f"{self.world}, seed {self.seed}, replicate {self.replicate}"]
         last = None
         for e in self.events:
@@ -40,7 +40,14 @@ class Story:
                 last = e["round"]
                 lines.append(f"round {last}")
             lines.append("  " + _describe(e))
+        if self.row:  # the row `escalate run` writes, every column, as name=value
+            lines.append("row: " + " ".join(f"{k}={_value(v)}" for k, v in self.row.items()))
         return "\n".join(lines)
+
+
+def _value(v: object) -> str:
+    """A row's value as written in the story's last line (a float with 6 significant digits)."""
+    return f"{v:.6g}" if isinstance(v, float) else str(v)
 
 
 def _draw(e: dict, limit: str) -> str:
