@@ -92,6 +92,31 @@ def add_import(sub: Any, fmt: Any) -> None:
     p.add_argument("--force", action="store_true", help="overwrite TOML if it exists")
 
 
+def _add_fit_options(p: argparse.ArgumentParser) -> None:
+    """The options of the maximum-likelihood fits of ``backtest`` and ``calibrate``."""
+    p.add_argument(
+        "--folds",
+        type=non_negative_int,
+        default=10,
+        metavar="K",
+        help="held-out folds over wars, each predicted by a fit on the others (default 10)",
+    )
+    p.add_argument(
+        "--fit-replicates",
+        type=positive_int,
+        default=250,
+        metavar="N",
+        help="cascades per war and evaluation during a fit (default 250)",
+    )
+    p.add_argument(
+        "--max-evaluations",
+        type=positive_int,
+        default=300,
+        metavar="E",
+        help="evaluations of the likelihood per fit (default 300)",
+    )
+
+
 def _add_war_data(p: argparse.ArgumentParser, default_replicates: int) -> None:
     """The options ``escalate backtest`` and ``escalate calibrate`` share."""
     p.add_argument(
@@ -172,6 +197,7 @@ def add_backtest(sub: Any, fmt: Any) -> None:
         metavar="B",
         help="bootstrap resamples of wars (default 1000)",
     )
+    _add_fit_options(p)
     p.add_argument("--json", action="store_true", help="print summary.json instead of the table")
     p.add_argument("--no-figures", action="store_true", help="do not draw the figures")
 
@@ -180,13 +206,16 @@ def add_calibrate(sub: Any, fmt: Any) -> None:
     """``escalate calibrate``."""
     p = sub.add_parser(
         "calibrate",
-        help="fit the per-kind alliance reliabilities to the COW wars",
+        help="fit version 3's honour and unaligned coefficients to the COW wars",
         formatter_class=fmt,
         description=(
-            "Fit the reliabilities of defense, offense, entente and neutrality obligations\n"
-            "by minimum three-outcome log loss over the backtest's wars (common random\n"
-            "numbers), with bootstrap refits over wars and k-fold cross-validation.\n"
-            "Writes DIR/calibration.json and DIR/reliability.toml ([dynamics.reliability])."
+            "Fit every coefficient of [dynamics.honour] and [dynamics.unaligned] by maximum\n"
+            "simulated likelihood of each third party's outcome (stayed out, joined side 1,\n"
+            "joined side 2) over the backtest's wars, under entry = enemies and side (the\n"
+            "likelier is kept), from a fixed start (common random numbers, bounded Powell).\n"
+            "Out of sample: K folds over wars and both era splits (to 1945 / after), each\n"
+            "fit from the same start; bootstrap refits over wars give the intervals.\n"
+            "Writes DIR/calibration.json and DIR/fit.toml (the [dynamics] tables)."
         ),
         epilog=(
             "example:\n  escalate calibrate --wars Inter-StateWarData_v4.0.csv \\\n"
@@ -197,15 +226,9 @@ def add_calibrate(sub: Any, fmt: Any) -> None:
     p.add_argument(
         "--bootstrap",
         type=non_negative_int,
-        default=20,
+        default=0,
         metavar="B",
-        help="bootstrap refits for the intervals (default 20)",
+        help="bootstrap refits over wars for the intervals (default 0: none; each is a fit)",
     )
-    p.add_argument(
-        "--folds",
-        type=positive_int,
-        default=5,
-        metavar="K",
-        help="cross-validation folds over wars (default 5)",
-    )
+    _add_fit_options(p)
     p.add_argument("--json", action="store_true", help="print calibration.json")

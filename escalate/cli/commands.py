@@ -525,7 +525,19 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     if args.atop is None and args.cow is None:
         raise ValueError("alliances: give an ATOP file (--atop), a COW file (--cow) or both")
     _load_kernel()
-    result = backtest(args.wars, **_war_options(args), resamples=args.bootstrap)
+
+    def progress(message: str) -> None:
+        print(f"backtest: {message}", file=sys.stderr, flush=True)
+
+    result = backtest(
+        args.wars,
+        **_war_options(args),
+        resamples=args.bootstrap,
+        folds=args.folds,
+        fit_replicates=args.fit_replicates,
+        max_evaluations=args.max_evaluations,
+        progress=progress,
+    )
     paths = result.write(args.out)
     text = backtest_markdown(result.summary, result.wars)
     (args.out / "report.md").write_text(text, encoding="utf-8")
@@ -552,12 +564,22 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     if args.atop is None and args.cow is None:
         raise ValueError("alliances: give an ATOP file (--atop), a COW file (--cow) or both")
     _load_kernel()
-    cal = calibrate(args.wars, **_war_options(args), resamples=args.bootstrap, folds=args.folds)
+    options = _war_options(args)
+    options["predict_replicates"] = options.pop("replicates")
+    cal = calibrate(
+        args.wars,
+        **options,
+        replicates=args.fit_replicates,
+        max_evaluations=args.max_evaluations,
+        resamples=args.bootstrap,
+        folds=args.folds,
+        progress=lambda m: print(f"calibrate: {m}", file=sys.stderr, flush=True),
+    )
     args.out.mkdir(parents=True, exist_ok=True)
     data = json.dumps(cal.to_dict(), indent=1, default=float)
     (args.out / "calibration.json").write_text(data + "\n", encoding="utf-8")
-    fragment = toml_fragment(cal)
-    (args.out / "reliability.toml").write_text(fragment, encoding="utf-8")
+    fragment = toml_fragment(cal, " ".join(["escalate", *sys.argv[1:]]))
+    (args.out / "fit.toml").write_text(fragment, encoding="utf-8")
     print(data if args.json else fragment, end="\n" if args.json else "")
     return 0
 

@@ -1,17 +1,20 @@
-"""Per-kind alliance reliabilities fitted to the COW wars by minimum log loss.
+"""Version 3's coefficients fitted to the COW wars, judged on wars the fit did not see.
 
-The objective is the three-outcome log loss (joined side 1, joined side 2, stayed
-out) over the third parties of every war, at one window. Every evaluation runs the
-same seed: the keyed draws (docs/model.md) make the cascades of two parameter
-values common random numbers, so the objective changes only where a draw crosses a
-reliability. The search is a coordinate search on a grid that is refined (steps 0.2,
-0.1, 0.05 by default) from the documented defaults; each war is simulated only when
-a reliability of a kind its world holds has changed (a cache by war and those
-values), which makes bootstrap refits and cross-validation folds cheap.
+:func:`calibrate_cases` fits every coefficient of ``[dynamics.honour]`` and
+``[dynamics.unaligned]`` by maximum simulated likelihood (:mod:`.fit`) on all wars,
+under each entry rule (``enemies``, ``side``), and keeps the rule of higher
+likelihood. Out of sample, always from the same fixed start:
 
-Organizations' response probabilities are not fitted: worlds imported from the data
-alone have no organizations (membership and the response ladder are an overlay's),
-so the data cannot identify them.
+- **folds**: the wars are split into ``folds`` groups (a seeded shuffle); each group is
+  predicted by the fit on the others. These held-out predictions are the backtest's
+  ``p_side1_cv``/``p_side2_cv`` columns.
+- **eras**: fit on the wars that began up to 1945 and predict the later ones, then
+  the reverse.
+- **bootstrap**: ``resamples`` refits on wars drawn with replacement give percentile
+  intervals of the coefficients.
+
+Worlds imported from the data alone have no organizations, so their response
+probabilities are not fitted.
 """
 
 from __future__ import annotations
@@ -24,235 +27,229 @@ from typing import Any
 import numpy as np
 
 from ..._version import __version__
-from ...model.defaults import DEFAULT_DYNAMICS
-from .predict import Case, DataFiles, Reliable, load_cases
-from .scores import EPS, side_log_losses
+from .fit import ALPHA, Fit, Objective, fit
+from .params import PARAMS, START, params_dict
+from .predict import Case, DataFiles, load_cases
 
 __all__ = [
-    "KINDS",
-    "LITERATURE",
+    "ENTRIES",
+    "ERA_SPLIT",
     "Calibration",
-    "Objective",
     "calibrate",
     "calibrate_cases",
+    "folds_of",
     "toml_fragment",
 ]
 
-KINDS = ("defense", "offense", "entente", "neutrality")
-
-#: Published reliabilities beside which the fit is reported.
-LITERATURE = {
-    "defense": "0.41 (Berkemeier & Fuhrmann 2018); 0.745 all kinds (Leeds, Long & Mitchell 2000)",
-    "offense": "0.74 (Berkemeier & Fuhrmann 2018); 0.745 all kinds (Leeds, Long & Mitchell 2000)",
-    "entente": "none published (ententes carry no military promise)",
-    "neutrality": "0.78 (Berkemeier & Fuhrmann 2018)",
-}
-
-
-class Objective:
-    """Log loss sums per war as a function of the four reliabilities (cached)."""
-
-    def __init__(self, cases: list[Case], window: int, replicates: int, seed: int) -> None:
-        self.cases = cases
-        self.replicates, self.seed = replicates, seed
-        self.outcomes = [c.outcome(window)[c.third] for c in cases]
-        self.n = np.array([len(o) for o in self.outcomes], float)
-        self.kinds = [sorted({a.kind for a in c.world.alliances}) for c in cases]
-        self._cache: dict[tuple[Any, ...], float] = {}
-        self._compiled: dict[int, Reliable] = {}
-        self.simulations = 0
-        self.seconds = 0.0
-
-    def per_war(self, params: dict[str, float]) -> np.ndarray:
-        """The sum over each war's third parties of ``-log P(outcome)``."""
-        out = np.empty(len(self.cases))
-        for i in range(len(self.cases)):
-            key = (i, *(round(params[k], 6) for k in self.kinds[i]))
-            if key not in self._cache:
-                self._cache[key] = self._loss(i, params)
-            out[i] = self._cache[key]
-        return out
-
-    def _loss(self, i: int, params: dict[str, float]) -> float:
-        case, side = self.cases[i], self.outcomes[i]
-        if not self.kinds[i]:  # no alliance: nobody else ever joins
-            p1 = p2 = np.zeros(len(side))
-        else:
-            t = time.perf_counter()
-            if i not in self._compiled:
-                self._compiled[i] = Reliable(case)
-            _, p1, p2 = self._compiled[i].probabilities(params, self.replicates, self.seed)
-            p1, p2 = p1[case.third], p2[case.third]
-            self.simulations += 1
-            self.seconds += time.perf_counter() - t
-        return float(side_log_losses(p1, p2, side).sum())
-
-    def mean(self, params: dict[str, float], weights: np.ndarray) -> float:
-        """Mean log loss per third party over the wars, war ``i`` counted ``weights[i]`` times."""
-        return float((self.per_war(params) * weights).sum() / (self.n * weights).sum())
-
-
-def _fit(
-    obj: Objective, weights: np.ndarray, start: dict[str, float], steps: tuple[float, ...]
-) -> dict[str, float]:
-    """Coordinate search from ``start``: each kind in turn moves by a step while it helps."""
-    best = dict(start)
-    best_value = obj.mean(best, weights)
-    for step in steps:
-        improved = True
-        while improved:
-            improved = False
-            for k in KINDS:
-                for direction in (1, -1):
-                    while True:
-                        value = round(min(1.0, max(0.0, best[k] + direction * step)), 6)
-                        if value == best[k]:
-                            break
-                        trial = {**best, k: value}
-                        v = obj.mean(trial, weights)
-                        if v < best_value - 1e-12:
-                            best, best_value, improved = trial, v, True
-                        else:
-                            break
-    return best
+#: The entry rules compared by likelihood.
+ENTRIES = ("enemies", "side")
+#: The last year of the first era.
+ERA_SPLIT = 1945
 
 
 @dataclass
 class Calibration:
-    """Fitted reliabilities, their bootstrap intervals and the cross-validated skill."""
+    """The fit on all wars, and every out-of-sample fit."""
 
-    fitted: dict[str, float]
-    defaults: dict[str, float]
-    #: kind -> (low, high), percentile interval of the bootstrap refits
+    entry: str
+    theta: np.ndarray
+    #: entry rule -> its fit on all wars
+    fits: dict[str, Fit]
+    #: war number -> (P(side 1), P(side 2)) of every state, from the fit without its fold
+    held_out: dict[int, tuple[np.ndarray, np.ndarray]]
+    fold_of: dict[int, int]
+    fold_thetas: list[np.ndarray]
+    #: era split name -> held-out scores and the fit's coefficients
+    eras: dict[str, dict[str, Any]]
+    #: parameter -> (low, high): percentile interval of the bootstrap refits
     intervals: dict[str, tuple[float, float]]
-    refits: list[dict[str, float]]
-    #: in-sample mean log loss (three outcomes) at the defaults and at the fit
-    loss_default: float
-    loss_fitted: float
-    loss_nobody: float
-    #: k-fold cross-validation: held-out log loss of the fold's fit, the defaults, nobody
-    cv: dict[str, float]
     settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def fitted(self) -> dict[str, float]:
+        """The coefficients of the fit on all wars, by ``[dynamics]`` key."""
+        return params_dict(self.theta)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (for JSON)."""
         return {
+            "entry": self.entry,
             "fitted": self.fitted,
-            "defaults": self.defaults,
+            "start": params_dict(START),
             "intervals": {k: list(v) for k, v in self.intervals.items()},
-            "literature": LITERATURE,
-            "refits": self.refits,
-            "loss_default": self.loss_default,
-            "loss_fitted": self.loss_fitted,
-            "loss_nobody": self.loss_nobody,
-            "cross_validation": self.cv,
+            "likelihood_by_entry": {
+                e: {"loss": f.loss, "loss_start": f.loss_start, "evaluations": f.evaluations}
+                for e, f in self.fits.items()
+            },
+            "folds": {str(w): f for w, f in self.fold_of.items()},
+            "fold_fits": [params_dict(t) for t in self.fold_thetas],
+            "eras": self.eras,
             "settings": self.settings,
         }
+
+
+def folds_of(wars: list[int], folds: int, seed: int) -> dict[int, int]:
+    """War number -> fold (0 .. k - 1): a shuffle seeded by ``seed``, dealt in turn.
+
+    The model's calibration and the baselines use the same folds.
+    """
+    order = np.random.default_rng(seed).permutation(len(wars))
+    k = max(2, min(folds, len(wars)))
+    return {wars[int(i)]: f % k for f, i in enumerate(order)}
+
+
+def _held_out_loss(obj: Objective, theta: np.ndarray, wars: np.ndarray, r: int) -> float:
+    """Mean held-out log loss per third party of ``wars`` at ``theta`` (``r`` cascades)."""
+    total = n = 0.0
+    for i in np.flatnonzero(wars):
+        p1, p2 = obj.probabilities(int(i), theta, replicates=r)
+        case = obj.cases[i]
+        side = obj.outcomes[i]
+        p1, p2 = p1[case.third], p2[case.third]
+        p = np.where(side == 1, p1, np.where(side == 2, p2, 1.0 - p1 - p2))
+        total -= float(np.log(p).sum())
+        n += len(side)
+    return total / n if n else float("nan")
+
+
+def _nobody_loss(obj: Objective, wars: np.ndarray, r: int) -> float:
+    """The same mean for "nobody else joins", smoothed as the model (P(join) = 1/2 / (R + 3/2))."""
+    joined = sum(int((obj.outcomes[i] > 0).sum()) for i in np.flatnonzero(wars))
+    n = sum(len(obj.outcomes[i]) for i in np.flatnonzero(wars))
+    p_join = ALPHA / (r + 3 * ALPHA)
+    return (-joined * np.log(p_join) - (n - joined) * np.log(1 - 2 * p_join)) / n if n else np.nan
 
 
 def calibrate_cases(
     cases: list[Case],
     *,
     window: int = 180,
-    replicates: int = 1000,
+    replicates: int = 250,
+    predict_replicates: int = 1000,
     seed: int = 1,
-    resamples: int = 20,
-    folds: int = 5,
-    steps: tuple[float, ...] = (0.2, 0.1, 0.05),
+    folds: int = 10,
+    resamples: int = 0,
+    max_evaluations: int = 300,
+    entries: tuple[str, ...] = ENTRIES,
+    free: np.ndarray | None = None,
+    progress: Any = None,
 ) -> Calibration:
-    """Fit the four per-kind reliabilities to ``cases`` (see the module's text).
+    """Fit version 3's coefficients to ``cases`` and judge them out of sample.
 
-    ``resamples`` bootstrap refits (wars drawn with replacement, seeded by ``seed``)
-    give the intervals; ``folds``-fold cross-validation over wars (a seeded shuffle)
-    gives the out-of-sample log loss of the fitted values against the defaults and
-    against "nobody else joins".
+    ``replicates`` cascades per war and evaluation during a fit (one seed: common
+    random numbers), ``predict_replicates`` for the held-out predictions. ``folds``
+    groups of wars (a shuffle seeded by ``seed``), both era splits, and ``resamples``
+    bootstrap refits for the intervals (0: none). ``free`` fits only those
+    coefficients (a mask over :data:`~escalate.analysis.backtest.params.PARAMS`; the
+    others stay at the start). ``progress(message)`` is called after each fit.
     """
-    obj = Objective(cases, window, replicates, seed)
-    defaults = {k: float(DEFAULT_DYNAMICS["reliability"][k]) for k in KINDS}
+    t0 = time.perf_counter()
+    say = progress or (lambda _msg: None)
     ones = np.ones(len(cases))
-    fitted = _fit(obj, ones, defaults, steps)
+    objectives = {e: Objective(cases, e, window, replicates, seed) for e in entries}
+    fits = {}
+    for e in entries:
+        fits[e] = fit(objectives[e], ones, max_evaluations=max_evaluations, free=free)
+        say(f"entry = {e}: loss {fits[e].loss:.4f} (start {fits[e].loss_start:.4f})")
+    entry = min(fits, key=lambda e: fits[e].loss)
+    obj = objectives[entry]
     rng = np.random.default_rng(seed)
+    fold_of = folds_of([c.war.num for c in cases], folds, seed)
+    k = max(fold_of.values()) + 1
+    held_out, thetas = {}, []
+    for f in range(k):
+        test = np.array([fold_of[c.war.num] == f for c in cases])
+        ft = fit(obj, (~test).astype(float), max_evaluations=max_evaluations, free=free)
+        thetas.append(ft.theta)
+        for i in np.flatnonzero(test):
+            held_out[cases[i].war.num] = obj.probabilities(int(i), ft.theta, predict_replicates)
+        say(f"fold {f + 1}/{k}: {int(test.sum())} wars held out")
+    eras = {}
+    early = np.array([c.war.start.year <= ERA_SPLIT for c in cases])
+    for name, train in ((f"fit to {ERA_SPLIT}, test after", early),
+                        (f"fit after {ERA_SPLIT}, test to it", ~early)):  # fmt: skip
+        ft = fit(obj, train.astype(float), max_evaluations=max_evaluations, free=free)
+        test = ~train
+        eras[name] = {
+            "wars_fit": int(train.sum()),
+            "wars_tested": int(test.sum()),
+            "loss_model": _held_out_loss(obj, ft.theta, test, predict_replicates),
+            "loss_start": _held_out_loss(obj, START, test, predict_replicates),
+            "loss_nobody": _nobody_loss(obj, test, predict_replicates),
+            "fitted": params_dict(ft.theta),
+        }
+        say(f"era split {name}: {eras[name]['loss_model']:.4f}")
     refits = []
     for _ in range(resamples):
         w = np.bincount(rng.integers(0, len(cases), len(cases)), minlength=len(cases))
-        refits.append(_fit(obj, w.astype(float), fitted, steps[-1:]))
-    intervals = {
-        k: (
-            (
-                float(np.quantile([r[k] for r in refits], 0.025)),
-                float(np.quantile([r[k] for r in refits], 0.975)),
-            )
-            if refits
-            else (float("nan"), float("nan"))
+        refits.append(
+            fit(obj, w.astype(float), max_evaluations=max_evaluations, free=free).theta
         )
-        for k in KINDS
-    }
-    order = rng.permutation(len(cases))
-    held = {"fitted": 0.0, "default": 0.0, "nobody": 0.0}
-    nobody = np.array(  # "nobody else joins": P(out) = 1 for every third party
-        [float(side_log_losses(np.zeros(len(o)), np.zeros(len(o)), o).sum()) for o in obj.outcomes]
-    )
-    k = max(2, min(folds, len(cases)))
-    for f in range(k):
-        test = np.zeros(len(cases), bool)
-        test[order[f::k]] = True
-        fold_fit = _fit(obj, (~test).astype(float), fitted, steps[-1:])
-        held["fitted"] += float(obj.per_war(fold_fit)[test].sum())
-        held["default"] += float(obj.per_war(defaults)[test].sum())
-        held["nobody"] += float(nobody[test].sum())
-    total = obj.n.sum()
-    cv = {f"loss_{k2}": v / total for k2, v in held.items()}
-    cv["folds"] = k
-    cv["skill_vs_default"] = 1 - held["fitted"] / held["default"] if held["default"] else np.nan
-    cv["skill_vs_nobody"] = 1 - held["fitted"] / held["nobody"] if held["nobody"] else np.nan
+    intervals = {
+        p: (float(np.quantile([r[j] for r in refits], 0.025)),
+            float(np.quantile([r[j] for r in refits], 0.975))) if refits
+        else (float("nan"), float("nan"))
+        for j, p in enumerate(PARAMS)
+    }  # fmt: skip
     return Calibration(
-        fitted=fitted,
-        defaults=defaults,
+        entry=entry,
+        theta=fits[entry].theta,
+        fits=fits,
+        held_out=held_out,
+        fold_of=fold_of,
+        fold_thetas=thetas,
+        eras=eras,
         intervals=intervals,
-        refits=refits,
-        loss_default=obj.mean(defaults, ones),
-        loss_fitted=obj.mean(fitted, ones),
-        loss_nobody=float(nobody.sum() / total),
-        cv=cv,
         settings={
             "escalate": __version__,
             "wars": [c.war.num for c in cases],
             "window": window,
             "replicates": replicates,
+            "predict_replicates": predict_replicates,
             "seed": seed,
+            "folds": k,
             "resamples": resamples,
-            "steps": list(steps),
-            "objective": "three-outcome log loss over third parties, eps "
-            f"{EPS}, common random numbers (one seed)",
-            "simulations": obj.simulations,
-            "simulate_s": obj.seconds,
+            "max_evaluations": max_evaluations,
+            "objective": "mean -log P(outcome) per third party, three outcomes at the window; "
+            "P from the simulated counts with add-1/2 smoothing; common random numbers",
+            "optimizer": "scipy.optimize.minimize, bounded Powell, from the fixed start",
+            "evaluations": sum(o.evaluations for o in objectives.values()),
+            "simulate_s": sum(o.seconds for o in objectives.values()),
+            "seconds": time.perf_counter() - t0,
         },
     )
 
 
-def toml_fragment(cal: Calibration) -> str:
-    """The fitted reliabilities as ``[dynamics.reliability]``, with their provenance."""
+def toml_fragment(cal: Calibration, command: str = "") -> str:
+    """The fit as ``[dynamics]`` tables, with its intervals and the command that made it."""
     s = cal.settings
     lines = [
         f"# Fitted by escalate calibrate (escalate {s.get('escalate', __version__)}) on "
-        f"{len(s.get('wars', []))} COW inter-state wars,",
-        f"# window {s.get('window')} days, {s.get('replicates')} cascades per war, seed "
-        f"{s.get('seed')}: minimum three-outcome log loss over third parties",
-        f"# (in sample {cal.loss_fitted:.4f} against {cal.loss_default:.4f} at the defaults; "
-        f"{cal.cv.get('folds')}-fold held out",
-        f"# {cal.cv.get('loss_fitted', float('nan')):.4f} against "
-        f"{cal.cv.get('loss_default', float('nan')):.4f}). Intervals: 95% percentile of "
-        f"{len(cal.refits)} bootstrap refits over wars.",
-        "# Worlds imported from the data alone: no organizations, plans or overlay.",
-        "[dynamics.reliability]",
+        f"{len(s.get('wars', []))} COW inter-state wars: maximum simulated likelihood",
+        f"# of each third party's outcome at {s.get('window')} days, {s.get('replicates')} "
+        f"cascades per war and evaluation, seed {s.get('seed')}.",
+        f"# Reproduce: {command}" if command else "# Reproduce: escalate calibrate (see README)",
+        "# Intervals: 95% percentile of "
+        f"{s.get('resamples')} bootstrap refits over wars (nan: none were run).",
+        "[dynamics]",
+        f'entry = "{cal.entry}"',
+        "",
     ]
-    for k in KINDS:
-        lo, hi = cal.intervals[k]
-        lines.append(
-            f"{k} = {cal.fitted[k]:g}  # [{lo:g}, {hi:g}]; default {cal.defaults[k]:g}; "
-            f"literature: {LITERATURE[k]}"
-        )
-    return "\n".join(lines) + "\n"
+    for table in ("honour", "unaligned"):
+        lines.append(f"[dynamics.{table}]")
+        for p in PARAMS:
+            if p.startswith(f"{table}.") and not p.startswith("honour.intercept."):
+                lo, hi = cal.intervals[p]
+                lines.append(f"{p.split('.', 1)[1]} = {cal.fitted[p]:.6g}  # [{lo:.3g}, {hi:.3g}]")
+        if table == "honour":
+            parts = ", ".join(
+                f"{p.rsplit('.', 1)[1]} = {cal.fitted[p]:.6g}"
+                for p in PARAMS
+                if p.startswith("honour.intercept.")
+            )
+            lines.append(f"intercept = {{ {parts} }}")
+        lines.append("")
+    return "\n".join(lines)
 
 
 def calibrate(
@@ -263,25 +260,21 @@ def calibrate(
     majors: str | Path | None = None,
     atop: str | Path | None = None,
     cow: str | Path | None = None,
-    replicates: int = 1000,
-    seed: int = 1,
     since: int | None = None,
     until: int | None = None,
     war_ids: list[int] | None = None,
     min_participants: int = 2,
-    window: int = 180,
-    resamples: int = 20,
-    folds: int = 5,
+    **options: Any,
 ) -> Calibration:
-    """Fit the per-kind reliabilities to the COW wars (the worlds of :func:`backtest`).
+    """Fit version 3's coefficients to the COW wars (the worlds of :func:`backtest`).
 
-    Parameters are those of :func:`escalate.backtest`, plus ``resamples`` bootstrap
-    refits over wars for the intervals and ``folds`` for the cross-validated skill.
+    The data and war selection are those of :func:`escalate.backtest`; ``options`` are
+    those of :func:`calibrate_cases` (window, replicates, folds, resamples, ...).
 
     Returns
     -------
     Calibration
-        The fit; :func:`toml_fragment` writes it as ``[dynamics.reliability]``.
+        The fit; :func:`toml_fragment` writes it as ``[dynamics]`` tables.
     """
     _, cases, _ = load_cases(
         wars,
@@ -293,6 +286,4 @@ def calibrate(
     )
     if len(cases) < 2:
         raise ValueError(f"calibrate needs at least 2 wars to score, got {len(cases)}")
-    return calibrate_cases(
-        cases, window=window, replicates=replicates, seed=seed, resamples=resamples, folds=folds
-    )
+    return calibrate_cases(cases, **options)

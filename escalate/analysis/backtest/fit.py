@@ -93,20 +93,40 @@ class Fit:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def fit(obj: Objective, weights: np.ndarray, *, max_evaluations: int = 400) -> Fit:
-    """Fit the coefficients to the wars of positive ``weights``, from :data:`START`."""
+def fit(
+    obj: Objective,
+    weights: np.ndarray,
+    *,
+    max_evaluations: int = 400,
+    free: np.ndarray | None = None,
+    start: np.ndarray | None = None,
+) -> Fit:
+    """Fit the coefficients to the wars of positive ``weights``, from :data:`START`.
+
+    ``free`` (a boolean mask over :data:`~escalate.analysis.backtest.params.PARAMS`)
+    fits only those coefficients, the others staying at the start; ``start``
+    replaces :data:`START` (for tests of the fit itself, never for a refit).
+    """
     t = time.perf_counter()
     n0 = obj.evaluations
-    loss_start = obj.mean(START, weights)
+    start = START if start is None else np.asarray(start, float)
+    free = np.ones(len(start), bool) if free is None else np.asarray(free, bool)
+
+    def full(x: np.ndarray) -> np.ndarray:
+        theta = start.copy()
+        theta[free] = x
+        return theta
+
+    loss_start = obj.mean(start, weights)
     res = minimize(
-        lambda th: obj.mean(th, weights),
-        START,
+        lambda x: obj.mean(full(x), weights),
+        start[free],
         method="Powell",
-        bounds=BOUNDS,
+        bounds=[b for b, f in zip(BOUNDS, free, strict=True) if f],
         options={"maxfev": max_evaluations, "xtol": 1e-2, "ftol": 1e-5},
     )
-    best = np.asarray(res.x, float)
+    best = full(np.asarray(res.x, float))
     loss = obj.mean(best, weights)
     if loss > loss_start:  # Powell returns its best point; keep the start if it is better
-        best, loss = START.copy(), loss_start
+        best, loss = start.copy(), loss_start
     return Fit(best, loss, loss_start, obj.evaluations - n0, time.perf_counter() - t, obj.entry)

@@ -17,8 +17,12 @@ import numpy as np
 import pandas as pd
 
 from ..._version import __version__
+from .baselines import logistic_baseline, pact_rule
+from .calibrate import calibrate_cases, folds_of
+from .features import features
 from .predict import Case, DataFiles, load_cases, no_alliances, predict
-from .scores import EPS, auc, bootstrap_scores, brier, calibration_table, log_loss
+from .referee import calibration_bins, differences, side_accuracy, within_war_auc
+from .scores import EPS, auc, bootstrap_scores, brier, log_loss
 from .wars import War
 
 __all__ = ["BASELINES", "WINDOWS", "Backtest", "backtest", "base_rates", "score_frame"]
@@ -26,7 +30,7 @@ __all__ = ["BASELINES", "WINDOWS", "Backtest", "backtest", "base_rates", "score_
 #: Windows (days after the start) scored besides the chosen one.
 WINDOWS = (30, 180, 365)
 #: The baselines, in the order of the summary.
-BASELINES = ("nobody", "base_rate", "no_alliances")
+BASELINES = ("nobody", "base_rate", "pact_rule", "logit", "no_alliances")
 
 
 @dataclass
@@ -84,33 +88,63 @@ def base_rates(frame: pd.DataFrame, side_col: str) -> tuple[np.ndarray, np.ndarr
     return np.where(init1, rate_i, rate_t), np.where(init1, rate_t, rate_i)
 
 
+def _baseline_columns(frame: pd.DataFrame, window: int) -> dict[str, tuple]:
+    """The pact rule and the logistic regression, each fold predicted from the others."""
+    rows = frame[frame["third_party"]]
+    side_col = f"joined_side_{window}"
+    out = {k: (np.zeros(len(rows)), np.zeros(len(rows))) for k in ("pact_rule", "logit")}
+    for f in np.unique(rows["fold"]):
+        test = (rows["fold"] == f).to_numpy()
+        train, held = rows[~test], rows[test]
+        for name, baseline in (("pact_rule", pact_rule), ("logit", logistic_baseline)):
+            p1, p2 = baseline(train, held, side_col)
+            out[name][0][test], out[name][1][test] = p1, p2
+    return out
+
+
 def score_frame(frame: pd.DataFrame, window: int, *, resamples: int, seed: int) -> dict[str, Any]:
-    """Scores of the model and each baseline over the third parties, for one window."""
+    """Scores of the model and each baseline over the third parties, for one window.
+
+    ``model`` is the shipped defaults; ``model_cv`` (when the frame has the held-out
+    columns) each war predicted by the fit that did not see it. The pact rule and the
+    logistic regression are fitted on the same folds.
+    """
     rows = frame[frame["third_party"]].copy()
     side_col = f"joined_side_{window}"
     rows[side_col] = np.where(rows["entry_day"] <= window, rows["war_side"], 0)
+    frame = frame.assign(**{side_col: np.where(frame["entry_day"] <= window, frame["war_side"], 0)})
     side = rows[side_col].to_numpy()
     b1, b2 = base_rates(rows, side_col)
     zero = np.zeros(len(rows))
-    preds = {
-        "model": (
-            rows["p_at_war"].to_numpy(),
-            rows["p_side1"].to_numpy(),
-            rows["p_side2"].to_numpy(),
-        ),
-        "nobody": (zero, zero, zero),
-        "base_rate": (b1 + b2, b1, b2),
-        "no_alliances": (
-            rows["p_at_war_no_alliances"].to_numpy(),
-            rows["p_side1_no_alliances"].to_numpy(),
-            rows["p_side2_no_alliances"].to_numpy(),
-        ),
-    }
-    out = bootstrap_scores(rows["war"].to_numpy(), side, preds, resamples=resamples, seed=seed)
+    preds = {"model": tuple(rows[c].to_numpy() for c in ("p_at_war", "p_side1", "p_side2"))}
+    if "p_side1_cv" in rows:
+        preds["model_cv"] = tuple(rows[c].to_numpy() for c in ("p_at_war_cv", "p_side1_cv",
+                                                                 "p_side2_cv"))  # fmt: skip
+    preds["nobody"] = (zero, zero, zero)
+    preds["base_rate"] = (b1 + b2, b1, b2)
+    if "fold" in rows:
+        for name, (p1, p2) in _baseline_columns(frame, window).items():
+            preds[name] = (p1 + p2, p1, p2)
+    bare = tuple(rows[f"{c}_no_alliances"].to_numpy() for c in ("p_at_war", "p_side1", "p_side2"))
+    if bare[0].any():  # equal to "nobody" where no state ever joins without an alliance
+        preds["no_alliances"] = bare
+    wars = rows["war"].to_numpy()
+    out = bootstrap_scores(wars, side, preds, resamples=resamples, seed=seed)
     out["third_parties"] = len(rows)
     out["joiners"] = int((side > 0).sum())
+    first = "model_cv" if "model_cv" in preds else "model"
+    out["differences"] = {
+        "of": first,
+        "log_loss_side": differences(
+            wars, side, {k: v[1:] for k, v in preds.items()}, first, resamples=resamples, seed=seed
+        ),
+    }
+    out["within_war_auc"] = {k: within_war_auc(wars, v[0], side > 0) for k, v in preds.items()}
+    out["side_accuracy"] = {k: side_accuracy(v[1], v[2], side) for k, v in preds.items()}
     out["calibration"] = {
-        k: calibration_table(preds[k][0], side > 0) for k in ("model", "no_alliances")
+        k: calibration_bins(wars, preds[k][0], side > 0, resamples=resamples, seed=seed)
+        for k in ("model", "model_cv")
+        if k in preds
     }
     return out
 
@@ -173,6 +207,10 @@ def backtest(
     window: int = 180,
     resamples: int = 1000,
     threads: int | None = None,
+    folds: int = 10,
+    fit_replicates: int = 250,
+    max_evaluations: int = 300,
+    progress: Any = None,
 ) -> Backtest:
     """Predict who joins each COW inter-state war, and score it against who did.
 
@@ -209,6 +247,17 @@ def backtest(
         Bootstrap resamples of wars for the intervals (seeded by ``seed``).
     threads
         Numba threads (default: all).
+    folds
+        Held-out predictions: the wars are split into ``folds`` groups (seeded by
+        ``seed``) and each group is predicted by the maximum-likelihood fit of version
+        3's coefficients on the others (:func:`escalate.calibrate`; columns
+        ``p_at_war_cv``, ``p_side1_cv``, ``p_side2_cv``); the pact rule and the logistic
+        regression are fitted on the same folds. 0: no held-out fit (the baselines
+        still use the folds).
+    fit_replicates, max_evaluations
+        Cascades per war and evaluation, and evaluations per fit, of those fits.
+    progress
+        Called with a line of text after each fit.
 
     Returns
     -------
@@ -242,12 +291,26 @@ def backtest(
             + (f"all skipped ({'; '.join(sorted(set(skipped.values())))})" if chosen else "none")
         )
     frames = []
+    fold_of = folds_of([c.war.num for c in cases], max(folds, 2), seed)
     for case in cases:
         p, p1, p2 = predict(case, case.world, replicates, seed, threads)
         q, q1, q2 = predict(case, no_alliances(case.world), replicates, seed, threads)
-        frames.append(_frame(case, window, (p, p1, p2), (q, q1, q2)))
+        f = _frame(case, window, (p, p1, p2), (q, q1, q2))
+        f["fold"] = fold_of[case.war.num]
+        frames.append(pd.concat([f, features(case)], axis=1))
     t2 = time.perf_counter()
     predictions = pd.concat(frames, ignore_index=True)
+    calibration = None
+    if folds > 0:
+        calibration = calibrate_cases(
+            cases, window=window, replicates=fit_replicates, predict_replicates=replicates,
+            seed=seed, folds=folds, max_evaluations=max_evaluations, progress=progress,
+        )  # fmt: skip
+        held = [calibration.held_out[c.war.num] for c in cases]
+        predictions["p_side1_cv"] = np.concatenate([h[0] for h in held])
+        predictions["p_side2_cv"] = np.concatenate([h[1] for h in held])
+        predictions["p_at_war_cv"] = predictions["p_side1_cv"] + predictions["p_side2_cv"]
+    t_fit = time.perf_counter()
     windows = sorted({*WINDOWS, window})
     summary: dict[str, Any] = {
         "escalate": __version__,
@@ -262,12 +325,15 @@ def backtest(
         "base_rate": "leave-one-war-out: the share of third parties of the other wars "
         "that joined the initiator's side and the target's side",
         "scores": {},
+        "folds": folds,
     }
+    if calibration is not None:
+        summary["calibration"] = calibration.to_dict()
     for w in windows:
         summary["scores"][str(w)] = score_frame(predictions, w, resamples=resamples, seed=seed)
     t3 = time.perf_counter()
     rows = _wars_rows(chosen, cases, skipped, predictions, window)
-    timings = {"import": t1 - t0, "simulate": t2 - t1, "scoring": t3 - t2}
+    timings = {"import": t1 - t0, "simulate": t2 - t1, "fit": t_fit - t2, "scoring": t3 - t_fit}
     summary["timings_s"] = timings
     return Backtest(predictions, pd.DataFrame(rows), summary, timings)
 
