@@ -64,3 +64,16 @@ def test_13_a_sweep_grid_is_bounded_and_refused_at_once(capsys) -> None:
     assert time.perf_counter() - t < 1.0
     assert not Path("never-written").exists()
     assert MAX_VARIANTS == 10_000
+
+
+def test_12_out_of_memory_in_check_does_not_tell_to_resume(monkeypatch, capsys) -> None:
+    import escalate.model.world as world_mod
+
+    def load_world(path):
+        raise MemoryError
+
+    monkeypatch.setattr(world_mod, "load_world", load_world)
+    assert escalate_cli.main(["check", str(TEACHING)]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "out of memory in `escalate check`" in err
+    assert "--resume" not in err and "finished parts" not in err
