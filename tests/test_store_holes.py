@@ -461,3 +461,22 @@ def test_22_overwrite_removes_the_stale_variants_and_figures(d, capsys) -> None:
 def test_23_trace_refuses_numbers_that_would_wrap(flag, capsys) -> None:
     code, err = run_cli(capsys, "trace", TEACHING, "-s", 1, flag, 2**64)
     assert code == 2 and "2**64 - 1" in one_line(err)
+
+
+def test_11_a_participants_part_with_more_rows_than_nations_allow_is_refused(d) -> None:
+    from escalate.results.store import _write_parquet
+
+    real = pq.read_table(d / P)
+    keys = {
+        k.decode(): v.decode()
+        for k, v in pq.read_metadata(d / P).metadata.items()
+        if k.startswith(b"escalate.") and k != b"escalate.bytes_sha256"
+    }
+    (d / P).unlink()
+    _write_parquet(pa.concat_tables([real] * 3).cast(real.schema), d / P, keys)
+    with pytest.raises(ResultsError, match="46,608 rows, more than 7 nations x 5,000"):
+        participant_counts(d)
+    report = escalate.repair(d)
+    assert [why for _, why in report.quarantined] == [
+        "corrupt part (46,608 rows, more than 7 nations x 5,000 replicates)"
+    ]

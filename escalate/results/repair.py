@@ -35,6 +35,7 @@ from .store import (
     part_metadata,
     part_path,
     part_problems,
+    part_spec,
     part_start,
     read_manifest,
     remove_temporaries,
@@ -185,7 +186,7 @@ def _problem(out: Path, f: Path, table: str, name: str, m: Manifest) -> str | No
         problems = part_problems(f, m.worlds[name], m, start, want[start])
         if problems:
             return f"foreign part ({'; '.join(problems)} differ from {MANIFEST})"
-        verify_part(f, table, start, want[start])
+        verify_part(f, table, start, want[start], part_spec(m, name, start))
     except ResultsError as e:
         return str(e).removeprefix(f"{f}: ")
     return None
