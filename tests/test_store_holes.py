@@ -480,3 +480,27 @@ def test_11_a_participants_part_with_more_rows_than_nations_allow_is_refused(d) 
     assert [why for _, why in report.quarantined] == [
         "corrupt part (46,608 rows, more than 7 nations x 5,000 replicates)"
     ]
+
+
+def test_18_a_second_ctrl_c_exits_130_like_the_first(tmp_path) -> None:
+    """Two SIGINTs 0.15 s apart: one way out, exit 130, status interrupted, no temporaries."""
+    out = tmp_path / "out"
+    p = subprocess.Popen(
+        [sys.executable, "-m", "escalate", "run", str(CONFIGS / "europe_1914.toml"),
+         "-n", "400000", "-s", "1", "-o", str(out), "--chunk-size", "20000",
+         "--participants", "-q"],
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not list(out.glob("cascades/structure=*/part-*.parquet")):
+        assert p.poll() is None and time.monotonic() < deadline, p.communicate()
+        time.sleep(0.02)
+    time.sleep(0.1)
+    p.send_signal(signal.SIGINT)
+    time.sleep(0.15)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 130, err
+    assert "Exception ignored" not in err and "Traceback" not in err
+    assert read_manifest(out).status == "interrupted"
+    assert not list(out.rglob("*.tmp-*"))

@@ -53,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ImportError as e:
         return fail(EXIT_INPUT, str(e))
     except KeyboardInterrupt as e:  # escalate's Interrupted carries SIGINT or SIGTERM
+        for sig in (signal.SIGINT, signal.SIGTERM):  # stopping already: a second one too
+            signal.signal(sig, signal.SIG_IGN)
         return 128 + getattr(e, "signum", signal.SIGINT)
     except BrokenPipeError:
         return 0

@@ -120,7 +120,7 @@ def _client(args: argparse.Namespace):
 
 def _cmd_run(args: argparse.Namespace, worlds: list) -> int:
     """Run ``worlds``; exit code 0, 3 (I/O error), 130/143 (interrupted)."""
-    from ..runner import Interrupted, run
+    from ..runner import Interrupted, ignore_signals, run
 
     show = not args.quiet and sys.stderr.isatty()
     if show and not (args.dask or args.dask_local):
@@ -142,6 +142,7 @@ def _cmd_run(args: argparse.Namespace, worlds: list) -> int:
             client=client,
         )
     except Interrupted as e:
+        ignore_signals()  # a second Ctrl-C while exiting ends as the first: exit 130
         argv = [a for a in args.argv if a not in ("--overwrite", "--resume")]
         print(
             f"escalate: interrupted ({e}); finished parts are kept in {args.out}. "
@@ -373,7 +374,6 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     settings = [parse_setting(s) for s in args.settings]
     worlds = sweep_worlds(base, settings)
     code = _cmd_run(args, worlds)
-    # an --overwrite that did not finish left the old run in place: not its variants
     if code == 0 or (args.out.is_dir() and not args.overwrite):
         write_csv(args.out / "variants.csv", variant_table(worlds, settings))
     return code

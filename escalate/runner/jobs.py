@@ -350,6 +350,12 @@ def _signals_raise() -> Iterator[None]:
             signal.signal(s, h)
 
 
+def ignore_signals() -> None:
+    """Ignore SIGINT and SIGTERM from now on (for a command line that is stopping)."""
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, signal.SIG_IGN)
+
+
 def _progress(total: int, enabled: bool) -> tuple[Callable[[int], None], Callable[[], None]]:
     if not enabled or total == 0:
         return (lambda n: None), (lambda: None)
