@@ -158,8 +158,16 @@ def test_participants_of_a_run_without_them(tmp_path) -> None:
         escalate.read_results(tmp_path / "o", participants=True)
 
 
-def test_check_false_reads_without_verifying(out, other_seed) -> None:
+def test_check_false_skips_the_first_scan_but_not_the_check_of_each_part(
+    tmp_path, out, other_seed
+) -> None:
+    """check=False reads an incomplete run; a part of another run is still refused."""
+    d = tmp_path / "copy"
+    shutil.copytree(out, d)
+    part_path(d, "cascades", "teaching", 0).unlink()
+    assert len(escalate.read_results(d, check=False)) == 2 * N - CHUNK
     shutil.copy(
-        part_path(other_seed, "cascades", "teaching", 0), part_path(out, "cascades", "teaching", 0)
+        part_path(other_seed, "cascades", "teaching", 0), part_path(d, "cascades", "teaching", 0)
     )
-    assert len(escalate.read_results(out, check=False)) == 2 * N
+    with pytest.raises(ResultsError, match="foreign part"):
+        escalate.read_results(d, check=False)

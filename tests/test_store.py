@@ -25,6 +25,7 @@ from helpers import cli, snapshot, warm_cache
 
 import escalate
 import escalate.cli as escalate_cli
+import escalate.results.manifest
 import escalate.results.store
 import escalate.runner
 import escalate.runner.backends
@@ -390,7 +391,7 @@ def test_progress_is_appended_and_the_manifest_is_written_twice(tmp_path, monkey
     writes: list[int] = []
     progress: list[str] = []
     real_write, real_record = (
-        escalate.results.store._atomic_write_bytes,
+        escalate.results.manifest.atomic_write_bytes,
         escalate.runner.jobs.record_progress,
     )
 
@@ -402,7 +403,7 @@ def test_progress_is_appended_and_the_manifest_is_written_twice(tmp_path, monkey
         real_record(out, *args)
         progress.append((out / PROGRESS).read_text().splitlines()[-1])
 
-    monkeypatch.setattr(escalate.results.store, "_atomic_write_bytes", write)
+    monkeypatch.setattr(escalate.results.manifest, "atomic_write_bytes", write)
     monkeypatch.setattr(escalate.runner.jobs, "record_progress", record)
     out = tmp_path / "out"
     escalate.run([TEACHING], out, 50 * 100, SEED, chunk_size=100)

@@ -43,19 +43,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as e:
         return fail(EXIT_INPUT, str(e))
     except MemoryError as e:
+        what = str(e) or "MemoryError"
+        if args.command not in ("run", "sweep"):  # nothing was written: nothing to resume
+            return fail(EXIT_IO, f"out of memory in `escalate {args.command}` ({what})")
         return fail(
             EXIT_IO,
-            f"out of memory ({str(e) or 'MemoryError'}); finished parts are kept: free memory "
+            f"out of memory ({what}); finished parts are kept: free memory "
             "(fewer threads, a smaller --chunk-size for a new run), then rerun with --resume",
         )
     except ImportError as e:
         return fail(EXIT_INPUT, str(e))
-    except KeyboardInterrupt:
-        return 128 + signal.SIGINT
+    except KeyboardInterrupt as e:  # escalate's Interrupted carries SIGINT or SIGTERM
+        for sig in (signal.SIGINT, signal.SIGTERM):  # stopping already: a second one too
+            signal.signal(sig, signal.SIG_IGN)
+        return 128 + getattr(e, "signum", signal.SIGINT)
     except BrokenPipeError:
         return 0
     except OSError as e:
-        return fail(EXIT_IO, f"{e.filename or ''}: {e.strerror or e}")
+        where = e.filename or next(
+            (v for k in ("output", "out", "dir") if (v := getattr(args, k, None)) is not None), None
+        )
+        return fail(EXIT_IO, f"{where}: {e.strerror or e}" if where else str(e.strerror or e))
 
 
 if __name__ == "__main__":  # pragma: no cover

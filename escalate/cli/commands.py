@@ -102,7 +102,7 @@ def _client(args: argparse.Namespace):
 
 def _cmd_run(args: argparse.Namespace, worlds: list) -> int:
     """Run ``worlds``; exit code 0, 3 (I/O error), 130/143 (interrupted)."""
-    from ..runner import Interrupted, run
+    from ..runner import Interrupted, ignore_signals, run
 
     if not args.quiet and not (args.dask or args.dask_local):
         _load_kernel()  # says so on stderr when it compiles, on a terminal or not
@@ -123,6 +123,7 @@ def _cmd_run(args: argparse.Namespace, worlds: list) -> int:
             client=client,
         )
     except Interrupted as e:
+        ignore_signals()  # a second Ctrl-C while exiting ends as the first: exit 130
         argv = [a for a in args.argv if a not in ("--overwrite", "--resume")]
         print(
             f"escalate: interrupted ({e}); finished parts are kept in {args.out}. "
@@ -227,16 +228,6 @@ def _cmd_worlds(args: argparse.Namespace) -> int:
         description = " ".join(w.description.split()) or "-"
         print(f"{name:<{width}}  {len(w.nations):>5} nations  {description}")
     return 0
-
-
-def _write_variants(rows: list[dict], path: Path) -> None:
-    """Write the rows of ``variant_table`` as CSV (a header line, then one line a variant)."""
-    import csv
-
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else [], lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def _cmd_repair(args: argparse.Namespace) -> int:
@@ -359,13 +350,14 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from ..model.sweep import parse_setting, sweep_worlds, variant_table
     from ..model.world import load_world
+    from ..results.files import write_csv
 
     base = load_world(args.world)
     settings = [parse_setting(s) for s in args.settings]
     worlds = sweep_worlds(base, settings)
     code = _cmd_run(args, worlds)
-    if code == 0 or args.out.is_dir():
-        _write_variants(variant_table(worlds, settings), args.out / "variants.csv")
+    if code == 0 or (args.out.is_dir() and not args.overwrite):
+        write_csv(args.out / "variants.csv", variant_table(worlds, settings))
     return code
 
 
@@ -436,17 +428,22 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     bad = [f for f in formats if f not in ("png", "svg", "pdf")]
     if bad:
         raise ValueError(f"unknown figure format {bad[0]!r} (png, svg, pdf)")
-    paths = plot_results(
-        # counts per structure of the values the figures draw, added up part by part
-        cascade_counts(args.dir, by=PLOT_COUNT_COLUMNS, verify=True, progress=True),
-        args.out or args.dir / "figures",
-        participants=_participants_or_none(args.dir),
-        formats=formats,
-        members=world_members(read_manifest(args.dir).worlds),
-        variants=read_variants(args.dir),
-    )
+    counts = cascade_counts(args.dir, by=PLOT_COUNT_COLUMNS, verify=True, progress=True)
+    people = _participants_or_none(args.dir)
+    from ..results.files import figures_folder
+
+    with figures_folder(args.dir, args.out) as where:
+        paths = plot_results(
+            # counts per structure of the values the figures draw, added up part by part
+            counts,
+            where,
+            participants=people,
+            formats=formats,
+            members=world_members(read_manifest(args.dir).worlds),
+            variants=read_variants(args.dir),
+        )
     for p in paths:
-        print(p)
+        print(p if args.out else args.dir / "figures" / p.name)
     return 0
 
 
@@ -490,6 +487,9 @@ def _cmd_run_files(args: argparse.Namespace) -> int:
 def _cmd_trace(args: argparse.Namespace) -> int:
     from ..runner.trace import trace
 
+    for flag, value in (("--seed", args.seed), ("--replicate", args.replicate)):
+        if not 0 <= value < 2**64:  # the kernel's indices are uint64: larger ones would wrap
+            raise ValueError(f"{flag} must be between 0 and 2**64 - 1, got {value}")
     story = trace(args.world, args.seed, args.replicate)
     print(story.to_json() if args.json else story.text())
     return 0

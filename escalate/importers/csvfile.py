@@ -139,10 +139,19 @@ def read_table(path: str | Path, required: Iterable[str], what: str) -> list[dic
     text = _decode(raw, p)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
+        return _rows(reader, p, required, what)
+    except csv.Error as e:  # a field too long, a quote never closed, ...
+        raise DataError(f"{p}: line {reader.line_num}: not a CSV file ({e})") from None
+
+
+def _rows(reader: Any, p: Path, required: Iterable[str], what: str) -> list[dict[str, str]]:
+    """The rows of ``reader`` as dicts (see :func:`read_table`)."""
+    try:
         header = next(reader)
     except StopIteration:
         raise DataError(f"{p}: empty file, expected {what}") from None
     header = [h.strip() for h in header]
+    _no_nul(header, p, reader.line_num)
     missing = [c for c in required if c not in header]
     if missing:
         raise DataError(
@@ -150,11 +159,26 @@ def read_table(path: str | Path, required: Iterable[str], what: str) -> list[dic
             f"(its columns: {', '.join(header[:12])}{', ...' if len(header) > 12 else ''})"
         )
     rows = []
+    first = reader.line_num + 1  # the line a record starts on
     for cells in reader:
         if not cells or all(not c.strip() for c in cells):
+            first = reader.line_num + 1
             continue
+        _no_nul(cells, p, first)
+        if any("\n" in c or "\r" in c for c in cells):
+            raise DataError(
+                f"{p}: line {first}: a field runs over several lines (a quote never closed?)"
+            )
+        first = reader.line_num + 1
         rows.append({h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header)})
     return rows
+
+
+def _no_nul(cells: list[str], p: Path, line: int) -> None:
+    """Refuse a NUL character in a cell (it would end up in a world file's text)."""
+    for i, c in enumerate(cells):
+        if "\0" in c:
+            raise DataError(f"{p}: line {line}: field {i + 1} holds a NUL character")
 
 
 def value(row: dict[str, str], column: str) -> str | None:

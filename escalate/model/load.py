@@ -64,7 +64,12 @@ def load_world(path: str | Path) -> World:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise WorldError(src, "", f"TOML syntax error: {e}{_unclosed_hint(text, str(e))}") from None
-    return validate_world(data, src, key_lines(text))
+    except RecursionError:  # arrays or tables nested thousands deep
+        raise WorldError(src, "", "TOML nested too deeply to be a world file") from None
+    try:
+        return validate_world(data, src, key_lines(text))
+    except RecursionError:
+        raise WorldError(src, "", "TOML nested too deeply to be a world file") from None
 
 
 def world_from_dict(data: dict[str, Any], source: str = "<dict>") -> World:

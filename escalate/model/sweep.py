@@ -76,6 +76,10 @@ __all__ = [
     "variant_table",
 ]
 
+#: Upper bound of the variants of one sweep (each is a world run in full): a grid
+#: larger than this is refused at once, before any variant is built.
+MAX_VARIANTS = 10_000
+
 _SYNTAX = "expected KEY=START:STOP:STEPS or KEY=V1,V2,..."
 _SEGMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: List sections of a world and the field their selector matches.
@@ -191,6 +195,14 @@ def _tidy(x: float) -> float:
     return float(f"{x:.12g}")
 
 
+def _bounded(count: int, text: str) -> None:
+    """Refuse a grid of more values than a sweep may have variants."""
+    if count > MAX_VARIANTS:
+        raise ValueError(
+            f"--set {text!r}: {count:,} values, more than a sweep's {MAX_VARIANTS:,} variants"
+        )
+
+
 def parse_setting(text: str) -> Setting:
     """Parse ``KEY=START:STOP:STEPS`` or ``KEY=V1,V2,...`` into a :class:`Setting`.
 
@@ -255,6 +267,7 @@ def parse_setting(text: str) -> Setting:
                 f"--set {text!r}: STEPS {steps_text!r} must be a whole number >= 1 "
                 "(the number of points, both ends included)"
             )
+        _bounded(steps, text)
         if steps == 1:
             if start != stop:
                 raise ValueError(
@@ -269,6 +282,7 @@ def parse_setting(text: str) -> Setting:
             values = [_tidy(x) for x in _linspace(float(start), float(stop), steps)]
     else:
         items = spec.split(",")
+        _bounded(len(items), text)
         values = [_number(v, f"value {i + 1}", text) for i, v in enumerate(items)]
     seen: set[float] = set()
     for v in values:
@@ -516,6 +530,12 @@ def sweep_worlds(world: World, settings: list[Setting]) -> list[World]:
     """
     if not settings:
         return [world]
+    count = math.prod(len(s.values) for s in settings)
+    if count > MAX_VARIANTS:
+        raise ValueError(
+            f"--set: {' x '.join(str(len(s.values)) for s in settings)} = {count:,} variants, "
+            f"more than a sweep's {MAX_VARIANTS:,}"
+        )
     base = world.to_dict()
     targets = [_resolve(world, base, s.key) for s in settings]
     labels = _labels(world, targets, settings)

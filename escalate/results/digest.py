@@ -121,13 +121,13 @@ class HashingFile(io.RawIOBase):
         return self.size - 8 - int.from_bytes(self._tail[:4], "little") == position
 
 
-def file_digest(path: str | Path, rows: int) -> str:
+def file_digest(path: str | Path | BinaryIO, rows: int) -> str:
     """The digest of a Parquet file's bytes before its footer, with ``rows``.
 
     Parameters
     ----------
-    path : str or pathlib.Path
-        The file.
+    path : str, pathlib.Path or binary file
+        The file, or the file open for reading (read from its start).
     rows : int
         The row count its footer claims.
 
@@ -136,27 +136,33 @@ def file_digest(path: str | Path, rows: int) -> str:
     ValueError
         If the file does not end like a Parquet file.
     """
-    with open(path, "rb") as f:
-        size = os.fstat(f.fileno()).st_size
-        if size < 12:
-            raise ValueError("too short for a Parquet file")
-        f.seek(size - 8)
-        tail = f.read(8)
-        if tail[4:] != b"PAR1":
-            raise ValueError("no Parquet magic number at the end")
-        left = size - 8 - int.from_bytes(tail[:4], "little")
-        if left < 4:
-            raise ValueError("footer length beyond the file")
-        f.seek(0)
-        h = _start(rows)
-        buf = bytearray(min(_READ, left))
-        view = memoryview(buf)
-        while left:
-            got = f.readinto(view[: min(left, len(buf))])
-            if not got:
-                raise ValueError("file shorter than its footer says")
-            h.update(view[:got])
-            left -= got
+    if isinstance(path, str | Path):
+        with open(path, "rb") as f:
+            return _digest_of(f, rows)
+    return _digest_of(path, rows)
+
+
+def _digest_of(f: BinaryIO, rows: int) -> str:
+    size = os.fstat(f.fileno()).st_size
+    if size < 12:
+        raise ValueError("too short for a Parquet file")
+    f.seek(size - 8)
+    tail = f.read(8)
+    if tail[4:] != b"PAR1":
+        raise ValueError("no Parquet magic number at the end")
+    left = size - 8 - int.from_bytes(tail[:4], "little")
+    if left < 4:
+        raise ValueError("footer length beyond the file")
+    f.seek(0)
+    h = _start(rows)
+    buf = bytearray(min(_READ, left))
+    view = memoryview(buf)
+    while left:
+        got = f.readinto(view[: min(left, len(buf))])  # type: ignore[attr-defined]
+        if not got:
+            raise ValueError("file shorter than its footer says")
+        h.update(view[:got])
+        left -= got
     return h.hexdigest()
 
 

@@ -1,11 +1,10 @@
-"""Reading a finished run back through :mod:`pyarrow.dataset`, every part checked.
+"""Reading a finished run back, part by part, every part checked as it is read.
 
-Three readers share one scan (:func:`scan_results`): a run's table is a
-``pyarrow.dataset`` partitioned by ``structure`` (the Hive-style directories of
-the store), read part by part with the structure, column and replicate-range
-selections pushed down (structures and replicate ranges skip whole parts, a
-replicate range also skips row groups by their statistics, unread columns are
-never decoded), ids and labels kept as dictionaries.
+Three readers share one scan (:func:`scan_results`): a run's table is read part
+by part (the ``structure=<name>`` folders of the store), with the structure,
+column and replicate-range selections applied (structures and replicate ranges
+skip whole parts by their names, unread columns are never decoded), ids and
+labels kept as dictionaries.
 
 * :func:`scan_results` yields one Arrow table per part: memory is one part.
 * :func:`read_results` concatenates them into one DataFrame.
@@ -15,32 +14,41 @@ never decoded), ids and labels kept as dictionaries.
 
 What is verified: the manifest and every part's footer metadata (world hash,
 seed, replicate range; :func:`escalate.results.store.check_parts`) before
-anything is read, unless ``check=False``; the Parquet page checksums of every
-page read, always; and a part's digest (:mod:`escalate.results.digest`: the
-file's bytes) whenever the part is read whole (every column, no replicate
-range), as :func:`escalate.results.store.read_part` does. A selection of columns
-or replicates is checked by page checksums only, unless ``verify=True`` (what
-``escalate compare``, ``plot`` and ``report`` do for the cascades: the digest of
-each part's bytes is checked, then only the selection decoded; a part of an
-earlier version, whose digest covers its values, is read whole first).
+anything is read, unless ``check=False``; then, as each part is read
+(:func:`escalate.results.store.read_checked`, on one open file that must be a
+regular file, not a link): its footer again against the manifest the scan
+started with (a directory replaced meanwhile by another job is reported, never
+mixed), its row counts against its replicate range (before decoding), the
+digest of its bytes (:mod:`escalate.results.digest`; ``verify=False`` skips
+only this), every page checksum, every array, the columns, and its replicates.
+A replicate range selects rows after these checks: footer statistics are never
+trusted to skip rows.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.dataset as ds
 
-from .digest import BYTES_KEY
 from .errors import ResultsError
+from .lock import describe_holder, held_by_another
 from .schema import SCHEMAS
-from .store import DICTIONARY_COLUMNS, Manifest, check_parts, checked_read, read_manifest
+from .store import (
+    DICTIONARY_COLUMNS,
+    Manifest,
+    PartSpec,
+    check_parts,
+    part_spec,
+    part_start,
+    read_checked,
+    read_manifest,
+)
 
 __all__ = [
     "cascade_counts",
@@ -49,25 +57,6 @@ __all__ = [
     "scan_results",
     "scan_windows",
 ]
-
-
-def _dataset(out: str | Path, table: str) -> ds.Dataset:
-    """The table of a run as a dataset partitioned by ``structure``."""
-    fmt = ds.ParquetFileFormat(
-        read_options=ds.ParquetReadOptions(dictionary_columns=list(DICTIONARY_COLUMNS[table])),
-        default_fragment_scan_options=ds.ParquetFragmentScanOptions(
-            page_checksum_verification=True
-        ),
-    )
-    part = ds.partitioning(pa.schema([("structure", pa.string())]), flavor="hive")
-    root = Path(out) / table
-    files = sorted(str(p) for p in root.glob("structure=*/part-*.parquet"))
-    return ds.dataset(files, format=fmt, partitioning=part, partition_base_dir=str(root))
-
-
-def _part_start(path: str) -> int:
-    """The first replicate of a part, from its name (``part-<start>.parquet``)."""
-    return int(Path(path).stem.split("-", 1)[1])
 
 
 def _selection(
@@ -113,7 +102,7 @@ def scan_results(
     columns: Sequence[str] | None = None,
     replicates: tuple[int, int] | None = None,
     check: bool = True,
-    verify: bool = False,
+    verify: bool = True,
     progress: bool = False,
 ) -> Iterator[tuple[str, pa.Table]]:
     """Stream a finished run's results, one part at a time.
@@ -132,14 +121,14 @@ def scan_results(
         Other columns are not decoded.
     replicates
         Only replicates ``start <= replicate < stop``: parts outside the range are
-        not opened, row groups outside it are skipped by their statistics.
+        not opened; the rows of the others are selected after the part is checked.
     check
         Verify the manifest and every part's footer metadata first (see the
         module docstring for what is verified in any case).
     verify
-        Check every part's digest even when selecting columns or replicates (it
-        covers the file's bytes, which are hashed: about a millisecond per million
-        cascades; a part of an earlier version is decoded whole first).
+        Check every part's digest (default; it covers the file's bytes, which are
+        hashed: about a millisecond per million cascades; a part of an earlier
+        version is decoded whole first). ``False`` skips only the digest.
     progress
         Show a progress bar over the parts on stderr (terminals only).
 
@@ -166,8 +155,8 @@ def scan_results(
     bar = _progress(plan.total, f"reading {plan.table}", progress)
     try:
         for name in plan.names:
-            for _, frag in sorted(plan.by_name[name], key=lambda x: x[0]):
-                yield name, plan.read(frag)
+            for part in plan.by_name[name]:
+                yield name, plan.read(part)
                 if bar is not None:
                     bar.update()
     finally:
@@ -181,7 +170,7 @@ def scan_windows(
     structures: Iterable[str] | None = None,
     columns: Sequence[str] | None = None,
     check: bool = True,
-    verify: bool = False,
+    verify: bool = True,
     progress: bool = False,
 ) -> Iterator[tuple[int, dict[str, pa.Table]]]:
     """Stream a run's cascades one replicate range at a time, every structure together.
@@ -216,10 +205,10 @@ def scan_windows(
     ...     pass  # doctest: +SKIP
     """
     plan = _Plan(out, False, structures, columns, None, check, verify)
-    starts: dict[int, dict[str, object]] = {}
+    starts: dict[int, dict[str, _Part]] = {}
     for name in plan.names:
-        for first, frag in plan.by_name[name]:
-            starts.setdefault(first, {})[name] = frag
+        for part in plan.by_name[name]:
+            starts.setdefault(part.first, {})[name] = part
     bar = _progress(plan.total, "reading cascades", progress)
     try:
         for first in sorted(starts):
@@ -238,7 +227,7 @@ def scan_windows(
 
 
 class _Plan:
-    """The parts a scan reads and how: selections checked, fragments found."""
+    """The parts a scan reads and how: selections checked, part files found."""
 
     def __init__(
         self,
@@ -250,71 +239,99 @@ class _Plan:
         check: bool,
         verify: bool,
     ) -> None:
-        manifest = read_manifest(out)
+        self.out = out
+        manifest = self.manifest = read_manifest(out)
         table = "participants" if participants else "cascades"
         if participants and not manifest.participants:
             raise ResultsError(f"{out}: this run was made without participants")
         self.table = table
         self.names = _selection(out, manifest, structures, table)
-        cols = _file_columns(table, columns)
-        if check:
-            check_parts(out, manifest, table)
-        dataset = _dataset(out, table)
-        self.whole = verify or (cols is None and replicates is None)
-        self.all_cols = list(SCHEMAS[table].names)
-        self.read_cols = self.all_cols if cols is None else cols
-        self.selecting = cols is not None or replicates is not None
-        self.row_filter = None
+        self.columns = _file_columns(table, columns)
+        self.verify = verify
+        self.replicates = None
         if replicates is not None:
-            start, stop = int(replicates[0]), int(replicates[1])
-            self.row_filter = (pc.field("replicate") >= start) & (pc.field("replicate") < stop)
-        self.by_name: dict[str, list] = {name: [] for name in self.names}
-        for frag in dataset.get_fragments(filter=pc.field("structure").isin(self.names)):
-            name = Path(frag.path).parent.name.split("=", 1)[1]
-            first = _part_start(frag.path)
-            if replicates is not None and not (
-                first < stop and first + manifest.chunk_size > start
-            ):
-                continue
-            self.by_name[name].append((first, frag))
+            self.replicates = (int(replicates[0]), int(replicates[1]))
+        if check:
+            self._explained(check_parts, out, manifest, table)
+        layout = dict(manifest.chunks())
+        self.by_name: dict[str, list[_Part]] = {}
+        for name in self.names:
+            d = Path(out) / table / f"structure={name}"
+            found = []
+            for f in sorted(d.glob("part-*.parquet")) if d.is_dir() else []:
+                first = part_start(f)
+                if first in layout:
+                    spec = part_spec(manifest, name, first)
+                else:  # not the run's (check=False): its range as its name says
+                    spec = PartSpec(first, first + manifest.chunk_size)
+                if self.replicates is None or (
+                    spec.start < self.replicates[1] and spec.stop > self.replicates[0]
+                ):
+                    found.append(_Part(name, first, str(f), spec))
+            self.by_name[name] = sorted(found, key=lambda p: p.first)
         if not any(self.by_name.values()) and replicates is None:
             raise ResultsError(f"{Path(out) / table}: no parts to read")
         self.total = sum(len(v) for v in self.by_name.values())
 
-    def read(self, frag) -> pa.Table:
-        """One part's selected rows and columns, its digest checked when verifying.
+    def read(self, frag: _Part) -> pa.Table:
+        """One part's selected rows and columns, checked against the manifest read first.
 
-        A part of an earlier version has a digest of its values: it is read whole
-        first to check it.
+        Each part is checked as it is read (its footer names the world, seed and
+        range of the manifest the scan started with), so a scan running while
+        another job replaces the directory fails rather than mixing two runs.
         """
-        if self.whole and self.selecting and not _digests_bytes(frag):
-            t = _read_fragment(frag, self.table, self.all_cols, None, True)
-            t = t.filter(self.row_filter) if self.row_filter is not None else t
-            return t.select(self.read_cols)
-        return _read_fragment(frag, self.table, self.read_cols, self.row_filter, self.whole)
+        return self._explained(
+            _read_fragment, frag, self.table, self.columns, self.replicates, self.verify
+        )
+
+    def _explained(self, f, *args, **kwargs):
+        """``f(*args, **kwargs)``; a results error caused by another job writing says so."""
+        try:
+            return f(*args, **kwargs)
+        except ResultsError as e:
+            raise _while_written(self.out, self.manifest, e) from None
 
 
-def _digests_bytes(frag) -> bool:
-    """Whether a part's footer holds the digest of its bytes (this version's parts)."""
-    try:
-        return BYTES_KEY.encode() in (frag.metadata.metadata or {})
-    except Exception:  # a corrupt footer: reported when the part is read
-        return True
+@dataclass(frozen=True)
+class _Part:
+    """A part a scan reads: its structure, first replicate, file and what it must be."""
+
+    name: str
+    first: int
+    path: str
+    spec: PartSpec
 
 
-def _read_fragment(frag, kind: str, columns: list[str], row_filter, verify: bool) -> pa.Table:
-    """One part's selection; page checksums and columns always, the digest when ``verify``.
-
-    The digest of a part of an earlier version covers its values: ``verify`` then
-    expects every column and row to be read.
-    """
-    return checked_read(
-        frag.path,
-        kind,
-        lambda: (frag.to_table(columns=columns, filter=row_filter), frag.metadata),
-        whole=row_filter is None and len(columns) == len(SCHEMAS[kind]),
-        verify=verify,
+def _read_fragment(
+    frag: _Part,
+    kind: str,
+    columns: list[str] | None,
+    replicates: tuple[int, int] | None,
+    verify: bool,
+) -> pa.Table:
+    """One part's selection (:func:`~escalate.results.store.read_checked`)."""
+    return read_checked(
+        frag.path, kind, columns, spec=frag.spec, replicates=replicates, verify=verify
     )
+
+
+def _while_written(out: str | Path, manifest: Manifest, e: ResultsError) -> ResultsError:
+    """``e``, or what explains it: another job writing ``out``, or having replaced it."""
+    info = held_by_another(out)
+    if info is not None:
+        return ResultsError(
+            f"{out}: another escalate job is writing it ({describe_holder(info)}); "
+            "read it again when that job has finished"
+        )
+    try:
+        now = read_manifest(out)
+    except ResultsError:
+        return e
+    if now.same_job(manifest) is not None:
+        return ResultsError(
+            f"{out}: replaced by another job (--overwrite) while it was read; read it again"
+        )
+    return e
 
 
 def read_results(
@@ -325,7 +342,7 @@ def read_results(
     columns: Sequence[str] | None = None,
     replicates: tuple[int, int] | None = None,
     check: bool = True,
-    verify: bool = False,
+    verify: bool = True,
     progress: bool = False,
 ) -> pd.DataFrame:
     """Read a finished run's results as one DataFrame.
@@ -344,15 +361,14 @@ def read_results(
         Only these columns (``structure`` is always included); other columns
         are not decoded.
     replicates
-        Only replicates ``start <= replicate < stop`` (pushed down: other parts
-        and row groups are skipped).
+        Only replicates ``start <= replicate < stop`` (other parts are not
+        opened).
     check
         Verify the manifest and every part's metadata first (cheap: footers
-        only). Page checksums are verified in any case, and a part's digest
-        whenever all its columns and replicates are read.
+        only). Each part is checked again as it is read (see the module
+        docstring).
     verify
-        Check every part's digest even with a selection (see
-        :func:`scan_results`).
+        Check every part's digest (default; see :func:`scan_results`).
     progress
         Show a progress bar over the parts on stderr (terminals only).
 
@@ -454,7 +470,7 @@ def participant_counts(
     >>> c = participant_counts("out", by=["nation"])  # doctest: +SKIP
     >>> c.pivot(index="nation", columns="structure", values="count")  # doctest: +SKIP
     """
-    return _counts(out, "participants", by, structures, replicates, check, False, progress)
+    return _counts(out, "participants", by, structures, replicates, check, True, progress)
 
 
 def cascade_counts(
@@ -464,7 +480,7 @@ def cascade_counts(
     structures: Iterable[str] | None = None,
     replicates: tuple[int, int] | None = None,
     check: bool = True,
-    verify: bool = False,
+    verify: bool = True,
     progress: bool = False,
 ) -> pd.DataFrame:
     """Cascades per structure and ``by`` values, counted part by part.

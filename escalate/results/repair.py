@@ -24,6 +24,7 @@ from typing import Any
 import numba
 
 from .errors import ResultsError
+from .files import refuse_links
 from .lock import lock_results
 from .store import (
     MANIFEST,
@@ -34,6 +35,7 @@ from .store import (
     part_metadata,
     part_path,
     part_problems,
+    part_spec,
     part_start,
     read_manifest,
     remove_temporaries,
@@ -63,7 +65,12 @@ class RepairReport:
     def lines(self) -> list[str]:
         """A human summary, one line per quarantined file and one final line."""
         out = [f"quarantined {path}: {why}" for path, why in self.quarantined]
-        manifest = "rebuilt the manifest from the parts; " if self.rebuilt_manifest else ""
+        manifest = (
+            "rebuilt the manifest from the parts (it was missing, invalid, or every "
+            "part disagreed with it); "
+            if self.rebuilt_manifest
+            else ""
+        )
         out.append(
             f"{self.out}: {manifest}{self.kept} parts kept, {len(self.quarantined)} moved to "
             f"{QUARANTINE}/, {self.missing} missing; status {self.status}"
@@ -104,13 +111,9 @@ def repair(out: str | Path) -> RepairReport:
     if not out.is_dir():
         raise ResultsError(f"{out}: no such results directory")
     with lock_results(out):
+        refuse_links(out)
         remove_temporaries(out)
-        rebuilt = False
-        try:
-            manifest = read_manifest(out)
-        except ResultsError:
-            manifest = _rebuild(out)
-            rebuilt = True
+        manifest, rebuilt = _manifest_to_trust(out)
         quarantined: list[tuple[str, str]] = []
         present = {t: _check_table(out, t, manifest, quarantined) for t in TABLES}
         manifest.done = {}
@@ -131,6 +134,33 @@ def repair(out: str | Path) -> RepairReport:
         write_manifest(out, manifest)
     kept = sum(len(v) for t in present.values() for v in t.values())
     return RepairReport(str(out), rebuilt, kept, missing, manifest.status, quarantined)
+
+
+def _manifest_to_trust(out: Path) -> tuple[Manifest, bool]:
+    """The manifest of ``out``, or one rebuilt from the parts, and whether it was rebuilt.
+
+    The manifest is rebuilt when it is missing or invalid, and when it is valid
+    but every readable part agrees with every other part and none with it (a
+    seed, chunk size, world hash edited, or a manifest copied from another run):
+    then the parts, not the manifest, are the run.
+    """
+    try:
+        manifest = read_manifest(out)
+    except ResultsError:
+        return _rebuild(out), True
+    footers = _footers(out)
+    jobs = {(_job(f), f["name"], f["hash"]) for f in footers}
+    if not footers or len({j[0] for j in jobs}) != 1:
+        return manifest, False
+    job = next(iter(jobs))[0]
+    mine = (manifest.seed, manifest.replicates, manifest.chunk_size, manifest.participants)
+    names = {(n, h) for _, n, h in jobs}
+    same_worlds = all(manifest.worlds.get(n, {}).get("hash") == h for n, h in names)
+    if job == mine and same_worlds:
+        return manifest, False
+    if len({n for n, _ in names}) != len(names):  # two versions of a world: no agreement
+        return manifest, False
+    return _rebuild(out), True
 
 
 def _quarantine(out: Path, path: Path, why: str, log: list[tuple[str, str]]) -> None:
@@ -156,7 +186,7 @@ def _problem(out: Path, f: Path, table: str, name: str, m: Manifest) -> str | No
         problems = part_problems(f, m.worlds[name], m, start, want[start])
         if problems:
             return f"foreign part ({'; '.join(problems)} differ from {MANIFEST})"
-        verify_part(f, table, start, want[start])
+        verify_part(f, table, start, want[start], part_spec(m, name, start))
     except ResultsError as e:
         return str(e).removeprefix(f"{f}: ")
     return None

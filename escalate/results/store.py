@@ -32,296 +32,64 @@ what is done; the recorded ranges follow them (they may lag by one part after a
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import shutil
-import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .._version import __version__
-from .digest import BYTES_KEY, HashingFile, digest_problem
+from .digest import BYTES_KEY, CONTENT_KEY, HashingFile, content_digest, file_digest
 from .errors import ResultsError
+from .files import atomic_path, create_new, open_regular, remove_tree
+from .manifest import (
+    FORMAT_VERSION,
+    MANIFEST,
+    MAX_PARTS,
+    MAX_REPLICATES,
+    MAX_SEED,
+    PROGRESS,
+    STATUSES,
+    Manifest,
+    clear_progress,
+    read_manifest,
+    record_progress,
+    write_manifest,
+)
 from .schema import CASCADE_COLUMNS, PARTICIPANT_COLUMNS, categorical_columns, schema_problem
 
 __all__ = [
+    "FORMAT_VERSION",
     "MANIFEST",
     "MAX_PARTS",
     "MAX_REPLICATES",
+    "MAX_SEED",
+    "PROGRESS",
+    "STATUSES",
     "Manifest",
+    "PartSpec",
     "ResultsError",
-    "checked_read",
+    "clear_progress",
     "part_path",
+    "read_checked",
     "read_manifest",
     "read_part",
+    "record_progress",
     "scan_parts",
+    "write_manifest",
     "write_part",
 ]
 
-MANIFEST = "manifest.json"
-PROGRESS = "progress.jsonl"
 QUARANTINE = "quarantine"
 TABLES = ("cascades", "participants")
-#: 2: progress in progress.jsonl, ``failed``/``incomplete`` statuses and ``error``;
-#: version-1 manifests are read as well.
-FORMAT_VERSION = 2
-STATUSES = ("running", "interrupted", "failed", "incomplete", "complete")
-#: Upper bound of ``replicates`` per world (replicate indices are int64; far more
-#: than a run can write: 2**40 cascades take days on a workstation).
-MAX_REPLICATES = 2**40
-#: Upper bound of the parts of one structure (replicates / chunk size), so that the
-#: job's plan and the progress records stay small.
-MAX_PARTS = 2**20
-MAX_SEED = 2**64 - 1
 
 #: Columns read as Arrow dictionaries (pandas categoricals): ids and labels, per table.
 DICTIONARY_COLUMNS = {
     "cascades": categorical_columns(CASCADE_COLUMNS),
     "participants": categorical_columns(PARTICIPANT_COLUMNS),
 }
-
-
-def _one_line(e: BaseException | str) -> str:
-    return " ".join(str(e).split())
-
-
-@dataclass
-class Manifest:
-    """What a run directory holds: the worlds (name -> canonical hash), seed, layout."""
-
-    seed: int
-    replicates: int
-    chunk_size: int
-    participants: bool
-    worlds: dict[str, dict[str, Any]]  # name -> {"hash", "source", "world"}
-    status: str = "running"
-    escalate_version: str = __version__
-    numba_version: str = ""
-    format_version: int = FORMAT_VERSION
-    #: Replicate ranges [start, stop) written so far, per structure, merged.
-    #: Informative only: the part files present are the truth (a ``kill -9``
-    #: can land between a part's rename and its progress record).
-    done: dict[str, list[list[int]]] = field(default_factory=dict)
-    #: Why the job stopped, when ``status`` is ``failed``.
-    error: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def chunks(self) -> list[tuple[int, int]]:
-        """The replicate ranges [start, stop) of the run's parts."""
-        c = self.chunk_size
-        return [(s, min(s + c, self.replicates)) for s in range(0, self.replicates, c)]
-
-    def mark_done(self, structure: str, start: int, stop: int) -> None:
-        """Record that replicates ``start .. stop - 1`` of ``structure`` are written."""
-        ranges = sorted([*self.done.get(structure, []), [start, stop]])
-        merged: list[list[int]] = []
-        for s, e in ranges:
-            if merged and s <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], e)
-            else:
-                merged.append([s, e])
-        self.done[structure] = merged
-
-    def same_job(self, other: Manifest) -> str | None:
-        """None if ``other`` describes the same job, else what differs."""
-        mine = {k: v["hash"] for k, v in self.worlds.items()}
-        theirs = {k: v["hash"] for k, v in other.worlds.items()}
-        if mine != theirs:
-            names = sorted(set(mine) ^ set(theirs)) or sorted(
-                k for k in mine if mine[k] != theirs.get(k)
-            )
-            return f"different worlds ({', '.join(names)})"
-        for key in ("seed", "replicates", "chunk_size", "participants"):
-            if getattr(self, key) != getattr(other, key):
-                return (
-                    f"different {key.replace('_', '-')} "
-                    f"({getattr(other, key)} there, {getattr(self, key)} now)"
-                )
-        return None
-
-    def to_json(self) -> str:
-        """JSON text; ``worlds`` keeps the run's order (the order of ``structure``)."""
-        return json.dumps(self.__dict__, indent=1)
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _manifest_problem(data: Any) -> str | None:
-    """What is wrong with a parsed manifest, or None (checked like a world file)."""
-    if not isinstance(data, dict):
-        return "not a JSON object"
-    version = data.get("format_version", 1)
-    if not _is_int(version) or version < 1:
-        return f"format_version: {version!r} is not a version number"
-    if version > FORMAT_VERSION:
-        return (
-            f"format_version {version}: written by a newer escalate "
-            f"(this one reads up to {FORMAT_VERSION}); upgrade escalate"
-        )
-    known = set(Manifest.__dataclass_fields__)
-    unknown = sorted(set(data) - known)
-    if unknown:
-        return f"unknown key {unknown[0]!r}"
-    missing = [k for k in ("seed", "replicates", "chunk_size", "participants", "worlds")
-               if k not in data]  # fmt: skip
-    if missing:
-        return f"missing key {missing[0]!r}"
-    return _layout_problem(data) or _worlds_problem(data)
-
-
-def _layout_problem(data: dict[str, Any]) -> str | None:
-    """What is wrong with a manifest's seed, layout, participants or status, or None."""
-    checks = (
-        ("seed", 0, MAX_SEED),
-        ("replicates", 1, MAX_REPLICATES),
-        ("chunk_size", 1, MAX_REPLICATES),
-    )
-    for key, lo, hi in checks:
-        v = data[key]
-        if not _is_int(v) or not lo <= v <= hi:
-            return f"{key}: {v!r} is not a whole number between {lo} and {hi}"
-    if -(-data["replicates"] // data["chunk_size"]) > MAX_PARTS:
-        return f"replicates / chunk_size: more than {MAX_PARTS} parts"
-    if not isinstance(data["participants"], bool):
-        return f"participants: {data['participants']!r} is not true or false"
-    if data.get("status", "running") not in STATUSES:
-        return f"status: {data.get('status')!r} is not one of {', '.join(STATUSES)}"
-    return None
-
-
-def _worlds_problem(data: dict[str, Any]) -> str | None:
-    """What is wrong with a manifest's worlds or its record of parts done, or None."""
-    worlds = data["worlds"]
-    if not isinstance(worlds, dict) or not worlds:
-        return "worlds: not a non-empty object"
-    for name, info in worlds.items():
-        if not isinstance(info, dict) or not isinstance(info.get("hash"), str):
-            return f"worlds[{name!r}]: no world hash"
-        if not isinstance(info.get("world", {}), dict):
-            return f"worlds[{name!r}].world: not an object"
-    done = data.get("done", {})
-    if not isinstance(done, dict) or not all(
-        isinstance(r, list) and all(
-            isinstance(x, list) and len(x) == 2 and all(map(_is_int, x)) for x in r)
-        for r in done.values()
-    ):  # fmt: skip
-        return "done: not lists of [start, stop] per structure"
-    return None
-
-
-def read_manifest(out: str | Path) -> Manifest:
-    """Read ``DIR/manifest.json``, with the progress recorded since it was written.
-
-    Raises
-    ------
-    ResultsError
-        If it is missing, unreadable or invalid (the message names the key).
-    """
-    path = Path(out) / MANIFEST
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ResultsError(
-            f"{out}: no {MANIFEST}; not an escalate results directory", repairable=True
-        ) from None
-    except (OSError, ValueError) as e:
-        raise ResultsError(
-            f"{path}: unreadable manifest ({_one_line(e)})", repairable=True
-        ) from None
-    problem = _manifest_problem(data)
-    if problem:
-        raise ResultsError(f"{path}: invalid manifest: {problem}", repairable=True)
-    data["format_version"] = FORMAT_VERSION
-    m = Manifest(**data)
-    for structure, start, stop in _read_progress(Path(out)):
-        if structure in m.worlds:
-            m.mark_done(structure, start, stop)
-    return m
-
-
-def write_manifest(out: str | Path, manifest: Manifest) -> None:
-    """Write the manifest atomically.
-
-    The progress it now holds is dropped from ``progress.jsonl``.
-    """
-    for structure, start, stop in _read_progress(Path(out)):
-        if structure in manifest.worlds:
-            manifest.mark_done(structure, start, stop)
-    _atomic_write_bytes(Path(out) / MANIFEST, manifest.to_json().encode())
-    (Path(out) / PROGRESS).unlink(missing_ok=True)
-
-
-def record_progress(out: str | Path, structure: str, start: int, stop: int) -> None:
-    """Append "part ``start .. stop - 1`` of ``structure`` is written" to the progress file.
-
-    One short line, synced: the cost does not grow with the parts done.
-    """
-    line = json.dumps({"structure": structure, "start": start, "stop": stop}) + "\n"
-    with open(Path(out) / PROGRESS, "a", encoding="utf-8") as f:
-        f.write(line)
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def clear_progress(out: str | Path) -> None:
-    """Forget the progress records (before a job states what is done afresh)."""
-    (Path(out) / PROGRESS).unlink(missing_ok=True)
-
-
-def _read_progress(out: Path) -> list[tuple[str, int, int]]:
-    """The progress records; a line cut short by a crash is ignored."""
-    try:
-        lines = (out / PROGRESS).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return []
-    records = []
-    for line in lines:
-        try:
-            d = json.loads(line)
-            rec = (d["structure"], d["start"], d["stop"])
-        except (ValueError, KeyError, TypeError):
-            continue
-        if isinstance(rec[0], str) and _is_int(rec[1]) and _is_int(rec[2]):
-            records.append(rec)
-    return records
-
-
-def _tmp_name(path: Path) -> Path:
-    """A hidden temporary sibling of ``path``, unique per process and thread."""
-    return path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
-
-
-@contextlib.contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Write to the yielded hidden temporary path, which becomes ``path`` on success.
-
-    It becomes ``path`` only if the block succeeds (fsync, then rename) and is
-    removed if it fails.
-    """
-    tmp = _tmp_name(path)
-    try:
-        yield tmp
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
 
 
 def part_path(out: str | Path, table: str, structure: str, start: int) -> Path:
@@ -382,13 +150,17 @@ def parquet_options(schema: pa.Schema) -> dict[str, Any]:
     }
 
 
+def _one_line(e: BaseException | str) -> str:
+    return " ".join(str(e).split())
+
+
 def _write_parquet(table: pa.Table, where: Path, metadata: dict[str, str]) -> None:
     """Write ``table`` to Parquet with page checksums (see :func:`parquet_options`).
 
     ``metadata`` and the digest of every byte before the footer
     (:mod:`.digest`, hashed as it is written) are stored once, in the footer.
     """
-    with open(where, "wb") as raw:
+    with create_new(where) as raw:
         sink = HashingFile(raw, table.num_rows)
         with pq.ParquetWriter(sink, table.schema, **parquet_options(table.schema)) as writer:
             writer.write_table(table)
@@ -403,15 +175,186 @@ def write_part(path: Path, table: pa.Table, metadata: dict[str, str]) -> None:
     Parameters
     ----------
     path : pathlib.Path
-        Where the part goes (:func:`part_path`); missing directories are made.
+        Where the part goes (:func:`part_path`); its table and structure folders
+        are made if missing, the results directory is not (a directory moved
+        away while a job runs is not made again).
     table : pyarrow.Table
         The part's rows.
     metadata : dict of str to str
         The part's key-value metadata; the digest of the bytes written before it is added to it.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.parent.mkdir(exist_ok=True)
+    path.parent.mkdir(exist_ok=True)
     with atomic_path(path) as tmp:
         _write_parquet(table, tmp, metadata)
+
+
+@dataclass(frozen=True)
+class PartSpec:
+    """What a part must be: its replicate range and, when known, world, seed and size.
+
+    ``nations`` bounds the participant rows (one per nation per replicate at most).
+    """
+
+    start: int
+    stop: int
+    world_hash: str | None = None
+    seed: int | None = None
+    nations: int | None = None
+
+
+def part_spec(manifest: Manifest, name: str, start: int) -> PartSpec:
+    """What the part of ``name`` starting at ``start`` must be, by the manifest."""
+    info = manifest.worlds[name]
+    world = info.get("world") or {}
+    nations = len(world.get("nations") or ()) or None
+    stop = min(start + manifest.chunk_size, manifest.replicates)
+    return PartSpec(start, stop, info["hash"], manifest.seed, nations)
+
+
+def _corrupt(path: str | Path, why: object) -> ResultsError:
+    return ResultsError(f"{path}: corrupt part ({_one_line(str(why))})", repairable=True)
+
+
+def metadata_problems(md: dict[str, str], spec: PartSpec) -> list[str]:
+    """How a part's ``escalate.*`` metadata differs from ``spec`` (empty: none)."""
+    problems = []
+    if spec.world_hash is not None and md.get("escalate.world_hash") != spec.world_hash:
+        problems.append("world hash")
+    if spec.seed is not None and md.get("escalate.seed") != str(spec.seed):
+        problems.append(f"seed {md.get('escalate.seed')} != {spec.seed}")
+    if md.get("escalate.replicate_start") != str(spec.start) or md.get(
+        "escalate.replicate_stop"
+    ) != str(spec.stop):
+        problems.append("replicate range")
+    return problems
+
+
+def _footer_problem(footer: pq.FileMetaData, table: str, spec: PartSpec | None) -> str | None:
+    """What the footer's row counts contradict (each other, the part's range), or None.
+
+    Checked before anything is decoded: a part claiming more rows than its
+    replicates allow is refused at the cost of its footer.
+    """
+    rows = footer.num_rows
+    if sum(footer.row_group(i).num_rows for i in range(footer.num_row_groups)) != rows:
+        return "its row counts disagree"
+    if spec is None:
+        return None
+    n = spec.stop - spec.start
+    if table == "cascades" and rows != n:
+        return f"{rows:,} rows for the {n:,} replicates {spec.start} .. {spec.stop - 1}"
+    if table == "participants" and spec.nations is not None and rows > n * spec.nations:
+        return f"{rows:,} rows, more than {spec.nations:,} nations x {n:,} replicates"
+    return None
+
+
+def _escalate_keys(footer: pq.FileMetaData) -> dict[str, str]:
+    md = footer.metadata or {}
+    return {k.decode(): v.decode() for k, v in md.items() if k.startswith(b"escalate.")}
+
+
+def read_checked(
+    path: str | Path,
+    table: str,
+    columns: list[str] | None = None,
+    *,
+    spec: PartSpec | None = None,
+    replicates: tuple[int, int] | None = None,
+    verify: bool = True,
+) -> pa.Table:
+    """Read one part, every check made on one open file (no link, a regular file).
+
+    In order: the footer (its row counts agree with each other and, with
+    ``spec``, with the part's replicate range; its ``escalate.*`` metadata names
+    ``spec``'s world, seed and range), the digest of its bytes (``verify``),
+    before anything is decoded; then the columns (every page checksum, every
+    array validated, the schema's names and types) and the replicates, which
+    must be the part's own (cascades: each of ``spec``'s range once, in order).
+    ``replicates`` selects rows after these checks: the footer's statistics are
+    never trusted to skip rows.
+
+    Raises
+    ------
+    ResultsError
+        Naming the file, if it cannot be read or a check fails.
+    """
+    with open_regular(path) as f:
+        try:
+            pf = pq.ParquetFile(
+                f, page_checksum_verification=True, read_dictionary=list(DICTIONARY_COLUMNS[table])
+            )
+            footer = pf.metadata
+            md = _escalate_keys(footer)
+        except Exception as e:  # a corrupt footer can break any layer below
+            raise _corrupt(path, e) from None
+        problems = metadata_problems(md, spec) if spec is not None else []
+        if problems:
+            raise ResultsError(
+                f"{path}: foreign part, not of this run ({'; '.join(problems)} differ from "
+                f"{MANIFEST})",
+                repairable=True,
+            )
+        problem = _footer_problem(footer, table, spec)
+        if problem:
+            raise _corrupt(path, problem)
+        try:
+            if verify and BYTES_KEY in md and file_digest(f, footer.num_rows) != md[BYTES_KEY]:
+                raise _corrupt(path, "its bytes do not match the digest written with them")
+            old = verify and BYTES_KEY not in md and CONTENT_KEY in md
+            t = _decode(pf, table, None if old else columns, spec, replicates)
+            if old and content_digest(t) != md[CONTENT_KEY]:
+                raise _corrupt(path, "its values do not match the digest written with them")
+        except ResultsError:
+            raise
+        except Exception as e:  # corrupt bytes can break any layer below
+            # (a flipped bit can change a column's type or its dictionary, and pyarrow,
+            # numpy or the digest then fail in many ways: each is a corrupt part)
+            raise _corrupt(path, e) from None
+    t = _select(t, replicates, columns)
+    problem = schema_problem(t, table)
+    if problem:
+        raise _corrupt(path, problem)
+    return t
+
+
+def _decode(
+    pf: pq.ParquetFile,
+    table: str,
+    columns: list[str] | None,
+    spec: PartSpec | None,
+    replicates: tuple[int, int] | None,
+) -> pa.Table:
+    """The part's ``columns`` (and ``replicate``), validated, its replicates checked."""
+    need = spec is not None or replicates is not None
+    cols = columns
+    if cols is not None and need and "replicate" not in cols:
+        cols = [*cols, "replicate"]
+    t = pf.read(columns=cols)
+    t.validate(full=True)
+    problem = schema_problem(t, table)
+    if problem:
+        raise ValueError(problem)
+    if t.num_rows != pf.metadata.num_rows:
+        raise ValueError("its row counts disagree")
+    if spec is not None:
+        rep = t.column("replicate").to_numpy()
+        if table == "cascades":
+            ok = rep.size == spec.stop - spec.start and bool(
+                (rep == np.arange(spec.start, spec.stop)).all()
+            )
+        else:
+            ok = rep.size == 0 or bool(rep.min() >= spec.start and rep.max() < spec.stop)
+        if not ok:
+            raise ValueError(f"its replicates are not {spec.start} .. {spec.stop - 1}")
+    return t
+
+
+def _select(t: pa.Table, replicates: tuple[int, int] | None, columns: list[str] | None) -> pa.Table:
+    if replicates is not None:
+        rep = t.column("replicate")
+        t = t.filter(pc.and_(pc.greater_equal(rep, replicates[0]), pc.less(rep, replicates[1])))
+    return t if columns is None else t.select(columns)
 
 
 def read_part(path: Path, table: str, columns: list[str] | None = None) -> pa.Table:
@@ -419,7 +362,7 @@ def read_part(path: Path, table: str, columns: list[str] | None = None) -> pa.Ta
 
     Every page checksum read is verified, and the part's digest
     (:mod:`.digest`): the bytes of the file, whatever the columns read; for a
-    part of an earlier version, its values, when every column is read.
+    part of an earlier version, its values (read whole to check them).
 
     Parameters
     ----------
@@ -439,110 +382,50 @@ def read_part(path: Path, table: str, columns: list[str] | None = None) -> pa.Ta
     ResultsError
         Naming the file, if it cannot be read or a check fails.
     """
-    as_dict = list(DICTIONARY_COLUMNS[table])
-
-    def read() -> tuple[pa.Table, pq.FileMetaData]:
-        pf = pq.ParquetFile(path, page_checksum_verification=True, read_dictionary=as_dict)
-        return pf.read(columns=columns), pf.metadata
-
-    return checked_read(path, table, read, whole=columns is None)
+    return read_checked(path, table, columns)
 
 
-def checked_read(
-    path: str | Path,
-    table: str,
-    read: Callable[[], tuple[pa.Table, pq.FileMetaData]],
-    *,
-    whole: bool,
-    verify: bool = True,
-) -> pa.Table:
-    """``read()`` of a part (its rows and footer), its columns and digest checked.
-
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        The part, for messages and the digest of its bytes.
-    table : str
-        ``"cascades"`` or ``"participants"``: the columns expected.
-    read : callable
-        Reads the part (page checksums verified): the table and the footer.
-    whole : bool
-        Whether ``read`` gives every row and column (the content digest of a part
-        of an earlier version can only be checked then).
-    verify : bool
-        Check the digest (the columns are checked in any case).
-
-    Raises
-    ------
-    ResultsError
-        Naming the file, if it cannot be read or a check fails.
-    """
-    try:
-        t, footer = read()
-        problem = schema_problem(t, table)
-        if verify and problem is None:
-            problem = digest_problem(path, footer, t if whole else None)
-    except Exception as e:  # corrupt bytes can break any layer below
-        # (a flipped bit can change a column's type or its dictionary, and pyarrow,
-        # numpy or the digest then fail in many ways: each is a corrupt part)
-        raise ResultsError(f"{path}: corrupt part ({_one_line(e)})", repairable=True) from None
-    if problem:
-        raise ResultsError(f"{path}: corrupt part ({problem})", repairable=True)
-    return t
-
-
-def verify_part(path: Path, table: str, start: int, stop: int) -> None:
-    """Read a part whole (page checksums) and check its rows.
+def verify_part(
+    path: Path, table: str, start: int, stop: int, spec: PartSpec | None = None
+) -> None:
+    """Read a part whole (page checksums, digest) and check its rows.
 
     Cascades need one row per replicate ``start .. stop - 1`` in order,
-    participants replicates in that range.
+    participants replicates in that range; ``spec`` adds its world, seed and size.
 
     Raises
     ------
     ResultsError
         Naming the file, if it is corrupt.
     """
-    rep = read_part(path, table).column("replicate").to_numpy()
-    if table == "cascades":
-        ok = rep.size == stop - start and (rep == np.arange(start, stop)).all()
-    else:
-        ok = rep.size == 0 or (rep.min() >= start and rep.max() < stop)
-    if not ok:
-        raise ResultsError(
-            f"{path}: corrupt part (its replicates are not {start} .. {stop - 1})",
-            repairable=True,
-        )
+    read_checked(path, table, spec=spec or PartSpec(start, stop))
 
 
 def part_metadata(path: Path) -> dict[str, str]:
     """The ``escalate.*`` key-value metadata of a part (its footer only)."""
-    try:
-        md = pq.read_metadata(path).metadata or {}
-    except (OSError, pa.ArrowException, ValueError) as e:
-        raise ResultsError(f"{path}: corrupt part ({_one_line(e)})", repairable=True) from None
-    try:
-        return {k.decode(): v.decode() for k, v in md.items() if k.startswith(b"escalate.")}
-    except UnicodeDecodeError:
-        raise ResultsError(f"{path}: corrupt part metadata", repairable=True) from None
+    with open_regular(path) as f:
+        try:
+            return _escalate_keys(pq.read_metadata(f))
+        except UnicodeDecodeError:
+            raise ResultsError(f"{path}: corrupt part metadata", repairable=True) from None
+        except Exception as e:
+            raise _corrupt(path, e) from None
 
 
 def remove_temporaries(out: str | Path) -> int:
-    """Delete temporary files left by an interrupted run; returns how many."""
+    """Delete what an interrupted job left (temporaries, a swap's old run); returns how many."""
     root = Path(out)
-    found = [*root.glob(f".{MANIFEST}.tmp-*"), *root.glob(".write-test-*")]
+    found = [
+        *root.glob(f".{MANIFEST}.tmp-*"),
+        *root.glob(".write-test-*"),
+        *root.glob(".figures-tmp-*"),
+        *root.glob(".replaced-*"),
+    ]
     for table in TABLES:
         found += (root / table).glob("structure=*/.part-*.tmp-*")
     for p in found:
-        p.unlink(missing_ok=True)
+        remove_tree(p)
     return len(found)
-
-
-def clear_results(out: str | Path) -> None:
-    """Remove what a run writes (manifest, progress and tables), leaving other files."""
-    for table in TABLES:
-        shutil.rmtree(Path(out) / table, ignore_errors=True)
-    (Path(out) / MANIFEST).unlink(missing_ok=True)
-    (Path(out) / PROGRESS).unlink(missing_ok=True)
 
 
 def holds_results(out: str | Path) -> bool:
@@ -555,17 +438,8 @@ def part_problems(
     path: Path, info: dict[str, Any], manifest: Manifest, start: int, stop: int
 ) -> list[str]:
     """How a part's metadata differs from what the manifest expects (empty: it is ours)."""
-    md = part_metadata(path)
-    problems = []
-    if md.get("escalate.world_hash") != info["hash"]:
-        problems.append("world hash")
-    if md.get("escalate.seed") != str(manifest.seed):
-        problems.append(f"seed {md.get('escalate.seed')} != {manifest.seed}")
-    if md.get("escalate.replicate_start") != str(start) or md.get("escalate.replicate_stop") != str(
-        stop
-    ):
-        problems.append("replicate range")
-    return problems
+    spec = PartSpec(start, stop, info["hash"], manifest.seed)
+    return metadata_problems(part_metadata(path), spec)
 
 
 def part_start(path: Path) -> int:
@@ -583,8 +457,8 @@ def scan_parts(
 
     Every part present must belong to the manifest's layout, and its metadata
     must name the manifest's world hash, seed and replicate range. With
-    ``verify``, every part is also read whole and its page checksums and row
-    count checked. Missing parts are allowed (see :func:`check_parts`). Hidden
+    ``verify``, every part is also read whole and its page checksums, digest and
+    rows checked. Missing parts are allowed (see :func:`check_parts`). Hidden
     temporary files are ignored.
 
     Raises
@@ -624,7 +498,7 @@ def scan_parts(
                     repairable=True,
                 )
             if verify:
-                verify_part(f, table, start, want[start])
+                read_checked(f, table, spec=part_spec(manifest, name, start))
             present[name].add(start)
     return present
 

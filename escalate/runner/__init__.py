@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from .jobs import Interrupted, RunSummary, run, simulate
+from .jobs import Interrupted, RunSummary, ignore_signals, run, simulate
 from .parts import default_chunk_size, warm_up
 
-__all__ = ["Interrupted", "RunSummary", "default_chunk_size", "run", "simulate", "warm_up"]
+__all__ = [
+    "Interrupted",
+    "RunSummary",
+    "default_chunk_size",
+    "ignore_signals",
+    "run",
+    "simulate",
+    "warm_up",
+]

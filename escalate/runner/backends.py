@@ -81,6 +81,7 @@ def run_local(
     advance: Callable[[int], None],
     written: Callable[[str, int, int], None],
     writers: int | None = None,
+    guard: Callable[[], None] | None = None,
 ) -> int:
     """Compute parts here and write them in a pool of background threads.
 
@@ -106,13 +107,18 @@ def run_local(
         time) after each part is on disk; parts may finish out of order.
     writers : int, optional
         Writer threads (default :func:`default_writers`).
+    guard : callable, optional
+        Called before each part is written; what it raises stops the job (the
+        directory's lock checks that the directory is still the one locked).
 
     Returns
     -------
     int
         The cascade rows computed.
     """
-    pool = _Writers(default_writers() if writers is None else writers, out, manifest, written)
+    pool = _Writers(
+        default_writers() if writers is None else writers, out, manifest, written, guard
+    )
     rows = 0
     compiled: dict[str, CompiledWorld] = {}
     try:
@@ -138,9 +144,15 @@ class _Writers:
     """Writer threads taking finished parts from a queue, one part each at a time."""
 
     def __init__(
-        self, n: int, out: Path, manifest: Manifest, written: Callable[[str, int, int], None]
+        self,
+        n: int,
+        out: Path,
+        manifest: Manifest,
+        written: Callable[[str, int, int], None],
+        guard: Callable[[], None] | None = None,
     ) -> None:
         self.out, self.manifest, self.written = out, manifest, written
+        self.guard = guard
         self.items: queue.Queue = queue.Queue()
         self.free = threading.Semaphore(n)  # writers free to take a part
         self.failure: list[BaseException] = []
@@ -184,6 +196,8 @@ class _Writers:
                     )
                     out = parts = None
                     meta = part_metadata_of(w, self.manifest, s, e)
+                    if self.guard is not None:
+                        self.guard()
                     _write_one(self.out, w, meta, s, cascades, people)
                     with self.record:
                         self.written(w.name, s, e)

@@ -17,6 +17,7 @@ threads, chunk size, backend, or which other worlds are in the run.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import signal
@@ -33,16 +34,17 @@ import pandas as pd
 
 from ..engine.compile import compile_world
 from ..model.world import World, load_world
+from ..results.files import STAGING, clear_staging, foreign_files, refuse_links, swap_in
 from ..results.frames import to_frames
-from ..results.lock import lock_results
+from ..results.lock import Held, lock_results
 from ..results.store import (
+    MANIFEST,
     MAX_REPLICATES,
     MAX_SEED,
     TABLES,
     Manifest,
     ResultsError,
     clear_progress,
-    clear_results,
     holds_results,
     read_manifest,
     record_progress,
@@ -56,8 +58,12 @@ from .parts import check_int, check_layout, default_chunk_size, part_arrays, war
 __all__ = ["Interrupted", "RunSummary", "run", "simulate"]
 
 
-class Interrupted(Exception):  # noqa: N818 - public API name: says what happened, as KeyboardInterrupt
-    """Raised inside :func:`run` when SIGINT/SIGTERM asks it to stop."""
+class Interrupted(KeyboardInterrupt):
+    """Raised inside :func:`run` when SIGINT/SIGTERM asks it to stop.
+
+    A :class:`KeyboardInterrupt`: code that catches ``Exception`` (a read error)
+    does not catch it.
+    """
 
     def __init__(self, signum: int):
         self.signum = signum
@@ -212,20 +218,16 @@ def _prepare(
     participants: bool,
     resume: bool,
     overwrite: bool,
-) -> tuple[Manifest, list[Part], int]:
-    """Check ``out``, write the manifest; returns it, the parts to run, the parts done.
+) -> tuple[Manifest, list[Part], int, Path]:
+    """Check ``out``, write the manifest; returns it, the parts to run and done, the folder.
 
     Everything that can refuse the job is checked before anything in ``out`` is
-    touched, so a refused run leaves existing results as they were.
+    touched, so a refused run leaves existing results as they were. A job that
+    replaces results (``overwrite``) writes in ``out/.staging`` and is swapped in
+    when complete; ``resume`` continues such a job there.
     """
-    old: Manifest | None = None
-    if holds_results(out) and not overwrite:
-        try:
-            old = read_manifest(out)
-        except ResultsError as e:
-            if not resume:
-                raise ResultsError(f"{out}: already holds results", hint=e.hint) from None
-            raise ResultsError(f"cannot resume: {e.message}", hint=e.hint) from None
+    refuse_links(out)
+    old, work = _old_job(out, resume, overwrite)
     if chunk_size is None:
         chunk_size = old.chunk_size if old else default_chunk_size(worlds, participants)
     check_layout(worlds, replicates, chunk_size, participants)
@@ -252,18 +254,17 @@ def _prepare(
         if not resume:
             raise ResultsError(f"{out}: already holds results", hint="resume_or_overwrite")
         try:
-            present = {t: scan_parts(out, manifest, t, verify=True) for t in TABLES}
+            present = {t: scan_parts(work, manifest, t, verify=True) for t in TABLES}
         except ResultsError as e:
             raise ResultsError(f"cannot resume: {e.message}", repairable=True) from None
-    try:
-        probe = out / f".write-test-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as e:
-        raise ValueError(f"{out}: cannot write there ({e.strerror or e})") from None
-    if overwrite:
-        clear_results(out)
+    if overwrite and holds_results(out):
+        _refuse_foreign(out)
+    _probe(out)
+    if overwrite and holds_results(out):
+        work = clear_staging(out)
     remove_temporaries(out)
+    if work != out:
+        remove_temporaries(work)
     todo: list[Part] = []
     skipped = 0
     for w in worlds:
@@ -276,9 +277,51 @@ def _prepare(
                 skipped += 1
             else:
                 todo.append((w, start, stop))
-    clear_progress(out)  # the parts present, checked above, are what is done
-    write_manifest(out, manifest)
-    return manifest, todo, skipped
+    clear_progress(work)  # the parts present, checked above, are what is done
+    write_manifest(work, manifest)
+    return manifest, todo, skipped, work
+
+
+def _old_job(out: Path, resume: bool, overwrite: bool) -> tuple[Manifest | None, Path]:
+    """The job a resume continues (None: a new job), and where it writes."""
+    staged = out / STAGING
+    if resume and (staged / MANIFEST).exists():  # an --overwrite that did not finish
+        with contextlib.suppress(ResultsError):
+            return read_manifest(staged), staged
+    if holds_results(out) and not overwrite:
+        try:  # the caller says whether it is this job (resume) or another one
+            return read_manifest(out), out
+        except ResultsError as e:
+            if not resume:
+                raise ResultsError(f"{out}: already holds results", hint=e.hint) from None
+            raise ResultsError(f"cannot resume: {e.message}", hint=e.hint) from None
+    return None, out
+
+
+def _refuse_foreign(out: Path) -> None:
+    """Refuse ``--overwrite`` where it would delete files escalate did not write."""
+    foreign = foreign_files(out)
+    if foreign:
+        more = f" (and {len(foreign) - 1} more)" if len(foreign) > 1 else ""
+        raise ResultsError(
+            f"{foreign[0]}{more}: not written by escalate; --overwrite replaces only "
+            f"escalate's files (parts, manifest, progress, figures): move it out of {out}, "
+            "then rerun"
+        )
+
+
+def _probe(out: Path) -> None:
+    """Check that ``out`` can be written (a full disk is an I/O error, exit 3)."""
+    probe = out / f".write-test-{os.getpid()}"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            probe.unlink()
+        if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS):
+            raise OSError(e.errno, e.strerror, str(out)) from None
+        raise ValueError(f"{out}: cannot write there ({e.strerror or e})") from None
 
 
 @contextlib.contextmanager
@@ -288,7 +331,14 @@ def _signals_raise() -> Iterator[None]:
         yield
         return
 
+    stopping: list[int] = []
+
     def handler(signum: int, frame: Any) -> None:
+        # the first signal stops the job; one that comes while it stops (a second
+        # Ctrl-C) must not break off the cleanup (temporaries, manifest, threads)
+        if stopping:
+            return
+        stopping.append(signum)
         raise Interrupted(signum)
 
     old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -297,6 +347,12 @@ def _signals_raise() -> Iterator[None]:
     finally:
         for s, h in old.items():
             signal.signal(s, h)
+
+
+def ignore_signals() -> None:
+    """Ignore SIGINT and SIGTERM from now on (for a command line that is stopping)."""
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, signal.SIG_IGN)
 
 
 def _progress(total: int, enabled: bool) -> tuple[Callable[[int], None], Callable[[], None]]:
@@ -345,19 +401,19 @@ def run(
     threads
         Numba threads for the local backend (default: all cores).
     chunk_size
-        Replicates per part file (default :func:`default_chunk_size`, or when
-        resuming the value of the run being resumed). Rows do not depend on it;
-        resuming requires the same value.
+        Replicates per part file (default :func:`default_chunk_size`, or that of
+        the run resumed). Rows do not depend on it.
     participants
         Also write the participants table.
     resume
-        Continue an interrupted run in ``out``: parts already written (and
-        checked against the manifest) are kept, temporary files of the
-        interrupted run are removed. The directory must hold the same job
-        (worlds, seed, replicates, chunk size, participants); an empty or
-        missing ``out`` simply starts the run.
+        Continue an interrupted run in ``out`` (or the unfinished ``overwrite``
+        there): parts already written and checked are kept, temporaries removed.
+        It must be the same job (worlds, seed, replicates, chunk size,
+        participants); an empty or missing ``out`` simply starts the run.
     overwrite
-        Replace results already in ``out`` (only the manifest and tables).
+        Replace the results in ``out``: the new run is written in
+        ``out/.staging`` and swapped in when complete (the old one stays readable
+        until then); refused if ``out`` holds files escalate did not write.
     progress
         Show a progress bar on stderr (needs ``tqdm``).
     backend
@@ -365,9 +421,8 @@ def run(
         given as ``client``; ``out`` must be visible to every worker).
     writers
         Writer threads of the local backend, which encode and write finished parts
-        while the kernel runs the next ones (default: one per core, at most 8). At
-        most ``writers + 1`` parts are in memory at once. The files do not depend
-        on it.
+        while the kernel runs the next ones (default: one per core, at most 8); at
+        most ``writers + 1`` parts are in memory. The files do not depend on it.
 
     Returns
     -------
@@ -376,13 +431,13 @@ def run(
     Raises
     ------
     ValueError
-        Bad arguments, or ``out`` holds another job (nothing is touched then;
-        :class:`~escalate.results.errors.ResultsError`, a ``ValueError``, for the latter).
+        Bad arguments, or ``out`` holds another job, or was moved while the job
+        ran (:class:`~escalate.results.errors.ResultsError`, a ``ValueError``).
     OSError
         Writing failed (e.g. a full disk); parts finished before are kept.
     Interrupted
-        SIGINT/SIGTERM arrived (main thread only); finished parts are kept and
-        the manifest says ``"interrupted"``: rerun with ``resume=True``.
+        SIGINT/SIGTERM (main thread only; a :class:`KeyboardInterrupt`): finished
+        parts are kept, the manifest says ``"interrupted"``: ``resume=True``.
     escalate.model.WorldError
         An invalid world file.
 
@@ -391,7 +446,6 @@ def run(
     >>> import escalate
     >>> escalate.run(["configs/europe_1914.toml"], "out", 100_000, seed=1)  # doctest: +SKIP
     >>> df = escalate.read_results("out")  # doctest: +SKIP
-    >>> df.groupby("structure", observed=True)["world_war"].mean()  # doctest: +SKIP
     """
     t0 = time.perf_counter()
     ws = [_as_world(w) for w in worlds]
@@ -458,60 +512,74 @@ def _run_locked(
     writers: int | None = None,
 ) -> tuple[int, int, int]:
     """The job under the directory's lock; returns rows run, parts skipped, parts run."""
-    with _locked(out):
-        manifest, todo, skipped = _prepare(
+    with _locked(out) as held:
+        manifest, todo, skipped, work = _prepare(
             ws, out, replicates, seed, chunk_size, participants, resume, overwrite
         )
 
         def written(name: str, s: int, e: int) -> None:
-            record_progress(out, name, s, e)
+            held.check()
+            record_progress(work, name, s, e)
 
         advance, close = _progress(sum(e - s for _, s, e in todo), progress)
         try:
             if backend == "local":
-                rows = run_local(todo, out, manifest, advance, written, writers)
+                rows = run_local(todo, work, manifest, advance, written, writers, held.check)
             else:
-                rows = run_dask(todo, out, manifest, advance, written, client)
+                rows = run_dask(todo, work, manifest, advance, written, client)
         except BaseException as e:
-            _record_stop(out, manifest, e)
+            _record_stop(work, manifest, e, held)
             raise
         finally:
             close()
+        held.check()
         manifest.status = "complete"
-        write_manifest(out, manifest)
+        write_manifest(work, manifest)
+        if work != out:
+            swap_in(out, work)
     return rows, skipped, len(todo)
 
 
 @contextlib.contextmanager
-def _locked(out: Path) -> Iterator[None]:
+def _locked(out: Path) -> Iterator[Held]:
     """Hold the lock of ``out`` (see :mod:`escalate.results.lock`).
 
     A directory this call created is removed again if the job is refused before it
     wrote anything.
     """
     created = not out.exists()
-    try:
-        lock = lock_results(out)
-        lock.__enter__()
-    except OSError as e:
-        raise ValueError(f"{out}: cannot write there ({e.strerror or e})") from None
-    try:
-        yield
-    except BaseException:
-        lock.__exit__(None, None, None)
+
+    def undo() -> None:
         if created:
             with contextlib.suppress(OSError):
                 out.rmdir()  # only if empty: nothing was written
+
+    try:
+        lock = lock_results(out)
+        held = lock.__enter__()
+    except ResultsError:
+        undo()
+        raise
+    except OSError as e:
+        undo()
+        if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS):
+            raise OSError(e.errno, e.strerror, e.filename or str(out)) from None
+        raise ValueError(f"{out}: cannot write there ({e.strerror or e})") from None
+    try:
+        yield held
+    except BaseException:
+        lock.__exit__(None, None, None)
+        undo()
         raise
     else:
         lock.__exit__(None, None, None)
 
 
-def _record_stop(out: Path, manifest: Manifest, e: BaseException) -> None:
+def _record_stop(out: Path, manifest: Manifest, e: BaseException, held: Held) -> None:
     """Write why a job stopped to its manifest.
 
     ``interrupted``, or ``failed`` with the reason (best effort: the disk may be
-    full).
+    full); nothing when the directory is no longer the one locked.
     """
     if isinstance(e, Interrupted | KeyboardInterrupt):
         manifest.status = "interrupted"
@@ -519,5 +587,6 @@ def _record_stop(out: Path, manifest: Manifest, e: BaseException) -> None:
         manifest.status = "failed"
         what = "out of memory" if isinstance(e, MemoryError) else type(e).__name__
         manifest.error = f"{what}: {' '.join(str(e).split())}"[:1000]
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError, ResultsError):
+        held.check()
         write_manifest(out, manifest)
