@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from .._version import __version__
+from .commands_data import cmd_backtest, cmd_calibrate
+from .commands_data import load_kernel as _load_kernel
 from .parser import EXIT_IO
 
 
@@ -61,27 +63,6 @@ def fail_world(e: Exception) -> int:
     for problem in getattr(e, "errors", (e,)):
         fail(EXIT_INPUT, str(problem))
     return EXIT_INPUT
-
-
-def _load_kernel() -> None:
-    """Load the compiled kernel; say so only if it takes long (it is being compiled)."""
-    import threading
-
-    from ..runner import warm_up
-
-    note = threading.Timer(
-        1.0,
-        lambda: print(
-            "escalate: compiling the kernel (the first run on a machine takes 30 to 90 s; "
-            "it is cached for later runs)",
-            file=sys.stderr,
-        ),
-    )
-    note.start()
-    try:
-        warm_up()
-    finally:
-        note.cancel()
 
 
 def _client(args: argparse.Namespace):
@@ -502,88 +483,6 @@ def _cmd_draw(args: argparse.Namespace) -> int:
     return 0
 
 
-def _war_options(args: argparse.Namespace) -> dict:
-    """The keyword arguments of backtest() and calibrate() from the shared flags."""
-    ids = None
-    if args.war_ids:
-        try:
-            ids = [int(x) for x in args.war_ids.split(",") if x.strip()]
-        except ValueError:
-            raise ValueError(
-                f"--war-ids {args.war_ids!r}: expected a list of COW WarNum, e.g. 106,139"
-            ) from None
-    names = ["states", "capabilities", "majors", "atop", "cow", "replicates", "seed"]
-    names += ["since", "until", "min_participants", "window"]
-    return {**{k: getattr(args, k) for k in names}, "war_ids": ids}
-
-
-def _cmd_backtest(args: argparse.Namespace) -> int:
-
-    from ..analysis.backtest import backtest
-    from ..viz.backtest import backtest_markdown, write_backtest_figures
-
-    if args.atop is None and args.cow is None:
-        raise ValueError("alliances: give an ATOP file (--atop), a COW file (--cow) or both")
-    _load_kernel()
-
-    def progress(message: str) -> None:
-        print(f"backtest: {message}", file=sys.stderr, flush=True)
-
-    result = backtest(
-        args.wars,
-        **_war_options(args),
-        resamples=args.bootstrap,
-        folds=args.folds,
-        fit_replicates=args.fit_replicates,
-        max_evaluations=args.max_evaluations,
-        progress=progress,
-    )
-    paths = result.write(args.out)
-    text = backtest_markdown(result.summary, result.wars)
-    (args.out / "report.md").write_text(text, encoding="utf-8")
-    if not args.no_figures:
-        paths += write_backtest_figures(result.summary, result.wars, args.out)
-    if args.json:
-        print((args.out / "summary.json").read_text(encoding="utf-8"), end="")
-    else:
-        print(text, end="")
-        t = result.timings
-        print(
-            f"wrote {args.out} in {sum(t.values()):.0f} s (import {t['import']:.0f} s, "
-            f"simulate {t['simulate']:.0f} s, scoring {t['scoring']:.0f} s)",
-            file=sys.stderr,
-        )
-    return 0
-
-
-def _cmd_calibrate(args: argparse.Namespace) -> int:
-    import json
-
-    from ..analysis.backtest import calibrate, toml_fragment
-
-    if args.atop is None and args.cow is None:
-        raise ValueError("alliances: give an ATOP file (--atop), a COW file (--cow) or both")
-    _load_kernel()
-    options = _war_options(args)
-    options["predict_replicates"] = options.pop("replicates")
-    cal = calibrate(
-        args.wars,
-        **options,
-        replicates=args.fit_replicates,
-        max_evaluations=args.max_evaluations,
-        resamples=args.bootstrap,
-        folds=args.folds,
-        progress=lambda m: print(f"calibrate: {m}", file=sys.stderr, flush=True),
-    )
-    args.out.mkdir(parents=True, exist_ok=True)
-    data = json.dumps(cal.to_dict(), indent=1, default=float)
-    (args.out / "calibration.json").write_text(data + "\n", encoding="utf-8")
-    fragment = toml_fragment(cal, " ".join(["escalate", *sys.argv[1:]]))
-    (args.out / "fit.toml").write_text(fragment, encoding="utf-8")
-    print(data if args.json else fragment, end="\n" if args.json else "")
-    return 0
-
-
 #: sub-command -> what it does (each returns the exit code)
 COMMANDS = {
     "trace": _cmd_trace,
@@ -598,6 +497,6 @@ COMMANDS = {
     "generate": _cmd_generate,
     "plot": _cmd_plot,
     "report": _cmd_report,
-    "backtest": _cmd_backtest,
-    "calibrate": _cmd_calibrate,
+    "backtest": cmd_backtest,
+    "calibrate": cmd_calibrate,
 }

@@ -182,9 +182,7 @@ def calibrate_cases(
     refits = []
     for _ in range(resamples):
         w = np.bincount(rng.integers(0, len(cases), len(cases)), minlength=len(cases))
-        refits.append(
-            fit(obj, w.astype(float), max_evaluations=max_evaluations, free=free).theta
-        )
+        refits.append(fit(obj, w.astype(float), max_evaluations=max_evaluations, free=free).theta)
     intervals = {
         p: (float(np.quantile([r[j] for r in refits], 0.025)),
             float(np.quantile([r[j] for r in refits], 0.975))) if refits
