@@ -57,14 +57,20 @@ United States (1917) entered for reasons that arose in a four-year war (the alli
 signed after 28 June, the Treaty of London, submarine warfare), which the world of
 that day does not hold. *Rounds* are steps of a cascade, not days.""",
     "league_1935": """
-The League did not stop Italy, and in this world it never even responds with force:
-with `unanimity = true` any member bound to the aggressor blocks it, and Albania's
-defence treaty with Italy (ATOP) does so in every cascade, although that treaty held
-only against unprovoked attack and Italy was the aggressor. The model's veto rule
-counts an obligation towards the aggressor whatever its conditions (MODEL.md,
-Organizations); that is a limitation of the model, not a finding. The war stays
-between Italy and Ethiopia, as it did; the sanctions the League voted appear only in
-the `sanctions` count (about 50 members applied them in 1935), not as war.""",
+The League did not stop Italy. Under model version 2 it never even responded with
+force here: with `unanimity = true` any member bound to the aggressor blocked it, and
+Albania's defence treaty with Italy (ATOP), which held only against unprovoked
+attack, did so in every cascade. Version 3's veto counts a pledge only while its
+conditions hold towards the culprit, so Albania no longer blocks, and the members'
+responses are drawn from the overlay's assumed ladder: Britain, France and a tail of
+small members enter against Italy in a few cascades in a hundred each. That is the
+rule doing what it says, and it makes this world worse than "nobody else joins"
+(nobody fought Italy in 1935-36; about 50 members applied sanctions, which appear
+only in the `sanctions` count): the response probabilities are an overlay's
+labelled assumption, not an estimate. Austria, Hungary and Greece then enter on
+Italy's side in a third of the cascades, through treaties with Italy that an attack
+on Italy triggers; in history no one was at war with Italy, so they were never
+called.""",
     "europe_1939": """
 Britain and France enter in nearly every cascade (their guarantees to Poland are in
 ATOP), as they did on 3 September 1939. The Dominions never do: Canada, Australia,
@@ -85,17 +91,17 @@ The Security Council was not blocked in 1990, and here no permanent member has a
 defence or offense obligation towards Iraq, so the veto never applies. The coalition
 that went to war in January 1991 (the United States, Britain, France, Saudi Arabia,
 Egypt, Syria and the Gulf states) entered after five months of sanctions and a
-Security Council authorisation, a path the model represents only as one draw of each
-UN member's response, with labelled assumptions for its probabilities. Here the
-model does worse than "nobody else joins". Two failures dominate. The Arab League's
-non-aggression pledges among its members (neutrality obligations that hold with
-probability 0.78 even towards the aggressor) keep Saudi Arabia, Egypt, Syria and the
-Gulf states out in nineteen cascades of twenty; in history they fought Iraq. And
-once the United States is at war, the Rio Treaty takes every American state with it
-in a third of the cascades: ATOP codes its defence clause with a location condition
-(the hemisphere) that the model cannot express, so an attack on the United States
-anywhere triggers it. The Warsaw Pact states enter on Iraq's side through the same
-mechanism from the Soviet side.""",
+Security Council authorisation, without a treaty binding its members to Kuwait: with
+unaligned entry off (the default until its fit lands) the model cannot bring it in,
+and every coalition member is a miss. Version 3 removed the two failures that made
+version 2 much worse than "nobody else joins" here (skill -0.31, now -0.05): the Rio
+Treaty's location condition (the hemisphere) now holds it to the Americas, so an
+attack on the United States in the Middle East no longer takes every American state
+to war; and entrants attack only their proteges' enemies, so the Warsaw Pact states
+are no longer dragged in from the Soviet side. What remains is the Arab League's
+non-aggression pledges among its members (neutrality obligations that hold even
+towards the aggressor unless ATOP codes them unprovoked), which keep Saudi Arabia,
+Egypt, Syria and the Gulf states out of a war they fought.""",
 }
 
 
