@@ -86,7 +86,7 @@ def test_run_kernel_refuses_columns_that_are_not_the_kernels() -> None:
     with pytest.raises(ValueError, match="winner"):
         run_kernel(cw, 1, 0, 4, False, out, parts)
     out, parts = allocate_outputs(4, cw.n, False)
-    with pytest.raises(ValueError, match="hold 4 replicates, not 5"):
+    with pytest.raises(ValueError, match=r"'initiator': expected shape \(5,\), got \(4,\)"):
         run_kernel(cw, 1, 0, 5, False, out, parts)
 
 
