@@ -422,6 +422,23 @@ def test_compare_is_reproducible(pact_results):
     a = compare(pact_results, seed=4)
     b = compare(pact_results, seed=4)
     pd.testing.assert_frame_equal(a, b)
+    assert a.attrs["seed"] == 4
+    # the estimates are those of the data, whatever the seed ...
+    for structure, rows in pact_results.groupby("structure", observed=True):
+        mean = row(a, str(structure), "mean_belligerents").estimate
+        assert mean == pytest.approx(rows["belligerents"].mean())
+        share = row(a, str(structure), "p_world_war").estimate
+        assert share == pytest.approx(rows["world_war"].mean())
+    # ... and the seed draws the bootstrap resamples: another seed, other intervals
+    c = compare(pact_results, seed=5)
+    fixed = ["structure", "metric", "n", "estimate", "difference", "statistic", "p_value"]
+    pd.testing.assert_frame_equal(a[fixed], c[fixed])
+    boot = a["interval"] == "bootstrap-percentile"
+    assert boot.any()
+    bounds = ["low", "high"]
+    assert (a.loc[boot, bounds] != c.loc[boot, bounds]).any(axis=None)
+    wilson = a["interval"] == "wilson"
+    pd.testing.assert_series_equal(a.loc[wilson, "low"], c.loc[wilson, "low"])
 
 
 def test_bad_input_is_explained(pact_results):
