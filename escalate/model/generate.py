@@ -56,11 +56,15 @@ Structure kinds
 Examples
 --------
 >>> from escalate.model.world import load_world, dump_world
->>> base = load_world("configs/europe_1914.toml")  # doctest: +SKIP
->>> w = generate("bipolar", base)  # doctest: +SKIP
->>> w.name  # doctest: +SKIP
+>>> base = load_world("europe_1914")
+>>> w = generate("bipolar", base)
+>>> w.name
 'europe_1914_bipolar'
->>> text = dump_world(w, header="escalate generate bipolar")  # doctest: +SKIP
+>>> w.nations == base.nations, len(w.alliances)
+(True, 2)
+>>> text = dump_world(w, header="escalate generate bipolar")
+>>> text.splitlines()[0]
+'# escalate generate bipolar'
 """
 
 from __future__ import annotations
