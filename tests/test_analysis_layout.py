@@ -89,7 +89,7 @@ def _upward_imports(imports: list[Import]) -> list[str]:
 
 def test_the_modules_are_found():
     names = {_module_name(p) for p in MODULES}
-    assert {"escalate.analysis.stats", "escalate.analysis.compare", "escalate.viz.tables"} <= names
+    assert {"escalate.analysis.compare", "escalate.viz.tables"} <= names
 
 
 @pytest.mark.parametrize("path", MODULES, ids=_module_name)

@@ -9,7 +9,7 @@ pytest.importorskip("networkx")
 
 from helpers import cli
 
-from escalate.model.world import load_world, world_from_dict
+from escalate.model.load import load_world, world_from_dict
 from escalate.viz.draw import draw_world, tied_nations
 
 WORLDS = ("europe_1914", "teaching")

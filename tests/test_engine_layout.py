@@ -26,7 +26,8 @@ from escalate.engine import codes, reference, rng
 from escalate.engine.compile import WorldArrays, compile_world, obligation_order
 from escalate.engine.driver import run_kernel
 from escalate.engine.kernel import CascadeOut, ParticipantOut
-from escalate.model.world import LADDER, load_world, world_from_dict
+from escalate.model.load import load_world, world_from_dict
+from escalate.model.schema import LADDER
 from escalate.results.arrow import allocate_outputs
 from escalate.results.schema import CASCADE_COLUMNS, PARTICIPANT_COLUMNS, kernel_dtypes
 

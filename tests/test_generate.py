@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from escalate.model.dump import dump_world
+from escalate.model.entities import World, WorldError
 from escalate.model.generate import (
     STRUCTURES,
     VETO_KINDS,
@@ -21,7 +23,7 @@ from escalate.model.generate import (
     generate,
     generated_header,
 )
-from escalate.model.world import World, WorldError, dump_world, load_world, world_from_dict
+from escalate.model.load import load_world, world_from_dict
 
 EUROPE = Path(__file__).resolve().parent.parent / "configs" / "europe_1914.toml"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -291,7 +293,8 @@ def test_every_kind_is_deterministic(small):
         "sys.path.insert(0, sys.argv[1])\n"
         "from test_generate import small_dict\n"
         "from escalate.model.generate import STRUCTURES, generate\n"
-        "from escalate.model.world import dump_world, world_from_dict\n"
+        "from escalate.model.dump import dump_world\n"
+        "from escalate.model.load import world_from_dict\n"
         "w = world_from_dict(small_dict(), source='small')\n"
         "print(json.dumps({k: dump_world(generate(k, w, seed=5)) for k in STRUCTURES}))\n"
     )

@@ -81,7 +81,7 @@ def test_the_layer_list_covers_every_subpackage() -> None:
     [
         ("escalate", ("numba", "pandas", "pyarrow", "numpy")),
         ("escalate.model", ("numba", "pandas", "pyarrow")),
-        ("escalate.model.world", ("numba", "pandas", "pyarrow")),
+        ("escalate.model.load", ("numba", "pandas", "pyarrow")),
     ],
 )
 def test_light_imports(module: str, absent: tuple[str, ...]) -> None:

@@ -91,7 +91,7 @@ import numpy as np
 import pandas as pd
 
 from .bootstrap import bootstrap_distribution, bootstrap_rng, paired_bootstrap
-from .common import check_columns, check_confidence, scipy_stats, structure_groups
+from .common import check_columns, check_confidence, structure_groups
 from .counts import (
     Dist,
     distribution_from_counts,
@@ -379,8 +379,7 @@ def _options(
     n_resamples: int,
     max_categories: int,
 ) -> _Options:
-    """Check :func:`compare`'s settings (scipy first)."""
-    scipy_stats()
+    """Check :func:`compare`'s settings."""
     check_confidence(confidence)
     if int(n_resamples) < 100:
         raise ValueError(f"n_resamples must be at least 100, got {n_resamples}")

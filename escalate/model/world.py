@@ -1,7 +1,9 @@
 """Worlds: load and validate world files (TOML) into a typed, immutable :class:`World`.
 
-This module gathers the public names of a world; they are defined in small
-modules, one job each:
+This module gathered the public names of a world before the model was split; it is
+going away before 1.0. Import each name from the module that defines it, or from
+:mod:`escalate.model` (the engine's last imports of it move next: pyproject.toml's
+import contracts forbid any other). The modules, one job each:
 
 - :mod:`~escalate.model.schema`: the keys, kinds and bounds of a world file;
 - :mod:`~escalate.model.defaults`: the one table of ``[dynamics]`` defaults

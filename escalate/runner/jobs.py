@@ -32,7 +32,8 @@ import numba
 import pandas as pd
 
 from ..engine.compile import compile_world
-from ..model.world import World, load_world
+from ..model.entities import World
+from ..model.load import load_world
 from ..results.frames import to_frames
 from ..results.lock import lock_results
 from ..results.store import (
