@@ -55,7 +55,9 @@ from worlds import ic_world  # noqa: E402
 import escalate  # noqa: E402
 from escalate.engine.compile import compile_world  # noqa: E402
 from escalate.engine.reference import simulate_reference  # noqa: E402
-from escalate.model.world import World, dump_world, load_world  # noqa: E402
+from escalate.model.dump import dump_world  # noqa: E402
+from escalate.model.entities import World  # noqa: E402
+from escalate.model.load import load_world  # noqa: E402
 from escalate.results import arrow as frames  # noqa: E402
 from escalate.results.arrow import allocate_outputs  # noqa: E402
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from escalate.model.world import World, world_from_dict
+from escalate.model.entities import World
+from escalate.model.load import world_from_dict
 
 
 def ic_world(n: int = 50, degree: float = 4.0, reliability: float = 0.2, seed: int = 0) -> World:

@@ -22,7 +22,8 @@ import pandas as pd
 
 from escalate.engine.compile import CompiledWorld, compile_world
 from escalate.engine.reference import simulate_reference
-from escalate.model.world import World, world_from_dict
+from escalate.model.entities import World
+from escalate.model.load import world_from_dict
 from escalate.results import schema
 from escalate.results.arrow import run_arrays, to_tables
 

@@ -13,12 +13,13 @@ from hypothesis import strategies as st
 
 from escalate.model.defaults import HONOUR_COVARIATES, UNALIGNED_TERMS
 from escalate.model.schema import (
+    ALLIANCE_KINDS,
     ATTACK_CONDITION_KINDS,
+    LADDER,
     REGIONS,
     RESPONSE_KINDS,
     UNPROVOKED_KINDS,
 )
-from escalate.model.world import ALLIANCE_KINDS, LADDER
 
 __all__ = ["probabilities", "world_dicts"]
 

@@ -32,8 +32,13 @@ def _world(i: int, rng: np.random.Generator) -> dict:
         "name": f"war_{i}",
         "incident": {"initiator": "A", "target": "B"},
         "nations": [
-            {"id": x, "name": x, "power": float(rng.uniform(0.2, 2.0)),
-             "major": bool(rng.random() < 0.2), "region": "europe"}
+            {
+                "id": x,
+                "name": x,
+                "power": float(rng.uniform(0.2, 2.0)),
+                "major": bool(rng.random() < 0.2),
+                "region": "europe",
+            }
             for x in ids
         ],  # fmt: skip
         "alliances": [

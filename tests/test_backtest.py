@@ -285,6 +285,18 @@ def test_same_seed_same_predictions() -> None:
     b = backtest(WARS, **FILES, replicates=200, seed=5, resamples=5, war_ids=[1, 5])
     pd.testing.assert_frame_equal(a.predictions, b.predictions)
     assert a.summary["scores"] == b.summary["scores"]
+    # the scores are those of the predictions: Brier over the third parties at 180 days
+    third = a.predictions[a.predictions["third_party"]]
+    brier_180 = ((third["p_at_war"] - third["joined"]) ** 2).mean()
+    assert a.summary["scores"]["180"]["scores"]["model"]["brier"]["value"] == pytest.approx(
+        brier_180
+    )
+    # the seed draws the replicates: another seed, other probabilities, the same wars
+    c = backtest(WARS, **FILES, replicates=200, seed=6, resamples=5, war_ids=[1, 5])
+    observed = ["war", "ccode", "third_party", "entry_day", "joined", "joined_side"]
+    pd.testing.assert_frame_equal(a.predictions[observed], c.predictions[observed])
+    assert not np.array_equal(third["p_at_war"], c.predictions.loc[third.index, "p_at_war"])
+    assert ((a.predictions["p_at_war"] * 200) % 1 == 0).all()  # shares of 200 replicates
 
 
 def test_no_war_left_is_an_error() -> None:

@@ -23,7 +23,8 @@ from helpers import cli, snapshot, warm_cache
 import escalate
 import escalate.results.store
 from escalate import cli as escalate_cli
-from escalate.model.world import WorldError, load_world
+from escalate.model.entities import WorldError
+from escalate.model.load import load_world
 from escalate.results.store import read_manifest, scan_parts
 
 HERE = Path(__file__).resolve().parent

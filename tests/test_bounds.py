@@ -3,7 +3,7 @@
 The kernel writes int16/int32 columns and compile.py indexes the world with
 int32/uint32 arrays; a world of 33,001 nations used to run and report
 ``belligerents = -32535``. The loader now rejects every world whose counts do not
-fit (the bounds are named constants of :mod:`escalate.model.world`), and world names
+fit (the bounds are named constants of :mod:`escalate.model.schema`), and world names
 that would break the results directory ``structure=<name>`` or be read back as
 numbers by a hive-partitioned Parquet reader. The worlds here are generated, not
 stored; none over a bound is compiled.
@@ -25,7 +25,9 @@ import tomli_w
 from helpers import assert_frames_equal, cli, kernel_frames, reference_frames, single_thread
 
 import escalate
-from escalate.model.world import (
+from escalate.model.entities import WorldError
+from escalate.model.load import world_from_dict
+from escalate.model.schema import (
     MAX_CONTEST_EXPONENT,
     MAX_NAME_LENGTH,
     MAX_NATIONS,
@@ -33,8 +35,6 @@ from escalate.model.world import (
     MAX_ORGANIZATIONS,
     MAX_PLANS,
     MAX_ROUNDS,
-    WorldError,
-    world_from_dict,
 )
 from escalate.results.schema import CASCADE_COLUMNS, PARTICIPANT_COLUMNS, kernel_dtypes
 

@@ -18,7 +18,8 @@ from helpers import cli, warm_cache
 
 import escalate
 from escalate.model.bundled import bundled_names, bundled_world, looks_like_name
-from escalate.model.world import WorldError, load_world
+from escalate.model.entities import WorldError
+from escalate.model.load import load_world
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIGS = REPO / "configs"

@@ -6,8 +6,10 @@ there outlives ``pip uninstall`` and then hides an editable install. Without a
 writable directory kernels are compiled in every process after one warning; a
 truncated cache file is recompiled and overwritten.
 
-Subprocess tests compile the kernel from scratch (about half a minute each), in a
-fresh ``HOME``/``XDG_CACHE_HOME`` without ``NUMBA_CACHE_DIR``: there are few of them.
+Subprocess tests compile the kernel from scratch (about half a minute each, minutes on a
+loaded machine), in a fresh ``HOME``/``XDG_CACHE_HOME`` without ``NUMBA_CACHE_DIR``:
+there are two, marked ``compiles`` (in the default run and in CI; ``-m "not compiles"``
+leaves them out of a quick local run).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import sys
 from pathlib import Path
 
 import numba
+import numpy as np
 import platformdirs
 import pytest
 
@@ -125,6 +128,8 @@ def test_kernel_cache_dir_is_outside_the_package_and_honours_numba_cache_dir(tmp
     assert path.is_dir()
 
 
+@pytest.mark.compiles
+@pytest.mark.timeout(4 * TIMEOUT)  # four subprocesses, three of which compile
 def test_cache_goes_to_the_user_cache_dir_and_survives_truncated_files(tmp_path):
     home, xdg = tmp_path / "home", tmp_path / "xdg"
     env = {"HOME": str(home), "XDG_CACHE_HOME": str(xdg)}
@@ -160,6 +165,8 @@ def test_cache_goes_to_the_user_cache_dir_and_survives_truncated_files(tmp_path)
     assert _package_cache_files() == before
 
 
+@pytest.mark.compiles
+@pytest.mark.timeout(2 * TIMEOUT)
 def test_no_writable_cache_dir_compiles_with_one_warning(tmp_path):
     # Tests run as root, which ignores permission bits: a path under a regular file
     # cannot be created by anyone.
@@ -182,6 +189,58 @@ def test_no_writable_cache_dir_compiles_with_one_warning(tmp_path):
     assert _package_cache_files() == before
 
 
+def _double(x):
+    return 2.0 * x
+
+
+def test_kernels_get_escalates_cache():
+    from numba.core import caching
+
+    assert isinstance(run_chunk._cache, caching.FunctionCache)
+    assert type(run_chunk._cache).__name__ == "_KernelCache"
+
+
+def test_without_numbas_private_caching_classes_jit_falls_back_to_cache_true(tmp_path, monkeypatch):
+    from numba.core import caching
+
+    from escalate.engine import options
+
+    # as if a numba release renamed a private class escalate extends (numba itself does
+    # not look it up by name at run time)
+    monkeypatch.delattr(caching, "_SourceFileBackedLocatorMixin")
+    monkeypatch.setattr(options, "_warned", False)
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path / "numba"))
+    options._private_cache_class.cache_clear()
+    try:
+        with pytest.warns(options.KernelCacheWarning, match="lacks the caching classes"):
+            double = jit()(_double)
+        assert options._private_cache_class() is None
+        assert type(double._cache) is caching.FunctionCache  # numba's own, as cache=True
+        assert double(np.arange(3.0)).tolist() == [0.0, 2.0, 4.0]
+        cache = Path(double.stats.cache_path)
+        assert cache.is_relative_to(tmp_path / "numba")
+        assert sorted(cache.glob("*_double*.nbi")) and sorted(cache.glob("*_double*.nbc"))
+    finally:
+        monkeypatch.undo()
+        options._private_cache_class.cache_clear()
+    assert options._private_cache_class() is not None
+
+
 def test_jit_refuses_to_turn_the_cache_off():
     with pytest.raises(ValueError, match="cached"):
         jit(cache=False)
+
+
+def test_ci_runs_the_compile_tests() -> None:
+    """The command CI runs (the README's) selects no markers: the compile tests run."""
+    import tomllib
+
+    pyproject = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    options = pyproject["tool"]["pytest"]["ini_options"]
+    assert any(m.startswith("compiles:") for m in options["markers"])
+    assert "-m" not in options["addopts"].split()
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    dev = [line for line in readme.splitlines() if "pip install -e '.[dev]'" in line]
+    assert len(dev) == 1 and "python -m pytest" in dev[0], dev
+    pytest_args = dev[0].split("python -m pytest", 1)[1].split()
+    assert "-m" not in pytest_args and "compiles" not in dev[0], pytest_args

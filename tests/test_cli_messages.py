@@ -21,7 +21,7 @@ from helpers import cli, warm_cache
 import escalate
 from escalate.cli import build_parser
 from escalate.model.generate import default_name
-from escalate.model.world import load_world
+from escalate.model.load import load_world
 
 TEACHING = Path(__file__).resolve().parents[1] / "configs" / "teaching.toml"
 

@@ -25,7 +25,7 @@ from escalate.engine.rng import (
     seed_state,
     threshold,
 )
-from escalate.model.world import load_world, world_from_dict
+from escalate.model.load import load_world, world_from_dict
 
 CONFIGS = sorted((Path(__file__).resolve().parent.parent / "configs").glob("*.toml"))
 

@@ -9,7 +9,7 @@ pytest.importorskip("networkx")
 
 from helpers import cli
 
-from escalate.model.world import load_world
+from escalate.model.load import load_world, world_from_dict
 from escalate.viz.draw import draw_world, tied_nations
 
 WORLDS = ("europe_1914", "teaching")
@@ -39,6 +39,14 @@ def test_draw_is_reproducible(tmp_path, name):
     pa = draw_world(name, tmp_path / "a.pdf").read_bytes()
     pb = draw_world(name, tmp_path / "b.pdf").read_bytes()
     assert pa == pb
+    # the same bytes because the same world: without one of its treaties, other bytes
+    world = load_world(name)
+    d = world.to_dict()
+    del d["alliances"][0]
+    fewer = draw_world(world_from_dict(d, source=name), tmp_path / "c.svg").read_bytes()
+    assert fewer != a
+    pc = draw_world(world_from_dict(d, source=name), tmp_path / "c.pdf").read_bytes()
+    assert pc != pa
 
 
 def test_untied_nations_in_caption(tmp_path):

@@ -1,8 +1,8 @@
 """The engine's layout: state as data, codes in one place, a reference that stands alone.
 
 - The kernel takes the compiled world and its outputs as named tuples whose fields are
-  the compiler's arrays and the column schema's kernel columns; no function of the
-  engine is longer than a screenful or two (:data:`MAX_LINES`).
+  the compiler's arrays and the column schema's kernel columns (the sizes of its
+  functions: tests/test_sizes.py).
 - Integer codes and their labels are defined in ``escalate.engine.codes`` only.
 - The reference (the executable specification) imports neither the compiler nor
   numba, and its own canonical order and draws agree with theirs.
@@ -26,36 +26,14 @@ from escalate.engine import codes, reference, rng
 from escalate.engine.compile import WorldArrays, compile_world, obligation_order
 from escalate.engine.driver import run_kernel
 from escalate.engine.kernel import CascadeOut, ParticipantOut
-from escalate.model.world import LADDER, load_world, world_from_dict
+from escalate.model.load import load_world, world_from_dict
+from escalate.model.schema import LADDER
 from escalate.results.arrow import allocate_outputs
 from escalate.results.schema import CASCADE_COLUMNS, PARTICIPANT_COLUMNS, kernel_dtypes
 
 PACKAGE = Path(escalate.__file__).resolve().parent
 ENGINE = PACKAGE / "engine"
 CONFIGS = sorted((PACKAGE.parent / "configs").glob("*.toml"))
-
-#: The longest function allowed in the engine, in lines (decorators and docstring
-#: included).
-MAX_LINES = 120
-
-
-def _functions(path: Path) -> list[tuple[str, int]]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    return [
-        (
-            node.name,
-            node.end_lineno - min([node.lineno] + [d.lineno for d in node.decorator_list]) + 1,
-        )
-        for node in ast.walk(tree)
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-    ]
-
-
-@pytest.mark.parametrize("name", ["kernel.py", "compile.py", "driver.py", "reference.py"])
-def test_no_engine_function_is_longer_than_the_limit(name: str) -> None:
-    long = [(f, n) for f, n in _functions(ENGINE / name) if n > MAX_LINES]
-    assert not long, f"{name}: functions over {MAX_LINES} lines: {long}"
-
 
 # ------------------------------------------------------------------ state as data
 
@@ -86,7 +64,7 @@ def test_run_kernel_refuses_columns_that_are_not_the_kernels() -> None:
     with pytest.raises(ValueError, match="winner"):
         run_kernel(cw, 1, 0, 4, False, out, parts)
     out, parts = allocate_outputs(4, cw.n, False)
-    with pytest.raises(ValueError, match="hold 4 replicates, not 5"):
+    with pytest.raises(ValueError, match=r"'initiator': expected shape \(5,\), got \(4,\)"):
         run_kernel(cw, 1, 0, 5, False, out, parts)
 
 

@@ -27,7 +27,7 @@ from strategies import world_dicts
 
 from escalate.engine.compile import compile_world
 from escalate.engine.kernel import BLOCK
-from escalate.model.world import load_world, world_from_dict
+from escalate.model.load import load_world, world_from_dict
 from escalate.results.arrow import run_arrays, to_tables
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -313,7 +313,7 @@ def test_concurrent_python_threads_get_the_same_rows():
     import threading
 
     from escalate.engine.compile import compile_world
-    from escalate.model.world import load_world
+    from escalate.model.load import load_world
     from escalate.results.arrow import run_arrays
 
     cw = compile_world(

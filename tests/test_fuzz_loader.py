@@ -20,14 +20,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from strategies import world_dicts
 
-from escalate.model.world import (
-    TOP_KEYS,
-    World,
-    WorldError,
-    dump_world,
-    load_world,
-    world_from_dict,
-)
+from escalate.model.dump import dump_world
+from escalate.model.entities import World, WorldError
+from escalate.model.load import load_world, world_from_dict
+from escalate.model.schema import TOP_KEYS
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 TEACHING = tomllib.loads((CONFIGS / "teaching.toml").read_text())

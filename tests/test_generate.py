@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import itertools
+import json
 import math
+import os
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 
+from escalate.model.dump import dump_world
+from escalate.model.entities import World, WorldError
 from escalate.model.generate import (
     STRUCTURES,
     VETO_KINDS,
@@ -17,7 +23,7 @@ from escalate.model.generate import (
     generate,
     generated_header,
 )
-from escalate.model.world import World, WorldError, dump_world, load_world, world_from_dict
+from escalate.model.load import load_world, world_from_dict
 
 EUROPE = Path(__file__).resolve().parent.parent / "configs" / "europe_1914.toml"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -263,8 +269,43 @@ def test_random_is_deterministic_nested_and_named_by_pair(small):
 
 
 def test_every_kind_is_deterministic(small):
+    texts = {kind: dump_world(generate(kind, small, seed=5)) for kind in STRUCTURES}
+    # every kind builds its own structure ...
+    structures = [generate(k, small, seed=5) for k in STRUCTURES]
+    assert len({(frozenset(w.alliances), frozenset(w.organizations)) for w in structures}) == len(
+        STRUCTURES
+    )
+    # ... which depends on the seed for random only ...
     for kind in STRUCTURES:
-        assert generate(kind, small, seed=5) == generate(kind, small, seed=5)
+        same = generate(kind, small, seed=6).alliances == generate(kind, small, seed=5).alliances
+        assert same == (kind != "random"), kind
+    # ... not on the order of the nations in the file ...
+    d = small.to_dict()
+    d["nations"] = d["nations"][::-1]
+    shuffled = world_from_dict(d, source="small")
+    for kind in STRUCTURES:
+        assert set(generate(kind, shuffled, seed=5).alliances) == set(
+            generate(kind, small, seed=5).alliances
+        ), kind
+    # ... nor on the process (string hashing is salted per process)
+    code = (
+        "import json, sys\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "from test_generate import small_dict\n"
+        "from escalate.model.generate import STRUCTURES, generate\n"
+        "from escalate.model.dump import dump_world\n"
+        "from escalate.model.load import world_from_dict\n"
+        "w = world_from_dict(small_dict(), source='small')\n"
+        "print(json.dumps({k: dump_world(generate(k, w, seed=5)) for k in STRUCTURES}))\n"
+    )
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        r = subprocess.run(
+            [sys.executable, "-c", code, str(Path(__file__).parent)],
+            capture_output=True, text=True, env=env, timeout=120,
+        )  # fmt: skip
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout) == texts
 
 
 def test_header_is_written_as_comments(small):

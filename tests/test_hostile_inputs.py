@@ -14,7 +14,8 @@ import pytest
 import escalate.cli as escalate_cli
 from escalate.importers.csvfile import DataError, read_table
 from escalate.model.sweep import MAX_VARIANTS, parse_setting, sweep_worlds
-from escalate.model.world import WorldError, load_world
+from escalate.model.entities import WorldError
+from escalate.model.load import load_world
 
 TEACHING = Path(__file__).resolve().parents[1] / "configs" / "teaching.toml"
 
@@ -67,7 +68,7 @@ def test_13_a_sweep_grid_is_bounded_and_refused_at_once(capsys) -> None:
 
 
 def test_12_out_of_memory_in_check_does_not_tell_to_resume(monkeypatch, capsys) -> None:
-    import escalate.model.world as world_mod
+    import escalate.model.load as world_mod
 
     def load_world(path):
         raise MemoryError

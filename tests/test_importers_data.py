@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from escalate.importers import import_world
-from escalate.model.world import load_world
+from escalate.model.load import load_world
 
 REPO = Path(__file__).resolve().parents[1]
 _env = os.environ.get("ESCALATE_DATA_DIR")

@@ -1,9 +1,9 @@
 """The layout of escalate.model: small stdlib-only modules, one table of defaults.
 
 - importing the model imports neither numpy, pandas, pyarrow nor numba;
-- every module is short (under 600 lines, no function over 120 lines) and its
-  top-level imports are the standard library and the model itself;
-- ``escalate.model.world`` keeps its public names;
+- (its imports are the standard library's and its own, and its modules are short:
+  pyproject.toml's import contracts and tests/test_sizes.py)
+- ``escalate.<name>`` and ``escalate.model.<name>`` give the defining modules' objects;
 - the ``[dynamics]`` defaults are written once, in ``escalate.model.defaults``:
   the dataclass, the loader, ``escalate check`` and the README read that table;
 - the canonical hashes of the bundled worlds do not change.
@@ -25,40 +25,13 @@ from helpers import cli
 import escalate.model
 from escalate.model import defaults
 from escalate.model.defaults import DEFAULT_DYNAMICS, DYNAMICS, RULES, default, markdown_table
+from escalate.model.entities import Dynamics, World, WorldError
+from escalate.model.load import load_world, world_from_dict
 from escalate.model.schema import ALLIANCE_KINDS
-from escalate.model.world import Dynamics, World, WorldError, load_world, world_from_dict
 
 MODEL = Path(escalate.model.__file__).resolve().parent
 REPO = Path(__file__).resolve().parent.parent
 HEAVY = ("numpy", "pandas", "pyarrow", "numba")
-
-#: The names escalate.model.world exported before the split (tests and other
-#: packages import them from there).
-OLD_PUBLIC_NAMES = [
-    "ALLIANCE_KINDS",
-    "DEFAULT_DYNAMICS",
-    "LADDER",
-    "MAX_CONTEST_EXPONENT",
-    "MAX_NAME_LENGTH",
-    "MAX_NATIONS",
-    "MAX_OBLIGATIONS",
-    "MAX_ORGANIZATIONS",
-    "MAX_PLANS",
-    "MAX_ROUNDS",
-    "ORGANIZATION_KINDS",
-    "TOP_KEYS",
-    "Alliance",
-    "Dynamics",
-    "Incident",
-    "Nation",
-    "Organization",
-    "Plan",
-    "World",
-    "WorldError",
-    "dump_world",
-    "load_world",
-    "world_from_dict",
-]
 
 #: Canonical hashes of the bundled worlds: results store them, so they must not move
 #: by accident. europe_1914 changed on purpose with model version 2 (the conditions
@@ -107,7 +80,6 @@ def small_world(**dynamics: object) -> World:
     "module",
     [
         "escalate.model",
-        "escalate.model.world",
         "escalate.model.generate",
         "escalate.model.sweep",
         "escalate.model.load",
@@ -118,7 +90,7 @@ def test_the_model_imports_no_heavy_package(module: str) -> None:
     code = (
         f"import sys, {module}\n"
         f"{module}.__name__\n"
-        "w = sys.modules['escalate.model.world'].load_world('teaching')\n"
+        "w = sys.modules['escalate.model.load'].load_world('teaching')\n"
         "w.summary(), w.canonical_hash()\n"
         f"print([m for m in {HEAVY!r} if m in sys.modules])"
     )
@@ -127,57 +99,16 @@ def test_the_model_imports_no_heavy_package(module: str) -> None:
     assert r.stdout.strip() == "[]"
 
 
-def _top_level_imports(tree: ast.Module) -> list[tuple[str, int, int]]:
-    """(module, level, line) of the imports outside functions (TYPE_CHECKING included)."""
-    found = []
-    stack: list[ast.AST] = list(tree.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            continue  # a lazy import, e.g. numpy in generate._random
-        if isinstance(node, ast.Import):
-            found += [(a.name, 0, node.lineno) for a in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            found.append((node.module or "", node.level, node.lineno))
-        stack.extend(ast.iter_child_nodes(node))
-    return found
-
-
-def test_model_modules_import_only_the_standard_library_at_the_top() -> None:
-    bad = []
-    for path in model_modules():
-        for module, level, line in _top_level_imports(ast.parse(path.read_text())):
-            if level or module == "__future__":
-                continue
-            if module.split(".")[0] not in sys.stdlib_module_names:
-                bad.append(f"{path.name}:{line} imports {module}")
-    assert not bad, "\n".join(bad)
-
-
-def test_modules_and_functions_are_short() -> None:
-    long = []
-    for path in model_modules():
-        text = path.read_text()
-        if len(text.splitlines()) >= 600:
-            long.append(f"{path.name}: {len(text.splitlines())} lines")
-        for node in ast.walk(ast.parse(text)):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                size = node.end_lineno - node.lineno + 1  # type: ignore[operator]
-                if size > 120 and not isinstance(node, ast.ClassDef):
-                    long.append(f"{path.name}:{node.lineno} {node.name}: {size} lines")
-    assert not long, "\n".join(long)
-
-
 # --------------------------------------------------------------------------- public names
 
 
-def test_world_module_keeps_its_public_names() -> None:
-    import escalate.model.world as world_module
+def test_the_root_gives_the_defining_modules_objects() -> None:
+    from escalate.model import dump, entities, load
 
-    for name in OLD_PUBLIC_NAMES:
-        assert name in world_module.__all__, name
-        assert getattr(world_module, name) is not None
-    assert escalate.load_world is world_module.load_world
+    assert escalate.load_world is load.load_world is escalate.model.load_world
+    assert escalate.world_from_dict is load.world_from_dict
+    assert escalate.dump_world is dump.dump_world
+    assert escalate.World is entities.World and escalate.WorldError is entities.WorldError
 
 
 def test_model_package_reexports_its_public_api() -> None:

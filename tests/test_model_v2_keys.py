@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import escalate
-from escalate.model.world import world_from_dict
+from escalate.model.load import world_from_dict
 
 BASE = {
     "name": "v2",

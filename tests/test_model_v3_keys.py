@@ -21,16 +21,12 @@ from hypothesis import HealthCheck, Phase, find, given, settings
 from strategies import world_dicts
 
 from escalate.model.defaults import DEFAULT_DYNAMICS, DEFAULT_HONOUR, default
+from escalate.model.dump import dump_world
+from escalate.model.entities import World, WorldError
+from escalate.model.load import load_world, world_from_dict
+from escalate.model.schema import ALLIANCE_KINDS
 from escalate.model.summary import obligation_lines
 from escalate.model.sweep import parse_setting, sweep_worlds, sweepable_keys, variant_table
-from escalate.model.world import (
-    ALLIANCE_KINDS,
-    World,
-    WorldError,
-    dump_world,
-    load_world,
-    world_from_dict,
-)
 
 IDS = ("A", "B", "C", "D")
 REGION = {"A": "europe", "B": "europe", "C": "asia", "D": "americas"}

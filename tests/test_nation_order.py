@@ -12,7 +12,7 @@ import pandas as pd
 from helpers import warm_cache
 
 import escalate
-from escalate.model.world import load_world
+from escalate.model.load import load_world
 
 
 def test_nation_columns_follow_the_file_not_the_alphabet(tmp_path: Path) -> None:

@@ -11,10 +11,9 @@ import pandas as pd
 import pytest
 
 pytest.importorskip("matplotlib")
-pytest.importorskip("scipy")
 
 from escalate.engine.compile import compile_world
-from escalate.model.world import world_from_dict
+from escalate.model.load import world_from_dict
 from escalate.results.arrow import run_arrays, to_tables
 from escalate.viz.plots import figures_of, plot_results
 from escalate.viz.report import render_report, write_report

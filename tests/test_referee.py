@@ -95,7 +95,7 @@ def test_a_bootstrap_over_few_wars_warns():
 def test_calibration_bins_intervals_come_from_wars():
     wars = np.repeat(np.arange(30), 10)
     p = np.full(300, 0.25)
-    joined = (wars % 4 == 0)  # whole wars join: rows are not independent
+    joined = wars % 4 == 0  # whole wars join: rows are not independent
     rows = calibration_bins(wars, p, joined, resamples=300, seed=1)
     (row,) = rows
     assert row["wars"] == 30 and row["n"] == 300

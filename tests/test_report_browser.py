@@ -25,8 +25,8 @@ import pytest
 from helpers import warm_cache
 
 import escalate
+from escalate.model.load import load_world
 from escalate.model.sweep import parse_setting, sweep_worlds
-from escalate.model.world import load_world
 from escalate.viz.plots import world_members
 from escalate.viz.report import write_report
 

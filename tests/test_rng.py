@@ -9,6 +9,8 @@ from scipy import stats
 
 from escalate.engine import rng as rng
 from escalate.engine.rng import (
+    GOLDEN,
+    KIND_ARBITRATION,
     KIND_DETERRENCE,
     KIND_INCIDENT_INITIATOR,
     KIND_INCIDENT_TARGET,
@@ -17,6 +19,8 @@ from escalate.engine.rng import (
     KIND_ORGANIZATION,
     KIND_OUTCOME,
     KIND_PLAN,
+    KIND_UNALIGNED,
+    KIND_UNALIGNED_SIDE,
     decision_key,
     rep_state,
     rep_state_py,
@@ -36,6 +40,9 @@ KINDS = (
     KIND_OUTCOME,
     KIND_INCIDENT_INITIATOR,
     KIND_INCIDENT_TARGET,
+    KIND_ARBITRATION,
+    KIND_UNALIGNED,
+    KIND_UNALIGNED_SIDE,
 )
 
 
@@ -204,24 +211,72 @@ def test_rep_state_separates_seeds_and_replicates():
 
 # ------------------------------------------------------------------ stability (a contract)
 
-#: Computed once; changing any of these changes every published result.
-STRING_HASHES = {
-    "": 0xF52A15E9A9B5E89B,
-    "GMY": 0x515E12ECCE4DC8B6,
-    "AUH": 0xA1E601BC208628C0,
-    "SRB": 0xB2B3B4C5EED5C2CD,
-    "Dual Alliance (1879)": 0x23DEE1AA944BAC9A,
-    "Völkerbund": 0x513CD288E603D929,
+# The hash and the mixer are two published functions, checked against their published
+# test vectors (not against values this code once produced): FNV-1a 64 (Fowler, Noll,
+# Vo; offset basis 0xcbf29ce484222325, prime 0x100000001b3) and SplitMix64's output
+# function (Steele, Lea & Flood 2014; Vigna's splitmix64.c). string_hash is the first
+# followed by the second.
+
+#: FNV-1a 64 of UTF-8 bytes: the published test vectors.
+FNV1A64_VECTORS = {
+    "": 0xCBF29CE484222325,
+    "a": 0xAF63DC4C8601EC8C,
+    "foobar": 0x85944171F73967E8,
+}
+
+#: SplitMix64's first outputs: seed 0 (splitmix64.c, the state xoshiro's seeding
+#: publishes) and seed 1234567 (Rosetta Code, "Pseudo-random numbers/Splitmix64").
+SPLITMIX64_OUTPUTS = {
+    0: [0xE220A8397B1DCDAF, 0x6E789E6AA1B965F4, 0x06C45D188009454F, 0xF88BB8A8724C81EC],
+    1234567: [
+        6457827717110365317,
+        3203168211198807973,
+        9817491932198370423,
+        4593380528125082431,
+        16408922859458223821,
+    ],
 }
 
 
-@pytest.mark.parametrize(("text", "expected"), STRING_HASHES.items())
-def test_string_hash_is_stable(text, expected):
-    assert string_hash(text) == expected
+def fnv1a64(text: str) -> int:
+    """FNV-1a 64 from its definition: per byte, xor then multiply by the prime."""
+    h = 0xCBF29CE484222325
+    for byte in text.encode("utf-8"):
+        h = ((h ^ byte) * 0x100000001B3) & MASK
+    return h
+
+
+def splitmix64(seed: int, count: int, mix) -> list[int]:
+    """SplitMix64's ``next()``: ``mix(state += 0x9E3779B97F4A7C15)``, ``count`` times."""
+    state, out = seed, []
+    for _ in range(count):
+        state = (state + 0x9E3779B97F4A7C15) & MASK
+        out.append(int(mix(state)))
+    return out
+
+
+@pytest.mark.parametrize(("text", "expected"), FNV1A64_VECTORS.items())
+def test_fnv1a64_gives_the_published_vectors(text, expected):
+    assert fnv1a64(text) == expected
+
+
+@pytest.mark.parametrize("seed", sorted(SPLITMIX64_OUTPUTS))
+def test_mix64_gives_splitmix64s_published_outputs(seed):
+    want = SPLITMIX64_OUTPUTS[seed]
+    assert GOLDEN == 0x9E3779B97F4A7C15
+    assert splitmix64(seed, len(want), rng.mix64_py) == want
+    assert splitmix64(seed, len(want), lambda z: rng.mix64(np.uint64(z))) == want
+
+
+@pytest.mark.parametrize(
+    "text", ["", "a", "foobar", "GMY", "Dual Alliance (1879)", "Völkerbund", "Zürich"]
+)
+def test_string_hash_is_fnv1a64_then_mix64(text):
+    assert string_hash(text) == rng.mix64_py(fnv1a64(text))
 
 
 def test_kind_tags_are_stable():
-    assert KINDS == (1, 2, 3, 4, 5, 6, 7, 8)
+    assert KINDS == (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
 
 
 def test_decision_key_and_draws_are_stable():

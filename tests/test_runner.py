@@ -27,7 +27,7 @@ import pytest
 from helpers import CASCADE_COLUMNS, PARTICIPANT_COLUMNS, cli, warm_cache
 
 import escalate
-from escalate.model.world import load_world, world_from_dict
+from escalate.model.load import load_world, world_from_dict
 from escalate.results.store import read_manifest
 from escalate.runner import RunSummary
 

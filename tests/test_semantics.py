@@ -27,7 +27,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import world_dicts
 
-from escalate.model.world import world_from_dict
+from escalate.model.load import world_from_dict
 
 N = 64  # replicates of a deterministic world: all must agree
 

@@ -17,23 +17,19 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats as scipy_stats
 
-scipy_stats = pytest.importorskip("scipy.stats")
-
-from escalate.analysis.counts import quantile_from_counts, value_counts  # noqa: E402
-from escalate.analysis.paired import signed_rank_counts  # noqa: E402
-from escalate.analysis.stats import (  # noqa: E402
-    REQUIRED_COLUMNS,
-    compare,
-    holm,
-    proportion_intervals,
-)
-from escalate.analysis.tails import CLAUSET_2018, ccdf, tail_exponents  # noqa: E402
-from escalate.engine.compile import compile_world  # noqa: E402
-from escalate.model.world import world_from_dict  # noqa: E402
-from escalate.results.arrow import run_arrays, to_tables  # noqa: E402
-from escalate.results.schema import CASCADE_COLUMNS  # noqa: E402
-from escalate.viz.tables import format_text, summary_table  # noqa: E402
+from escalate.analysis.compare import compare
+from escalate.analysis.counts import quantile_from_counts, value_counts
+from escalate.analysis.intervals import proportion_intervals
+from escalate.analysis.metrics import REQUIRED_COLUMNS
+from escalate.analysis.paired import holm, signed_rank_counts
+from escalate.analysis.tails import CLAUSET_2018, ccdf, tail_exponents
+from escalate.engine.compile import compile_world
+from escalate.model.load import world_from_dict
+from escalate.results.arrow import run_arrays, to_tables
+from escalate.results.schema import CASCADE_COLUMNS
+from escalate.viz.tables import format_text, summary_table
 
 N = 20_000
 
@@ -387,7 +383,7 @@ def test_required_columns_come_from_the_results_schema():
     # a change of the schema shows in REQUIRED_COLUMNS, and a column the analysis
     # reads that leaves the schema fails at import, by name
     patch = "import escalate.results.schema as s; s.CASCADE_COLUMNS = s.CASCADE_COLUMNS[{}]\n"
-    code = "from escalate.analysis.stats import REQUIRED_COLUMNS; print(*REQUIRED_COLUMNS)"
+    code = "from escalate.analysis.metrics import REQUIRED_COLUMNS; print(*REQUIRED_COLUMNS)"
     reordered = subprocess.run(
         [sys.executable, "-c", patch.format("::-1") + code],
         capture_output=True,
@@ -422,6 +418,23 @@ def test_compare_is_reproducible(pact_results):
     a = compare(pact_results, seed=4)
     b = compare(pact_results, seed=4)
     pd.testing.assert_frame_equal(a, b)
+    assert a.attrs["seed"] == 4
+    # the estimates are those of the data, whatever the seed ...
+    for structure, rows in pact_results.groupby("structure", observed=True):
+        mean = row(a, str(structure), "mean_belligerents").estimate
+        assert mean == pytest.approx(rows["belligerents"].mean())
+        share = row(a, str(structure), "p_world_war").estimate
+        assert share == pytest.approx(rows["world_war"].mean())
+    # ... and the seed draws the bootstrap resamples: another seed, other intervals
+    c = compare(pact_results, seed=5)
+    fixed = ["structure", "metric", "n", "estimate", "difference", "statistic", "p_value"]
+    pd.testing.assert_frame_equal(a[fixed], c[fixed])
+    boot = a["interval"] == "bootstrap-percentile"
+    assert boot.any()
+    bounds = ["low", "high"]
+    assert (a.loc[boot, bounds] != c.loc[boot, bounds]).any(axis=None)
+    wilson = a["interval"] == "wilson"
+    pd.testing.assert_series_equal(a.loc[wilson, "low"], c.loc[wilson, "low"])
 
 
 def test_bad_input_is_explained(pact_results):
@@ -436,12 +449,6 @@ def test_bad_input_is_explained(pact_results):
     )
     with pytest.raises(ValueError, match="more than once"):
         compare(dup)
-
-
-def test_missing_scipy_names_the_extra(monkeypatch, pact_results):
-    monkeypatch.setitem(sys.modules, "scipy", None)
-    with pytest.raises(ImportError, match=r"pip install 'escalate\[stats\]'"):
-        compare(pact_results)
 
 
 def test_large_results_take_seconds():

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 import escalate
+from escalate.analysis.compare import compare
 from escalate.analysis.metrics import REQUIRED_COLUMNS
-from escalate.analysis.stats import compare
 from escalate.results import read as read_mod
 from escalate.results.read import participant_counts, read_results, scan_results
 from escalate.results.store import read_part
@@ -152,7 +152,6 @@ def test_figures_from_counts_equal_figures_from_rows(done) -> None:
 
 
 def test_compare_on_the_columns_it_reads_equals_compare_on_everything(done) -> None:
-    pytest.importorskip("scipy")
     full = compare(read_results(done), n_resamples=200)
     few = compare(read_results(done, columns=REQUIRED_COLUMNS), n_resamples=200)
     pd.testing.assert_frame_equal(full, few)

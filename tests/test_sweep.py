@@ -12,6 +12,8 @@ from helpers import cli, warm_cache
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from escalate.model.entities import World, WorldError
+from escalate.model.load import load_world, world_from_dict
 from escalate.model.sweep import (
     Setting,
     _linspace,
@@ -20,7 +22,6 @@ from escalate.model.sweep import (
     sweepable_keys,
     variant_table,
 )
-from escalate.model.world import World, WorldError, load_world, world_from_dict
 
 EUROPE = Path(__file__).resolve().parent.parent / "configs" / "europe_1914.toml"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")

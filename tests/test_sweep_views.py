@@ -11,9 +11,8 @@ import pytest
 from helpers import cli, warm_cache
 
 pytest.importorskip("matplotlib")
-pytest.importorskip("scipy")
 
-from escalate.analysis.stats import compare
+from escalate.analysis.compare import compare
 from escalate.viz.plots import figures_of
 from escalate.viz.sweep import (
     format_sweep,

@@ -129,7 +129,7 @@ def test_the_tutorial_runs_and_writes_what_it_says(tmp_path, monkeypatch, capsys
     report = (tmp_path / "results/1914/report.html").read_text(encoding="utf-8")
     assert report.startswith("<!DOCTYPE html>") and "europe_1914_no_alliances" in report
     # 7. generated structures
-    from escalate.model.world import load_world
+    from escalate.model.load import load_world
 
     assert load_world(tmp_path / "bipolar.toml").name == "europe_1914_bipolar"
     assert set(namespace["versus"]["structure"]) == {

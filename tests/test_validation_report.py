@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from helpers import cli
 
+from escalate.model.entities import WorldError
 from escalate.model.lines import key_lines
-from escalate.model.world import WorldError, load_world, world_from_dict
+from escalate.model.load import load_world, world_from_dict
 
 HERE = Path(__file__).resolve().parent
 BAD = HERE / "bad_inputs"

@@ -7,7 +7,6 @@ normal), :mod:`~escalate.analysis.bootstrap` (exact bootstrap on value counts),
 :mod:`~escalate.analysis.metrics` (the metrics of the table),
 :mod:`~escalate.analysis.compare` (:func:`~escalate.analysis.compare.compare`),
 :mod:`~escalate.analysis.tally` (a structure's rows as counts added up by window),
-:mod:`~escalate.analysis.tails` (CCDFs and power-law tails),
-:mod:`~escalate.analysis.common` (shared checks) and
-:mod:`~escalate.analysis.stats` (the names most callers need).
+:mod:`~escalate.analysis.tails` (CCDFs and power-law tails) and
+:mod:`~escalate.analysis.common` (shared checks).
 """

@@ -15,20 +15,8 @@ __all__ = [
     "check_columns",
     "check_confidence",
     "row_weights",
-    "scipy_stats",
     "structure_groups",
 ]
-
-
-def scipy_stats():
-    """``scipy.stats``, or an ImportError that names the ``stats`` extra."""
-    try:
-        from scipy import stats
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "escalate's statistics need scipy: pip install 'escalate[stats]'"
-        ) from exc
-    return stats
 
 
 def check_confidence(confidence: float) -> None:

@@ -21,7 +21,6 @@ from .common import (
     check_columns,
     check_confidence,
     row_weights,
-    scipy_stats,
     structure_groups,
 )
 
@@ -57,7 +56,9 @@ def wilson_interval(successes: int, n: int, confidence: float) -> tuple[float, f
     >>> round(low, 3), round(high, 3)
     (0.356, 0.548)
     """
-    ci = scipy_stats().binomtest(successes, n).proportion_ci(confidence, method="wilson")
+    from scipy import stats
+
+    ci = stats.binomtest(successes, n).proportion_ci(confidence, method="wilson")
     return float(ci.low), float(ci.high)
 
 
@@ -92,7 +93,8 @@ def clopper_pearson(
     >>> low.round(3).tolist(), high.round(3).tolist()
     ([0.0, 0.187, 0.692], [0.308, 0.813, 1.0])
     """
-    stats = scipy_stats()
+    from scipy import stats
+
     a = (1.0 - confidence) / 2.0
     k = successes
     low = np.where(k > 0, stats.beta.ppf(a, k, n - k + 1), 0.0)
@@ -108,7 +110,9 @@ def normal_z(confidence: float) -> float:
     >>> round(normal_z(0.95), 3)
     1.96
     """
-    return float(scipy_stats().norm.ppf(0.5 + confidence / 2.0))
+    from scipy import stats
+
+    return float(stats.norm.ppf(0.5 + confidence / 2.0))
 
 
 def proportion_intervals(
@@ -142,7 +146,6 @@ def proportion_intervals(
             a  4          1      0.25 0.046 0.699
             b  4          3      0.75 0.301 0.954
     """
-    scipy_stats()
     check_confidence(confidence)
     check_columns(results, ["structure", column])
     rows = []

@@ -24,7 +24,6 @@ from collections.abc import Iterable
 import numpy as np
 
 from .bootstrap import multinomial_stats, percentile_interval
-from .common import scipy_stats
 from .counts import Joint
 
 __all__ = [
@@ -116,7 +115,9 @@ def discordant_pairs_at(j: Joint, k: float) -> tuple[int, int, int]:
 
 def mcnemar_exact(b: int, c: int) -> float:
     """Two-sided exact McNemar p value of ``b`` and ``c`` discordant pairs (1 if none)."""
-    return 1.0 if b + c == 0 else float(scipy_stats().binomtest(b, b + c, 0.5).pvalue)
+    from scipy import stats
+
+    return 1.0 if b + c == 0 else float(stats.binomtest(b, b + c, 0.5).pvalue)
 
 
 def binary_comparison(
@@ -166,7 +167,8 @@ def signed_rank_counts(dv: np.ndarray, dc: np.ndarray) -> tuple[float, float, in
     Returns (T+, T-, n_nonzero, p two-sided by the tie-corrected normal
     approximation, identical to ``scipy.stats.wilcoxon(method="approx")``).
     """
-    stats = scipy_stats()
+    from scipy import stats
+
     nz = dv != 0
     dv, dc = dv[nz], dc[nz].astype(np.float64)
     n = float(dc.sum())
@@ -188,7 +190,8 @@ def signed_rank_counts(dv: np.ndarray, dc: np.ndarray) -> tuple[float, float, in
 
 def wilcoxon(dv: np.ndarray, dc: np.ndarray) -> tuple[float, float, float]:
     """(T+, rank-biserial r, p) of the paired differences given as value counts."""
-    stats = scipy_stats()
+    from scipy import stats
+
     t_plus, t_minus, n_nz, p = signed_rank_counts(dv, dc)
     if n_nz == 0:
         return 0.0, 0.0, 1.0

@@ -17,7 +17,6 @@ from .common import (
     check_columns,
     check_confidence,
     row_weights,
-    scipy_stats,
     structure_groups,
 )
 from .intervals import clopper_pearson, normal_z
@@ -153,7 +152,6 @@ def ccdf(
         ``structure, value, n_ge, n, ccdf, low, high``: one row per distinct
         value, ``ccdf = n_ge / n`` with ``n_ge`` the count of values >= ``value``.
     """
-    scipy_stats()
     check_confidence(confidence)
     check_columns(results, ["structure", column])
     frames = []
@@ -239,7 +237,6 @@ def tail_exponents(
         "tail" is short; read alpha as a description of the decay, not as
         evidence of a power law.
     """
-    scipy_stats()
     powerlaw = _powerlaw()
     check_confidence(confidence)
     check_columns(results, ["structure", column])

@@ -25,7 +25,7 @@ __all__ = ["EXIT_INPUT", "EXIT_IO", "build_parser", "main"]
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``escalate`` command."""
-    from ..model.world import WorldError
+    from ..model.entities import WorldError
 
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)

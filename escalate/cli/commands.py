@@ -51,7 +51,7 @@ def plural(n: int, word: str) -> str:
 
 
 def fail_world(e: Exception) -> int:
-    """Print every problem of a :class:`~escalate.model.world.WorldError`, one a line.
+    """Print every problem of a :class:`~escalate.model.entities.WorldError`, one a line.
 
     Returns
     -------
@@ -147,8 +147,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
     Every file is checked, and every problem of each; exit code 2 if any file failed.
     """
+    from ..model.entities import WorldError
+    from ..model.load import load_world
     from ..model.summary import obligation_lines
-    from ..model.world import WorldError, load_world
     from .parser import EXIT_INPUT
 
     failed = 0
@@ -200,7 +201,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 def _cmd_worlds(args: argparse.Namespace) -> int:
     """List the bundled worlds: name, number of nations, description; one a line."""
-    from ..model.world import bundled_names, load_world
+    from ..model.bundled import bundled_names
+    from ..model.load import load_world
 
     names = bundled_names()
     width = max((len(n) for n in names), default=0)
@@ -329,8 +331,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
+    from ..model.load import load_world
     from ..model.sweep import parse_setting, sweep_worlds, variant_table
-    from ..model.world import load_world
     from ..results.files import write_csv
 
     base = load_world(args.world)
@@ -343,8 +345,9 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
+    from ..model.dump import dump_world
     from ..model.generate import STRUCTURES, VETO_KINDS, generate, generated_header
-    from ..model.world import dump_world, load_world
+    from ..model.load import load_world
 
     if args.kind not in STRUCTURES:
         raise ValueError(
@@ -460,7 +463,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_run_files(args: argparse.Namespace) -> int:
-    from ..model.world import load_world
+    from ..model.load import load_world
 
     return _cmd_run(args, [load_world(w) for w in args.worlds])
 

@@ -23,7 +23,8 @@ def resume_command(out: Path) -> str | None:
     None when it cannot be told exactly: no readable manifest, a sweep (its
     variants are not files), or a world whose source no longer holds it.
     """
-    from ..model.world import bundled_names, load_world
+    from ..model.bundled import bundled_names
+    from ..model.load import load_world
     from ..results.store import read_manifest
 
     if (out / "variants.csv").exists():

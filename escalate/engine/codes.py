@@ -3,7 +3,7 @@
 The compiler (:mod:`.compile`) writes these codes into the world's arrays, the kernel
 (:mod:`.kernel`) compares and writes them, and :mod:`escalate.results.arrow` turns the
 codes of the output columns back into labels. Nothing else defines them. The labels
-are the model's vocabulary (:mod:`escalate.model.world`) where it has one.
+are the model's vocabulary (:mod:`escalate.model.schema`) where it has one.
 
 - ``SIDE_*``: the side of a nation (``side`` and ``winner`` columns); labels
   :data:`SIDE_LABELS`, indexed by code - ``SIDE_A``.
@@ -22,7 +22,7 @@ as a constant; :func:`other_side` is the kernel's helper for side codes.
 
 from __future__ import annotations
 
-from ..model.world import LADDER
+from ..model.schema import LADDER
 from .options import INLINE_OPTIONS, jit
 
 __all__ = [

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..model.defaults import UNALIGNED_TERMS
 from ..model.schema import ALLIANCE_KINDS, REGIONS
-from ..model.world import Dynamics, World
+from ..model.entities import Dynamics, World
 from .rng import threshold
 
 __all__ = ["HonourInputs", "coefficient_arrays", "honour_inputs", "with_dynamics"]

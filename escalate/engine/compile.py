@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..model.schema import REGIONS
-from ..model.world import World
+from ..model.entities import World
 from .codes import (
     LEVEL_LABELS,
     OB_CODES,

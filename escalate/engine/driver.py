@@ -11,7 +11,47 @@ import numpy as np
 from .compile import CompiledWorld
 from .kernel import CascadeOut, ParticipantOut, block_size, run_chunk
 
-__all__ = ["run_kernel"]
+__all__ = ["CASCADE_DTYPES", "PARTICIPANT_DTYPES", "run_kernel"]
+
+#: The dtype of each cascade column the kernel is compiled for: the kernel dtypes of
+#: :mod:`escalate.results.schema` (which sits above the engine and cannot be imported
+#: here; tests/test_engine_layout.py checks that the two agree). An array of another
+#: dtype, shape or memory layout would make numba compile another specialisation of
+#: the kernel, or write past the end of a buffer.
+CASCADE_DTYPES: dict[str, np.dtype] = {
+    name: np.dtype(dt)
+    for name, dt in {
+        "initiator": np.int32,
+        "target": np.int32,
+        "deterred": np.bool_,
+        "belligerents": np.int16,
+        "side_a": np.int16,
+        "side_d": np.int16,
+        "majors": np.int16,
+        "rounds": np.int16,
+        "broken_promises": np.int32,
+        "conflicted": np.int32,
+        "sanctions": np.int32,
+        "diplomacy": np.int32,
+        "settled": np.bool_,
+        "power_share": np.float64,
+        "vetoed": np.bool_,
+        "winner": np.int8,
+        "world_war": np.bool_,
+        "unaligned": np.int16,
+    }.items()
+}
+#: The dtype of each participant column (as :data:`CASCADE_DTYPES`).
+PARTICIPANT_DTYPES: dict[str, np.dtype] = {
+    name: np.dtype(dt)
+    for name, dt in {
+        "nation": np.int32,
+        "side": np.int8,
+        "round": np.int16,
+        "via": np.int8,
+        "source": np.int32,
+    }.items()
+}
 
 #: A parallel numba kernel must not be entered from several Python threads at once
 #: (the workqueue threading layer aborts): e.g. a Dask worker running tasks in
@@ -50,12 +90,20 @@ def run_kernel(
     Raises
     ------
     ValueError
-        If the columns are not those of the kernel, or do not hold ``count`` replicates.
+        If the columns are not those of the kernel, or an array is not one the kernel
+        can fill: its dtype, its shape (``count`` entries; ``count`` x ``cw.n`` slots
+        with participants) or its layout (C-contiguous and writeable). One line,
+        naming the column, what it should be and what it is.
     """
+    if count < 0:
+        raise ValueError(f"count must be >= 0, got {count}")
     cascades = _as(CascadeOut, out)
     participant_rows = _as(ParticipantOut, parts)
-    if cascades.initiator.size != count:
-        raise ValueError(f"outputs hold {cascades.initiator.size} replicates, not {count}")
+    for name, dtype in CASCADE_DTYPES.items():
+        _check(f"output column {name!r}", out[name], dtype, 1, (count,))
+    for name, dtype in PARTICIPANT_DTYPES.items():
+        slots = (count, cw.n) if participants else None
+        _check(f"participant column {name!r}", parts[name], dtype, 2, slots)
     with _KERNEL_LOCK:
         run_chunk(
             np.uint64(seed),
@@ -74,3 +122,25 @@ def _as(layout: Any, arrays: dict[str, np.ndarray]) -> Any:
     if set(arrays) != set(layout._fields):
         raise ValueError(f"the kernel fills the columns {list(layout._fields)}, not {list(arrays)}")
     return layout(**arrays)
+
+
+def _check(
+    what: str, array: Any, dtype: np.dtype, ndim: int, shape: tuple[int, ...] | None
+) -> None:
+    """Raise a one-line ValueError unless ``array`` is one the kernel may fill.
+
+    ``shape`` None: any shape of ``ndim`` dimensions (participant columns that the
+    kernel does not fill).
+    """
+    if not isinstance(array, np.ndarray):
+        raise ValueError(f"{what}: expected a numpy array, got {type(array).__name__}")
+    if array.dtype != dtype:
+        raise ValueError(f"{what}: expected dtype {dtype}, got {array.dtype}")
+    if array.ndim != ndim:
+        raise ValueError(f"{what}: expected {ndim} dimension(s), got shape {array.shape}")
+    if shape is not None and array.shape != shape:
+        raise ValueError(f"{what}: expected shape {shape}, got {array.shape}")
+    if not array.flags.c_contiguous:
+        raise ValueError(f"{what}: expected a C-contiguous array, got strides {array.strides}")
+    if not array.flags.writeable:
+        raise ValueError(f"{what}: expected a writeable array, got a read-only one")

@@ -14,7 +14,6 @@ Modules, one job each: :mod:`~escalate.model.schema` (keys, kinds, bounds),
 check``), :mod:`~escalate.model.bundled` (the bundled worlds),
 :mod:`~escalate.model.sweep` and :mod:`~escalate.model.generate` (not re-exported
 here, so that ``escalate.model.generate`` stays the module).
-:mod:`~escalate.model.world` gathers the names of a world as before.
 
 Examples
 --------
@@ -42,22 +41,12 @@ A bundled world loads by name, from any directory:
 
 from __future__ import annotations
 
+from .bundled import bundled_names
 from .defaults import DEFAULT_DYNAMICS, DYNAMICS, Default
+from .dump import dump_world
+from .entities import Alliance, Dynamics, Incident, Nation, Organization, Plan, World, WorldError
+from .load import load_world, world_from_dict
 from .sweep import Setting, parse_setting, sweep_worlds, variant_table
-from .world import (
-    Alliance,
-    Dynamics,
-    Incident,
-    Nation,
-    Organization,
-    Plan,
-    World,
-    WorldError,
-    bundled_names,
-    dump_world,
-    load_world,
-    world_from_dict,
-)
 
 __all__ = [
     "DEFAULT_DYNAMICS",

@@ -2,7 +2,7 @@
 
 :data:`DYNAMICS` is the only place where a default of the dynamics is written.
 The loader (:mod:`escalate.model.validate`) reads the ranges and defaults from
-it, :class:`~escalate.model.world.Dynamics` takes its field defaults from it,
+it, :class:`~escalate.model.entities.Dynamics` takes its field defaults from it,
 ``escalate check`` compares a world's dynamics with it
 (:func:`dynamics_in_effect`) and the README's table of defaults is
 :func:`markdown_table` (``tests/test_model_layout.py`` checks that they agree).
@@ -395,7 +395,7 @@ def dynamics_in_effect(dynamics: Any) -> list[tuple[Default, int | float, bool]]
     Parameters
     ----------
     dynamics
-        A :class:`~escalate.model.world.Dynamics`.
+        A :class:`~escalate.model.entities.Dynamics`.
 
     Returns
     -------

@@ -55,12 +55,17 @@ Structure kinds
 
 Examples
 --------
->>> from escalate.model.world import load_world, dump_world
->>> base = load_world("configs/europe_1914.toml")  # doctest: +SKIP
->>> w = generate("bipolar", base)  # doctest: +SKIP
->>> w.name  # doctest: +SKIP
+>>> from escalate.model.dump import dump_world
+>>> from escalate.model.load import load_world
+>>> base = load_world("europe_1914")
+>>> w = generate("bipolar", base)
+>>> w.name
 'europe_1914_bipolar'
->>> text = dump_world(w, header="escalate generate bipolar")  # doctest: +SKIP
+>>> w.nations == base.nations, len(w.alliances)
+(True, 2)
+>>> text = dump_world(w, header="escalate generate bipolar")
+>>> text.splitlines()[0]
+'# escalate generate bipolar'
 """
 
 from __future__ import annotations
@@ -69,7 +74,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from .world import Nation, World, world_from_dict
+from .entities import Nation, World
+from .load import world_from_dict
 
 __all__ = [
     "STRUCTURES",
@@ -220,7 +226,7 @@ def generate(
     -------
     World
         The validated generated world (it round-trips through
-        :func:`~escalate.model.world.world_from_dict` unchanged).
+        :func:`~escalate.model.load.world_from_dict` unchanged).
 
     Raises
     ------
@@ -414,7 +420,7 @@ def _description(kind: str, world: World, *, seed: int, density: float, veto: bo
 
 
 def generated_header(kind: str, world: World, **options: Any) -> str:
-    """A comment header for :func:`~escalate.model.world.dump_world`: how a world was generated.
+    """A comment header for :func:`~escalate.model.dump.dump_world`: how a world was generated.
 
     Parameters
     ----------
@@ -427,7 +433,7 @@ def generated_header(kind: str, world: World, **options: Any) -> str:
 
     Examples
     --------
-    >>> from escalate.model.world import world_from_dict
+    >>> from escalate.model.load import world_from_dict
     >>> w = world_from_dict({"name": "w", "incident": {"initiator": "A", "target": "B"},
     ...     "nations": [{"id": "A", "power": 1.0}, {"id": "B", "power": 1.0}]})
     >>> print(generated_header("random", w, seed=3, density=0.2))

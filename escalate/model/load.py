@@ -51,7 +51,9 @@ def load_world(path: str | Path) -> World:
     >>> world = load_world("europe_1914")
     >>> world.incident.initiator
     'AUH'
-    >>> load_world("configs/europe_1914.toml") == world  # doctest: +SKIP
+    >>> text, _ = bundled_world("europe_1914")
+    >>> _ = Path("my_world.toml").write_bytes(text)  # a copy to edit
+    >>> load_world("my_world.toml") == world
     True
     """
     src = str(path)

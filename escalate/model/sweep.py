@@ -1,7 +1,7 @@
 """Parameter sweeps: a grid of variants of one world, run as one dataset.
 
 A *setting* is a key (a dotted path into :meth:`World.to_dict
-<escalate.model.world.World.to_dict>`) and the values it takes, written
+<escalate.model.entities.World.to_dict>`) and the values it takes, written
 ``KEY=START:STOP:STEPS`` (``STEPS`` evenly spaced points, both ends included)
 or ``KEY=V1,V2,...`` (an explicit list). :func:`sweep_worlds` builds every
 combination of the settings (their cartesian product) as its own validated
@@ -66,7 +66,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .defaults import DYNAMICS
-from .world import ALLIANCE_KINDS, LADDER, World, WorldError, world_from_dict
+from .entities import World, WorldError
+from .load import world_from_dict
+from .schema import ALLIANCE_KINDS, LADDER
 
 __all__ = [
     "Setting",
@@ -315,7 +317,7 @@ def sweepable_keys(world: World) -> list[str]:
 
     Examples
     --------
-    >>> from escalate.model.world import world_from_dict
+    >>> from escalate.model.load import world_from_dict
     >>> w = world_from_dict({"name": "w", "incident": {"initiator": "A", "target": "B"},
     ...     "nations": [{"id": "A", "power": 1.0}, {"id": "B", "power": 1.0}]})
     >>> sweepable_keys(w)[:2]
@@ -522,7 +524,7 @@ def sweep_worlds(world: World, settings: list[Setting]) -> list[World]:
 
     Examples
     --------
-    >>> from escalate.model.world import world_from_dict
+    >>> from escalate.model.load import world_from_dict
     >>> w = world_from_dict({"name": "w", "incident": {"initiator": "A", "target": "B"},
     ...     "nations": [{"id": "A", "power": 1.0}, {"id": "B", "power": 1.0}]})
     >>> [v.name for v in sweep_worlds(w, [parse_setting("dynamics.deterrence=0,0.5")])]

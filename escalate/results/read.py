@@ -148,8 +148,10 @@ def scan_results(
 
     Examples
     --------
-    >>> parts = scan_results("out", columns=["world_war"])  # doctest: +SKIP
-    >>> wars = sum(pc.sum(t["world_war"]).as_py() for _, t in parts)  # doctest: +SKIP
+    >>> parts = scan_results("out", columns=["world_war"])
+    >>> wars = sum(pc.sum(t["world_war"]).as_py() for _, t in parts)
+    >>> wars == int(read_results("out")["world_war"].sum())
+    True
     """
     plan = _Plan(out, participants, structures, columns, replicates, check, verify)
     bar = _progress(plan.total, f"reading {plan.table}", progress)
@@ -202,7 +204,8 @@ def scan_windows(
     Examples
     --------
     >>> for start, parts in scan_windows("out", columns=["replicate", "world_war"]):
-    ...     pass  # doctest: +SKIP
+    ...     print(start, {name: t.num_rows for name, t in parts.items()})
+    0 {'europe_1914': 2000, 'europe_1914_no_alliances': 2000}
     """
     plan = _Plan(out, False, structures, columns, None, check, verify)
     starts: dict[int, dict[str, _Part]] = {}
@@ -387,9 +390,15 @@ def read_results(
 
     Examples
     --------
-    >>> df = read_results("out")  # doctest: +SKIP
-    >>> df.groupby("structure", observed=True)["world_war"].mean()  # doctest: +SKIP
-    >>> first = read_results("out", columns=["world_war"], replicates=(0, 1000))  # doctest: +SKIP
+    >>> df = read_results("out")
+    >>> rates = df.groupby("structure", observed=True)["world_war"].mean()
+    >>> rates.index.tolist()
+    ['europe_1914', 'europe_1914_no_alliances']
+    >>> bool(rates["europe_1914"] > rates["europe_1914_no_alliances"])
+    True
+    >>> first = read_results("out", columns=["world_war"], replicates=(0, 1000))
+    >>> len(first), first.columns.tolist()
+    (2000, ['structure', 'world_war'])
     """
     table = "participants" if participants else "cascades"
     names = _selection(out, read_manifest(out), structures, table)
@@ -467,8 +476,12 @@ def participant_counts(
 
     Examples
     --------
-    >>> c = participant_counts("out", by=["nation"])  # doctest: +SKIP
-    >>> c.pivot(index="nation", columns="structure", values="count")  # doctest: +SKIP
+    >>> c = participant_counts("out", by=["nation"])
+    >>> wide = c.pivot(index="nation", columns="structure", values="count").fillna(0)
+    >>> wide.loc["AUH"].tolist()  # the initiator, in every cascade of both worlds
+    [2000.0, 2000.0]
+    >>> int(c["count"].sum()) == len(read_results("out", participants=True))
+    True
     """
     return _counts(out, "participants", by, structures, replicates, check, True, progress)
 
@@ -514,7 +527,11 @@ def cascade_counts(
 
     Examples
     --------
-    >>> c = cascade_counts("out", by=["world_war"])  # doctest: +SKIP
+    >>> c = cascade_counts("out", by=["world_war"])
+    >>> c.columns.tolist()
+    ['structure', 'world_war', 'count']
+    >>> c.groupby("structure", observed=True)["count"].sum().tolist()
+    [2000, 2000]
     """
     return _counts(out, "cascades", by, structures, replicates, check, verify, progress)
 

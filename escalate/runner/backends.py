@@ -15,7 +15,8 @@ import numba
 
 from .._version import __version__
 from ..engine.compile import CompiledWorld, compile_world
-from ..model.world import World, world_from_dict
+from ..model.entities import World
+from ..model.load import world_from_dict
 from ..results.arrow import to_tables
 from ..results.store import Manifest, part_path, write_part
 from .parts import part_arrays, part_tables

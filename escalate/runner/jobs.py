@@ -33,7 +33,8 @@ import numba
 import pandas as pd
 
 from ..engine.compile import compile_world
-from ..model.world import World, load_world
+from ..model.entities import World
+from ..model.load import load_world
 from ..results.files import STAGING, clear_staging, foreign_files, refuse_links, swap_in
 from ..results.frames import to_frames
 from ..results.lock import Held, lock_results

@@ -15,7 +15,8 @@ import numpy as np
 import pyarrow as pa
 
 from ..engine.compile import CompiledWorld, compile_world
-from ..model.world import World, world_from_dict
+from ..model.entities import World
+from ..model.load import world_from_dict
 from ..results.arrow import allocate_outputs, run_arrays, to_tables
 from ..results.schema import CASCADE_COLUMNS, PARTICIPANT_COLUMNS, kernel_dtypes
 from ..results.store import MAX_PARTS, MAX_REPLICATES

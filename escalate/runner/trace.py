@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..engine.reference import trace_reference
-from ..model.world import World, load_world
+from ..model.entities import World
+from ..model.load import load_world
 
 __all__ = ["Story", "trace"]
 
@@ -138,7 +139,7 @@ def trace(world: World | str | Path, seed: int, replicate: int) -> Story:
     Parameters
     ----------
     world
-        A :class:`~escalate.model.world.World`, a world file or a bundled name.
+        A :class:`~escalate.model.entities.World`, a world file or a bundled name.
     seed, replicate
         As in :func:`escalate.simulate`: the story is that of the row with this
         replicate index.

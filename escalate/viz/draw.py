@@ -407,7 +407,7 @@ def world_figure(world: World) -> Figure:
     Parameters
     ----------
     world : World
-        A validated world (:func:`escalate.model.world.load_world`).
+        A validated world (:func:`escalate.model.load.load_world`).
 
     Returns
     -------
@@ -458,7 +458,7 @@ def draw_world(world: World | str | Path, path: str | Path, *, dpi: int = 150) -
     ----------
     world : World, str or pathlib.Path
         A world, or a world file or bundled name for
-        :func:`escalate.model.world.load_world`.
+        :func:`escalate.model.load.load_world`.
     path : str or pathlib.Path
         The file to write; its suffix (``.png``, ``.svg``, ``.pdf``) picks the format.
     dpi : int
@@ -474,7 +474,8 @@ def draw_world(world: World | str | Path, path: str | Path, *, dpi: int = 150) -
     ValueError
         If the suffix is not one of the formats.
     """
-    from ..model.world import World, load_world
+    from ..model.entities import World
+    from ..model.load import load_world
 
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .._version import __version__
-from ..analysis.stats import compare
+from ..analysis.compare import compare
 from ..analysis.tails import tail_exponents
 from .page import PAGE_CSS, png_base64
 from .tables import summary_table, tails_rows

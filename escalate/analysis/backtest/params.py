@@ -17,7 +17,7 @@ import numpy as np
 
 from ...model.defaults import DEFAULT_DYNAMICS, HONOUR_COVARIATES, MAX_COEFFICIENT, UNALIGNED_TERMS
 from ...model.schema import ALLIANCE_KINDS
-from ...model.world import Dynamics
+from ...model.entities import Dynamics
 
 __all__ = ["BOUNDS", "PARAMS", "START", "dynamics_of", "params_dict"]
 

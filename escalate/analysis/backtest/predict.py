@@ -24,7 +24,7 @@ from ...engine.codes import OB_CODES, SIDE_A
 from ...engine.compile import compile_world
 from ...importers import DataError, import_world
 from ...importers.states import states_on
-from ...model.world import World
+from ...model.entities import World
 from ...results.arrow import run_arrays
 from ...runner import simulate
 from .wars import Incident, War, incident_of, read_wars, select_wars

@@ -17,7 +17,7 @@ import numpy as np
 from ...engine.codes import SIDE_A
 from ...engine.coefficients import with_dynamics
 from ...engine.compile import compile_world
-from ...model.world import Dynamics
+from ...model.entities import Dynamics
 from ...results.arrow import run_arrays
 from .predict import Case
 

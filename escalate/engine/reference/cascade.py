@@ -17,7 +17,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ...model.world import LADDER, Organization
+from ...model.entities import Organization
+from ...model.schema import LADDER
 from .draws import (
     KIND_ORGANIZATION,
     KIND_PLAN,

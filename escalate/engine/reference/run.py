@@ -2,7 +2,7 @@
 
 The numba kernel (:mod:`escalate.engine.kernel`) implements the same rules on flat
 arrays; both consume the same keyed draws, so they must produce identical rows. The
-reference works directly on the :class:`~escalate.model.world.World` (dicts and
+reference works directly on the :class:`~escalate.model.entities.World` (dicts and
 sets keyed by nation id) and imports nothing of the code it checks: not the
 compiler (:mod:`escalate.engine.compile`), whose canonical order it writes out
 again, nor numba.
@@ -32,7 +32,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from ...model.world import World
+from ...model.entities import World
 from .cascade import A, Cascade, D
 from .draws import (
     KIND_ARBITRATION,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ...model.world import World
+from ...model.entities import World
 from .draws import KIND_NEUTRALITY, KIND_OBLIGATION, decision_key
 
 __all__ = ["POWER_FLOOR", "Context", "Obligation", "canonical_obligations", "logistic"]
