@@ -28,12 +28,12 @@ import numba
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from throughput import load_benchmark_world, machine_info  # noqa: E402
+from throughput import load_benchmark_world, machine_info
 
-from escalate.engine.compile import compile_world  # noqa: E402
-from escalate.engine.reference import trace_reference  # noqa: E402
-from escalate.results import frames  # noqa: E402
-from escalate.results.arrow import allocate_outputs  # noqa: E402
+from escalate.engine.compile import compile_world
+from escalate.engine.reference import trace_reference
+from escalate.results import frames
+from escalate.results.arrow import allocate_outputs
 
 DECISIONS = {"obligation", "neutrality", "response", "plan", "unaligned", "deterrence",
              "arbitration"}  # fmt: skip

@@ -56,8 +56,9 @@ def _case(i: int, data: dict, year: int) -> Case:
     war = War(1000 + i, f"synthetic {i}", parts)
     inc = Incident(parts[0], parts[1], initiators=parts[:1], targets=parts[1:])
     codes = np.arange(2, 2 + len(ids), dtype=np.int64)
-    return Case(war, inc, world, ids, codes, 1, np.full(len(ids), np.nan),
-                np.zeros(len(ids), np.int8), np.array([x not in ("A", "B") for x in ids]), [])  # fmt: skip
+    third = np.array([x not in ("A", "B") for x in ids])
+    no_entry = np.full(len(ids), np.nan)
+    return Case(war, inc, world, ids, codes, 1, no_entry, np.zeros(len(ids), np.int8), third, [])
 
 
 def synthetic_cases(theta: np.ndarray, wars: int, seed: int = 0) -> list[Case]:

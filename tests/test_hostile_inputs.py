@@ -13,9 +13,9 @@ import pytest
 
 import escalate.cli as escalate_cli
 from escalate.importers.csvfile import DataError, read_table
-from escalate.model.sweep import MAX_VARIANTS, parse_setting, sweep_worlds
 from escalate.model.entities import WorldError
 from escalate.model.load import load_world
+from escalate.model.sweep import MAX_VARIANTS, parse_setting, sweep_worlds
 
 TEACHING = Path(__file__).resolve().parents[1] / "configs" / "teaching.toml"
 

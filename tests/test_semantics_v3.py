@@ -38,7 +38,7 @@ def logit_pact(name: str, kind: str, *members: str, **extra) -> dict:
 
 def honour(**coefficients: float) -> dict:
     """``[dynamics.honour]`` that honours nothing, unless a covariate says so."""
-    intercept = {k: -CERTAIN for k in ("defense", "offense", "entente", "neutrality")}
+    intercept = dict.fromkeys(("defense", "offense", "entente", "neutrality"), -CERTAIN)
     return {"intercept": intercept, **coefficients}
 
 

@@ -21,8 +21,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..model.defaults import UNALIGNED_TERMS
-from ..model.schema import ALLIANCE_KINDS, REGIONS
 from ..model.entities import Dynamics, World
+from ..model.schema import ALLIANCE_KINDS, REGIONS
 from .rng import threshold
 
 __all__ = ["HonourInputs", "coefficient_arrays", "honour_inputs", "with_dynamics"]

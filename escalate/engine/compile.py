@@ -21,8 +21,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..model.schema import REGIONS
 from ..model.entities import World
+from ..model.schema import REGIONS
 from .codes import (
     LEVEL_LABELS,
     OB_CODES,
