@@ -40,7 +40,7 @@ def _world(i: int, rng: np.random.Generator) -> dict:
                 "region": "europe",
             }
             for x in ids
-        ],  # fmt: skip
+        ],
         "alliances": [
             {"name": f"pact_{k}", "kind": "defense", "members": ["B", f"P{k}"]}
             for k in range(n_pact)
