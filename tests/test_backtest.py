@@ -31,15 +31,9 @@ import pandas as pd
 import pytest
 
 from escalate.analysis.backtest import backtest, toml_fragment
-from escalate.analysis.backtest.calibrate import KINDS, calibrate_cases
-from escalate.analysis.backtest.predict import (
-    DataFiles,
-    Reliable,
-    no_alliances,
-    predict,
-    prepare,
-    with_reliability,
-)
+from escalate.analysis.backtest.calibrate import calibrate_cases
+from escalate.analysis.backtest.params import PARAMS, START
+from escalate.analysis.backtest.predict import DataFiles, no_alliances, prepare
 from escalate.analysis.backtest.run import base_rates
 from escalate.analysis.backtest.scores import (
     EPS,
@@ -211,7 +205,8 @@ def test_base_rate_leaves_the_war_out() -> None:
 
 @pytest.fixture(scope="module")
 def result():
-    return backtest(WARS, **FILES, replicates=400, seed=5, resamples=30)
+    return backtest(WARS, **FILES, replicates=400, seed=5, resamples=30, folds=2,
+                    fit_replicates=50, max_evaluations=8)  # fmt: skip
 
 
 def test_skips_say_why(result) -> None:
@@ -281,8 +276,8 @@ def test_write_gives_the_contract_files(result, tmp_path: Path) -> None:
 
 
 def test_same_seed_same_predictions() -> None:
-    a = backtest(WARS, **FILES, replicates=200, seed=5, resamples=5, war_ids=[1, 5])
-    b = backtest(WARS, **FILES, replicates=200, seed=5, resamples=5, war_ids=[1, 5])
+    a = backtest(WARS, **FILES, replicates=200, seed=5, resamples=5, war_ids=[1, 5], folds=0)
+    b = backtest(WARS, **FILES, replicates=200, seed=5, resamples=5, war_ids=[1, 5], folds=0)
     pd.testing.assert_frame_equal(a.predictions, b.predictions)
     assert a.summary["scores"] == b.summary["scores"]
     # the scores are those of the predictions: Brier over the third parties at 180 days
@@ -292,7 +287,7 @@ def test_same_seed_same_predictions() -> None:
         brier_180
     )
     # the seed draws the replicates: another seed, other probabilities, the same wars
-    c = backtest(WARS, **FILES, replicates=200, seed=6, resamples=5, war_ids=[1, 5])
+    c = backtest(WARS, **FILES, replicates=200, seed=6, resamples=5, war_ids=[1, 5], folds=0)
     observed = ["war", "ccode", "third_party", "entry_day", "joined", "joined_side"]
     pd.testing.assert_frame_equal(a.predictions[observed], c.predictions[observed])
     assert not np.array_equal(third["p_at_war"], c.predictions.loc[third.index, "p_at_war"])
@@ -301,33 +296,38 @@ def test_same_seed_same_predictions() -> None:
 
 def test_no_war_left_is_an_error() -> None:
     with pytest.raises(ValueError, match="no war to score"):
-        backtest(WARS, **FILES, replicates=10, war_ids=[3, 4])
+        backtest(WARS, **FILES, replicates=10, war_ids=[3, 4], folds=0)
 
 
-def test_reliable_equals_predict_on_the_same_reliabilities() -> None:
+def test_the_worlds_of_the_wars_have_no_deterrence() -> None:
     wars = read_wars(str(WARS))
     cases, _ = prepare([wars[1], wars[5]], DataFiles(**FILES))
-    rel = {"defense": 0.3, "offense": 0.9, "entente": 0.5, "neutrality": 0.2}
     for case in cases:
-        fast = Reliable(case).probabilities(rel, 300, 9)
-        slow = predict(case, with_reliability(case.world, rel), 300, 9)
-        for a, b in zip(fast, slow, strict=True):
-            np.testing.assert_array_equal(a, b)
         assert no_alliances(case.world).alliances == ()
         assert case.world.dynamics.deterrence == 0.0
 
 
-def test_calibrate_fits_within_bounds_and_writes_toml() -> None:
+def test_calibrate_fits_every_coefficient_and_writes_toml() -> None:
     wars = read_wars(str(WARS))
     cases, _ = prepare(select_wars(wars), DataFiles(**FILES))
-    cal = calibrate_cases(cases, replicates=100, seed=2, resamples=2, folds=2, steps=(0.25,))
-    assert set(cal.fitted) == set(KINDS)
-    assert all(0.0 <= v <= 1.0 for v in cal.fitted.values())
-    assert cal.loss_fitted <= cal.loss_default + 1e-12
-    text = toml_fragment(cal)
+    cal = calibrate_cases(cases, replicates=60, predict_replicates=60, seed=2, resamples=2,
+                          folds=2, max_evaluations=12)  # fmt: skip
+    assert set(cal.fitted) == set(PARAMS)
+    assert cal.entry in ("enemies", "side")
+    best = cal.fits[cal.entry]
+    assert best.loss <= best.loss_start
+    assert sorted(cal.held_out) == sorted(c.war.num for c in cases)
+    text = toml_fragment(cal, "escalate calibrate ...")
     parsed = tomllib.loads(text)
-    assert parsed["dynamics"]["reliability"] == pytest.approx(cal.fitted)
-    assert "Berkemeier & Fuhrmann 2018" in text
+    assert parsed["dynamics"]["entry"] == cal.entry
+    honour = parsed["dynamics"]["honour"]
+    assert honour["intercept"]["defense"] == pytest.approx(cal.fitted["honour.intercept.defense"],
+                                                           rel=1e-5)  # fmt: skip
+    assert parsed["dynamics"]["unaligned"]["intercept"] == pytest.approx(
+        cal.fitted["unaligned.intercept"], rel=1e-5
+    )
+    assert "Reproduce: escalate calibrate ..." in text
+    assert len(START) == len(PARAMS)
 
 
 # -- the command line ----------------------------------------------------------------
@@ -336,7 +336,7 @@ def test_calibrate_fits_within_bounds_and_writes_toml() -> None:
 def _argv(out: Path, *extra: str) -> list[str]:
     flags = [f"--{k}={v}" for k, v in FILES.items()]
     return ["backtest", f"--wars={WARS}", *flags, "-n", "100", "--bootstrap", "5",
-            "--out", str(out), *extra]  # fmt: skip
+            "--folds", "0", "--out", str(out), *extra]  # fmt: skip
 
 
 def test_cli_backtest_writes_the_files(tmp_path: Path, capsys) -> None:
@@ -385,14 +385,15 @@ def test_cli_missing_file_and_no_alliances(tmp_path: Path, capsys) -> None:
 def test_cli_calibrate_writes_the_fragment(tmp_path: Path) -> None:
     argv = _argv(tmp_path / "cal")
     argv[0] = "calibrate"
-    argv = [a for a in argv if a != "--bootstrap" and a != "5"]
+    argv = [a for a in argv if a not in ("--bootstrap", "5", "--folds", "0")]
     r = subprocess.run(
-        [sys.executable, "-m", "escalate", *argv, "--bootstrap", "1", "--folds", "2"],
+        [sys.executable, "-m", "escalate", *argv, "--bootstrap", "1", "--folds", "2",
+         "--fit-replicates", "30", "--max-evaluations", "6"],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
-    assert "[dynamics.reliability]" in r.stdout
-    assert tomllib.loads((tmp_path / "cal" / "reliability.toml").read_text())["dynamics"]
+    assert "[dynamics.honour]" in r.stdout and "calibrate: fold 2/2" in r.stderr
+    assert tomllib.loads((tmp_path / "cal" / "fit.toml").read_text())["dynamics"]["honour"]
     assert json.loads((tmp_path / "cal" / "calibration.json").read_text())["fitted"]
 
 

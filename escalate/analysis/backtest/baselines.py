@@ -61,7 +61,7 @@ def pact_rule(train: pd.DataFrame, test: pd.DataFrame, side_col: str):
 def logistic_baseline(train: pd.DataFrame, test: pd.DataFrame, side_col: str):
     """The logistic regression's (P(side 1), P(side 2)) for ``test``, fitted on ``train``."""
     try:
-        from sklearn.linear_model import LogisticRegression
+        from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
     except ImportError as e:  # pragma: no cover - the extra is installed in CI
         raise ImportError(
             "the logistic-regression baseline needs scikit-learn: pip install escalate[backtest]"
@@ -70,6 +70,9 @@ def logistic_baseline(train: pd.DataFrame, test: pd.DataFrame, side_col: str):
     mu, sd = x.mean(axis=0), x.std(axis=0)
     sd[sd == 0] = 1.0
     y = relative_outcome(train, side_col)
+    if len(np.unique(y)) < 2:  # one outcome in training: its rate, 1 (a regression needs two)
+        rates = np.bincount(y, minlength=3) / len(y)
+        return to_cow_sides(test, np.full(len(test), rates[1]), np.full(len(test), rates[2]))
     model = LogisticRegression(C=1.0, max_iter=2000)
     model.fit((x - mu) / sd, y)
     probs = np.zeros((len(test), 3))

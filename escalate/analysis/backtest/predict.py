@@ -14,30 +14,25 @@ and P(at war on COW side 1 / side 2).
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ...engine.codes import OB_CODES, SIDE_A
-from ...engine.compile import compile_world
 from ...importers import DataError, import_world
 from ...importers.states import states_on
 from ...model.entities import World
-from ...results.arrow import run_arrays
 from ...runner import simulate
 from .wars import Incident, War, incident_of, read_wars, select_wars
 
 __all__ = [
     "Case",
     "DataFiles",
-    "Reliable",
     "load_cases",
     "no_alliances",
     "predict",
     "prepare",
-    "with_reliability",
+    "without_deterrence",
 ]
 
 
@@ -91,14 +86,9 @@ class Case:
         return np.where(joined, self.war_side, 0).astype(np.int8)
 
 
-def with_reliability(world: World, reliability: dict[str, float] | None = None) -> World:
-    """``world`` with ``deterrence = 0`` and the per-kind default reliabilities replaced."""
-    rel = dict(world.dynamics.reliability)
-    rel.update(reliability or {})
-    dyn = dataclasses.replace(
-        world.dynamics, deterrence=0.0, reliability=tuple((k, float(v)) for k, v in rel.items())
-    )
-    return dataclasses.replace(world, dynamics=dyn)
+def without_deterrence(world: World) -> World:
+    """``world`` with ``deterrence = 0``: the war is known to have happened."""
+    return dataclasses.replace(world, dynamics=dataclasses.replace(world.dynamics, deterrence=0.0))
 
 
 def no_alliances(world: World) -> World:
@@ -156,7 +146,7 @@ def prepare(wars: list[War], files: DataFiles) -> tuple[list[Case], dict[int, st
         except DataError as e:
             skipped[war.num] = f"cannot import the world of {day}: {e}"
             continue
-        world = with_reliability(imported.world)
+        world = without_deterrence(imported.world)
         ids = list(world.ids)
         codes = np.array([imported.ccodes[i] for i in ids], dtype=np.int64)
         entries = war.entry_days()
@@ -214,55 +204,3 @@ def predict(
     on_d = np.bincount(nation[~side_a], minlength=n) / replicates
     p1, p2 = (on_a, on_d) if case.init_side == 1 else (on_d, on_a)
     return on_a + on_d, p1, p2
-
-
-class Reliable:
-    """One case's world compiled once, run at any per-kind default reliabilities.
-
-    Recompiling a world for each parameter value costs more than the cascades
-    (calibration runs thousands); here only the reliability arrays of the compiled
-    world are replaced, with the kernel's own threshold rule, and the participant
-    arrays are counted without building tables. The result equals :func:`predict` on
-    :func:`with_reliability` of the world (a test checks it). Only for worlds whose
-    treaties all take the per-kind default (imported worlds do).
-    """
-
-    def __init__(self, case: Case) -> None:
-        if any(a.reliability is not None for a in case.world.alliances):
-            raise ValueError("a treaty sets its own reliability: use predict()")
-        self.case = case
-        self.cw = compile_world(case.world)
-        arrays = self.cw.arrays
-        self.kind_of_trigger = arrays.ob_kind[arrays.trig_ob]
-        # canonical nation order -> the case's order
-        where = {nid: i for i, nid in enumerate(case.ids)}
-        self.to_case = np.array([where[i] for i in self.cw.ids], dtype=np.int64)
-
-    def probabilities(
-        self, reliability: dict[str, float], replicates: int, seed: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """P(at war), P(side 1), P(side 2) of each of ``case.ids``."""
-        a = self.cw.arrays
-        thr = np.zeros(len(a.trig_thr), dtype=np.uint64)
-        for kind, code in OB_CODES.items():
-            rel = float(reliability[kind])
-            thr[self.kind_of_trigger == code] = np.uint64(math.ceil(rel * 9007199254740992.0))
-        arrays = a._replace(
-            trig_thr=thr,
-            ob_rel=np.array([float(reliability[_KIND[int(c)]]) for c in a.ob_kind], float),
-            neu_rel=np.full(len(a.neu_rel), float(reliability["neutrality"])),
-        )
-        cw = dataclasses.replace(self.cw, arrays=arrays)
-        out, parts = run_arrays(cw, seed, 0, replicates, True)
-        k = out["belligerents"].astype(np.int64)
-        mask = np.arange(cw.n)[None, :] < k[:, None]
-        nation = self.to_case[parts["nation"][mask].astype(np.int64)]
-        side_a = parts["side"][mask] == SIDE_A
-        n = len(self.case.ids)
-        on_a = np.bincount(nation[side_a], minlength=n) / replicates
-        on_d = np.bincount(nation[~side_a], minlength=n) / replicates
-        p1, p2 = (on_a, on_d) if self.case.init_side == 1 else (on_d, on_a)
-        return on_a + on_d, p1, p2
-
-
-_KIND = {code: kind for kind, code in OB_CODES.items()}
