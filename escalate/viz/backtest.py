@@ -19,6 +19,7 @@ from .plots import save_figure
 from .style import new_figure
 
 __all__ = [
+    "BASE_RATE_AUC",
     "backtest_markdown",
     "joiners_figure",
     "reliability_figure",
@@ -38,6 +39,17 @@ _SCORE_NAMES = {
     "log_loss_side": "log loss, side",
     "auc": "AUC",
 }
+
+
+#: Why the base rate's AUC is below one half (the page and ``report.md`` say it).
+BASE_RATE_AUC = (
+    "The base rate's AUC is below 0.5 by construction, not by anti-skill: for war w it is "
+    "the share of the third parties of the other wars that joined, the same for every "
+    "state of w, and it is lowest for the wars in which the most states joined (their "
+    "joiners leave its numerator) and highest for wars with many third parties that stayed "
+    "out (they leave its denominator). Across wars it thus ranks the joiners below the "
+    "non-joiners. Compare it on Brier and log loss, which the skill scores use."
+)
 
 
 def reliability_figure(summary: dict[str, Any], window: int):
@@ -152,6 +164,8 @@ def backtest_markdown(summary: dict[str, Any], wars: pd.DataFrame) -> str:
                 + " | ".join(_cell(scores[k]) for k in _SCORE_NAMES)
                 + " |"
             )
+        if "base_rate" in s["scores"] and w == summary["windows"][0]:
+            lines += ["", BASE_RATE_AUC]  # once, below the first table
         lines += ["", "Skill of the model, 1 - score / score of the baseline (> 0: better):", ""]
         lines += [
             "| baseline | " + " | ".join(_SCORE_NAMES[k] for k in _SCORE_NAMES if k != "auc") + " |"

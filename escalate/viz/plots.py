@@ -31,9 +31,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..analysis.common import row_weights, structure_groups
+from ..analysis.common import structure_groups
 from ..analysis.intervals import proportion_intervals
 from ..analysis.tails import CLAUSET_2018, ccdf
+from .nations import _as_str_levels, _group_sizes, _replicates, heatmap_figure
 from .style import MARKERS, legend_below, line_style, new_figure, palette, wrapped_title
 
 __all__ = [
@@ -244,14 +245,6 @@ def rounds_figure(results: pd.DataFrame):
     return fig
 
 
-def _replicates(results: pd.DataFrame) -> dict[str, int]:
-    out = {}
-    for name, idx in structure_groups(results):
-        w = row_weights(results, idx)  # a table of counts: the rows it stands for
-        out[name] = int(w.sum()) if w is not None else int(np.size(results["replicate"][idx]))
-    return out
-
-
 def entry_figure(results: pd.DataFrame, participants: pd.DataFrame):
     """Mean entry curve: nations at war by the end of each round, per structure.
 
@@ -286,120 +279,6 @@ def entry_figure(results: pd.DataFrame, participants: pd.DataFrame):
     ax.set_ylabel("mean nations at war by the end of the round\n(deterred cascades count 0)")
     wrapped_title(ax, "Mean entry curve: how fast the war widens (all cascades)", 8.5)
     legend_below(ax)
-    return fig
-
-
-def _group_sizes(participants: pd.DataFrame, keys: list[str]) -> pd.Series:
-    """Participant rows per ``keys``: group sizes of the rows, or sums of ``count``.
-
-    ``participants`` is either the participants table (one row per belligerent)
-    or its counts (:func:`escalate.results.read.participant_counts`, a ``count``
-    column), which give the same numbers without a row per belligerent.
-    """
-    groups = participants.groupby(keys, observed=True)
-    if "count" in participants.columns:
-        return groups["count"].sum()
-    return groups.size()
-
-
-def _as_str_levels(counts: pd.Series) -> pd.Series:
-    """Group sizes with string labels.
-
-    Grouping on categoricals first keeps tens of millions of participant rows from
-    being turned into Python strings.
-    """
-    levels = [counts.index.get_level_values(i) for i in range(counts.index.nlevels)]
-    arrays = [lv if pd.api.types.is_numeric_dtype(lv.dtype) else lv.astype(str) for lv in levels]
-    out = counts.copy()
-    out.index = pd.MultiIndex.from_arrays(arrays, names=counts.index.names)
-    return out
-
-
-def heatmap_figure(
-    results: pd.DataFrame,
-    participants: pd.DataFrame,
-    *,
-    annotate: bool | None = None,
-    members: Mapping[str, Sequence[str]] | None = None,
-):
-    """P(nation at war) per nation, structure and side.
-
-    Each structure has two columns, side A (the initiator's) and side D (the
-    target's), so that a nation at war on either side half of the time does
-    not read as one number. Nations (rows) are sorted by their mean
-    probability of being at war over structures; nations never at war in any
-    structure are omitted. A nation absent from a structure's world is a grey
-    cell marked ``absent`` (not 0).
-
-    Parameters
-    ----------
-    results, participants
-        The cascades and participants tables of the same run; the
-        participants may be given as their counts (a ``count`` column, from
-        :func:`escalate.results.read.participant_counts`).
-    annotate
-        Write the probability in each cell (default: when there are at most
-        700 cells).
-    members
-        The nation ids of each structure's world (e.g. from the run's
-        manifest, as :func:`plot_results` is given them); without it every
-        nation counts as present everywhere.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        Two axes: the heatmap and its colorbar.
-    """
-    n_rep = _replicates(results)
-    names = _names(results)
-    counts = _as_str_levels(_group_sizes(participants, ["nation", "structure", "side"]))
-    wide = counts.unstack(["structure", "side"], fill_value=0)
-    columns = pd.MultiIndex.from_product([names, ["A", "D"]], names=["structure", "side"])
-    wide = wide.reindex(columns=columns, fill_value=0)
-    prob = wide / np.repeat(pd.Series(n_rep)[names].to_numpy(), 2)[None, :]
-    total = prob.T.groupby(level="structure", sort=False).sum().T
-    prob = prob.loc[total.mean(axis=1).sort_values(ascending=False, kind="stable").index]
-    values = prob.to_numpy(dtype=float)
-    absent = np.zeros(values.shape, dtype=bool)
-    if members is not None:
-        for j, (name, _side) in enumerate(prob.columns):
-            present = set(members.get(name, prob.index))
-            absent[:, j] = [nation not in present for nation in prob.index]
-    masked = np.ma.masked_array(values, mask=absent)
-    nr, nc = values.shape
-    width = 3.2 + 0.62 * nc
-    fig = new_figure(width, 2.2 + 0.24 * nr)
-    ax = fig.add_subplot()
-    from matplotlib import colormaps
-
-    cmap = colormaps["viridis"].with_extremes(bad="#d9d9d9")
-    im = ax.imshow(masked, aspect="auto", cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
-    ax.set_xticks(np.arange(nc), [side for _, side in prob.columns], fontsize=8)
-    top = ax.secondary_xaxis("top")  # the structure above its two columns
-    top.set_xticks(np.arange(0.5, nc, 2), names, rotation=30, ha="left", fontsize=8)
-    top.tick_params(length=0)
-    for k in range(1, len(names)):
-        ax.axvline(2 * k - 0.5, color="white", lw=2)
-    ax.set_yticks(np.arange(nr), prob.index, fontsize=8)
-    if annotate is None:
-        annotate = nr * nc <= 700
-    if annotate:
-        for (i, j), v in np.ndenumerate(values):
-            if absent[i, j]:
-                text, color = "absent", "#555555"
-            else:
-                text = "0" if v == 0 else ("<.01" if v < 0.005 else f"{v:.2f}")
-                color = "black" if v > 0.6 else "white"
-            ax.text(j, i, text, ha="center", va="center", fontsize=6.5, color=color)
-    ax.set_xlabel("side: A (initiator's) or D (target's), per structure")
-    ax.set_ylabel("nation")
-    wrapped_title(
-        ax,
-        "P(nation at war) by structure and side (nations never at war omitted; "
-        "grey: not in that world)",
-        width,
-    )
-    fig.colorbar(im, ax=ax, label="P(at war on that side)", shrink=min(1.0, 8 / max(nr, 1) + 0.4))
     return fig
 
 
