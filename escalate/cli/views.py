@@ -144,16 +144,22 @@ def _participants_or_none(d: Path):
 
     if not read_manifest(d).participants:
         return None
-    # the figures need counts per nation, side and round, never every participant row
-    return participant_counts(d, by=("nation", "side", "round"), progress=True)
+    # the figures need counts per nation, side and round, never every participant row,
+    # and the entry curve's spread over cascades, added up part by part
+    from ..viz.entry import ENTRY_MOMENTS, entry_moments_of_dir
+
+    counts = participant_counts(d, by=("nation", "side", "round"), progress=True)
+    counts.attrs[ENTRY_MOMENTS] = entry_moments_of_dir(d, progress=True)
+    return counts
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
     from ..results.read import cascade_counts
     from ..results.store import read_manifest
-    from ..viz.plots import PLOT_COUNT_COLUMNS, plot_results, world_members
+    from ..viz.plots import PLOT_COUNT_COLUMNS, plot_results, world_members, world_names
     from ..viz.sweep import read_variants
 
+    worlds = read_manifest(args.dir).worlds
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     bad = [f for f in formats if f not in ("png", "svg", "pdf")]
     if bad:
@@ -164,8 +170,10 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         args.out or args.dir / "figures",
         participants=_participants_or_none(args.dir),
         formats=formats,
-        members=world_members(read_manifest(args.dir).worlds),
+        members=world_members(worlds),
         variants=read_variants(args.dir),
+        top=args.top or None,
+        names=world_names(worlds),
     )
     for p in paths:
         print(p)
@@ -200,6 +208,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         table=compare_results(args.dir, baseline=args.baseline, verify=False, progress=True),
         sizes=read_results(args.dir, columns=["structure", "belligerents", "deterred"]),
         run=run_info(args.dir),
+        top=args.top or None,
     )
     print(out)
     return 0

@@ -16,7 +16,10 @@ import pandas as pd
 from ..analysis.common import row_weights, structure_groups
 from .style import new_figure, wrapped_title
 
-__all__ = ["at_war_table", "heatmap_figure", "nation_probabilities"]
+__all__ = ["TOP", "at_war_table", "heatmap_figure", "nation_probabilities"]
+
+#: Nations the heatmap shows by default: the most often at war (``--top``).
+TOP = 40
 
 
 def _replicates(results: pd.DataFrame) -> dict[str, int]:
@@ -113,6 +116,8 @@ def heatmap_figure(
     *,
     annotate: bool | None = None,
     members: Mapping[str, Sequence[str]] | None = None,
+    top: int | None = TOP,
+    names: Mapping[str, str] | None = None,
 ):
     """P(nation at war) per nation, structure and side.
 
@@ -136,14 +141,23 @@ def heatmap_figure(
         The nation ids of each structure's world (e.g. from the run's
         manifest, as :func:`plot_results` is given them); without it every
         nation counts as present everywhere.
+    top
+        Show only the ``top`` nations with the highest mean P(at war) over
+        structures (default :data:`TOP`; None: every nation at war); the title
+        says how many were left out.
+    names
+        Nation id -> name, to label the rows ``Name (ID)``.
 
     Returns
     -------
     matplotlib.figure.Figure
         Two axes: the heatmap and its colorbar.
     """
-    names = [name for name, _ in structure_groups(results)]
+    structures = [name for name, _ in structure_groups(results)]
     prob, absent = nation_probabilities(results, participants, members)
+    at_war = len(prob)
+    if top is not None and at_war > top:
+        prob, absent = prob.iloc[:top], absent[:top]
     values = prob.to_numpy(dtype=float)
     masked = np.ma.masked_array(values, mask=absent)
     nr, nc = values.shape
@@ -155,12 +169,13 @@ def heatmap_figure(
     cmap = colormaps["viridis"].with_extremes(bad="#d9d9d9")
     im = ax.imshow(masked, aspect="auto", cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
     ax.set_xticks(np.arange(nc), [side for _, side in prob.columns], fontsize=8)
-    top = ax.secondary_xaxis("top")  # the structure above its two columns
-    top.set_xticks(np.arange(0.5, nc, 2), names, rotation=30, ha="left", fontsize=8)
-    top.tick_params(length=0)
-    for k in range(1, len(names)):
+    upper = ax.secondary_xaxis("top")  # the structure above its two columns
+    upper.set_xticks(np.arange(0.5, nc, 2), structures, rotation=30, ha="left", fontsize=8)
+    upper.tick_params(length=0)
+    for k in range(1, len(structures)):
         ax.axvline(2 * k - 0.5, color="white", lw=2)
-    ax.set_yticks(np.arange(nr), prob.index, fontsize=8)
+    labels = [f"{names[n]} ({n})" if names and names.get(n, n) != n else n for n in prob.index]
+    ax.set_yticks(np.arange(nr), labels, fontsize=8)
     if annotate is None:
         annotate = nr * nc <= 700
     if annotate:
@@ -173,11 +188,13 @@ def heatmap_figure(
             ax.text(j, i, text, ha="center", va="center", fontsize=6.5, color=color)
     ax.set_xlabel("side: A (initiator's) or D (target's), per structure")
     ax.set_ylabel("nation")
+    shown = (
+        f"the {nr} nations most often at war of {at_war}"
+        if nr < at_war
+        else "nations never at war omitted"
+    )
     wrapped_title(
-        ax,
-        "P(nation at war) by structure and side (nations never at war omitted; "
-        "grey: not in that world)",
-        width,
+        ax, f"P(nation at war) by structure and side ({shown}; grey: not in that world)", width
     )
     fig.colorbar(im, ax=ax, label="P(at war on that side)", shrink=min(1.0, 8 / max(nr, 1) + 0.4))
     return fig

@@ -10,8 +10,7 @@ Figures
 ``p_world_war``
     P(world war) per structure with Wilson intervals (dot-and-whisker).
 ``ccdf_belligerents``
-    Complementary CDF ``P(belligerents >= x)`` of war size on log-log axes,
-    with a reference slope for the empirical tail of interstate war severity.
+    Complementary CDF ``P(belligerents >= x)`` of war size on log-log axes.
 ``rounds``
     Cascade length: ``P(rounds >= r)`` among wars.
 ``entry_curve`` (needs participants)
@@ -33,8 +32,8 @@ import pandas as pd
 
 from ..analysis.common import structure_groups
 from ..analysis.intervals import proportion_intervals
-from ..analysis.tails import CLAUSET_2018, ccdf
-from .nations import _as_str_levels, _group_sizes, _replicates, heatmap_figure
+from ..analysis.tails import ccdf
+from .nations import TOP, _as_str_levels, _group_sizes, _replicates, heatmap_figure
 from .style import MARKERS, legend_below, line_style, new_figure, palette, wrapped_title
 
 __all__ = [
@@ -49,6 +48,7 @@ __all__ = [
     "rounds_figure",
     "save_figure",
     "world_members",
+    "world_names",
     "world_war_figure",
 ]
 
@@ -129,7 +129,6 @@ def ccdf_figure(
     results: pd.DataFrame,
     column: str = "belligerents",
     *,
-    reference: bool = True,
     confidence: float = 0.95,
 ):
     """Complementary CDF of war size per structure on log-log axes.
@@ -140,10 +139,6 @@ def ccdf_figure(
         Cascades table.
     column
         War-size column (default ``belligerents``).
-    reference
-        Draw a grey guide line with the CCDF slope ``-(alpha - 1)`` of the
-        empirical tail of interstate war severity (alpha = 1.53, Clauset 2018),
-        for context only: it describes battle deaths, not belligerents.
     confidence
         Level of the pointwise exact binomial bands (default 0.95).
 
@@ -175,20 +170,6 @@ def ccdf_figure(
         ymin = min(ymin, float(part["ccdf"].min()))
     xs = c["value"].to_numpy(float)
     xs = xs[xs > 0]
-    if reference and xs.size:
-        x0, x1 = float(xs.min()), float(xs.max())
-        x1 = max(x1, x0 * 2)
-        gx = np.geomspace(x0, x1, 50)
-        slope = CLAUSET_2018["alpha"] - 1.0
-        ax.plot(
-            gx,
-            (gx / x0) ** -slope,
-            color="0.45",
-            ls=(0, (6, 4)),
-            lw=1.3,
-            label=f"reference slope −(α−1), α = {CLAUSET_2018['alpha']}: interstate war "
-            "severity (Clauset 2018), context only",
-        )
     ax.set_ylim(max(ymin / 3, 1e-7), 1.6)
     if xs.size and np.allclose(xs, np.round(xs)) and xs.max() - xs.min() <= 12:
         ax.xaxis.set_major_locator(FixedLocator(np.arange(xs.min(), xs.max() + 1).tolist()))
@@ -245,17 +226,41 @@ def rounds_figure(results: pd.DataFrame):
     return fig
 
 
-def entry_figure(results: pd.DataFrame, participants: pd.DataFrame):
+def _entry_bands(participants: pd.DataFrame, n: int, name: str, r: np.ndarray, z: float):
+    """(low, high) of the mean entry curve of ``name``, or None when not known."""
+    from .entry import ENTRY_MOMENTS, entry_moments
+
+    m = participants.attrs.get(ENTRY_MOMENTS)
+    if m is None and {"replicate", "structure"} <= set(participants.columns):
+        m = entry_moments((str(k), g) for k, g in participants.groupby("structure", observed=True))
+    if m is None or n < 2:
+        return None
+    part = m[m["structure"] == name].set_index("round")[["sum", "sumsq"]].reindex(r)
+    part = part.ffill().fillna(0.0)  # past the last round nobody enters
+    mean = part["sum"].to_numpy(float) / n
+    var = np.maximum(part["sumsq"].to_numpy(float) - n * mean**2, 0.0) / (n - 1)
+    half = z * np.sqrt(var / n)
+    return mean - half, mean + half
+
+
+def entry_figure(results: pd.DataFrame, participants: pd.DataFrame, *, confidence: float = 0.95):
     """Mean entry curve: nations at war by the end of each round, per structure.
 
     The mean is over every cascade of the structure (a deterred cascade counts
     as 0 nations at war), so the last point equals the mean of ``belligerents``.
+    Bands: normal intervals of the mean at ``confidence`` (standard error over
+    cascades), drawn when the spread is known: ``participants`` has the rows
+    themselves (a ``replicate`` column), or, for counts, their
+    ``attrs["entry_moments"]`` (:func:`escalate.viz.entry.entry_moments_of_dir`).
 
     Returns
     -------
     matplotlib.figure.Figure
         One axes.
     """
+    from scipy.stats import norm
+
+    z = float(norm.ppf(0.5 + confidence / 2))
     n_rep = _replicates(results)
     names = _names(results)
     colors = palette(len(names))
@@ -264,20 +269,25 @@ def entry_figure(results: pd.DataFrame, participants: pd.DataFrame):
     r = np.arange(0, rmax + 1)
     fig = new_figure(8.5, 5)
     ax = fig.add_subplot()
+    banded = False
     for i, name in enumerate(names):
-        if name not in counts.index.get_level_values(0):
-            per_round = np.zeros(r.size)
-        else:
+        per_round = np.zeros(r.size)
+        if name in counts.index.get_level_values(0):
             s = counts.loc[name]
-            per_round = np.zeros(r.size)
             per_round[s.index.to_numpy(int)] = s.to_numpy(float)
-        ax.plot(r, np.cumsum(per_round) / n_rep[name], lw=1.6, label=name, **line_style(i, colors))
+        st = line_style(i, colors)
+        ax.plot(r, np.cumsum(per_round) / n_rep[name], lw=1.6, label=name, **st)
+        band = _entry_bands(participants, n_rep[name], name, r, z)
+        if band is not None:
+            ax.fill_between(r, band[0], band[1], color=st["color"], alpha=0.18, lw=0)
+            banded = True
     ax.set_xticks(r)
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
     ax.set_xlabel("round (0 = the incident)")
     ax.set_ylabel("mean nations at war by the end of the round\n(deterred cascades count 0)")
-    wrapped_title(ax, "Mean entry curve: how fast the war widens (all cascades)", 8.5)
+    bands = f"; bands: {100 * confidence:g}% normal intervals of the mean" if banded else ""
+    wrapped_title(ax, f"Mean entry curve: how fast the war widens (all cascades{bands})", 8.5)
     legend_below(ax)
     return fig
 
@@ -292,6 +302,8 @@ def plot_results(
     dpi: int = 150,
     members: Mapping[str, Sequence[str]] | None = None,
     variants: pd.DataFrame | None = None,
+    top: int | None = TOP,
+    names: Mapping[str, str] | None = None,
 ) -> list[Path]:
     """Draw every figure of a run and write it in each format.
 
@@ -321,6 +333,10 @@ def plot_results(
     variants
         The table of variants of a sweep (``DIR/variants.csv``, read by
         :func:`escalate.viz.sweep.read_variants`); adds ``sweep``.
+    top
+        Nations the heatmap shows: the ``top`` most often at war (None: all).
+    names
+        Nation id -> name for the heatmap's rows (:func:`world_names`).
 
     Returns
     -------
@@ -337,7 +353,13 @@ def plot_results(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     figures = figures_of(
-        results, participants, confidence=confidence, members=members, variants=variants
+        results,
+        participants,
+        confidence=confidence,
+        members=members,
+        variants=variants,
+        top=top,
+        names=names,
     )
     paths = []
     for stem, fig in figures.items():
@@ -355,6 +377,8 @@ def figures_of(
     confidence: float = 0.95,
     members: Mapping[str, Sequence[str]] | None = None,
     variants: pd.DataFrame | None = None,
+    top: int | None = TOP,
+    names: Mapping[str, str] | None = None,
 ) -> dict[str, object]:
     """Every figure of :func:`plot_results`, by name, as Figure objects."""
     figs = {
@@ -363,8 +387,10 @@ def figures_of(
         "rounds": rounds_figure(results),
     }
     if participants is not None and len(participants):
-        figs["entry_curve"] = entry_figure(results, participants)
-        figs["heatmap"] = heatmap_figure(results, participants, members=members)
+        figs["entry_curve"] = entry_figure(results, participants, confidence=confidence)
+        figs["heatmap"] = heatmap_figure(
+            results, participants, members=members, top=top, names=names
+        )
     if variants is not None:
         from .sweep import sweep_figure
 
@@ -389,6 +415,15 @@ def world_members(manifest_worlds: dict[str, dict]) -> dict[str, list[str]]:
         name: [n["id"] for n in entry.get("world", {}).get("nations", [])]
         for name, entry in manifest_worlds.items()
     }
+
+
+def world_names(manifest_worlds: dict[str, dict]) -> dict[str, str]:
+    """Nation id -> name over the worlds of a run's manifest (the first name wins)."""
+    out: dict[str, str] = {}
+    for entry in manifest_worlds.values():
+        for n in entry.get("world", {}).get("nations", []):
+            out.setdefault(str(n["id"]), str(n.get("name") or n["id"]))
+    return out
 
 
 def save_figure(fig, path: Path, fmt: str, dpi: int) -> None:

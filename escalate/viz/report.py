@@ -18,6 +18,7 @@ import pandas as pd
 from .._version import __version__
 from ..analysis.stats import compare
 from ..analysis.tails import tail_exponents
+from .nations import TOP
 from .page import PAGE_CSS, png_base64
 from .runinfo import RunInfo, few_shared, shared_text
 from .tables import summary_table, tails_rows
@@ -29,13 +30,13 @@ _CAPTIONS = {
     "p_world_war": "P(world war) per structure with {pct} Wilson intervals.",
     "ccdf_belligerents": (
         "Complementary CDF of the number of nations at war among wars (log-log), with "
-        "pointwise exact binomial bands. The grey guide has the slope of the empirical "
-        "tail of interstate war severity (battle deaths, Clauset 2018): context, not a target."
+        "pointwise exact binomial bands. (The tail of battle deaths, a different quantity "
+        "in other units, is in the table of tail exponents, as context.)"
     ),
     "rounds": "Cascade length: share of wars in which nations were still entering after r rounds.",
     "entry_curve": (
         "Mean entry curve: mean number of nations at war by the end of each round, over all "
-        "cascades (deterred cascades count 0)."
+        "cascades (deterred cascades count 0), with {pct} normal intervals of the mean."
     ),
     "heatmap": (
         "P(nation at war) per nation, structure and side (A: the initiator's, D: the "
@@ -129,7 +130,11 @@ def _pairing_html(run: RunInfo, base: str) -> str:
 
 
 def _nations_html(
-    results: pd.DataFrame, participants: pd.DataFrame, run: RunInfo | None, members, top: int
+    results: pd.DataFrame,
+    participants: pd.DataFrame,
+    run: RunInfo | None,
+    members,
+    top: int | None,
 ) -> str:
     """P(at war) by nation with names, a column per structure; past ``top`` rows folded."""
     from .nations import at_war_table
@@ -145,6 +150,7 @@ def _nations_html(
         "never at war are left out; highest mean over structures first.</p>"
     )
     fmt = "{:.3f}"
+    top = len(table) if top is None else top
     html_top = _table_html(table.head(top), fmt)
     if len(table) > top:
         rest = _table_html(table.iloc[top:], fmt)
@@ -170,7 +176,7 @@ def render_report(
     table: pd.DataFrame | None = None,
     sizes: pd.DataFrame | None = None,
     run: RunInfo | None = None,
-    top: int = 30,
+    top: int | None = TOP,
 ) -> str:
     """The HTML text of :func:`write_report` (same parameters, no file)."""
     from .plots import figures_of
@@ -226,7 +232,13 @@ def render_report(
             parts.append(_pairing_html(run, str(base)))
 
     figures = figures_of(
-        results, participants, confidence=confidence, members=members, variants=variants
+        results,
+        participants,
+        confidence=confidence,
+        members=members if members is not None else (run.members() if run else None),
+        variants=variants,
+        top=top,
+        names=run.names() if run is not None else None,
     )
     parts.append("<h2>Figures</h2>")
     for name, fig in figures.items():
@@ -297,7 +309,7 @@ def write_report(
     table: pd.DataFrame | None = None,
     sizes: pd.DataFrame | None = None,
     run: RunInfo | None = None,
-    top: int = 30,
+    top: int | None = TOP,
 ) -> Path:
     """Write a one-page, self-contained HTML report.
 
@@ -350,7 +362,8 @@ def write_report(
         description, incident and hash, the nations each structure shares with
         the baseline, and names the nations in the table of P(at war).
     top
-        Rows of the table of P(at war) by nation shown open; the rest are folded.
+        Nations in the heatmap, and rows of the table of P(at war) by nation shown
+        open (the rest are folded): the ``top`` most often at war (None: all).
 
     Returns
     -------
