@@ -127,9 +127,9 @@ def joiners_figure(wars: pd.DataFrame, window: int, *, labels: int = 8):
     from matplotlib.ticker import FixedLocator, FuncFormatter
 
     ticks = [t for t in (0, 1, 2, 5, 10, 20, 50, 100, 200, 500) if t <= top * 1.5]
-    for axis in (ax.xaxis, ax.yaxis):
-        axis.set_major_locator(FixedLocator(ticks))
-        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    for scale in (ax.xaxis, ax.yaxis):
+        scale.set_major_locator(FixedLocator(ticks))
+        scale.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.set_xlim(-0.2, top * 1.5)
     ax.set_ylim(-0.2, top * 1.5)
     ax.grid(alpha=0.3)
