@@ -104,6 +104,8 @@ def _cmd_run(args: argparse.Namespace, worlds: list) -> int:
 
     if not args.quiet and not (args.dask or args.dask_local):
         _load_kernel()  # says so on stderr when it compiles, on a terminal or not
+        if not args.resume and (args.overwrite or not _holds_results(args.out)):
+            _warn_if_long(args, worlds)  # not before a run that will be refused
     client, cluster = _client(args)
     try:
         summary = run(
@@ -148,6 +150,34 @@ def _cmd_run(args: argparse.Namespace, worlds: list) -> int:
     elif not args.quiet:
         print(_summary_line(summary), file=sys.stderr)
     return 0
+
+
+def _holds_results(out: Path) -> bool:
+    from ..results.store import holds_results
+
+    return holds_results(out)
+
+
+def _warn_if_long(args: argparse.Namespace, worlds: list) -> None:
+    """One stderr line before a run that will take minutes, from a measured rate."""
+    from ..runner.rate import LONG_RUN_S, estimate_seconds, format_duration
+
+    seconds, rate = estimate_seconds(
+        worlds,
+        args.replicates,
+        args.seed,
+        participants=args.participants,
+        threads=args.threads,
+        above=LONG_RUN_S,  # a run surely shorter is not measured further
+    )
+    if seconds > LONG_RUN_S:
+        print(
+            f"escalate: this run will take about {format_duration(seconds)} "
+            f"({len(worlds) * args.replicates:,} cascades at about {rate:,.0f} cascades/s, "
+            "measured on this machine just now); Ctrl-C keeps the finished parts and "
+            "--resume continues",
+            file=sys.stderr,
+        )
 
 
 def _summary_line(summary) -> str:
