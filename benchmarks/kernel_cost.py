@@ -32,8 +32,10 @@ from throughput import load_benchmark_world, machine_info
 
 from escalate.engine.compile import compile_world
 from escalate.engine.reference import trace_reference
-from escalate.results import frames
-from escalate.results.arrow import allocate_outputs
+from escalate.results.arrow import (
+    allocate_outputs,
+    run_arrays,
+)
 
 DECISIONS = {"obligation", "neutrality", "response", "plan", "unaligned", "deterrence",
              "arbitration"}  # fmt: skip
@@ -53,14 +55,14 @@ def kernel_rate(world, count: int, repeats: int, threads: int, seed: int) -> flo
     """Fastest kernel rate (cascades/s) over ``repeats`` runs of ``count`` replicates."""
     cw = compile_world(world)
     numba.set_num_threads(threads)
-    frames.run_arrays(cw, seed, 0, min(count, 4096), False)  # compile, start threads
+    run_arrays(cw, seed, 0, min(count, 4096), False)  # compile, start threads
     buffers = allocate_outputs(count, cw.n, False)
     for a in (*buffers[0].values(), *buffers[1].values()):
         a.fill(0)
     best = float("inf")
     for _ in range(repeats):
         t0 = time.perf_counter()
-        frames.run_arrays(cw, seed, 0, count, False, outputs=buffers)
+        run_arrays(cw, seed, 0, count, False, outputs=buffers)
         best = min(best, time.perf_counter() - t0)
     return count / best
 

@@ -24,8 +24,8 @@ HISTORY_SEED = 987_654_321
 
 
 def _world(i: int, rng: np.random.Generator) -> dict:
-    n_pact = int(rng.integers(4, 9))
-    n_free = int(rng.integers(6, 13))
+    n_pact = int(rng.integers(6, 11))
+    n_free = int(rng.integers(12, 21))
     third = [f"P{k}" for k in range(n_pact)] + [f"F{k}" for k in range(n_free)]
     ids = ["A", "B", *third]
     return {

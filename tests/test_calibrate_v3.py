@@ -26,7 +26,7 @@ FREE = np.array([p in ("honour.intercept.defense", "unaligned.intercept") for p 
 
 @pytest.fixture(scope="module")
 def history():
-    return synthetic_cases(TRUE, wars=16, seed=3)
+    return synthetic_cases(TRUE, wars=10, seed=3)
 
 
 def test_the_history_has_joiners_of_both_kinds(history):
@@ -34,12 +34,13 @@ def test_the_history_has_joiners_of_both_kinds(history):
     unaligned = sum(int(((c.war_side > 0) & np.char.startswith(c.ids, "F")).sum()) for c in history)
     pacts = sum(int(np.char.startswith(c.ids, "P").sum()) for c in history)
     assert 0.4 < via_pact / pacts < 0.85  # about 0.62
-    assert unaligned > 5
+    assert unaligned > 10
 
 
 def test_a_fit_recovers_known_coefficients_within_their_intervals(history):
-    cal = calibrate_cases(history, replicates=200, predict_replicates=200, folds=2,
-                          resamples=30, max_evaluations=50, entries=("enemies",),
+    # enough evaluations for Powell to finish its line searches from the start (-7)
+    cal = calibrate_cases(history, replicates=100, predict_replicates=100, folds=2,
+                          resamples=16, max_evaluations=120, entries=("enemies",),
                           free=FREE)  # fmt: skip
     for name in ("honour.intercept.defense", "unaligned.intercept"):
         lo, hi = cal.intervals[name]

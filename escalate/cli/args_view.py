@@ -187,6 +187,20 @@ def add_plot(sub: Any, fmt: Any) -> None:
     p.add_argument(
         "--formats", default="png,svg", help="comma list of png, svg, pdf (default: png,svg)"
     )
+    add_top(p)
+
+
+def add_top(p: Any) -> None:
+    """``--top N``: the nations of the heatmap (plot, report)."""
+    from ..viz.nations import TOP
+
+    p.add_argument(
+        "--top",
+        type=int,
+        default=TOP,
+        metavar="N",
+        help=f"the heatmap shows the N nations most often at war (default {TOP}; 0: all)",
+    )
 
 
 def add_report(sub: Any, fmt: Any) -> None:
@@ -214,6 +228,7 @@ def add_report(sub: Any, fmt: Any) -> None:
     p.add_argument(
         "--baseline", metavar="NAME", help="structure to compare against (default: the first)"
     )
+    add_top(p)
 
 
 def add_draw(sub: Any, fmt: Any) -> None:

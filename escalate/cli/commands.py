@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from .._version import __version__
 from .commands_data import cmd_backtest, cmd_calibrate
@@ -87,6 +85,8 @@ def _cmd_run(args: argparse.Namespace, worlds: list) -> int:
 
     if not args.quiet and not (args.dask or args.dask_local):
         _load_kernel()  # says so on stderr when it compiles, on a terminal or not
+        if not args.resume and (args.overwrite or not _holds_results(args.out)):
+            _warn_if_long(args, worlds)  # not before a run that will be refused
     client, cluster = _client(args)
     try:
         summary = run(
@@ -124,11 +124,42 @@ def _cmd_run(args: argparse.Namespace, worlds: list) -> int:
             client.close()
         if cluster is not None:
             cluster.close()
+    from ..viz.runinfo import record_command
+
+    record_command(args.out, args.argv)  # the command and the date, for the report
     if args.json:
         print(summary.to_json())
     elif not args.quiet:
         print(_summary_line(summary), file=sys.stderr)
     return 0
+
+
+def _holds_results(out: Path) -> bool:
+    from ..results.store import holds_results
+
+    return holds_results(out)
+
+
+def _warn_if_long(args: argparse.Namespace, worlds: list) -> None:
+    """One stderr line before a run that will take minutes, from a measured rate."""
+    from ..runner.rate import LONG_RUN_S, estimate_seconds, format_duration
+
+    seconds, rate = estimate_seconds(
+        worlds,
+        args.replicates,
+        args.seed,
+        participants=args.participants,
+        threads=args.threads,
+        above=LONG_RUN_S,  # a run surely shorter is not measured further
+    )
+    if seconds > LONG_RUN_S:
+        print(
+            f"escalate: this run will take about {format_duration(seconds)} "
+            f"({len(worlds) * args.replicates:,} cascades at about {rate:,.0f} cascades/s, "
+            "measured on this machine just now); Ctrl-C keeps the finished parts and "
+            "--resume continues",
+            file=sys.stderr,
+        )
 
 
 def _summary_line(summary) -> str:
@@ -225,111 +256,6 @@ def _cmd_repair(args: argparse.Namespace) -> int:
     return 0
 
 
-def table_path(output: Path, name: str) -> Path:
-    """Where ``compare -o FILE`` writes its table ``name``.
-
-    FILE itself for ``compare``, else ``FILE_<name>`` with FILE's suffix
-    (``FILE_tails``, ``FILE_sweep``).
-    """
-    return output if name == "compare" else output.with_name(f"{output.stem}_{name}{output.suffix}")
-
-
-def _render(df, fmt: str, text) -> str:
-    """``df`` as ``fmt`` (table: ``text(df)``; csv; json records)."""
-    if fmt == "csv":
-        return df.to_csv(index=False)
-    if fmt == "json":
-        return df.to_json(orient="records", indent=1)
-    return text(df)
-
-
-def _write_tables(tables: dict, args: argparse.Namespace) -> None:
-    """Write every table of ``compare`` in ``--format``: to stdout, or one file per table.
-
-    ``tables`` maps a name (``compare``, ``tails``) to (frame, text formatter).
-    On stdout several tables are text tables one after the other, or one JSON
-    object with a key per table; CSV and Parquet hold one table, so several
-    need ``-o``.
-    """
-    import json
-
-    fmt, output = args.format, args.out
-    if output is None:
-        if fmt == "parquet":
-            raise ValueError("--format parquet needs --out FILE")
-        if fmt == "csv" and len(tables) > 1:
-            extra = [name for name in tables if name != "compare"]
-            flags = " and ".join(f"--{name}" for name in extra)
-            files = ", ".join(f"FILE_{name}.csv" for name in extra)
-            raise ValueError(
-                f"--format csv holds one table and {flags} add{'s' if len(extra) == 1 else ''} "
-                f"more: give -o FILE (the comparison goes to FILE, the others to {files}), "
-                "or use --format json (one object with every table)"
-            )
-        if fmt == "json" and len(tables) > 1:
-            print(
-                json.dumps(
-                    {k: json.loads(_render(df, fmt, text)) for k, (df, text) in tables.items()},
-                    indent=1,
-                )
-            )
-            return
-        print("\n\n".join(_render(df, fmt, text).rstrip("\n") for df, text in tables.values()))
-        return
-    paths = []
-    for name, (df, text) in tables.items():
-        path = table_path(output, name)
-        if fmt == "parquet":
-            df.to_parquet(path)
-        else:
-            body = _render(df, fmt, text)
-            path.write_text(body + ("" if body.endswith("\n") else "\n"), encoding="utf-8")
-        paths.append(str(path))
-    if len(paths) > 1:
-        print(f"wrote {', '.join(paths)}", file=sys.stderr)
-
-
-def _cmd_compare(args: argparse.Namespace) -> int:
-    from ..analysis.compare import compare_results
-    from ..analysis.tails import tail_exponents
-    from ..results.read import read_results
-    from ..viz.sweep import VARIANTS_FILE, format_sweep, read_variants, sweep_table
-    from ..viz.tables import format_tails, format_text
-
-    variants = read_variants(args.dir)
-    if args.sweep and variants is None:
-        raise ValueError(
-            f"{args.dir} is not a sweep (no {VARIANTS_FILE}; escalate sweep writes it): "
-            "leave out --sweep"
-        )
-    # the statistics are added up part by part (flat memory); the tail fit needs
-    # the war sizes themselves, so --tails reads those two columns whole
-    table = compare_results(args.dir, baseline=args.baseline, verify=True, progress=True)
-    tables: dict[str, tuple[Any, Callable[[Any], str]]] = {"compare": (table, format_text)}
-    if args.tails:
-        cols = ["structure", "belligerents", "deterred"]
-        # every part's digest was checked by the comparison above
-        tails = tail_exponents(read_results(args.dir, columns=cols, progress=True))
-        tables["tails"] = (tails, format_tails)
-    if args.sweep:
-        tables["sweep"] = (sweep_table(table, variants), format_sweep)
-        if args.format == "table" and args.out is None:  # on a terminal: the compact table only
-            del tables["compare"]
-            print(
-                f"escalate compare: a row per variant; every metric of every variant: "
-                f"escalate compare {shlex.quote(str(args.dir))}",
-                file=sys.stderr,
-            )
-    elif variants is not None and args.format == "table":
-        print(
-            f"escalate compare: {args.dir} is a sweep; --sweep adds a table with a row per "
-            "variant and its swept values as columns",
-            file=sys.stderr,
-        )
-    _write_tables(tables, args)
-    return 0
-
-
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from ..model.load import load_world
     from ..model.sweep import parse_setting, sweep_worlds, variant_table
@@ -392,76 +318,6 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _participants_or_none(d: Path):
-    from ..results.read import participant_counts
-    from ..results.store import read_manifest
-
-    if not read_manifest(d).participants:
-        return None
-    # the figures need counts per nation, side and round, never every participant row
-    return participant_counts(d, by=("nation", "side", "round"), progress=True)
-
-
-def _cmd_plot(args: argparse.Namespace) -> int:
-    from ..results.read import cascade_counts
-    from ..results.store import read_manifest
-    from ..viz.plots import PLOT_COUNT_COLUMNS, plot_results, world_members
-    from ..viz.sweep import read_variants
-
-    formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
-    bad = [f for f in formats if f not in ("png", "svg", "pdf")]
-    if bad:
-        raise ValueError(f"unknown figure format {bad[0]!r} (png, svg, pdf)")
-    counts = cascade_counts(args.dir, by=PLOT_COUNT_COLUMNS, verify=True, progress=True)
-    people = _participants_or_none(args.dir)
-    from ..results.files import figures_folder
-
-    with figures_folder(args.dir, args.out) as where:
-        paths = plot_results(
-            # counts per structure of the values the figures draw, added up part by part
-            counts,
-            where,
-            participants=people,
-            formats=formats,
-            members=world_members(read_manifest(args.dir).worlds),
-            variants=read_variants(args.dir),
-        )
-    for p in paths:
-        print(p if args.out else args.dir / "figures" / p.name)
-    return 0
-
-
-def _cmd_report(args: argparse.Namespace) -> int:
-    from ..analysis.compare import compare_results
-    from ..results.read import cascade_counts, read_results
-    from ..results.store import read_manifest
-    from ..viz.plots import PLOT_COUNT_COLUMNS, world_members
-    from ..viz.report import write_report
-    from ..viz.sweep import read_variants
-
-    out = args.out or args.dir / "report.html"
-    from ..viz.backtest_report import is_backtest_dir, write_backtest_report
-
-    if is_backtest_dir(args.dir):  # the output of `escalate backtest --out DIR`
-        print(write_backtest_report(args.dir, out))
-        return 0
-    # flat memory: the comparison and the figures from counts added up part by part;
-    # the tail fit needs the war sizes themselves (two columns)
-    write_report(
-        cascade_counts(args.dir, by=PLOT_COUNT_COLUMNS, verify=True, progress=True),
-        _participants_or_none(args.dir),
-        out,
-        baseline=args.baseline,
-        members=world_members(read_manifest(args.dir).worlds),
-        variants=read_variants(args.dir),
-        # every part's digest was checked by the counts above: not again
-        table=compare_results(args.dir, baseline=args.baseline, verify=False, progress=True),
-        sizes=read_results(args.dir, columns=["structure", "belligerents", "deterred"]),
-    )
-    print(out)
-    return 0
-
-
 def _cmd_run_files(args: argparse.Namespace) -> int:
     from ..model.load import load_world
 
@@ -485,6 +341,68 @@ def _cmd_draw(args: argparse.Namespace) -> int:
     print(draw_world(args.world, args.out))  # checks the suffix before loading
     return 0
 
+
+def _war_options(args: argparse.Namespace) -> dict:
+    """The keyword arguments of backtest() and calibrate() from the shared flags."""
+    ids = None
+    if args.war_ids:
+        try:
+            ids = [int(x) for x in args.war_ids.split(",") if x.strip()]
+        except ValueError:
+            raise ValueError(
+                f"--war-ids {args.war_ids!r}: expected a list of COW WarNum, e.g. 106,139"
+            ) from None
+    names = ["states", "capabilities", "majors", "atop", "cow", "replicates", "seed"]
+    names += ["since", "until", "min_participants", "window"]
+    return {**{k: getattr(args, k) for k in names}, "war_ids": ids}
+
+
+def _cmd_backtest(args: argparse.Namespace) -> int:
+
+    from ..analysis.backtest import backtest
+    from ..viz.backtest import backtest_markdown, write_backtest_figures
+
+    if args.atop is None and args.cow is None:
+        raise ValueError("alliances: give an ATOP file (--atop), a COW file (--cow) or both")
+    _load_kernel()
+    result = backtest(args.wars, **_war_options(args), resamples=args.bootstrap)
+    paths = result.write(args.out)
+    text = backtest_markdown(result.summary, result.wars)
+    (args.out / "report.md").write_text(text, encoding="utf-8")
+    if not args.no_figures:
+        paths += write_backtest_figures(result.summary, result.wars, args.out)
+    if args.json:
+        print((args.out / "summary.json").read_text(encoding="utf-8"), end="")
+    else:
+        print(text, end="")
+        t = result.timings
+        print(
+            f"wrote {args.out} in {sum(t.values()):.0f} s (import {t['import']:.0f} s, "
+            f"simulate {t['simulate']:.0f} s, scoring {t['scoring']:.0f} s)",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    import json
+
+    from ..analysis.backtest import calibrate, toml_fragment
+
+    if args.atop is None and args.cow is None:
+        raise ValueError("alliances: give an ATOP file (--atop), a COW file (--cow) or both")
+    _load_kernel()
+    cal = calibrate(args.wars, **_war_options(args), resamples=args.bootstrap, folds=args.folds)
+    args.out.mkdir(parents=True, exist_ok=True)
+    data = json.dumps(cal.to_dict(), indent=1, default=float)
+    (args.out / "calibration.json").write_text(data + "\n", encoding="utf-8")
+    fragment = toml_fragment(cal)
+    (args.out / "reliability.toml").write_text(fragment, encoding="utf-8")
+    print(data if args.json else fragment, end="\n" if args.json else "")
+    return 0
+
+
+from .views import _cmd_compare, _cmd_plot, _cmd_report  # noqa: E402
 
 #: sub-command -> what it does (each returns the exit code)
 COMMANDS = {

@@ -19,6 +19,7 @@ from .plots import save_figure
 from .style import new_figure
 
 __all__ = [
+    "BASE_RATE_AUC",
     "backtest_markdown",
     "joiners_figure",
     "reliability_figure",
@@ -40,13 +41,29 @@ _SCORE_NAMES = {
 }
 
 
+#: Why the base rate's AUC is below one half (the page and ``report.md`` say it).
+BASE_RATE_AUC = (
+    "The base rate's AUC is below 0.5 by construction, not by anti-skill: for war w it is "
+    "the share of the third parties of the other wars that joined, the same for every "
+    "state of w, and it is lowest for the wars in which the most states joined (their "
+    "joiners leave its numerator) and highest for wars with many third parties that stayed "
+    "out (they leave its denominator). Across wars it thus ranks the joiners below the "
+    "non-joiners. Compare it on Brier and log loss, which the skill scores use."
+)
+
+
 def reliability_figure(summary: dict[str, Any], window: int):
-    """Reliability diagram of P(at war) at ``window`` days (a matplotlib Figure)."""
-    fig = new_figure(5.0, 4.6)
+    """Reliability diagram of P(at war) at ``window`` days (a matplotlib Figure).
+
+    The number of third parties in each bin is written in a row per predictor
+    above the plot, at the bin's mean prediction, not beside its point.
+    """
+    fig = new_figure(7.5, 6.6)
     ax = fig.add_subplot()
     ax.plot([0, 1], [0, 1], color="0.6", lw=1, ls="--", label="perfect calibration")
     cal = summary["scores"][str(window)]["calibration"]
-    for name, color, marker in (("model", "C0", "o"), ("no_alliances", "C1", "s")):
+    rows_of = [(n, c, m) for n, c, m in (("model", "C0", "o"), ("no_alliances", "C1", "s"))]
+    for k, (name, color, marker) in enumerate(rows_of):
         rows = cal[name]
         if not rows:
             continue
@@ -59,46 +76,71 @@ def reliability_figure(summary: dict[str, Any], window: int):
             ]
         )
         ax.errorbar(x, y, yerr=err, color=color, marker=marker, lw=1, capsize=2, label=_NAMES[name])
-        for xi, yi, r in zip(x, y, rows, strict=True):
-            ax.annotate(
-                f"{r['n']:,}",
-                (xi, yi),
-                textcoords="offset points",
-                xytext=(4, -10),
-                fontsize=7,
-                color=color,
-            )
+        for xi, r in zip(x, rows, strict=True):  # counts in their own row, turned upright
+            ax.text(xi, 1.03 + 0.07 * k, f"{r['n']:,}", transform=ax.get_xaxis_transform(),
+                    rotation=90, ha="center", va="bottom", fontsize=7, color=color)  # fmt: skip
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(-0.02, 1.02)
+    ax.grid(alpha=0.3)
     ax.set_xlabel("predicted P(at war), mean of the bin")
     ax.set_ylabel(f"observed share that joined within {window} days")
-    ax.set_title("Reliability of P(at war), third parties of every war", fontsize=10)
+    ax.set_title(
+        "Reliability of P(at war), third parties of every war\n"
+        "(numbers above: third parties in each bin; bars: 95% Wilson intervals)",
+        fontsize=10,
+        pad=52,
+    )
     ax.legend(fontsize=8, loc="upper left")
     return fig
 
 
-def joiners_figure(wars: pd.DataFrame, window: int):
-    """Per war: expected third parties at war against those that joined (a Figure)."""
-    fig = new_figure(5.6, 4.6)
+def joiners_figure(wars: pd.DataFrame, window: int, *, labels: int = 8):
+    """Per war: expected third parties at war against those that joined (a Figure).
+
+    Both axes are symlog (linear below 1, logarithmic above), so that the many
+    wars with 0 to 2 joiners do not pile up at the origin; only the ``labels``
+    wars farthest from the diagonal on that scale are named.
+    """
+    fig = new_figure(7.0, 6.0)
     ax = fig.add_subplot()
     scored = wars[wars["skipped"].fillna("") == ""]
     x = scored["joiners"].to_numpy(float)
     y = scored["expected_joiners"].to_numpy(float)
     top = max(1.0, float(np.nanmax(np.concatenate([x, y]))) if len(x) else 1.0)
-    ax.plot([0, top], [0, top], color="0.6", lw=1, ls="--")
-    ax.scatter(x, y, s=18, alpha=0.7, color="C0")
-    for _, r in scored.iterrows():
-        if abs(r["expected_joiners"] - r["joiners"]) >= 2:
-            ax.annotate(
-                str(r["name"]),
-                (r["joiners"], r["expected_joiners"]),
-                fontsize=6,
-                textcoords="offset points",
-                xytext=(3, 2),
-            )
-    ax.set_xlabel(f"third parties that joined within {window} days (COW)")
-    ax.set_ylabel("expected third parties at war (sum of P)")
-    ax.set_title("Each war: predicted against actual joiners", fontsize=10)
+    for axis in ("x", "y"):
+        getattr(ax, f"set_{axis}scale")("symlog", linthresh=1.0)
+    line = np.concatenate([np.linspace(0, 1, 20), np.geomspace(1, top * 1.2, 40)])
+    ax.plot(line, line, color="0.6", lw=1, ls="--", label="predicted = actual")
+    ax.scatter(x, y, s=22, alpha=0.7, color="C0", label="a war")
+    off = np.abs(np.arcsinh(y / 2) - np.arcsinh(x / 2))  # distance on a symlog-like scale
+    far = [i for i in np.argsort(-off, kind="stable")[:labels] if off[i] > 0.5]
+    for rank, i in enumerate(far):
+        r = scored.iloc[i]
+        ax.annotate(
+            str(r["name"]),
+            (x[i], y[i]),
+            fontsize=7,
+            textcoords="offset points",
+            xytext=(6, -10 if rank % 2 else 4),
+            arrowprops={"arrowstyle": "-", "color": "0.6", "lw": 0.5},
+        )
+    from matplotlib.ticker import FixedLocator, FuncFormatter
+
+    ticks = [t for t in (0, 1, 2, 5, 10, 20, 50, 100, 200, 500) if t <= top * 1.5]
+    for scale in (ax.xaxis, ax.yaxis):
+        scale.set_major_locator(FixedLocator(ticks))
+        scale.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.set_xlim(-0.2, top * 1.5)
+    ax.set_ylim(-0.2, top * 1.5)
+    ax.grid(alpha=0.3)
+    ax.set_xlabel(f"third parties that joined within {window} days (COW; symlog)")
+    ax.set_ylabel("expected third parties at war (sum of P; symlog)")
+    ax.set_title(
+        f"Each war: predicted against actual joiners\n(named: the {len(far)} farthest from "
+        "the diagonal)",
+        fontsize=10,
+    )
+    ax.legend(fontsize=8, loc="lower right")
     return fig
 
 
@@ -152,6 +194,8 @@ def backtest_markdown(summary: dict[str, Any], wars: pd.DataFrame) -> str:
                 + " | ".join(_cell(scores[k]) for k in _SCORE_NAMES)
                 + " |"
             )
+        if "base_rate" in s["scores"] and w == summary["windows"][0]:
+            lines += ["", BASE_RATE_AUC]  # once, below the first table
         lines += ["", "Skill of the model, 1 - score / score of the baseline (> 0: better):", ""]
         lines += [
             "| baseline | " + " | ".join(_SCORE_NAMES[k] for k in _SCORE_NAMES if k != "auc") + " |"

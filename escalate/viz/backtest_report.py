@@ -64,6 +64,68 @@ def _markdown_html(md: str) -> str:
     return "\n".join(out)
 
 
+#: What the page shows, said on the page (a pip install has no docs folder).
+ABOUT = (
+    "For each war of the COW Inter-State War Data, the backtest builds the world of the "
+    "states in the COW system on the day the war began from the data alone (CINC power, "
+    "major powers, the ATOP and COW alliances in force), makes every state that entered "
+    "on the war's first day a party to the incident, runs the cascades with deterrence 0 "
+    "(the war is known to have happened), and scores each other state's predicted P(at "
+    "war) against whether it joined within the window. Predictors: the model; nobody "
+    "else joins (p = 0); the base rate of joining each side, leave one war out; the "
+    "model with every alliance removed. Scores are pooled over the third parties of "
+    "every war: Brier score and log loss of P(at war), their side-correct versions over "
+    "three outcomes (joined side 1, joined side 2, stayed out), and the AUC (0.5: no "
+    "ranking, 1: every joiner ranked above every non-joiner). Intervals resample whole "
+    "wars. Skill = 1 - score / score of the baseline (> 0: the model is better)."
+)
+
+#: The columns of ``wars.csv`` in the per-war table: (column, heading).
+WAR_COLUMNS = (
+    ("war", "COW war"),
+    ("name", "war"),
+    ("start", "began"),
+    ("initiators", "initiators"),
+    ("targets", "targets"),
+    ("third_parties", "third parties"),
+    ("joiners", "joined within {w} days"),
+    ("expected_joiners", "expected (model)"),
+    ("expected_joiners_no_alliances", "expected (no alliances)"),
+    ("brier", "Brier"),
+    ("log_loss", "log loss"),
+    ("auc", "AUC"),
+    ("skipped", "skipped because"),
+)
+
+
+def _wars_html(wars: pd.DataFrame, window: int) -> str:
+    """A row per war (``wars.csv``): incident, joiners against expected, per-war scores."""
+    if "skipped" in wars.columns and (wars["skipped"].fillna("") == "").all():
+        wars = wars.drop(columns="skipped")  # no war skipped: no empty column
+    rows = ["<tr>" + "".join(f"<th>{html.escape(h.format(w=window))}</th>" for _, h in
+                             WAR_COLUMNS if _ in wars.columns) + "</tr>"]  # fmt: skip
+    for _, r in wars.iterrows():
+        cells = []
+        for col, _h in WAR_COLUMNS:
+            if col not in wars.columns:
+                continue
+            v = r[col]
+            if pd.isna(v):
+                text = ""
+            elif isinstance(v, float):
+                text = f"{v:.3f}" if col in ("brier", "log_loss", "auc") else f"{v:.1f}"
+            else:
+                text = str(v)
+            cells.append(f"<td>{html.escape(text)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    note = (
+        "<p class='note'>A row per war (the file <code>wars.csv</code> beside this page). "
+        "Expected: the sum of the predicted P(at war) of its third parties. Per-war AUC is "
+        "blank where nobody or everybody joined.</p>"
+    )
+    return f"{note}<div class='scroll wars'><table>{''.join(rows)}</table></div>"
+
+
 def write_backtest_report(path: str | Path, out: str | Path, *, dpi: int = 110) -> Path:
     """Write the HTML page of the backtest in ``path`` to ``out``.
 
@@ -101,8 +163,10 @@ def write_backtest_report(path: str | Path, out: str | Path, *, dpi: int = 110) 
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>escalate backtest: {html.escape(d.name)}</title><style>{PAGE_CSS}</style></head>"
         f"<body><h1>Backtest: {html.escape(d.name)}</h1>"
-        f"<p class='meta'>escalate {__version__}; see docs/backtest.md for the rules</p>"
-        f"{body}<h2>Figures</h2>{imgs}</body></html>"
+        f"<p class='meta'>escalate {__version__}</p>"
+        f"<h2>What this page shows</h2><p>{html.escape(ABOUT)}</p>"
+        f"{body}<h2>Figures</h2>{imgs}<h2>Each war</h2>{_wars_html(wars, window)}"
+        "</body></html>"
     )
     target = Path(out)
     target.write_text(page, encoding="utf-8")

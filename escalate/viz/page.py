@@ -29,6 +29,13 @@ figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.88rem; }
 details { margin: 1rem 0; }
 .note { color: #555; font-size: 0.9rem; }
+.warn { color: #8a4b00; }
+section.world p { margin: 0.2rem 0; }
+code { overflow-wrap: anywhere; }
+.nations td:nth-child(2), .nations th:nth-child(2) { text-align: left; }
+.wars td:nth-child(-n+5), .wars th:nth-child(-n+5) { text-align: left; }
+.wars td { overflow-wrap: normal; }
+.wars td:nth-child(3), .wars td:nth-child(n+6) { white-space: nowrap; }
 @media print {
   body { margin: 0; max-width: none; font-size: 10pt; }
   .scroll { overflow: visible; }

@@ -10,8 +10,7 @@ Figures
 ``p_world_war``
     P(world war) per structure with Wilson intervals (dot-and-whisker).
 ``ccdf_belligerents``
-    Complementary CDF ``P(belligerents >= x)`` of war size on log-log axes,
-    with a reference slope for the empirical tail of interstate war severity.
+    Complementary CDF ``P(belligerents >= x)`` of war size on log-log axes.
 ``rounds``
     Cascade length: ``P(rounds >= r)`` among wars.
 ``entry_curve`` (needs participants)
@@ -31,9 +30,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..analysis.common import row_weights, structure_groups
+from ..analysis.common import structure_groups
 from ..analysis.intervals import proportion_intervals
-from ..analysis.tails import CLAUSET_2018, ccdf
+from ..analysis.tails import ccdf
+from .nations import TOP, _as_str_levels, _group_sizes, _replicates, heatmap_figure
 from .style import MARKERS, legend_below, line_style, new_figure, palette, wrapped_title
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "rounds_figure",
     "save_figure",
     "world_members",
+    "world_names",
     "world_war_figure",
 ]
 
@@ -128,7 +129,6 @@ def ccdf_figure(
     results: pd.DataFrame,
     column: str = "belligerents",
     *,
-    reference: bool = True,
     confidence: float = 0.95,
 ):
     """Complementary CDF of war size per structure on log-log axes.
@@ -139,10 +139,6 @@ def ccdf_figure(
         Cascades table.
     column
         War-size column (default ``belligerents``).
-    reference
-        Draw a grey guide line with the CCDF slope ``-(alpha - 1)`` of the
-        empirical tail of interstate war severity (alpha = 1.53, Clauset 2018),
-        for context only: it describes battle deaths, not belligerents.
     confidence
         Level of the pointwise exact binomial bands (default 0.95).
 
@@ -174,20 +170,6 @@ def ccdf_figure(
         ymin = min(ymin, float(part["ccdf"].min()))
     xs = c["value"].to_numpy(float)
     xs = xs[xs > 0]
-    if reference and xs.size:
-        x0, x1 = float(xs.min()), float(xs.max())
-        x1 = max(x1, x0 * 2)
-        gx = np.geomspace(x0, x1, 50)
-        slope = CLAUSET_2018["alpha"] - 1.0
-        ax.plot(
-            gx,
-            (gx / x0) ** -slope,
-            color="0.45",
-            ls=(0, (6, 4)),
-            lw=1.3,
-            label=f"reference slope −(α−1), α = {CLAUSET_2018['alpha']}: interstate war "
-            "severity (Clauset 2018), context only",
-        )
     ax.set_ylim(max(ymin / 3, 1e-7), 1.6)
     if xs.size and np.allclose(xs, np.round(xs)) and xs.max() - xs.min() <= 12:
         ax.xaxis.set_major_locator(FixedLocator(np.arange(xs.min(), xs.max() + 1).tolist()))
@@ -244,25 +226,41 @@ def rounds_figure(results: pd.DataFrame):
     return fig
 
 
-def _replicates(results: pd.DataFrame) -> dict[str, int]:
-    out = {}
-    for name, idx in structure_groups(results):
-        w = row_weights(results, idx)  # a table of counts: the rows it stands for
-        out[name] = int(w.sum()) if w is not None else int(np.size(results["replicate"][idx]))
-    return out
+def _entry_bands(participants: pd.DataFrame, n: int, name: str, r: np.ndarray, z: float):
+    """(low, high) of the mean entry curve of ``name``, or None when not known."""
+    from .entry import ENTRY_MOMENTS, entry_moments
+
+    m = participants.attrs.get(ENTRY_MOMENTS)
+    if m is None and {"replicate", "structure"} <= set(participants.columns):
+        m = entry_moments((str(k), g) for k, g in participants.groupby("structure", observed=True))
+    if m is None or n < 2:
+        return None
+    part = m[m["structure"] == name].set_index("round")[["sum", "sumsq"]].reindex(r)
+    part = part.ffill().fillna(0.0)  # past the last round nobody enters
+    mean = part["sum"].to_numpy(float) / n
+    var = np.maximum(part["sumsq"].to_numpy(float) - n * mean**2, 0.0) / (n - 1)
+    half = z * np.sqrt(var / n)
+    return mean - half, mean + half
 
 
-def entry_figure(results: pd.DataFrame, participants: pd.DataFrame):
+def entry_figure(results: pd.DataFrame, participants: pd.DataFrame, *, confidence: float = 0.95):
     """Mean entry curve: nations at war by the end of each round, per structure.
 
     The mean is over every cascade of the structure (a deterred cascade counts
     as 0 nations at war), so the last point equals the mean of ``belligerents``.
+    Bands: normal intervals of the mean at ``confidence`` (standard error over
+    cascades), drawn when the spread is known: ``participants`` has the rows
+    themselves (a ``replicate`` column), or, for counts, their
+    ``attrs["entry_moments"]`` (:func:`escalate.viz.entry.entry_moments_of_dir`).
 
     Returns
     -------
     matplotlib.figure.Figure
         One axes.
     """
+    from scipy.stats import norm
+
+    z = float(norm.ppf(0.5 + confidence / 2))
     n_rep = _replicates(results)
     names = _names(results)
     colors = palette(len(names))
@@ -271,135 +269,26 @@ def entry_figure(results: pd.DataFrame, participants: pd.DataFrame):
     r = np.arange(0, rmax + 1)
     fig = new_figure(8.5, 5)
     ax = fig.add_subplot()
+    banded = False
     for i, name in enumerate(names):
-        if name not in counts.index.get_level_values(0):
-            per_round = np.zeros(r.size)
-        else:
+        per_round = np.zeros(r.size)
+        if name in counts.index.get_level_values(0):
             s = counts.loc[name]
-            per_round = np.zeros(r.size)
             per_round[s.index.to_numpy(int)] = s.to_numpy(float)
-        ax.plot(r, np.cumsum(per_round) / n_rep[name], lw=1.6, label=name, **line_style(i, colors))
+        st = line_style(i, colors)
+        ax.plot(r, np.cumsum(per_round) / n_rep[name], lw=1.6, label=name, **st)
+        band = _entry_bands(participants, n_rep[name], name, r, z)
+        if band is not None:
+            ax.fill_between(r, band[0], band[1], color=st["color"], alpha=0.18, lw=0)
+            banded = True
     ax.set_xticks(r)
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
     ax.set_xlabel("round (0 = the incident)")
     ax.set_ylabel("mean nations at war by the end of the round\n(deterred cascades count 0)")
-    wrapped_title(ax, "Mean entry curve: how fast the war widens (all cascades)", 8.5)
+    bands = f"; bands: {100 * confidence:g}% normal intervals of the mean" if banded else ""
+    wrapped_title(ax, f"Mean entry curve: how fast the war widens (all cascades{bands})", 8.5)
     legend_below(ax)
-    return fig
-
-
-def _group_sizes(participants: pd.DataFrame, keys: list[str]) -> pd.Series:
-    """Participant rows per ``keys``: group sizes of the rows, or sums of ``count``.
-
-    ``participants`` is either the participants table (one row per belligerent)
-    or its counts (:func:`escalate.results.read.participant_counts`, a ``count``
-    column), which give the same numbers without a row per belligerent.
-    """
-    groups = participants.groupby(keys, observed=True)
-    if "count" in participants.columns:
-        return groups["count"].sum()
-    return groups.size()
-
-
-def _as_str_levels(counts: pd.Series) -> pd.Series:
-    """Group sizes with string labels.
-
-    Grouping on categoricals first keeps tens of millions of participant rows from
-    being turned into Python strings.
-    """
-    levels = [counts.index.get_level_values(i) for i in range(counts.index.nlevels)]
-    arrays = [lv if pd.api.types.is_numeric_dtype(lv.dtype) else lv.astype(str) for lv in levels]
-    out = counts.copy()
-    out.index = pd.MultiIndex.from_arrays(arrays, names=counts.index.names)
-    return out
-
-
-def heatmap_figure(
-    results: pd.DataFrame,
-    participants: pd.DataFrame,
-    *,
-    annotate: bool | None = None,
-    members: Mapping[str, Sequence[str]] | None = None,
-):
-    """P(nation at war) per nation, structure and side.
-
-    Each structure has two columns, side A (the initiator's) and side D (the
-    target's), so that a nation at war on either side half of the time does
-    not read as one number. Nations (rows) are sorted by their mean
-    probability of being at war over structures; nations never at war in any
-    structure are omitted. A nation absent from a structure's world is a grey
-    cell marked ``absent`` (not 0).
-
-    Parameters
-    ----------
-    results, participants
-        The cascades and participants tables of the same run; the
-        participants may be given as their counts (a ``count`` column, from
-        :func:`escalate.results.read.participant_counts`).
-    annotate
-        Write the probability in each cell (default: when there are at most
-        700 cells).
-    members
-        The nation ids of each structure's world (e.g. from the run's
-        manifest, as :func:`plot_results` is given them); without it every
-        nation counts as present everywhere.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        Two axes: the heatmap and its colorbar.
-    """
-    n_rep = _replicates(results)
-    names = _names(results)
-    counts = _as_str_levels(_group_sizes(participants, ["nation", "structure", "side"]))
-    wide = counts.unstack(["structure", "side"], fill_value=0)
-    columns = pd.MultiIndex.from_product([names, ["A", "D"]], names=["structure", "side"])
-    wide = wide.reindex(columns=columns, fill_value=0)
-    prob = wide / np.repeat(pd.Series(n_rep)[names].to_numpy(), 2)[None, :]
-    total = prob.T.groupby(level="structure", sort=False).sum().T
-    prob = prob.loc[total.mean(axis=1).sort_values(ascending=False, kind="stable").index]
-    values = prob.to_numpy(dtype=float)
-    absent = np.zeros(values.shape, dtype=bool)
-    if members is not None:
-        for j, (name, _side) in enumerate(prob.columns):
-            present = set(members.get(name, prob.index))
-            absent[:, j] = [nation not in present for nation in prob.index]
-    masked = np.ma.masked_array(values, mask=absent)
-    nr, nc = values.shape
-    width = 3.2 + 0.62 * nc
-    fig = new_figure(width, 2.2 + 0.24 * nr)
-    ax = fig.add_subplot()
-    from matplotlib import colormaps
-
-    cmap = colormaps["viridis"].with_extremes(bad="#d9d9d9")
-    im = ax.imshow(masked, aspect="auto", cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
-    ax.set_xticks(np.arange(nc), [side for _, side in prob.columns], fontsize=8)
-    top = ax.secondary_xaxis("top")  # the structure above its two columns
-    top.set_xticks(np.arange(0.5, nc, 2), names, rotation=30, ha="left", fontsize=8)
-    top.tick_params(length=0)
-    for k in range(1, len(names)):
-        ax.axvline(2 * k - 0.5, color="white", lw=2)
-    ax.set_yticks(np.arange(nr), prob.index, fontsize=8)
-    if annotate is None:
-        annotate = nr * nc <= 700
-    if annotate:
-        for (i, j), v in np.ndenumerate(values):
-            if absent[i, j]:
-                text, color = "absent", "#555555"
-            else:
-                text = "0" if v == 0 else ("<.01" if v < 0.005 else f"{v:.2f}")
-                color = "black" if v > 0.6 else "white"
-            ax.text(j, i, text, ha="center", va="center", fontsize=6.5, color=color)
-    ax.set_xlabel("side: A (initiator's) or D (target's), per structure")
-    ax.set_ylabel("nation")
-    wrapped_title(
-        ax,
-        "P(nation at war) by structure and side (nations never at war omitted; "
-        "grey: not in that world)",
-        width,
-    )
-    fig.colorbar(im, ax=ax, label="P(at war on that side)", shrink=min(1.0, 8 / max(nr, 1) + 0.4))
     return fig
 
 
@@ -413,6 +302,8 @@ def plot_results(
     dpi: int = 150,
     members: Mapping[str, Sequence[str]] | None = None,
     variants: pd.DataFrame | None = None,
+    top: int | None = TOP,
+    names: Mapping[str, str] | None = None,
 ) -> list[Path]:
     """Draw every figure of a run and write it in each format.
 
@@ -442,6 +333,10 @@ def plot_results(
     variants
         The table of variants of a sweep (``DIR/variants.csv``, read by
         :func:`escalate.viz.sweep.read_variants`); adds ``sweep``.
+    top
+        Nations the heatmap shows: the ``top`` most often at war (None: all).
+    names
+        Nation id -> name for the heatmap's rows (:func:`world_names`).
 
     Returns
     -------
@@ -458,7 +353,13 @@ def plot_results(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     figures = figures_of(
-        results, participants, confidence=confidence, members=members, variants=variants
+        results,
+        participants,
+        confidence=confidence,
+        members=members,
+        variants=variants,
+        top=top,
+        names=names,
     )
     paths = []
     for stem, fig in figures.items():
@@ -476,6 +377,8 @@ def figures_of(
     confidence: float = 0.95,
     members: Mapping[str, Sequence[str]] | None = None,
     variants: pd.DataFrame | None = None,
+    top: int | None = TOP,
+    names: Mapping[str, str] | None = None,
 ) -> dict[str, object]:
     """Every figure of :func:`plot_results`, by name, as Figure objects."""
     figs = {
@@ -484,8 +387,10 @@ def figures_of(
         "rounds": rounds_figure(results),
     }
     if participants is not None and len(participants):
-        figs["entry_curve"] = entry_figure(results, participants)
-        figs["heatmap"] = heatmap_figure(results, participants, members=members)
+        figs["entry_curve"] = entry_figure(results, participants, confidence=confidence)
+        figs["heatmap"] = heatmap_figure(
+            results, participants, members=members, top=top, names=names
+        )
     if variants is not None:
         from .sweep import sweep_figure
 
@@ -510,6 +415,15 @@ def world_members(manifest_worlds: dict[str, dict]) -> dict[str, list[str]]:
         name: [n["id"] for n in entry.get("world", {}).get("nations", [])]
         for name, entry in manifest_worlds.items()
     }
+
+
+def world_names(manifest_worlds: dict[str, dict]) -> dict[str, str]:
+    """Nation id -> name over the worlds of a run's manifest (the first name wins)."""
+    out: dict[str, str] = {}
+    for entry in manifest_worlds.values():
+        for n in entry.get("world", {}).get("nations", []):
+            out.setdefault(str(n["id"]), str(n.get("name") or n["id"]))
+    return out
 
 
 def save_figure(fig, path: Path, fmt: str, dpi: int) -> None:

@@ -18,7 +18,9 @@ import pandas as pd
 from .._version import __version__
 from ..analysis.compare import compare
 from ..analysis.tails import tail_exponents
+from .nations import TOP
 from .page import PAGE_CSS, png_base64
+from .runinfo import RunInfo, few_shared, shared_text
 from .tables import summary_table, tails_rows
 
 __all__ = ["render_report", "write_report"]
@@ -28,13 +30,13 @@ _CAPTIONS = {
     "p_world_war": "P(world war) per structure with {pct} Wilson intervals.",
     "ccdf_belligerents": (
         "Complementary CDF of the number of nations at war among wars (log-log), with "
-        "pointwise exact binomial bands. The grey guide has the slope of the empirical "
-        "tail of interstate war severity (battle deaths, Clauset 2018): context, not a target."
+        "pointwise exact binomial bands. (The tail of battle deaths, a different quantity "
+        "in other units, is in the table of tail exponents, as context.)"
     ),
     "rounds": "Cascade length: share of wars in which nations were still entering after r rounds.",
     "entry_curve": (
         "Mean entry curve: mean number of nations at war by the end of each round, over all "
-        "cascades (deterred cascades count 0)."
+        "cascades (deterred cascades count 0), with {pct} normal intervals of the mean."
     ),
     "heatmap": (
         "P(nation at war) per nation, structure and side (A: the initiator's, D: the "
@@ -85,6 +87,80 @@ def _per_structure_html(table: pd.DataFrame, base: str, differences: bool) -> st
     return '<div class="structures">' + "".join(blocks) + "</div>"
 
 
+def _run_html(run: RunInfo, counts: pd.DataFrame, base: str) -> str:
+    """The run: seed, command, date, and a row per world (what it is, its hash)."""
+    esc = html.escape
+    when = f", finished {esc(run.date)}" if run.date else ""
+    parts = [
+        f"<p>Run seed <b>{run.seed}</b>, {run.replicates:,} replicates per structure"
+        f"{', with participants' if run.participants else ''}{when}.</p>"
+    ]
+    if run.command:
+        how = "Command" if run.command_recorded else "Command (rebuilt from the manifest)"
+        parts.append(f"<p>{how}: <code>{esc(run.command)}</code></p>")
+    else:
+        parts.append('<p class="note">The command was not recorded (not written by the '
+                     "command line).</p>")  # fmt: skip
+    reps = dict(zip(counts["structure"], counts["replicates"], strict=True))
+    shared = run.pairing(base)
+    for w in run.worlds:
+        n = reps.get(w.name)
+        facts = [f"{len(w.nations):,} nations"] + ([f"{int(n):,} replicates"] if n else [])
+        if w.name == base:
+            facts.append("the baseline")
+        else:
+            facts.append(f"{shared[w.name].shared:,} nations shared with {esc(base)}")
+        parts.append(
+            f'<section class="world"><h3>{esc(w.name)}</h3>'
+            f"<p>{esc(w.description) or '<i>no description</i>'}</p>"
+            f"<p><b>Incident:</b> {esc(w.incident)}</p>"
+            f'<p class="note">{" &middot; ".join(facts)} &middot; world hash (SHA-256) '
+            f"<code>{esc(w.hash)}</code></p></section>"
+        )
+    return "\n".join(parts)
+
+
+def _pairing_html(run: RunInfo, base: str) -> str:
+    """What each structure shares with the baseline; a warning where it is little."""
+    items = []
+    for name, c in run.pairing(base).items():
+        cls = ' class="warn"' if few_shared(c) else ""
+        items.append(f"<li{cls}>{html.escape(name)} {html.escape(shared_text(name, base, c))}</li>")
+    return f'<ul class="note">{"".join(items)}</ul>' if items else ""
+
+
+def _nations_html(
+    results: pd.DataFrame,
+    participants: pd.DataFrame,
+    run: RunInfo | None,
+    members,
+    top: int | None,
+) -> str:
+    """P(at war) by nation with names, a column per structure; past ``top`` rows folded."""
+    from .nations import at_war_table
+
+    names = run.names() if run is not None else None
+    members = members if members is not None else (run.members() if run else None)
+    table = at_war_table(results, participants, members, names)
+    if names is None:
+        table = table.drop(columns="name")
+    note = (
+        '<p class="note">P(at war): the share of the cascades in which the nation was at '
+        "war, on either side. Blank: the nation is not in that structure's world. Nations "
+        "never at war are left out; highest mean over structures first.</p>"
+    )
+    fmt = "{:.3f}"
+    top = len(table) if top is None else top
+    html_top = _table_html(table.head(top), fmt)
+    if len(table) > top:
+        rest = _table_html(table.iloc[top:], fmt)
+        html_top += (
+            f"<details><summary>The other {len(table) - top:,} nations at war</summary>"
+            f"{rest}</details>"
+        )
+    return f'{note}<div class="nations">{html_top}</div>'
+
+
 def render_report(
     results: pd.DataFrame,
     participants: pd.DataFrame | None = None,
@@ -99,6 +175,8 @@ def render_report(
     variants: pd.DataFrame | None = None,
     table: pd.DataFrame | None = None,
     sizes: pd.DataFrame | None = None,
+    run: RunInfo | None = None,
+    top: int | None = TOP,
 ) -> str:
     """The HTML text of :func:`write_report` (same parameters, no file)."""
     from .plots import figures_of
@@ -119,8 +197,8 @@ def render_report(
         f"&middot; baseline <b>{esc(str(base))}</b> &middot; {pct} intervals &middot; "
         f"bootstrap seed {seed}</p>"
     )
-    parts.append("<h2>Structures</h2>")
-    parts.append(_table_html(counts))
+    parts.append("<h2>Run and structures</h2>")
+    parts.append(_table_html(counts) if run is None else _run_html(run, counts, str(base)))
 
     if variants is not None:
         from .sweep import sweep_rows, sweep_table
@@ -150,9 +228,17 @@ def render_report(
             "SE×r: the paired standard error is r times the unpaired one (an unpaired "
             "comparison would need 1/r² times as many replicates).</p>"
         )
+        if run is not None:
+            parts.append(_pairing_html(run, str(base)))
 
     figures = figures_of(
-        results, participants, confidence=confidence, members=members, variants=variants
+        results,
+        participants,
+        confidence=confidence,
+        members=members if members is not None else (run.members() if run else None),
+        variants=variants,
+        top=top,
+        names=run.names() if run is not None else None,
     )
     parts.append("<h2>Figures</h2>")
     for name, fig in figures.items():
@@ -163,9 +249,12 @@ def render_report(
         )
     if participants is None:
         parts.append(
-            '<p class="note">Run with <code>--participants</code> to add the entry curve '
-            "and the nation x structure heatmap.</p>"
+            '<p class="note">Run with <code>--participants</code> to add the entry curve, '
+            "the nation x structure heatmap and the table of P(at war) by nation.</p>"
         )
+    elif len(participants):
+        parts.append("<h2>P(at war) by nation</h2>")
+        parts.append(_nations_html(results, participants, run, members, top))
 
     if tails:
         parts.append("<h2>Tail exponents of war size</h2>")
@@ -219,6 +308,8 @@ def write_report(
     variants: pd.DataFrame | None = None,
     table: pd.DataFrame | None = None,
     sizes: pd.DataFrame | None = None,
+    run: RunInfo | None = None,
+    top: int | None = TOP,
 ) -> Path:
     """Write a one-page, self-contained HTML report.
 
@@ -265,6 +356,14 @@ def write_report(
     sizes
         The cascades' ``structure``, ``belligerents`` and ``deterred`` columns for
         the tail exponents, when ``results`` holds counts.
+    run
+        The run's facts (:func:`escalate.viz.runinfo.run_info` of its directory):
+        the page then states the run seed, the command, the date, each world's
+        description, incident and hash, the nations each structure shares with
+        the baseline, and names the nations in the table of P(at war).
+    top
+        Nations in the heatmap, and rows of the table of P(at war) by nation shown
+        open (the rest are folded): the ``top`` most often at war (None: all).
 
     Returns
     -------
@@ -291,6 +390,8 @@ def write_report(
         variants=variants,
         table=table,
         sizes=sizes,
+        run=run,
+        top=top,
     )
     out = Path(out_html)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -173,6 +173,25 @@ def _series(table: pd.DataFrame, keys: list[str]) -> tuple[str, list[tuple[str, 
     return x, lines
 
 
+def _identical_labels(lines: list, x: str) -> list[str]:
+    """The legend labels of the lines, ``(identical to FIRST)`` after a line drawn twice.
+
+    A line whose x values and estimates equal an earlier line's hides under it;
+    the legend says so instead of showing a line the figure does not.
+    """
+    seen: dict[tuple, str] = {}
+    labels = []
+    for label, part in lines:
+        cols = [x, "p_world_war", "mean_belligerents"]
+        key = tuple(np.round(part[cols].to_numpy(float), 12).ravel().tolist())
+        if key in seen and label:
+            labels.append(f"{label} (identical to {seen[key]})")
+        else:
+            seen.setdefault(key, label)
+            labels.append(label)
+    return labels
+
+
 def sweep_figure(
     results: pd.DataFrame, variants: pd.DataFrame, *, confidence: float = 0.95
 ) -> Figure:
@@ -217,11 +236,12 @@ def sweep_figure(
         ("p_world_war", "P(world war)", f"{pct} Wilson intervals"),
         ("mean_belligerents", "mean belligerents (nations at war)", f"{pct} normal intervals"),
     )
+    labels = _identical_labels(lines, x)
     for ax, (col, ylabel, bands) in zip(axes, panels, strict=True):
-        for i, (label, part) in enumerate(lines):
+        for i, (_label, part) in enumerate(lines):
             xs = part[x].to_numpy(float)
             style = line_style(i, colors)
-            ax.plot(xs, part[col].to_numpy(float), lw=1.6, label=label or None, **style)
+            ax.plot(xs, part[col].to_numpy(float), lw=1.6, label=labels[i] or None, **style)
             ax.fill_between(
                 xs,
                 part[f"{col}_low"].to_numpy(float),

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
 from ..analysis.metrics import QUANTILE
+from .runinfo import Shared, shared_text
 from .style import number, p_text
 
 __all__ = ["format_tails", "format_text", "summary_table", "tails_rows"]
@@ -91,7 +93,7 @@ def summary_table(
     return pd.DataFrame(table)
 
 
-def format_text(compare_df: pd.DataFrame) -> str:
+def format_text(compare_df: pd.DataFrame, shared: Mapping[str, Shared] | None = None) -> str:
     """:func:`compare`'s output as plain text, one block per structure.
 
     Each block lists every metric with its estimate and interval and, for
@@ -105,6 +107,11 @@ def format_text(compare_df: pd.DataFrame) -> str:
     ----------
     compare_df
         The tidy table returned by :func:`compare`.
+    shared
+        Per structure, what it shares with the baseline
+        (:func:`escalate.viz.runinfo.shared_nations`): each
+        block then says how many it shares, and warns when few do (pairing
+        shares random draws only through shared nations).
 
     Returns
     -------
@@ -127,6 +134,10 @@ def format_text(compare_df: pd.DataFrame) -> str:
         else:
             pairs = int(first.n_pairs)
             head = f"{s}  (n = {int(first.n):,}; vs {base}, paired on {pairs:,} replicates)"
+            if shared is not None and s in shared:
+                head += "\n  " + "\n  ".join(
+                    textwrap.wrap(shared_text(s, str(base), shared[s]), 86)
+                )
         lines = [head]
         width = max(len(x) for x in rows["label"])
         for r in rows.itertuples(index=False):
