@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
-from escalate.model.world import load_world
 
 from escalate.cli import main
+from escalate.model.load import load_world
 from escalate.runner import jobs, rate, run
 from escalate.runner.rate import LONG_RUN_S, estimate_seconds, format_duration, measure_rate
 

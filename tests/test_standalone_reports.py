@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from escalate.model.world import load_world
 
 from escalate.cli import main
+from escalate.model.load import load_world
 from escalate.viz.backtest import BASE_RATE_AUC, backtest_markdown
 from escalate.viz.runinfo import (
     COMMAND_FILE,

@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..model.world import World
+from ..model.entities import World
 
 __all__ = ["LONG_RUN_S", "estimate_seconds", "format_duration", "measure_rate"]
 
@@ -46,7 +46,7 @@ def measure_rate(
     out), n growing until the difference takes a fair part of the budget.
     """
     from ..engine import compile as compiler
-    from ..model.world import load_world
+    from ..model.load import load_world
 
     w = world if isinstance(world, World) else load_world(world)
     compiler.compile_world(w)  # a first compilation fills caches; the batches below pay the rest

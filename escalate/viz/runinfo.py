@@ -149,7 +149,8 @@ def _world_info(name: str, entry: Mapping[str, Any]) -> WorldInfo:
 
 def _rebuilt_command(directory: Path, manifest: Any) -> str | None:
     """The ``escalate run`` that makes the same results, from the manifest; None for a sweep."""
-    from ..model.world import bundled_names, load_world
+    from ..model.bundled import bundled_names
+    from ..model.load import load_world
 
     if (directory / "variants.csv").exists():
         return None
