@@ -256,8 +256,16 @@ def test_scores_of_the_summary_match_the_rows(result) -> None:
         brier(third["p_at_war"], third["joined"])
     )
     assert s["scores"]["nobody"]["brier"]["value"] == pytest.approx(third["joined"].mean())
-    assert set(s["scores"]) == {"model", "nobody", "base_rate", "no_alliances"}
-    assert set(s["skill"]) == {"nobody", "base_rate", "no_alliances"}
+    # "no_alliances" equals "nobody" under version 3 (unaligned entry off): left out
+    names = {"model", "model_cv", "nobody", "base_rate", "pact_rule", "logit"}
+    assert set(s["scores"]) == names
+    assert set(s["skill"]) == names - {"model"}
+    assert not third["p_at_war_no_alliances"].any()
+    # the held-out columns are those of the fold's fit, and every difference is of them
+    assert s["differences"]["of"] == "model_cv"
+    assert set(s["differences"]["log_loss_side"]) == names - {"model_cv"}
+    assert set(s["side_accuracy"]) == names
+    assert ((third["p_side1_cv"] + third["p_side2_cv"]) == third["p_at_war_cv"]).all()
     assert set(result.summary["scores"]) == {"30", "180", "365"}
     s365 = result.summary["scores"]["365"]
     assert s365["joiners"] == int(third["joined_365"].sum())

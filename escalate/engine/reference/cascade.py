@@ -75,6 +75,7 @@ class Cascade:
     entered: list[tuple[str, str, int, str, str | None]] = field(default_factory=list)
     aggressor: set[str] = field(default_factory=set)
     attackers: dict[str, set[str]] = field(default_factory=dict)
+    victims: dict[str, set[str]] = field(default_factory=dict)
     decided: set[int] = field(default_factory=set)
     decided_by: set[str] = field(default_factory=set)  # obligors decided this round
     pledge_state: dict[int, bool] = field(default_factory=dict)
@@ -123,6 +124,7 @@ class Cascade:
     def attack(self, attacker: str, victim: str) -> None:
         """``attacker`` attacks ``victim`` (an aggression if the attacker is an aggressor)."""
         self.attackers.setdefault(victim, set()).add(attacker)
+        self.victims.setdefault(attacker, set()).add(victim)
         if victim not in self.attacked:
             self.attacked.append(victim)
         self.cases.append((attacker, victim, attacker in self.aggressor))
@@ -185,10 +187,15 @@ class Cascade:
             self.join(k, s, r, via, source)
             if p.offense:
                 self.aggressor.add(k)
-        if ctx.entry == "side":  # every nation on the other side
-            targets = {k: {x for x in self.side if self.side[x] != s} for k, s, _ in entrants}
-        else:
-            targets = self._enemy_targets(entrants, new)
+        if ctx.entry == "side":  # every nation on the other side (sorted once a round)
+            by_side = {A: [], D: []}
+            for x in sorted(self.side):
+                by_side[self.side[x]].append(x)
+            for k, s, _ in entrants:
+                for x in by_side[other(s)]:
+                    self.attack(k, x)
+            return
+        targets = self._enemy_targets(entrants, new)
         for k, _, _ in entrants:
             for x in sorted(targets[k]):
                 self.attack(k, x)
@@ -202,13 +209,10 @@ class Cascade:
         """
         first: dict[str, set[str]] = {}
         for k, s, p in entrants:
-            first[k] = {
-                x
-                for x in self.side
-                if x not in new
-                and self.side[x] != s
-                and (x in p.culprits or any(self.at_war_with(x, f) for f in p.friends))
-            }
+            enemies = set(p.culprits)
+            for f in p.friends:  # at war with f: attacked f, or attacked by f
+                enemies |= self.attackers.get(f, set()) | self.victims.get(f, set())
+            first[k] = {x for x in enemies if x not in new and self.side.get(x) == other(s)}
         out = {}
         for k, s, p in entrants:
             same_round = {e for e, se, _ in entrants if se != s and first[e] & p.friends}
