@@ -27,9 +27,12 @@ __all__ = [
 ]
 
 _NAMES = {
-    "model": "model",
+    "model": "model (shipped defaults)",
+    "model_cv": "model (held-out fit)",
     "nobody": "nobody else joins",
     "base_rate": "base rate (leave one war out)",
+    "pact_rule": "pact rule",
+    "logit": "logistic regression",
     "no_alliances": "model without alliances",
 }
 _SCORE_NAMES = {
@@ -62,7 +65,7 @@ def reliability_figure(summary: dict[str, Any], window: int):
     ax = fig.add_subplot()
     ax.plot([0, 1], [0, 1], color="0.6", lw=1, ls="--", label="perfect calibration")
     cal = summary["scores"][str(window)]["calibration"]
-    rows_of = [(n, c, m) for n, c, m in (("model", "C0", "o"), ("no_alliances", "C1", "s"))]
+    rows_of = [(n, c, m) for n, c, m in (("model", "C0", "o"), ("model_cv", "C1", "s")) if n in cal]
     for k, (name, color, marker) in enumerate(rows_of):
         rows = cal[name]
         if not rows:
