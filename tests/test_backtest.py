@@ -361,7 +361,7 @@ def test_cli_backtest_filters_and_prints_the_table(tmp_path: Path, capsys) -> No
     code = main(_argv(tmp_path / "bt", "--no-figures", "--war-ids", "1,2", "--window", "30"))
     assert code == 0
     out = capsys.readouterr().out
-    assert "## Joined within 30 days" in out and "| model |" in out
+    assert "## Joined within 30 days" in out and "| model (shipped defaults) |" in out
     wars = pd.read_csv(tmp_path / "bt" / "wars.csv")
     assert list(wars["war"]) == [1, 2]
 
@@ -414,4 +414,4 @@ def test_cli_report_of_a_backtest_directory(tmp_path: Path, capsys) -> None:
     assert capsys.readouterr().out.strip().endswith("report.html")
     assert "<h3>Joined within 180 days" in page and "<th>Brier</th>" in page
     assert page.count("data:image/png;base64,") == 2  # reliability diagram, joiners
-    assert "<td>model</td>" in page
+    assert "<td>model (shipped defaults)</td>" in page

@@ -155,7 +155,7 @@ def _summary() -> dict:
          "observed_high": min(1.0, m), "low": m - 0.05, "high": m + 0.05}
         for i, m in enumerate([0.01, 0.09, 0.12, 0.25, 0.5, 0.75, 0.97])
     ]  # fmt: skip
-    return {"scores": {"180": {"calibration": {"model": bins, "no_alliances": bins[:1]}}}}
+    return {"scores": {"180": {"calibration": {"model": bins, "model_cv": bins[:1]}}}}
 
 
 def test_reliability_figure_is_large_and_its_counts_do_not_overlap() -> None:
