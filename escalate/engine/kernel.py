@@ -51,12 +51,12 @@ from .rng import (
 )
 from .state import (
     C_OVERFLOW,
-    C_WHY,
     T_DIPLOMACY,
     T_SANC_A,
     T_SANC_D,
     T_SANCTIONS,
     T_VETOED,
+    clear_why,
     new_scratch,
 )
 
@@ -306,6 +306,7 @@ def _reset(w, sc, n_obt, n_neut, n_respt, n_att):
         for ai in range(sc.n_agg[o]):
             sc.agg_flag[o, sc.agg[o, ai]] = 0
         sc.n_agg[o] = 0
+    clear_why(sc)
     for i in range(sc.counts.size):
         if i != 2:  # the stamp only grows
             sc.counts[i] = 0
@@ -359,7 +360,7 @@ def _cascade(w, sc, rs, out, parts, q, want_parts):
         n_atwar, n_att, last_round = plans(w, sc, rs, r, n_atwar, n_att, last_round)
         if r == w.max_rounds:
             break
-        sc.counts[C_WHY] = 0
+        clear_why(sc)
         n_pulled, n_obt, broken, conflicted = obligations(
             w, sc, rs, r, tmask, new_lo, n_atwar, n_att, n_obt, broken, conflicted
         )

@@ -30,7 +30,6 @@ from .state import (
     AGGR_ENTRY,
     AGGR_PLAN,
     C_STAMP,
-    C_WHY,
     FAILS,
     HOLDS,
     OFF_A,
@@ -368,8 +367,10 @@ def _first_targets(w, sc, n_entr):
         os = other_side(s)
         c[C_STAMP] += 1
         stamp = c[C_STAMP]
-        for i in range(c[C_WHY]):
-            if sc.why_nation[i] != k or sc.why_side[i] != s:
+        i = sc.why_head[k]
+        while i >= 0:  # the reasons k was pulled, on its own list
+            if sc.why_side[i] != s:
+                i = sc.why_next[i]
                 continue
             f = sc.why_x[i]
             if sc.why_kind[i] == WHY_CULPRIT:
@@ -377,6 +378,7 @@ def _first_targets(w, sc, n_entr):
                     sc.mark[f] = stamp
                     sc.tg[n_tg] = f
                     n_tg += 1
+                i = sc.why_next[i]
                 continue
             for way in range(2):  # the attackers of f, then its victims
                 e = sc.in_head[f] if way == 0 else sc.out_head[f]
@@ -387,6 +389,7 @@ def _first_targets(w, sc, n_entr):
                         sc.tg[n_tg] = y
                         n_tg += 1
                     e = sc.e_next_in[e] if way == 0 else sc.e_next_out[e]
+            i = sc.why_next[i]
         if n_tg >= sc.tg.size:
             c[3] = 1  # overflow: the block reruns the cascade with more room
         sc.tg_ptr[x + 1] = n_tg
@@ -399,6 +402,23 @@ def _attacks_friend(sc, xe, stamp):
         if sc.mark[sc.tg[i]] == stamp:
             return True
     return False
+
+
+@jit(**INLINE_OPTIONS)
+def _same_round(w, sc, k, s, r, aggression, n_entr, n_att):
+    """Entrant ``k`` (side ``s``) attacks the other side's entrants that attack its friends."""
+    c = sc.counts
+    c[C_STAMP] += 1
+    stamp = c[C_STAMP]
+    i = sc.why_head[k]
+    while i >= 0:  # mark k's friends
+        if sc.why_side[i] == s and sc.why_kind[i] == WHY_FRIEND:
+            sc.mark[sc.why_x[i]] = stamp
+        i = sc.why_next[i]
+    for xe in range(n_entr):
+        if sc.entr_side[xe] != s and _attacks_friend(sc, xe, stamp):
+            n_att = attack(w, sc, k, sc.entr[xe], r, aggression, n_att)
+    return n_att
 
 
 @jit(**INLINE_OPTIONS)
@@ -415,9 +435,15 @@ def enter(w, sc, r, n_entr, n_atwar):
     if w.entry_enemies:
         _first_targets(w, sc, n_entr)
     new_lo = n_atwar
+    any_a = False
+    any_d = False
     for x in range(n_entr):
         k = sc.entr[x]
         rank = sc.entr_rank[x]
+        if sc.entr_side[x] == SIDE_A:
+            any_a = True
+        else:
+            any_d = True
         if rank < m:
             via, src = w.ob_kind[rank], rank
         elif rank < n_un:
@@ -439,13 +465,6 @@ def enter(w, sc, r, n_entr, n_atwar):
             continue
         for i in range(sc.tg_ptr[x], sc.tg_ptr[x + 1]):
             n_att = attack(w, sc, k, sc.tg[i], r, aggression, n_att)
-        c = sc.counts
-        c[C_STAMP] += 1
-        stamp = c[C_STAMP]
-        for i in range(c[C_WHY]):  # mark k's friends
-            if sc.why_nation[i] == k and sc.why_side[i] == s and sc.why_kind[i] == WHY_FRIEND:
-                sc.mark[sc.why_x[i]] = stamp
-        for xe in range(n_entr):
-            if sc.entr_side[xe] != s and _attacks_friend(sc, xe, stamp):
-                n_att = attack(w, sc, k, sc.entr[xe], r, aggression, n_att)
+        if any_a and any_d:  # entrants on both sides: those that attack k's friends
+            n_att = _same_round(w, sc, k, s, r, aggression, n_entr, n_att)
     return n_atwar, n_att, new_lo

@@ -23,7 +23,7 @@ import numpy as np
 from .codes import NO_SIDE, ORG_ARBITRATION, ORG_COLLECTIVE_SECURITY, SIDE_A
 from .options import INLINE_OPTIONS, jit
 
-__all__ = ["AGGR_ENTRY", "AGGR_PLAN", "NO_RANK", "Scratch", "new_scratch"]
+__all__ = ["AGGR_ENTRY", "AGGR_PLAN", "NO_RANK", "Scratch", "clear_why", "new_scratch"]
 
 #: ``Scratch.pull_flag``: pulled towards side A, towards side D, or both (stays out);
 #: ``OFF_A``/``OFF_D``: one of the pulls towards A/D is an honoured offense obligation.
@@ -96,6 +96,8 @@ class Scratch(NamedTuple):
     why_x: np.ndarray  # uint32[cap]
     why_side: np.ndarray  # int8[cap]
     why_kind: np.ndarray  # uint8[cap]
+    why_head: np.ndarray  # int32[n] last why entry of each nation, -1 none
+    why_next: np.ndarray  # int32[cap] the nation's previous entry
     # whom each entrant attacks first (entry = "enemies"), CSR over the entrants
     tg_ptr: np.ndarray  # int32[n + 1]
     tg: np.ndarray  # uint32[cap]
@@ -157,6 +159,8 @@ def new_scratch(w, cap):
         np.empty(cap, np.uint32),  # why_x
         np.empty(cap, np.int8),  # why_side
         np.empty(cap, np.uint8),  # why_kind
+        np.full(n, -1, np.int32),  # why_head
+        np.empty(cap, np.int32),  # why_next
         np.zeros(n + 1, np.int32),  # tg_ptr
         np.empty(cap, np.uint32),  # tg
         np.zeros(n, np.int64),  # mark
@@ -211,7 +215,18 @@ def note_why(sc, k, s, x, kind):
     sc.why_x[i] = x
     sc.why_side[i] = s
     sc.why_kind[i] = kind
+    sc.why_next[i] = sc.why_head[k]
+    sc.why_head[k] = i
     c[1] = i + 1
+
+
+@jit(**INLINE_OPTIONS)
+def clear_why(sc):
+    """Forget the round's why entries (the lists of the nations that had any)."""
+    c = sc.counts
+    for i in range(c[1]):
+        sc.why_head[sc.why_nation[i]] = -1
+    c[1] = 0
 
 
 # ---------------------------------------------------------------------- attacks

@@ -213,9 +213,13 @@ class Cascade:
             for f in p.friends:  # at war with f: attacked f, or attacked by f
                 enemies |= self.attackers.get(f, set()) | self.victims.get(f, set())
             first[k] = {x for x in enemies if x not in new and self.side.get(x) == other(s)}
+        attacking: dict[str, list[tuple[str, str]]] = {}  # x -> the entrants to attack x
+        for e, se, _ in entrants:
+            for x in first[e]:
+                attacking.setdefault(x, []).append((e, se))
         out = {}
         for k, s, p in entrants:
-            same_round = {e for e, se, _ in entrants if se != s and first[e] & p.friends}
+            same_round = {e for f in p.friends for e, se in attacking.get(f, ()) if se != s}
             out[k] = first[k] | same_round
         return out
 
