@@ -829,18 +829,24 @@ def test_row_invariants(world, seed):
             assert not row.vetoed and not row.world_war and row.power_share == 0.0
             continue
         assert row.winner in ("A", "D")
-        assert (rows[0].nation, rows[0].side, rows[0].round) == (row.initiator, "A", 0)
-        assert (rows[1].nation, rows[1].side, rows[1].round) == (row.target, "D", 0)
+        inc = w.incident  # model version 3: several initiators and targets, in that order
+        inits = list(inc.initiator_ids) if inc.mode == "fixed" else [row.initiator]
+        targs = list(inc.target_ids) if inc.mode == "fixed" else [row.target]
+        first = [(p.nation, p.side, p.round) for p in rows[: len(inits) + len(targs)]]
+        assert first == [(x, "A", 0) for x in inits] + [(x, "D", 0) for x in targs]
+        assert (inits[0], targs[0]) == (row.initiator, row.target)
         assert len({p.nation for p in rows}) == len(rows)
         assert sum(p.side == "A" for p in rows) == row.side_a
         assert sum(p.nation in majors for p in rows) == row.majors
         rounds = [p.round for p in rows]
         assert rounds == sorted(rounds) and max(rounds) == row.rounds
-        for p in rows[2:]:
+        for p in rows[len(inits) + len(targs) :]:
             if p.via == "plan":
                 assert p.source in ids
             elif p.via == "organization":
                 assert p.source in orgs
+            elif p.via == "unaligned":  # model version 3: joined without an obligation
+                assert p.source is None and p.round == 1
             else:
                 assert treaties[p.source] == p.via
                 assert p.round >= 1
