@@ -342,66 +342,6 @@ def _cmd_draw(args: argparse.Namespace) -> int:
     return 0
 
 
-def _war_options(args: argparse.Namespace) -> dict:
-    """The keyword arguments of backtest() and calibrate() from the shared flags."""
-    ids = None
-    if args.war_ids:
-        try:
-            ids = [int(x) for x in args.war_ids.split(",") if x.strip()]
-        except ValueError:
-            raise ValueError(
-                f"--war-ids {args.war_ids!r}: expected a list of COW WarNum, e.g. 106,139"
-            ) from None
-    names = ["states", "capabilities", "majors", "atop", "cow", "replicates", "seed"]
-    names += ["since", "until", "min_participants", "window"]
-    return {**{k: getattr(args, k) for k in names}, "war_ids": ids}
-
-
-def _cmd_backtest(args: argparse.Namespace) -> int:
-
-    from ..analysis.backtest import backtest
-    from ..viz.backtest import backtest_markdown, write_backtest_figures
-
-    if args.atop is None and args.cow is None:
-        raise ValueError("alliances: give an ATOP file (--atop), a COW file (--cow) or both")
-    _load_kernel()
-    result = backtest(args.wars, **_war_options(args), resamples=args.bootstrap)
-    paths = result.write(args.out)
-    text = backtest_markdown(result.summary, result.wars)
-    (args.out / "report.md").write_text(text, encoding="utf-8")
-    if not args.no_figures:
-        paths += write_backtest_figures(result.summary, result.wars, args.out)
-    if args.json:
-        print((args.out / "summary.json").read_text(encoding="utf-8"), end="")
-    else:
-        print(text, end="")
-        t = result.timings
-        print(
-            f"wrote {args.out} in {sum(t.values()):.0f} s (import {t['import']:.0f} s, "
-            f"simulate {t['simulate']:.0f} s, scoring {t['scoring']:.0f} s)",
-            file=sys.stderr,
-        )
-    return 0
-
-
-def _cmd_calibrate(args: argparse.Namespace) -> int:
-    import json
-
-    from ..analysis.backtest import calibrate, toml_fragment
-
-    if args.atop is None and args.cow is None:
-        raise ValueError("alliances: give an ATOP file (--atop), a COW file (--cow) or both")
-    _load_kernel()
-    cal = calibrate(args.wars, **_war_options(args), resamples=args.bootstrap, folds=args.folds)
-    args.out.mkdir(parents=True, exist_ok=True)
-    data = json.dumps(cal.to_dict(), indent=1, default=float)
-    (args.out / "calibration.json").write_text(data + "\n", encoding="utf-8")
-    fragment = toml_fragment(cal)
-    (args.out / "reliability.toml").write_text(fragment, encoding="utf-8")
-    print(data if args.json else fragment, end="\n" if args.json else "")
-    return 0
-
-
 from .views import _cmd_compare, _cmd_plot, _cmd_report  # noqa: E402
 
 #: sub-command -> what it does (each returns the exit code)
