@@ -49,6 +49,7 @@ class HonourInputs(NamedTuple):
 def honour_inputs(world: World, items: list[tuple[str, str, str]]) -> HonourInputs:
     """The :class:`HonourInputs` of ``items``: ``(treaty name, kind, obligor id)`` each."""
     treaty = {a.name: a for a in world.alliances}
+    log_size = {a.name: math.log(a.size) for a in world.alliances}  # once per treaty
     major = {x.id: x.major for x in world.nations}
     rows = [(treaty[t], kind, major[k]) for t, kind, k in items]
     return HonourInputs(
@@ -56,7 +57,7 @@ def honour_inputs(world: World, items: list[tuple[str, str, str]]) -> HonourInpu
         code=np.array([ALLIANCE_KINDS.index(kind) for _, kind, _ in rows], np.int64),
         own=np.array([np.nan if a.reliability is None else a.reliability for a, _, _ in rows]),
         major=np.array([1.0 if m else 0.0 for _, _, m in rows]),
-        log_members=np.array([math.log(a.size) for a, _, _ in rows]),
+        log_members=np.array([log_size[a.name] for a, _, _ in rows]),
         unwritten=np.array([1.0 if a.unwritten else 0.0 for a, _, _ in rows]),
     )
 

@@ -131,13 +131,20 @@ class Context:
             h = self.coef
             static = h[f"intercept.{kind}"]
             static += h["major"] * (1.0 if self.major[k] else 0.0)
-            static += h["members"] * math.log(a.size)
+            static += h["members"] * self._log_size(a)
             static += h["unwritten"] * (1.0 if a.unwritten else 0.0)
         return Obligation(
             rank, a.name, kind, k, j, self.world.fixed_reliability(a), static,
             decision_key(tag, a.name, k, j), frozenset(a.against),
             a.unprovoked and (v3 or kind != "neutrality"), a.min_attackers, a.located and v3,
         )  # fmt: skip
+
+    def _log_size(self, a) -> float:
+        """Log of the treaty's number of members (computed once per treaty)."""
+        cache = self.__dict__.setdefault("_log_sizes", {})
+        if a.name not in cache:
+            cache[a.name] = math.log(a.size)
+        return cache[a.name]
 
     def in_theatre(self, nation: str, theatre: frozenset[str]) -> bool:
         """Whether ``nation``'s region is in ``theatre`` (False without a region)."""
