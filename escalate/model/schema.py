@@ -22,6 +22,7 @@ import re
 __all__ = [
     "ALLIANCE_KINDS",
     "ATTACK_CONDITION_KINDS",
+    "BYTES_PER_OBLIGATION",
     "ENTRY_RULES",
     "ID_RE",
     "INCIDENT_MODES",
@@ -42,6 +43,7 @@ __all__ = [
     "RESPONSE_KINDS",
     "TOP_KEYS",
     "UNPROVOKED_KINDS",
+    "physical_memory",
 ]
 
 #: The top-level keys of a world file.
@@ -104,6 +106,24 @@ MAX_ORGANIZATIONS = _INT16_MAX
 #: counts at most one per obligation, so obligations + organizations + nations
 #: must fit int32.
 MAX_OBLIGATIONS = _INT32_MAX - MAX_NATIONS - MAX_ORGANIZATIONS
+#: Bytes one directed obligation takes while a world is compiled: its entry in the
+#: canonical order (a tuple of names), its arrays (kind, obligor, protege, draw key,
+#: threshold, log-odds, conditions, trigger entry) and its honour inputs. Measured:
+#: a peak of 329 bytes per obligation with ``tracemalloc`` while compiling one treaty
+#: of 1,000 members (999,000 obligations), 124 kept after. The loader refuses a world
+#: whose obligations would need more than the machine's memory
+#: (:func:`physical_memory`), with the estimate, before anything is expanded.
+BYTES_PER_OBLIGATION = 330
+
+
+def physical_memory() -> int | None:
+    """The machine's physical memory in bytes (None where the system does not say)."""
+    import os
+
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
 #: Most ``[[plans]]``: their trigger and attack lists (at most ``MAX_NATIONS - 1``
 #: nations each) are indexed by int32 offsets.
 MAX_PLANS = _INT32_MAX // (MAX_NATIONS - 1)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from . import schema
 from .checks import Checker
 from .entities import Alliance, Nation, Plan, World, WorldError
 from .lines import KeyLines
@@ -223,7 +224,21 @@ def _alliances(
                 out.append(alliance)
     if len(c.errors) > n0:
         return None
+    _fits_in_memory(c, n_pairs)
     return tuple(out)
+
+
+def _fits_in_memory(c: Checker, n_pairs: int) -> None:
+    """Refuse, before expanding them, obligations that would not fit in memory to compile."""
+    memory = schema.physical_memory()
+    need = n_pairs * schema.BYTES_PER_OBLIGATION
+    if memory is not None and need > memory:
+        raise c.err(
+            "alliances",
+            f"the treaties expand to {n_pairs:,} directed obligations (k members give "
+            f"k*(k-1)): about {need / 2**30:.1f} GiB to compile, more than this machine's "
+            f"{memory / 2**30:.1f} GiB; split the treaty or use fewer members",
+        )
 
 
 def _alliance(
