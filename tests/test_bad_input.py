@@ -153,7 +153,7 @@ def test_no_unclosed_hint_where_nothing_was_left_open(tmp_path: Path, text: str)
 COMMAND_LINES = [
     ("replicates-zero", "{world} -n 0 -s 1 -o {out}", "--replicates/-n: must be positive, got 0"),
     ("replicates-negative", "{world} -n -5 -s 1 -o {out}", "must be positive, got -5"),
-    ("replicates-float", "{world} -n 1e6 -s 1 -o {out}", "-n: not a whole number: '1e6'"),
+    ("replicates-float", "{world} -n 1.5 -s 1 -o {out}", "-n: not a whole number: '1.5'"),
     ("replicates-word", "{world} -n many -s 1 -o {out}", "not a whole number: 'many'"),
     ("replicates-empty", "{world} -n '' -s 1 -o {out}", "not a whole number: ''"),
     ("seed-negative", "{world} -n 10 -s -1 -o {out}", "--seed/-s: must be between 0 and 2**64"),
@@ -165,7 +165,11 @@ COMMAND_LINES = [
     ("no-out", "{world} -n 10 -s 1", "the following arguments are required: --out/-o"),
     ("no-seed", "{world} -n 10 -o {out}", "required: --seed/-s"),
     ("no-world", "-n 10 -s 1 -o {out}", "required: WORLD"),
-    ("unknown-option", "{world} -n 10 -s 1 -o {out} --replicas 5", "unrecognized arguments"),
+    (
+        "unknown-option",
+        "{world} -n 10 -s 1 -o {out} --replicas 5",
+        "unknown option --replicas (did you mean --replicates?)",
+    ),
     ("resume-overwrite", "{world} -n 10 -s 1 -o {out} --resume --overwrite", "not allowed with"),
     ("world-missing", "{tmp}/nowhere.toml -n 10 -s 1 -o {out}", "nowhere.toml: no such file"),
     ("world-is-a-directory", "{tmp} -n 10 -s 1 -o {out}", "is a directory, not a world file"),

@@ -57,11 +57,16 @@ def _check_triggers(cw: CompiledWorld, obs: list[tuple[str, str, str, str, float
                     w.ob_ag_ptr[rank + 1] > w.ob_ag_ptr[rank]
                     or w.ob_unprov[rank]
                     or w.ob_minatt[rank] > 1
+                    or w.ob_located[rank]  # model version 3
                 )
                 assert has_cond == (seg >= 2)
                 assert w.trig_obligor[e] == index[obligor]
                 assert int(w.trig_key[e]) == decision_key(KIND_OBLIGATION, name, obligor, protege)
-                assert int(w.trig_thr[e]) == threshold(rel)
+                # the honour probability before the cascade: the fixed reliability, or
+                # under model version 3 the logistic of the static log-odds
+                assert int(w.trig_thr[e]) == threshold(float(w.ob_rel[rank]))
+                if not w.trig_logit[e]:
+                    assert float(w.ob_rel[rank]) == rel
     for arr, dtype in [
         (w.trig_ob, np.uint32),
         (w.trig_obligor, np.uint32),

@@ -57,9 +57,9 @@ def test_get_going_installs_what_the_tutorial_needs() -> None:
 
 
 def test_the_compile_time_is_told_alike() -> None:
-    from escalate.cli import commands
+    from escalate.cli import commands_data
 
-    notice = Path(commands.__file__).read_text(encoding="utf-8")
+    notice = Path(commands_data.__file__).read_text(encoding="utf-8")
     assert "takes 30 to 90 s" in notice
     assert "about 20 s" not in README
     assert README.count("30 to 90 s") >= 2

@@ -15,7 +15,8 @@ import escalate.cli as escalate_cli
 from escalate.importers.csvfile import DataError, read_table
 from escalate.model.entities import WorldError
 from escalate.model.load import load_world
-from escalate.model.sweep import MAX_VARIANTS, parse_setting, sweep_worlds
+from escalate.model.sweep import parse_setting, sweep_worlds
+from escalate.model.sweep_settings import MAX_VARIANTS
 
 TEACHING = Path(__file__).resolve().parents[1] / "configs" / "teaching.toml"
 

@@ -80,6 +80,10 @@ def test_the_layers_cover_every_subpackage() -> None:
     assert subpackages - {"escalate.worlds"} == set(layers)  # worlds: data
 
 
+#: Distributions whose import name differs from their name.
+IMPORT_NAMES = {"scikit_learn": "sklearn"}
+
+
 def test_the_model_forbids_every_dependency() -> None:
     """Forbidding every declared dependency leaves the model the standard library."""
     project = PYPROJECT["project"]
@@ -90,7 +94,8 @@ def test_the_model_forbids_every_dependency() -> None:
     names = set()
     for requirement in declared:
         name, extras = re.match(r"([\w.-]+)(?:\[([\w,]+)\])?", requirement).groups("")
-        names.add(name.replace("-", "_").lower())
+        name = name.replace("-", "_").lower()
+        names.add(IMPORT_NAMES.get(name, name))
         names.update(e for e in extras.split(",") if e)
     assert names == set(contract("The model imports")["forbidden_modules"])
 

@@ -16,12 +16,12 @@ from escalate.model.entities import World, WorldError
 from escalate.model.load import load_world, world_from_dict
 from escalate.model.sweep import (
     Setting,
-    _linspace,
     parse_setting,
     sweep_worlds,
     sweepable_keys,
     variant_table,
 )
+from escalate.model.sweep_settings import _linspace
 
 EUROPE = Path(__file__).resolve().parent.parent / "configs" / "europe_1914.toml"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")

@@ -124,6 +124,8 @@ def physical_memory() -> int | None:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, ValueError, OSError):
         return None
+
+
 #: Most ``[[plans]]``: their trigger and attack lists (at most ``MAX_NATIONS - 1``
 #: nations each) are indexed by int32 offsets.
 MAX_PLANS = _INT32_MAX // (MAX_NATIONS - 1)

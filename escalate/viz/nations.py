@@ -22,7 +22,7 @@ __all__ = ["TOP", "at_war_table", "heatmap_figure", "nation_probabilities"]
 TOP = 40
 
 
-def _replicates(results: pd.DataFrame) -> dict[str, int]:
+def replicates_of(results: pd.DataFrame) -> dict[str, int]:
     out = {}
     for name, idx in structure_groups(results):
         w = row_weights(results, idx)  # a table of counts: the rows it stands for
@@ -30,7 +30,7 @@ def _replicates(results: pd.DataFrame) -> dict[str, int]:
     return out
 
 
-def _group_sizes(participants: pd.DataFrame, keys: list[str]) -> pd.Series:
+def group_sizes(participants: pd.DataFrame, keys: list[str]) -> pd.Series:
     """Participant rows per ``keys``: group sizes of the rows, or sums of ``count``.
 
     ``participants`` is either the participants table (one row per belligerent)
@@ -43,7 +43,7 @@ def _group_sizes(participants: pd.DataFrame, keys: list[str]) -> pd.Series:
     return groups.size()
 
 
-def _as_str_levels(counts: pd.Series) -> pd.Series:
+def as_str_levels(counts: pd.Series) -> pd.Series:
     """Group sizes with string labels.
 
     Grouping on categoricals first keeps tens of millions of participant rows from
@@ -71,9 +71,9 @@ def nation_probabilities(
         ``A`` and ``D``. The boolean array marks the cells of nations absent
         from that structure's world (False everywhere without ``members``).
     """
-    n_rep = _replicates(results)
+    n_rep = replicates_of(results)
     names = [name for name, _ in structure_groups(results)]
-    counts = _as_str_levels(_group_sizes(participants, ["nation", "structure", "side"]))
+    counts = as_str_levels(group_sizes(participants, ["nation", "structure", "side"]))
     wide = counts.unstack(["structure", "side"], fill_value=0)
     columns = pd.MultiIndex.from_product([names, ["A", "D"]], names=["structure", "side"])
     wide = wide.reindex(columns=columns, fill_value=0)

@@ -33,7 +33,7 @@ import pandas as pd
 from ..analysis.common import structure_groups
 from ..analysis.intervals import proportion_intervals
 from ..analysis.tails import ccdf
-from .nations import TOP, _as_str_levels, _group_sizes, _replicates, heatmap_figure
+from .nations import TOP, as_str_levels, group_sizes, heatmap_figure, replicates_of
 from .style import MARKERS, legend_below, line_style, new_figure, palette, wrapped_title
 
 __all__ = [
@@ -261,10 +261,10 @@ def entry_figure(results: pd.DataFrame, participants: pd.DataFrame, *, confidenc
     from scipy.stats import norm
 
     z = float(norm.ppf(0.5 + confidence / 2))
-    n_rep = _replicates(results)
+    n_rep = replicates_of(results)
     names = _names(results)
     colors = palette(len(names))
-    counts = _as_str_levels(_group_sizes(participants, ["structure", "round"]))
+    counts = as_str_levels(group_sizes(participants, ["structure", "round"]))
     rmax = int(participants["round"].max()) if len(participants) else 0
     r = np.arange(0, rmax + 1)
     fig = new_figure(8.5, 5)

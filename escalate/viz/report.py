@@ -161,6 +161,27 @@ def _nations_html(
     return f'{note}<div class="nations">{html_top}</div>'
 
 
+def _tails_html(sizes: pd.DataFrame, seed: int, confidence: float) -> str:
+    """The tail-exponent table with its note (or why it cannot be fitted)."""
+    esc = html.escape
+    try:
+        te = tail_exponents(sizes, seed=seed, confidence=confidence)
+    except ImportError as exc:
+        return f'<p class="note">{esc(str(exc))}</p>'
+    return (
+        '<p class="note">Discrete power-law fit of the number of belligerents above '
+        "x<sub>min</sub> (powerlaw package; maximum likelihood, x<sub>min</sub> by "
+        "Kolmogorov-Smirnov distance), alpha &plusmn; z&middot;sigma. The interval "
+        "says how well alpha is determined <i>if</i> the tail is a power law; the "
+        "likelihood-ratio test against an exponential tail says whether it is one "
+        "(its verdict in the last column). War size here is a count of nations, "
+        "bounded by the number of nations, so the tail is short. The [context] row "
+        "is the empirical exponent of battle deaths in interstate wars, a different "
+        "quantity, shown beside, not as a target. Wars (fit N): the fit used a "
+        "seeded uniform subsample of N wars.</p>" + _table_html(pd.DataFrame(tails_rows(te)))
+    )
+
+
 def render_report(
     results: pd.DataFrame,
     participants: pd.DataFrame | None = None,
@@ -258,26 +279,7 @@ def render_report(
 
     if tails:
         parts.append("<h2>Tail exponents of war size</h2>")
-        try:
-            te = tail_exponents(
-                results if sizes is None else sizes, seed=seed, confidence=confidence
-            )
-        except ImportError as exc:
-            parts.append(f'<p class="note">{esc(str(exc))}</p>')
-        else:
-            parts.append(
-                '<p class="note">Discrete power-law fit of the number of belligerents above '
-                "x<sub>min</sub> (powerlaw package; maximum likelihood, x<sub>min</sub> by "
-                "Kolmogorov-Smirnov distance), alpha &plusmn; z&middot;sigma. The interval "
-                "says how well alpha is determined <i>if</i> the tail is a power law; the "
-                "likelihood-ratio test against an exponential tail says whether it is one "
-                "(its verdict in the last column). War size here is a count of nations, "
-                "bounded by the number of nations, so the tail is short. The [context] row "
-                "is the empirical exponent of battle deaths in interstate wars, a different "
-                "quantity, shown beside, not as a target. Wars (fit N): the fit used a "
-                "seeded uniform subsample of N wars.</p>"
-            )
-            parts.append(_table_html(pd.DataFrame(tails_rows(te))))
+        parts.append(_tails_html(results if sizes is None else sizes, seed, confidence))
 
     parts.append("<h2>Full table</h2>")
     parts.append(

@@ -248,12 +248,9 @@ def backtest(
     threads
         Numba threads (default: all).
     folds
-        Held-out predictions: the wars are split into ``folds`` groups (seeded by
-        ``seed``) and each group is predicted by the maximum-likelihood fit of version
-        3's coefficients on the others (:func:`escalate.calibrate`; columns
-        ``p_at_war_cv``, ``p_side1_cv``, ``p_side2_cv``); the pact rule and the logistic
-        regression are fitted on the same folds. 0: no held-out fit (the baselines
-        still use the folds).
+        Each of ``folds`` groups of wars (seeded) is predicted by the fit of version 3's
+        coefficients on the others (``p_*_cv`` columns; :func:`escalate.calibrate`), and
+        the baselines use the same folds. 0: no held-out fit.
     fit_replicates, max_evaluations
         Cascades per war and evaluation, and evaluations per fit, of those fits.
     progress
@@ -290,14 +287,7 @@ def backtest(
             f"no war to score: {len(chosen)} selected, "
             + (f"all skipped ({'; '.join(sorted(set(skipped.values())))})" if chosen else "none")
         )
-    frames = []
-    fold_of = folds_of([c.war.num for c in cases], max(folds, 2), seed)
-    for case in cases:
-        p, p1, p2 = predict(case, case.world, replicates, seed, threads)
-        q, q1, q2 = predict(case, no_alliances(case.world), replicates, seed, threads)
-        f = _frame(case, window, (p, p1, p2), (q, q1, q2))
-        f["fold"] = fold_of[case.war.num]
-        frames.append(pd.concat([f, features(case)], axis=1))
+    frames = _frames(cases, window, replicates, seed, threads, max(folds, 2))
     t2 = time.perf_counter()
     predictions = pd.concat(frames, ignore_index=True)
     calibration = None
@@ -306,27 +296,11 @@ def backtest(
             cases, window=window, replicates=fit_replicates, predict_replicates=replicates,
             seed=seed, folds=folds, max_evaluations=max_evaluations, progress=progress,
         )  # fmt: skip
-        held = [calibration.held_out[c.war.num] for c in cases]
-        predictions["p_side1_cv"] = np.concatenate([h[0] for h in held])
-        predictions["p_side2_cv"] = np.concatenate([h[1] for h in held])
-        predictions["p_at_war_cv"] = predictions["p_side1_cv"] + predictions["p_side2_cv"]
+        _held_out_columns(predictions, cases, calibration.held_out)
     t_fit = time.perf_counter()
     windows = sorted({*WINDOWS, window})
-    summary: dict[str, Any] = {
-        "escalate": __version__,
-        "replicates": replicates,
-        "seed": seed,
-        "window": window,
-        "windows": windows,
-        "resamples": resamples,
-        "eps": EPS,
-        "wars_scored": len(cases),
-        "wars_skipped": len(skipped),
-        "base_rate": "leave-one-war-out: the share of third parties of the other wars "
-        "that joined the initiator's side and the target's side",
-        "scores": {},
-        "folds": folds,
-    }
+    summary = _summary_head(replicates, seed, window, windows, resamples, len(cases), len(skipped))
+    summary["folds"] = folds
     if calibration is not None:
         summary["calibration"] = calibration.to_dict()
     for w in windows:
@@ -336,6 +310,47 @@ def backtest(
     timings = {"import": t1 - t0, "simulate": t2 - t1, "fit": t_fit - t2, "scoring": t3 - t_fit}
     summary["timings_s"] = timings
     return Backtest(predictions, pd.DataFrame(rows), summary, timings)
+
+
+def _frames(cases: list[Case], window: int, replicates: int, seed: int, threads: int | None,
+            folds: int) -> list[pd.DataFrame]:  # fmt: skip
+    """Each war's rows: the defaults' predictions, without alliances, its fold, its features."""
+    fold_of = folds_of([c.war.num for c in cases], folds, seed)
+    frames = []
+    for case in cases:
+        p, p1, p2 = predict(case, case.world, replicates, seed, threads)
+        q, q1, q2 = predict(case, no_alliances(case.world), replicates, seed, threads)
+        f = _frame(case, window, (p, p1, p2), (q, q1, q2))
+        f["fold"] = fold_of[case.war.num]
+        frames.append(pd.concat([f, features(case)], axis=1))
+    return frames
+
+
+def _summary_head(replicates: int, seed: int, window: int, windows: list[int], resamples: int,
+                  scored: int, skipped: int) -> dict[str, Any]:  # fmt: skip
+    """The settings at the head of ``summary.json``; the scores follow."""
+    return {
+        "escalate": __version__,
+        "replicates": replicates,
+        "seed": seed,
+        "window": window,
+        "windows": windows,
+        "resamples": resamples,
+        "eps": EPS,
+        "wars_scored": scored,
+        "wars_skipped": skipped,
+        "base_rate": "leave-one-war-out: the share of third parties of the other wars "
+        "that joined the initiator's side and the target's side",
+        "scores": {},
+    }
+
+
+def _held_out_columns(predictions: pd.DataFrame, cases: list[Case], held_out: dict) -> None:
+    """Add ``p_side1_cv``, ``p_side2_cv``, ``p_at_war_cv``: each war from its fold's fit."""
+    held = [held_out[c.war.num] for c in cases]
+    predictions["p_side1_cv"] = np.concatenate([h[0] for h in held])
+    predictions["p_side2_cv"] = np.concatenate([h[1] for h in held])
+    predictions["p_at_war_cv"] = predictions["p_side1_cv"] + predictions["p_side2_cv"]
 
 
 def _wars_rows(
