@@ -22,8 +22,19 @@ from escalate.runner.rate import LONG_RUN_S, estimate_seconds, format_duration, 
 
 def test_the_progress_bar_shows_the_time_left(tmp_path: Path, monkeypatch) -> None:
     pytest.importorskip("tqdm")
+    import tqdm.auto
+
     err = io.StringIO()
     monkeypatch.setattr("sys.stderr", err)
+    # every update drawn (by default tqdm skips redraws within 0.1 s: a fast run shows
+    # only 0% and 100%)
+    monkeypatch.setattr(tqdm.auto.tqdm, "monitor_interval", 0)
+    real = tqdm.auto.tqdm.__init__
+
+    def every_update(self, *args, **kwargs):
+        real(self, *args, **{**kwargs, "mininterval": 0, "miniters": 1})
+
+    monkeypatch.setattr(tqdm.auto.tqdm, "__init__", every_update)
     run(["teaching"], tmp_path / "out", 4000, 1, chunk_size=500, progress=True)
     bar = err.getvalue().replace("\r", "\n")
     # before the end: elapsed<remaining from the measured rate, not "?"

@@ -280,8 +280,8 @@ def compare_results(
     Examples
     --------
     >>> table = compare_results("out", baseline="europe_1914_no_alliances")
-    >>> table.query("metric == 'p_world_war'")["structure"].tolist()
-    ['europe_1914', 'europe_1914_no_alliances']
+    >>> table.query("metric == 'p_world_war'")["structure"].tolist()  # the baseline first
+    ['europe_1914_no_alliances', 'europe_1914']
     """
     from ..results.read import scan_windows
 

@@ -142,7 +142,17 @@ def _holds_results(out: Path) -> bool:
 
 def _warn_if_long(args: argparse.Namespace, worlds: list) -> None:
     """One stderr line before a run that will take minutes, from a measured rate."""
+    from ..results.store import MAX_REPLICATES
+    from ..runner.parts import check_layout, default_chunk_size
     from ..runner.rate import LONG_RUN_S, estimate_seconds, format_duration
+
+    if not 1 <= args.replicates <= MAX_REPLICATES:
+        return  # refused by run(), with its own line
+    chunk = args.chunk_size or default_chunk_size(worlds, args.participants)
+    try:  # a run its sizes refuse gets the refusal alone, from run()
+        check_layout(worlds, args.replicates, chunk, args.participants)
+    except ValueError:
+        return
 
     seconds, rate = estimate_seconds(
         worlds,

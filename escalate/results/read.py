@@ -148,6 +148,7 @@ def scan_results(
 
     Examples
     --------
+    >>> import pyarrow.compute as pc
     >>> parts = scan_results("out", columns=["world_war"])
     >>> wars = sum(pc.sum(t["world_war"]).as_py() for _, t in parts)
     >>> wars == int(read_results("out")["world_war"].sum())
