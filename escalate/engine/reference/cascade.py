@@ -188,7 +188,7 @@ class Cascade:
             if p.offense:
                 self.aggressor.add(k)
         if ctx.entry == "side":  # every nation on the other side (sorted once a round)
-            by_side = {A: [], D: []}
+            by_side: dict[str, list[str]] = {A: [], D: []}
             for x in sorted(self.side):
                 by_side[self.side[x]].append(x)
             for k, s, _ in entrants:
