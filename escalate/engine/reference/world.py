@@ -98,6 +98,8 @@ class Context:
         self.coef = dict(d.honour)
         self.unaligned = dict(d.unaligned)
         treaty = {a.name: a for a in world.alliances}
+        # log of each treaty's number of members, once per treaty (not per obligation)
+        self.log_size = {a.name: math.log(a.size) for a in world.alliances}
         self.obligations = [
             self._obligation(r, treaty[t], kind, k, j)
             for r, (t, kind, k, j, _) in enumerate(canonical_obligations(world))
@@ -131,20 +133,13 @@ class Context:
             h = self.coef
             static = h[f"intercept.{kind}"]
             static += h["major"] * (1.0 if self.major[k] else 0.0)
-            static += h["members"] * self._log_size(a)
+            static += h["members"] * self.log_size[a.name]
             static += h["unwritten"] * (1.0 if a.unwritten else 0.0)
         return Obligation(
             rank, a.name, kind, k, j, self.world.fixed_reliability(a), static,
             decision_key(tag, a.name, k, j), frozenset(a.against),
             a.unprovoked and (v3 or kind != "neutrality"), a.min_attackers, a.located and v3,
         )  # fmt: skip
-
-    def _log_size(self, a) -> float:
-        """Log of the treaty's number of members (computed once per treaty)."""
-        cache = self.__dict__.setdefault("_log_sizes", {})
-        if a.name not in cache:
-            cache[a.name] = math.log(a.size)
-        return cache[a.name]
 
     def in_theatre(self, nation: str, theatre: frozenset[str]) -> bool:
         """Whether ``nation``'s region is in ``theatre`` (False without a region)."""
