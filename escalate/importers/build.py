@@ -181,6 +181,71 @@ def _ids(value: Any, nations: _Nations, where: str) -> Any:
 _NATION_LIST_KEYS = ("members", "guarantors", "protected", "against", "veto", "trigger", "attack")
 
 
+def _nations_on(day, states, capabilities, majors, region, power_year, ov, src, notes):
+    """The nations of the day (region filter, power, majors, overlay edits, regions)."""
+    found = states_on(str(states), day)
+    found = _region_filter(region if region is not None else ov.get("region"), found)
+    if len(found) < 2:
+        raise DataError(f"fewer than 2 states in the system on {day} in that region")
+    power_on(str(capabilities), day, found, power_year)
+    if majors is not None:
+        codes = majors_on(str(majors), day)
+        for s in found:
+            s.major = s.ccode in codes
+    else:
+        notes.append("no majors file: no nation is a major power")
+    nations = _Nations(found)
+    _apply_nations(nations, ov.get("nations", []), src)
+    _check_regions(nations)
+    return nations
+
+
+def _treaty_entries(treaties: list, nations: Any, names: dict[str, str]):
+    """The world's alliance entries, what was left out and why, and each treaty's members."""
+    entries: list[Entry] = []
+    left_out: list[list[str]] = []
+    members_of: dict[str, list[str]] = {}
+    defended = {
+        (k, j)
+        for t in treaties
+        for k, duties in t.members.items()
+        if "defense" in duties
+        for j in t.members
+        if j != k
+    }
+    for t in treaties:
+        got, why = entries_of(t, nations.id_of_code, names, defended)
+        entries += got
+        if why:
+            left_out.append(why)
+        members_of[t.key] = [
+            i for c in sorted(t.members) if (i := nations.id_of_code(c)) is not None
+        ]
+        for rec in t.records:
+            members_of[rec.split(" phase")[0]] = members_of[t.key]
+    return entries, left_out, members_of
+
+
+def _options(day, files, region, incident, theatre, power_year, overlay_year, name, output,
+             world_name) -> list[str]:  # fmt: skip
+    """The options of the command that rebuilds the world (the header names it)."""
+    options = [f"--date {day}"] + [f"{f} {p.name}" for f, p in files]
+    if region is not None:
+        options.append(
+            f"--region {region if isinstance(region, str) else ','.join(map(str, region))}"
+        )
+    if incident is not None:
+        options.append(f"--incident {incident}")
+    if theatre:
+        options.append(f"--theatre {','.join(theatre)}")
+    if power_year is not None and not overlay_year:
+        options.append(f"--power-year {power_year}")
+    if name is not None:
+        options.append(f"--name {name}")
+    options.append(f"-o {output if output is not None else world_name + '.toml'}")
+    return options
+
+
 def import_world(
     date: str | dt.date,
     *,
@@ -250,22 +315,9 @@ def import_world(
         raise DataError("alliances: give an ATOP file (--atop), a COW file (--cow) or both")
     ov = read_overlay(overlay) if overlay is not None else {}
     src = str(overlay) if overlay is not None else "overlay"
-    found = states_on(str(states), day)
-    found = _region_filter(region if region is not None else ov.get("region"), found)
-    if len(found) < 2:
-        raise DataError(f"fewer than 2 states in the system on {day} in that region")
     power_year = power_year if power_year is not None else ov.get("power_year")
-    power_on(str(capabilities), day, found, power_year)
     notes: list[str] = []
-    if majors is not None:
-        codes = majors_on(str(majors), day)
-        for s in found:
-            s.major = s.ccode in codes
-    else:
-        notes.append("no majors file: no nation is a major power")
-    nations = _Nations(found)
-    _apply_nations(nations, ov.get("nations", []), src)
-    _check_regions(nations)
+    nations = _nations_on(day, states, capabilities, majors, region, power_year, ov, src, notes)
 
     atop_spells = read_atop(str(atop)) if atop is not None else None
     cow_spells = read_cow(str(cow)) if cow is not None else None
@@ -273,27 +325,7 @@ def import_world(
         day, atop_spells, cow_spells, name=lambda c: nations.id_of_code(c) or f"ccode {c}"
     )
     names = {str(k): str(v) for k, v in ov.get("treaties", {}).items()}
-    entries: list[Entry] = []
-    left_out: list[list[str]] = []
-    members_of: dict[str, list[str]] = {}
-    defended = {
-        (k, j)
-        for t in treaties
-        for k, duties in t.members.items()
-        if "defense" in duties
-        for j in t.members
-        if j != k
-    }
-    for t in treaties:
-        got, why = entries_of(t, nations.id_of_code, names, defended)
-        entries += got
-        if why:
-            left_out.append(why)
-        members_of[t.key] = [
-            i for c in sorted(t.members) if (i := nations.id_of_code(c)) is not None
-        ]
-        for rec in t.records:
-            members_of[rec.split(" phase")[0]] = members_of[t.key]
+    entries, left_out, members_of = _treaty_entries(treaties, nations, names)
     entries, dropped = _edit(entries, ov.get("edits", []), src, nations)
     left_out += dropped
 
@@ -304,20 +336,8 @@ def import_world(
         ("--states", states), ("--capabilities", capabilities), ("--majors", majors),
         ("--atop", atop), ("--cow", cow), ("--overlay", overlay),
     ) if p is not None]  # fmt: skip
-    options = [f"--date {day}"] + [f"{f} {p.name}" for f, p in files]
-    if region is not None:
-        options.append(
-            f"--region {region if isinstance(region, str) else ','.join(map(str, region))}"
-        )
-    if incident is not None:
-        options.append(f"--incident {incident}")
-    if theatre is not None:
-        options.append(f"--theatre {','.join(inc['theatre'])}")
-    if power_year is not None and "power_year" not in ov:
-        options.append(f"--power-year {power_year}")
-    if name is not None:
-        options.append(f"--name {name}")
-    options.append(f"-o {output if output is not None else world_name + '.toml'}")
+    options = _options(day, files, region, incident, theatre and inc["theatre"], power_year,
+                       "power_year" in ov, name, output, world_name)  # fmt: skip
     header = _header(world_name, day, options, [p for _, p in files], notes, overlay is not None)
     header += _comment(ov.get("comment"))
     text = render(

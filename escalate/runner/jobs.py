@@ -407,23 +407,21 @@ def run(
     participants
         Also write the participants table.
     resume
-        Continue an interrupted run in ``out`` (or the unfinished ``overwrite``
-        there): parts already written and checked are kept, temporaries removed.
-        It must be the same job (worlds, seed, replicates, chunk size,
-        participants); an empty or missing ``out`` simply starts the run.
+        Continue an interrupted run (or ``overwrite``) in ``out``, the same job
+        (worlds, seed, replicates, chunk size, participants): checked parts are
+        kept, temporaries removed; an empty or missing ``out`` simply starts it.
     overwrite
         Replace the results in ``out``: the new run is written in
         ``out/.staging`` and swapped in when complete (the old one stays readable
         until then); refused if ``out`` holds files escalate did not write.
     progress
-        Show a progress bar on stderr (needs ``tqdm``).
+        Show a progress bar on stderr (``tqdm``).
     backend
         ``"local"`` (this process) or ``"dask"`` (a ``distributed.Client``
         given as ``client``; ``out`` must be visible to every worker).
     writers
-        Writer threads of the local backend, which encode and write finished parts
-        while the kernel runs the next ones (default: one per core, at most 8); at
-        most ``writers + 1`` parts are in memory. The files do not depend on it.
+        Writer threads of the local backend, writing finished parts while the kernel
+        runs the next (default: one per core, at most 8; ``writers + 1`` parts in memory).
 
     Returns
     -------
@@ -437,8 +435,7 @@ def run(
     OSError
         Writing failed (e.g. a full disk); parts finished before are kept.
     Interrupted
-        SIGINT/SIGTERM (main thread only; a :class:`KeyboardInterrupt`): finished
-        parts are kept, the manifest says ``"interrupted"``: ``resume=True``.
+        SIGINT/SIGTERM (main thread; a :class:`KeyboardInterrupt`): finished parts are kept.
     escalate.model.WorldError
         An invalid world file.
 
