@@ -9,6 +9,12 @@ each per war), ``scoring`` (every score, three windows, bootstrap over wars). Wi
 ``--calibrate`` it also times :func:`escalate.calibrate`. Prints a table and writes
 the numbers, the parameters and the machine to JSON.
 
+It also measures the calibration's inner loop: one *evaluation* is the likelihood of
+every war's third parties at one coefficient vector (the fixed start), ``--eval-
+replicates`` cascades per war (default 1,000), each war's world compiled once before
+(:class:`~escalate.analysis.backtest.fit.Objective`); reported as seconds per
+evaluation and evaluations per second, the fastest of ``--evaluations`` (default 5).
+
     python benchmarks/backtest.py                      # every war, 10,000 replicates
     python benchmarks/backtest.py --quick              # 5 wars, 1,000 replicates
     python benchmarks/backtest.py --calibrate --json out.json
@@ -29,6 +35,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 import numba  # noqa: E402
+import numpy as np  # noqa: E402
 
 import escalate  # noqa: E402
 
@@ -62,6 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--quick", action="store_true", help="5 wars, 1,000 replicates")
     ap.add_argument("--calibrate", action="store_true", help="also time escalate.calibrate")
+    ap.add_argument("--evaluations", type=int, default=5, help="timed evaluations (0: none)")
+    ap.add_argument("--eval-replicates", type=int, default=1000, help="cascades per war")
+    ap.add_argument("--evaluation-only", action="store_true",
+                    help="time the calibration's evaluations only, not the backtest")  # fmt: skip
     ap.add_argument("--json", type=Path, default=DEFAULT_JSON)
     args = ap.parse_args(argv)
     data = _data_dir(args.data)
@@ -73,6 +84,14 @@ def main(argv: list[str] | None = None) -> int:
     ids = [106, 139, 151, 211, 55] if args.quick else None
     replicates = 1000 if args.quick else args.replicates
     resamples = 100 if args.quick else args.bootstrap
+    if args.evaluation_only:
+        ev = evaluation_seconds(wars, paths, ids, args.eval_replicates, args.evaluations,
+                                args.seed)  # fmt: skip
+        print(f"calibration evaluation: {ev['wars']} wars x {args.eval_replicates:,} cascades "
+              f"in {ev['seconds']:.3f} s (fastest of {args.evaluations}): "
+              f"{ev['evaluations_per_s']:.1f} evaluations/s on {numba.get_num_threads()} "
+              "threads")  # fmt: skip
+        return 0
 
     t = time.perf_counter()
     escalate.backtest(wars, **paths, replicates=10, resamples=1, war_ids=[1])  # compile
@@ -91,6 +110,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         rows.append(("calibrate", time.perf_counter() - t))
         stages["calibrate_simulations"] = cal.settings["simulations"]
+    evaluation = (
+        evaluation_seconds(wars, paths, ids, args.eval_replicates, args.evaluations, args.seed)
+        if args.evaluations > 0
+        else None
+    )
     scored = result.summary["wars_scored"]
     print(f"backtest of {scored} wars, {replicates:,} cascades per world (x2: model and "
           f"no alliances), {resamples} bootstrap resamples; warm-up {warm:.1f} s")  # fmt: skip
@@ -98,6 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     for name, sec in rows:
         share = f"{sec / total:>7.0%}" if name in result.timings else ""
         print(f"{name:<12}{sec:>10.1f} {share}")
+    if evaluation is not None:
+        print(f"calibration evaluation: {evaluation['wars']} wars x {args.eval_replicates:,} "
+              f"cascades in {evaluation['seconds']:.3f} s (fastest of {args.evaluations}): "
+              f"{1 / evaluation['seconds']:.1f} evaluations/s on {numba.get_num_threads()} "
+              "threads")  # fmt: skip
     record = {
         "schema": SCHEMA,
         "when": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
@@ -119,11 +148,42 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": dict(rows),
         "warm_up_s": warm,
         "stages": stages,
+        "evaluation": evaluation,
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.json}")
     return 0
+
+
+def evaluation_seconds(
+    wars: Path,
+    paths: dict[str, Path],
+    ids: list[int] | None,
+    replicates: int,
+    repeats: int,
+    seed: int,
+) -> dict[str, float]:
+    """The fastest of ``repeats`` evaluations of the likelihood of every war at the start."""
+    from escalate.analysis.backtest.fit import Objective
+    from escalate.analysis.backtest.params import START
+    from escalate.analysis.backtest.predict import DataFiles, load_cases
+
+    files = DataFiles.of(paths["states"], paths["capabilities"], paths["majors"],
+                         paths["atop"], paths["cow"])  # fmt: skip
+    _, cases, _ = load_cases(wars, files, since=None, until=None, war_ids=ids,
+                             min_participants=2)  # fmt: skip
+    objective = Objective(cases, "enemies", 180, replicates, seed)
+    weights = np.ones(len(cases))
+    objective.mean(START, weights)  # compiles each war's world once
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        objective.mean(START, weights)
+        best = min(best, time.perf_counter() - t)
+    cascades = replicates * len(cases)
+    return {"wars": len(cases), "replicates": replicates, "seconds": best,
+            "evaluations_per_s": 1 / best, "cascades_per_s": cascades / best}  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -12,6 +12,12 @@ every obligation, neutrality pledge, organization response, plan, unaligned entr
 deterrence and arbitration draw. ``ns per decision`` = ns per cascade / decisions per
 cascade: what a cascade costs read against its size (fixed costs included).
 
+The fixed cost of a cascade is measured apart: the same world with no alliances,
+organizations or war plans (``escalate generate none``: same nations, incident and
+dynamics), where a cascade is the incident, its round 0 and the outcome, and makes no
+decision. ``ns fixed`` is its ns per cascade; ``ns/decision net`` = (ns per cascade -
+ns fixed) / decisions: the cost of the decisions alone.
+
 Prints a table and writes the JSON (default benchmarks/results/kernel_cost.json).
 Runs on older versions of the package too, for before/after comparisons.
 """
@@ -32,6 +38,7 @@ from throughput import load_benchmark_world, machine_info
 
 from escalate.engine.compile import compile_world
 from escalate.engine.reference import trace_reference
+from escalate.model.generate import generate
 from escalate.results.arrow import (
     allocate_outputs,
     run_arrays,
@@ -84,16 +91,23 @@ def main() -> None:
         reps = a.replicates if n_bel < 20 else max(a.replicates // 20, 10_000)
         rate = kernel_rate(world, reps, a.repeats, a.threads, a.seed)
         ns = 1e9 / rate
+        bare = generate("none", world, name=f"{world.name}_none")
+        fixed = 1e9 / kernel_rate(bare, a.replicates, a.repeats, a.threads, a.seed)
         rows.append({"world": spec, "nations": len(world.nations), "replicates": reps,
                      "threads": a.threads, "rate": rate, "belligerents": n_bel,
                      "decisions": n_dec, "ns_per_cascade": ns,
-                     "ns_per_decision": ns / n_dec if n_dec else float("nan")})  # fmt: skip
+                     "ns_per_decision": ns / n_dec if n_dec else float("nan"),
+                     "ns_fixed": fixed,
+                     "ns_per_decision_net": (ns - fixed) / n_dec if n_dec else float("nan"),
+                     })  # fmt: skip
     head = f"{'world':<16}{'nations':>8}{'cascades/s':>14}{'belligerents':>14}"
-    print(head + f"{'decisions':>11}{'ns/cascade':>12}{'ns/decision':>13}")
+    print(head + f"{'decisions':>11}{'ns/cascade':>12}{'ns/decision':>13}{'ns fixed':>10}"
+          f"{'ns/decision net':>17}")  # fmt: skip
     for r in rows:
         print(f"{r['world']:<16}{r['nations']:>8}{r['rate']:>14,.0f}{r['belligerents']:>14.2f}"
               f"{r['decisions']:>11.2f}{r['ns_per_cascade']:>12,.0f}"
-              f"{r['ns_per_decision']:>13,.1f}")  # fmt: skip
+              f"{r['ns_per_decision']:>13,.1f}{r['ns_fixed']:>10,.0f}"
+              f"{r['ns_per_decision_net']:>17,.1f}")  # fmt: skip
     out = Path(a.json)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"machine": machine_info(), "rows": rows}, indent=1) + "\n")

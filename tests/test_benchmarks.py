@@ -90,3 +90,21 @@ def test_throughput_quick_writes_json(tmp_path: Path) -> None:
     assert {"europe_1914_memory", "ic_end_to_end_ratio_2t", "europe_1914_simulate_ratio_2t"} <= ids
     for t in r["targets"]:
         assert t["met"] in (True, False, None)
+
+
+def test_kernel_cost_reports_fixed_and_net_costs(tmp_path: Path) -> None:
+    out = tmp_path / "kernel_cost.json"
+    script = ROOT / "benchmarks" / "kernel_cost.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), "--worlds", "europe_1914", "--replicates", "20000",
+         "--repeats", "1", "--trace-replicates", "20", "--json", str(out)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "ns fixed" in proc.stdout
+    (row,) = json.loads(out.read_text())["rows"]
+    assert row["world"] == "europe_1914"
+    assert 0 < row["ns_fixed"] < row["ns_per_cascade"]  # a decision costs something
+    assert row["decisions"] > 0
+    net = (row["ns_per_cascade"] - row["ns_fixed"]) / row["decisions"]
+    assert abs(row["ns_per_decision_net"] - net) < 1e-9 * net

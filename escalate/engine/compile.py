@@ -200,8 +200,11 @@ class WorldArrays(NamedTuple):
     inc_party: np.ndarray  # int8[n] side code of each party of a fixed incident, else 0
     init_cand: np.ndarray  # int32[...] canonical order
     init_w: np.ndarray  # float64[...]
+    init_cum: np.ndarray  # float64[... + 1] the weights before each candidate, summed in order
     targ_cand: np.ndarray  # int32[...]
     targ_w: np.ndarray  # float64[...]
+    targ_cum: np.ndarray  # float64[... + 1]
+    targ_pos: np.ndarray  # int32[n] each nation's position in targ_cand, -1 none
     # dynamics
     max_rounds: int
     world_war_majors: int
@@ -502,8 +505,11 @@ def _incident_arrays(world: World, nations: list, index: dict[str, int]) -> dict
             "inc_party": party,
             "init_cand": empty_c,
             "init_w": empty_w,
+            "init_cum": np.zeros(1),
             "targ_cand": empty_c,
             "targ_w": empty_w,
+            "targ_cum": np.zeros(1),
+            "targ_pos": np.full(len(index), -1, np.int32),
         }
     pw = {x.id: x.power for x in nations}
 
@@ -515,6 +521,8 @@ def _incident_arrays(world: World, nations: list, index: dict[str, int]) -> dict
 
     init_c, init_w = cands(inc.initiators)
     targ_c, targ_w = cands(inc.targets)
+    targ_pos = np.full(len(index), -1, np.int32)
+    targ_pos[targ_c] = np.arange(len(targ_c), dtype=np.int32)
     return {
         "inc_random": True,
         "inc_initiator": -1,
@@ -524,9 +532,20 @@ def _incident_arrays(world: World, nations: list, index: dict[str, int]) -> dict
         "inc_party": np.zeros(len(index), np.int8),
         "init_cand": init_c,
         "init_w": init_w,
+        "init_cum": _cumulative(init_w),
         "targ_cand": targ_c,
         "targ_w": targ_w,
+        "targ_cum": _cumulative(targ_w),
+        "targ_pos": targ_pos,
     }
+
+
+def _cumulative(w: np.ndarray) -> np.ndarray:
+    """``[0, w0, w0 + w1, ...]``, added one by one in order (as the reference adds)."""
+    cum = np.zeros(len(w) + 1)
+    for q, x in enumerate(w.tolist()):
+        cum[q + 1] = cum[q] + x
+    return cum
 
 
 def _owed(world: World, index: dict[str, int]) -> dict[str, Any]:

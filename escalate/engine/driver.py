@@ -11,7 +11,7 @@ import numpy as np
 from .compile import CompiledWorld
 from .kernel import CascadeOut, ParticipantOut, block_size, run_chunk
 
-__all__ = ["CASCADE_DTYPES", "PARTICIPANT_DTYPES", "run_kernel"]
+__all__ = ["CASCADE_DTYPES", "PARTICIPANT_DTYPES", "run_kernel", "side_counts"]
 
 #: The dtype of each cascade column the kernel is compiled for: the kernel dtypes of
 #: :mod:`escalate.results.schema` (which sits above the engine and cannot be imported
@@ -67,6 +67,7 @@ def run_kernel(
     participants: bool,
     out: dict[str, np.ndarray],
     parts: dict[str, np.ndarray],
+    tally: np.ndarray | None = None,
 ) -> None:
     """Fill ``out`` (and ``parts``) with replicates ``start .. start + count - 1``.
 
@@ -86,6 +87,9 @@ def run_kernel(
         ``count`` x ``cw.n`` participant slots per participant column (or empty
         arrays without participants): the fields of
         :class:`~escalate.engine.kernel.ParticipantOut`.
+    tally
+        Participant counts to add to, int64 ``[block, side code, nation]`` with a row
+        per block of the call (:func:`side_counts` sizes it), or None.
 
     Raises
     ------
@@ -104,17 +108,47 @@ def run_kernel(
     for name, dtype in PARTICIPANT_DTYPES.items():
         slots = (count, cw.n) if participants else None
         _check(f"participant column {name!r}", parts[name], dtype, 2, slots)
+    block = block_size(count, numba.get_num_threads())
+    if tally is None:
+        tally = _NO_TALLY
+    else:
+        _check("tally", tally, np.dtype(np.int64), 3, (-(-count // block), 3, cw.n))
     with _KERNEL_LOCK:
         run_chunk(
             np.uint64(seed),
             np.int64(start),
             np.int64(count),
-            np.int64(block_size(count, numba.get_num_threads())),
+            np.int64(block),
             participants,
             cw.arrays,
             cascades,
             participant_rows,
+            tally,
         )
+
+
+_NO_TALLY = np.zeros((0, 3, 0), np.int64)
+
+
+def side_counts(
+    cw: CompiledWorld, seed: int, start: int, count: int, out: dict[str, np.ndarray]
+) -> np.ndarray:
+    """How often each nation was at war on each side in replicates ``start ..``.
+
+    The kernel counts while it runs and builds no participant rows: what a likelihood
+    needs (a calibration evaluates thousands of these). ``out`` are cascade columns
+    for ``count`` replicates, as :func:`run_kernel`'s, filled as a side effect.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 ``[side code, nation]`` (row 0, ``NO_SIDE``, is zero), by nation index.
+    """
+    block = block_size(count, numba.get_num_threads())
+    tally = np.zeros((-(-count // block), 3, cw.n), np.int64)
+    no_parts = {name: np.zeros((0, 0), dt) for name, dt in PARTICIPANT_DTYPES.items()}
+    run_kernel(cw, seed, start, count, False, out, no_parts, tally)
+    return tally.sum(axis=0)
 
 
 def _as(layout: Any, arrays: dict[str, np.ndarray]) -> Any:

@@ -128,31 +128,40 @@ class ParticipantOut(NamedTuple):
 
 
 @jit(**INLINE_OPTIONS)
-def _pick(cand, w, exclude, u):
-    total = 0.0
-    for q in range(cand.size):
-        if cand[q] != exclude:
-            total += w[q]
-    x = u * total
-    acc = 0.0
-    last = -1
-    for q in range(cand.size):
-        c = cand[q]
-        if c == exclude or w[q] <= 0.0:
-            continue
-        acc += w[q]
-        last = c
-        if x < acc:
-            return c
-    return last
+def _pick(cand, w, cum, ex, u):
+    """The candidate at ``u`` of the cumulative weights ``cum``, candidate ``ex`` left out.
+
+    As :func:`escalate.engine.reference.run._pick`, by binary search: the first ``q``
+    with ``cum[q + 1] > x`` (a candidate of weight 0 never is). ``ex`` is a position in
+    ``cand``, -1 for none.
+    """
+    m = cand.size
+    w_ex = w[ex] if ex >= 0 else 0.0
+    x = u * (cum[m] - w_ex)
+    if ex >= 0 and x >= cum[ex]:
+        x += w_ex
+    lo = 0
+    hi = m
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if cum[mid + 1] > x:
+            hi = mid
+        else:
+            lo = mid + 1
+    if lo < m:
+        return cand[lo]
+    for q in range(m - 1, -1, -1):  # x at the total (rounding): the last of positive weight
+        if q != ex and w[q] > 0.0:
+            return cand[q]
+    return -1
 
 
 @jit(**INLINE_OPTIONS)
 def _incident(w, rs):
     """The initiator, the target, and whether the initiator backs down (deterrence)."""
     if w.inc_random:
-        ini = _pick(w.init_cand, w.init_w, -1, uniform(rs, _KEY_INIT))
-        tgt = _pick(w.targ_cand, w.targ_w, ini, uniform(rs, _KEY_TARG))
+        ini = _pick(w.init_cand, w.init_w, w.init_cum, -1, uniform(rs, _KEY_INIT))
+        tgt = _pick(w.targ_cand, w.targ_w, w.targ_cum, w.targ_pos[ini], uniform(rs, _KEY_TARG))
     else:
         ini = w.inc_initiator
         tgt = w.inc_target
@@ -223,12 +232,14 @@ def _no_war_row(out, q, deterred):
 
 
 @jit(**INLINE_OPTIONS)
-def _outcome(w, sc, rs, out, parts, q, want_parts, n_atwar, last_round, broken, conflicted):
-    """Write the replicate's row (and participant rows), drawing the winner.
+def _outcome(w, sc, rs, out, parts, want_parts, tally, b, q, n_atwar, last_round, broken,
+             conflicted):  # fmt: skip
+    """Write the replicate's row (and participant rows, and tally row ``b``), drawing the winner.
 
     The other counts are in ``sc.counts`` (``T_*``). Also resets what a nation at
     war holds: ``side``, ``aggr`` and its lists of attacks.
     """
+    want_tally = tally.shape[0] > 0
     t = sc.counts
     sanctions, diplomacy, vetoed = t[T_SANCTIONS], t[T_DIPLOMACY], t[T_VETOED] != 0
     sanc_a, sanc_d = t[T_SANC_A], t[T_SANC_D]
@@ -249,6 +260,8 @@ def _outcome(w, sc, rs, out, parts, q, want_parts, n_atwar, last_round, broken, 
         n_a += np.int64(is_a)
         n_major += np.int64(w.major[c])
         n_unaligned += np.int64(sc.nvia[c] == VIA_UNALIGNED)
+        if want_tally:
+            tally[b, sx, c] += 1
         if want_parts:
             parts.nation[q, x] = c
             parts.side[q, x] = sx
@@ -325,7 +338,7 @@ def _theatre(w, tgt):
 
 
 @jit(**_CASCADE_OPTIONS)
-def _cascade(w, sc, rs, out, parts, q, want_parts):
+def _cascade(w, sc, rs, out, parts, want_parts, tally, b, q):
     """Run one replicate (draw state ``rs``) and write its row ``q``.
 
     Returns False if the scratch space had too little room for its attacks: then
@@ -376,14 +389,17 @@ def _cascade(w, sc, rs, out, parts, q, want_parts):
         n_atwar, n_att, new_lo = enter(w, sc, r, n_entr, n_atwar)
         last_round = r
     ok = sc.counts[C_OVERFLOW] == 0
-    _outcome(w, sc, rs, out, parts, q, want_parts, n_atwar, last_round, broken, conflicted)
+    _outcome(w, sc, rs, out, parts, want_parts, tally, b, q, n_atwar, last_round, broken,
+             conflicted)  # fmt: skip
     _reset(w, sc, n_obt, n_neut, n_respt, n_att)
     return ok
 
 
 @jit()
-def _block(w, out, parts, want_parts, seed_st, start, lo, hi):
+def _block(w, out, parts, want_parts, tally, b, seed_st, start, lo, hi):
     """Run rows ``lo .. hi - 1`` (replicates ``start + lo ..``) in fresh scratch space.
+
+    Block ``b`` of :func:`run_chunk`: its participant counts go to ``tally[b]``.
 
     A real call from :func:`run_chunk`'s parallel loop, not inlined there: numba's
     parfor passes do not follow arrays held in a tuple, so inside a ``prange`` body
@@ -400,13 +416,13 @@ def _block(w, out, parts, want_parts, seed_st, start, lo, hi):
     for qi in range(lo, hi):
         q = np.uint64(qi)  # unsigned: no wraparound code on the output stores
         rs = replicate_state(seed_st, np.uint64(start + qi))
-        while not _cascade(w, sc, rs, out, parts, q, want_parts):
+        while not _cascade(w, sc, rs, out, parts, want_parts, tally, b, q):
             cap *= 2
             sc = new_scratch(w, cap)
 
 
 @jit(**PARALLEL_OPTIONS)
-def run_chunk(seed, start, count, block, want_parts, w, out, parts):
+def run_chunk(seed, start, count, block, want_parts, w, out, parts, tally):
     """Run replicates ``start .. start + count - 1`` and fill the outputs.
 
     Parameters
@@ -424,9 +440,14 @@ def run_chunk(seed, start, count, block, want_parts, w, out, parts):
         ``count`` entries per column: row ``i`` is replicate ``start + i``.
     parts : ParticipantOut
         ``count`` x n slots per column when ``want_parts``.
+    tally : numpy.ndarray
+        int64 ``[block, side code, nation]``: how often each nation took part on each
+        side in each block of ``block`` replicates (sum the first axis): what the
+        likelihood of a calibration needs, without participant rows. Added to, not
+        overwritten; shape ``(0, 3, 0)`` when not wanted.
     """
     nblocks = (count + block - 1) // block
     seed_st = seed_state(np.uint64(seed))
     for b in prange(nblocks):
         lo = b * block
-        _block(w, out, parts, want_parts, seed_st, start, lo, min(count, lo + block))
+        _block(w, out, parts, want_parts, tally, b, seed_st, start, lo, min(count, lo + block))

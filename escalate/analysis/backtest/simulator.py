@@ -3,8 +3,9 @@
 Compiling a world costs more than its cascades, and a calibration evaluates thousands
 of coefficient vectors; :class:`CaseSimulator` compiles each war's world once and
 replaces only the coefficient arrays (:func:`escalate.engine.coefficients.with_dynamics`),
-then counts who joined which side from the kernel's participant arrays without building
-tables. The counts equal those of :func:`~escalate.analysis.backtest.predict.predict`
+then has the kernel count who joined which side as it runs
+(:func:`escalate.engine.driver.side_counts`): no participant rows, no tables. The
+counts equal those of :func:`~escalate.analysis.backtest.predict.predict`
 on the same world and dynamics (a test checks it).
 """
 
@@ -14,11 +15,12 @@ import dataclasses
 
 import numpy as np
 
-from ...engine.codes import SIDE_A
+from ...engine.codes import SIDE_A, SIDE_D
 from ...engine.coefficients import with_dynamics
 from ...engine.compile import compile_world
+from ...engine.driver import side_counts
 from ...model.entities import Dynamics
-from ...results.arrow import run_arrays
+from ...results.arrow import allocate_outputs
 from .predict import Case
 
 __all__ = ["CaseSimulator"]
@@ -34,20 +36,17 @@ class CaseSimulator:
         self.cw = compile_world(self.world)
         where = {nid: i for i, nid in enumerate(case.ids)}
         self.to_case = np.array([where[i] for i in self.cw.ids], dtype=np.int64)
-        self._out: tuple[dict, dict] | None = None
+        self._out: dict[str, np.ndarray] = {}
 
     def counts(self, d: Dynamics, replicates: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         """How often each of ``case.ids`` joined COW side 1 and side 2, in ``replicates``."""
         cw = with_dynamics(self.cw, d, self.world)
-        if self._out is None or len(self._out[0]["initiator"]) != replicates:
-            self._out = None
-        out, parts = run_arrays(cw, seed, 0, replicates, True, outputs=self._out)
-        self._out = (out, parts)
-        k = out["belligerents"].astype(np.int64)
-        mask = np.arange(cw.n)[None, :] < k[:, None]
-        nation = self.to_case[parts["nation"][mask].astype(np.int64)]
-        side_a = parts["side"][mask] == SIDE_A
+        if len(self._out.get("initiator", ())) != replicates:
+            self._out = allocate_outputs(replicates, cw.n, False)[0]
+        tally = side_counts(cw, seed, 0, replicates, self._out)
         n = len(self.case.ids)
-        on_a = np.bincount(nation[side_a], minlength=n).astype(float)
-        on_d = np.bincount(nation[~side_a], minlength=n).astype(float)
+        on_a = np.zeros(n)
+        on_d = np.zeros(n)
+        on_a[self.to_case] = tally[SIDE_A]
+        on_d[self.to_case] = tally[SIDE_D]
         return (on_a, on_d) if self.case.init_side == 1 else (on_d, on_a)

@@ -50,20 +50,29 @@ __all__ = ["contest", "simulate_reference", "trace_reference"]
 
 
 def _pick(cands: list[str], weight: dict[str, float], exclude: str | None, u: float) -> str:
-    total = 0.0
+    """The candidate at ``u`` of the cumulative weights, ``exclude`` left out.
+
+    ``cum[q]`` is the sum of the weights before candidate ``q``, added in order. The
+    point is ``x = u * (total - weight[exclude])``, moved past the excluded candidate's
+    slice when it lies beyond its start; the pick is the first other candidate whose
+    cumulative weight exceeds it (so never one of weight 0), else the last of positive
+    weight. The kernel finds it by binary search: cumulative sums are what make that
+    possible, and only the excluded slice's rounding differs from adding the others.
+    """
+    cum = [0.0]
     for c in cands:
-        if c != exclude:
-            total += weight[c]
-    x = u * total
-    acc = 0.0
+        cum.append(cum[-1] + weight[c])
+    w_ex = weight[exclude] if exclude in cands else 0.0
+    x = u * (cum[-1] - w_ex)
+    if exclude in cands and x >= cum[cands.index(exclude)]:
+        x += w_ex
+    for q, c in enumerate(cands):
+        if c != exclude and x < cum[q + 1]:
+            return c
     last = ""
     for c in cands:
-        if c == exclude or weight[c] <= 0.0:
-            continue
-        acc += weight[c]
-        last = c
-        if x < acc:
-            return c
+        if c != exclude and weight[c] > 0.0:
+            last = c
     return last
 
 
