@@ -92,3 +92,57 @@ def test_cli_draw_needs_output():
 def test_bad_suffix_function(tmp_path):
     with pytest.raises(ValueError, match=r"\.png, \.svg or \.pdf"):
         draw_world("teaching", tmp_path / "world")
+
+
+def test_the_blocs_of_1914_grow_from_the_incident():
+    from escalate.viz.draw import blocs
+
+    side = blocs(load_world("europe_1914"))
+    assert {side[n] for n in ("AUH", "GMY", "ITA")} == {"A"}
+    assert {side[n] for n in ("SRB", "RUS", "FRN", "MNG")} == {"D"}
+    assert set(blocs(load_world("teaching")).values()) == {""}  # a random incident
+
+
+def test_the_blocs_are_drawn_apart():
+    from escalate.viz.draw import _layout, blocs
+
+    world = load_world("europe_1914")
+    nodes = tied_nations(world)
+    pos = _layout(world, nodes)
+    side = blocs(world, nodes)
+    a = [pos[n][0] for n in nodes if side[n] == "A"]
+    d = [pos[n][0] for n in ("SRB", "RUS", "FRN")]
+    assert max(a) < min(d)
+
+
+def _condition_texts(world, labels):
+    from escalate.viz.draw import condition_label, world_figure
+
+    conditions = {condition_label(a) for a in world.alliances} - {""}
+    fig = world_figure(world, labels=labels)
+    return [t.get_text() for t in fig.axes[0].texts if t.get_text() in conditions]
+
+
+def test_a_condition_is_written_once_per_treaty_or_as_asked():
+    from escalate.viz.draw import condition_label
+
+    world = load_world("europe_1914")
+    drawn = set(tied_nations(world))
+    conditional = [
+        a for a in world.alliances if condition_label(a) and drawn.issuperset(sum(a.pairs, ()))
+    ]
+    once = _condition_texts(world, "treaty")
+    per_pair = _condition_texts(world, "pair")
+    assert 0 < len(once) <= len(conditional)
+    assert len(per_pair) > len(once)
+    assert _condition_texts(world, "none") == []
+
+
+def test_cli_draw_labels(tmp_path):
+    out = tmp_path / "w.svg"
+    r = cli("draw", "europe_1914", "-o", out, "--labels", "none")
+    assert r.returncode == 0, r.stderr
+    assert "unprovoked" not in out.read_text(encoding="utf-8")
+    r = cli("draw", "europe_1914", "-o", out, "--labels", "all")
+    assert r.returncode == 2
+    assert "--labels" in r.stderr and "treaty" in r.stderr

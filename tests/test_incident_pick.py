@@ -81,3 +81,24 @@ def test_side_counts_are_the_participant_rows_counted(name):
         assert (tally[s] == np.bincount(nation[side == s], minlength=cw.n)).all()
     assert tally.sum() == k.sum()
     assert (counts_out["belligerents"] == out["belligerents"]).all()
+
+
+def test_the_kernels_pick_is_the_references_on_random_weights():
+    # the kernel's binary search against the reference's plain scan, with
+    # weights of 0, repeated weights, and every excluded position
+    from escalate.engine.compile import _cumulative
+    from escalate.engine.kernel import _pick as kernel_pick
+
+    rng = np.random.default_rng(7)
+    for trial in range(3000):
+        m = int(rng.integers(1, 40))
+        w = rng.choice([0.0, 1.0, 0.5, 3.0, 1e-6], size=m) if trial % 2 else rng.random(m)
+        w = w * 10.0 ** int(rng.integers(-3, 4))
+        cands = [f"N{i:02d}" for i in range(m)]
+        weight = dict(zip(cands, w.tolist(), strict=True))
+        cum = _cumulative(w)
+        for ex in (-1, int(rng.integers(0, m))):
+            u = float(rng.random()) if trial % 7 else float(1.0 - 2.0**-53)
+            expected = _pick(cands, weight, cands[ex] if ex >= 0 else None, u)
+            got = kernel_pick(np.arange(m, dtype=np.int32), w, cum, ex, u)
+            assert (cands[got] if got >= 0 else "") == expected, (w, ex, u)

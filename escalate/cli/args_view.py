@@ -241,14 +241,24 @@ def add_draw(sub: Any, fmt: Any) -> None:
             "Draw WORLD: nations as nodes (area by power, majors with a thick outline), "
             "obligations as arrows coloured by kind (dashed and labelled when conditional), "
             "organizations as shaded groups, war plans as dotted arrows, the incident "
-            "highlighted. The layout has a fixed seed: the same world gives the same file."
+            "highlighted. With a fixed incident the initiator's bloc is on the left, the "
+            "target's on the right. The layout has a fixed seed: the same world gives the "
+            "same file."
         ),
         epilog=(
             "examples:\n"
             "  escalate draw europe_1914 -o world.png\n"
-            "  escalate draw teaching -o teaching.svg\n\n"
+            "  escalate draw teaching -o teaching.svg\n"
+            "  escalate draw europe_1914 -o world.svg --labels none\n\n"
             "The format follows the suffix of FILE: .png, .svg or .pdf."
         ),
     )
     p.add_argument("world", metavar="WORLD", help="a world file or a bundled name")
     add_out(p, "FILE", "the picture to write (.png, .svg or .pdf)", required=True)
+    p.add_argument(
+        "--labels",
+        choices=("treaty", "pair", "none"),
+        default="treaty",
+        help="where a treaty's condition is written: once per treaty (default), once per "
+        "pair of nations, or nowhere",
+    )

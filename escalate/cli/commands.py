@@ -348,7 +348,7 @@ def _cmd_trace(args: argparse.Namespace) -> int:
 def _cmd_draw(args: argparse.Namespace) -> int:
     from ..viz.draw import draw_world
 
-    print(draw_world(args.world, args.out))  # checks the suffix before loading
+    print(draw_world(args.world, args.out, labels=args.labels))  # checks the suffix before loading
     return 0
 
 

@@ -6,8 +6,12 @@ when a condition restricts them), organizations are shaded hulls behind their
 members, war plans are dotted arrows from the planner to its victims, and the
 incident is highlighted. The layout is ``networkx.kamada_kawai_layout`` of each
 connected group, started from a ``spring_layout`` with a fixed seed, so the
-same world always gives the same picture. Nations without any tie
-(no obligation, organization, plan or incident) are listed in the caption.
+same world always gives the same picture. With a fixed incident the blocs are
+drawn apart: the nations nearer (in ties) the initiators on the left, those
+nearer the targets on the right, the others between (:func:`blocs`). A
+condition is written once per treaty (``labels="treaty"``), on every arrow
+(``"pair"``) or not at all (``"none"``). Nations without any tie (no obligation,
+organization, plan or incident) are listed in the caption.
 
 Like :mod:`escalate.viz.plots`, figures are built without ``pyplot``.
 """
@@ -27,7 +31,10 @@ if TYPE_CHECKING:  # pragma: no cover - imported when a picture is made
 
     from ..model.entities import Alliance, World
 
-__all__ = ["KIND_COLORS", "draw_world", "world_figure"]
+__all__ = ["KIND_COLORS", "LABELS", "blocs", "draw_world", "world_figure"]
+
+#: Where condition labels go: once per treaty, on every arrow, or nowhere.
+LABELS = ("treaty", "pair", "none")
 
 #: Arrow colour of each alliance kind.
 KIND_COLORS = {
@@ -118,9 +125,8 @@ def tied_nations(world: World) -> list[str]:
     return [n for n in world.ids if n in tied]
 
 
-def _layout(world: World, nodes: list[str]) -> dict[str, tuple[float, float]]:
-    """Spring layout with a fixed seed; ties pull their nations together."""
-    _, nx = _imports()
+def _tie_graph(nx: Any, world: World, nodes: list[str]) -> Any:
+    """The nations and their ties, weighted (treaties 1, plans 0.5, organizations less)."""
     g = nx.Graph()
     g.add_nodes_from(nodes)
 
@@ -142,9 +148,86 @@ def _layout(world: World, nodes: list[str]) -> dict[str, tuple[float, float]]:
             tie(p.nation, v, 0.5)
     for initiator, target in _incident_pairs(world):
         tie(initiator, target, 1.0)
-    comps = _components(nx, g)
-    return _pack([_component_layout(nx, g.subgraph(c), 1.0 if i == 0 else 0.45)
-                  for i, c in enumerate(comps)])  # fmt: skip
+    return g
+
+
+#: How strongly a treaty of each kind binds its members into one bloc (:func:`blocs`).
+_BLOC_WEIGHT = {"defense": 1.0, "offense": 1.0, "entente": 0.5, "neutrality": 0.1}
+
+
+def blocs(world: World, nodes: list[str] | None = None) -> dict[str, str]:
+    """Each tied nation's bloc: ``"A"`` (the initiators'), ``"D"`` (the targets') or ``""``.
+
+    The blocs grow from the incident's parties ring by ring over the treaties: a
+    nation joins the bloc to which its treaties with the nations already placed weigh
+    more (defense and offense 1, entente 0.5, neutrality 0.1), and neither on a tie.
+    Organizations, war plans and the incident itself bind no blocs. Every nation is
+    ``""`` without a fixed incident, and so is one no treaty path reaches.
+    """
+    nodes = tied_nations(world) if nodes is None else nodes
+    side = dict.fromkeys(nodes, "")
+    inc = world.incident
+    if inc.mode != "fixed":
+        return side
+    ties: dict[str, dict[str, float]] = {n: {} for n in nodes}
+    for a in world.alliances:
+        for k, j in a.pairs:
+            w = _BLOC_WEIGHT.get(a.kind, 0.0)
+            ties[k][j] = ties[k].get(j, 0.0) + w
+            ties[j][k] = ties[j].get(k, 0.0) + w
+    placed = {**dict.fromkeys(inc.initiator_ids, "A"), **dict.fromkeys(inc.target_ids, "D")}
+    ring = [n for n in nodes if n not in placed and any(m in placed for m in ties[n])]
+    while ring:
+        score = {n: {"A": 0.0, "D": 0.0, "": 0.0} for n in ring}
+        for n in ring:
+            for m, w in ties[n].items():
+                if m in placed:
+                    score[n][placed[m]] += w
+        for n in ring:
+            to_a, to_d = score[n]["A"], score[n]["D"]
+            placed[n] = "A" if to_a > to_d else "D" if to_d > to_a else ""
+        ring = [n for n in nodes if n not in placed and any(m in placed for m in ties[n])]
+    side.update({n: b for n, b in placed.items() if n in side})
+    return side
+
+
+def _layout(world: World, nodes: list[str]) -> dict[str, tuple[float, float]]:
+    """Spring layout with a fixed seed; ties pull their nations together, blocs apart."""
+    _, nx = _imports()
+    g = _tie_graph(nx, world, nodes)
+    side = blocs(world, nodes)
+    if "A" not in side.values() or "D" not in side.values():
+        comps = _components(nx, g)
+        return _pack([_component_layout(nx, g.subgraph(c), 1.0 if i == 0 else 0.45)
+                      for i, c in enumerate(comps)])  # fmt: skip
+    # the blocs side by side, the nations between them in the middle; the nations tied
+    # to neither side (other components) in a column on the right
+    linked = set(nx.node_connected_component(g, world.incident.initiator_ids[0]))
+    columns = []
+    for b in ("A", "", "D"):
+        members = [n for n in nodes if side[n] == b and n in linked]
+        if members:
+            sub = g.subgraph(members)
+            columns.append(_pack([_component_layout(nx, sub.subgraph(c), 1.0 if i == 0 else 0.45)
+                                  for i, c in enumerate(_components(nx, sub))]))  # fmt: skip
+    main = _side_by_side(columns)
+    rest = g.subgraph([n for n in nodes if n not in main])
+    return _pack([main, *(_component_layout(nx, rest.subgraph(c), 0.45)
+                          for c in _components(nx, rest))])  # fmt: skip
+
+
+def _side_by_side(columns: list[dict[str, tuple[float, float]]]) -> dict[str, tuple[float, float]]:
+    """Place the columns left to right, a gap apart, centred on the same height."""
+    pos: dict[str, tuple[float, float]] = {}
+    x0 = 0.0
+    for col in columns:
+        xs = [x for x, _ in col.values()]
+        ys = [y for _, y in col.values()]
+        mid = (max(ys) + min(ys)) / 2
+        for n, (x, y) in col.items():
+            pos[n] = (x0 + x - min(xs), y - mid)
+        x0 += max(xs) - min(xs) + 1.2
+    return pos
 
 
 def _components(nx: Any, g: Any) -> list[list[str]]:
@@ -274,8 +357,12 @@ def _arc_mid(a: tuple, b: tuple, rad: float) -> tuple[float, float]:
     return (a[0] + dx / 2 + rad * dy / 2, a[1] + dy / 2 - rad * dx / 2)
 
 
-def _draw_obligations(ax: Axes, world: World, pos: dict, sizes: dict) -> None:
-    """One arrow per (obligor, protege, treaty); parallel ones bend further apart."""
+def _draw_obligations(ax: Axes, world: World, pos: dict, sizes: dict, labels: str) -> None:
+    """One arrow per (obligor, protege, treaty); parallel ones bend further apart.
+
+    A conditional treaty's condition is written on its first arrow (``labels``
+    ``"treaty"``), on one arrow per pair of nations (``"pair"``), or nowhere.
+    """
     drawn: dict[tuple[str, str], int] = {}
     labelled: set[tuple[frozenset, str]] = set()
     for a in world.alliances:
@@ -290,8 +377,9 @@ def _draw_obligations(ax: Axes, world: World, pos: dict, sizes: dict) -> None:
                 linestyle="--" if text else "-", connectionstyle=f"arc3,rad={rad}",
                 alpha=0.85, zorder=2,
             )  # fmt: skip
-            if text and (frozenset((k, j)), text) not in labelled:  # one label a pair
-                labelled.add((frozenset((k, j)), text))
+            where = frozenset((a.name,)) if labels == "treaty" else frozenset((k, j))
+            if text and labels != "none" and (where, text) not in labelled:
+                labelled.add((where, text))
                 x, y = _arc_mid(pos[k], pos[j], rad)
                 ax.text(x, y, text, fontsize=6.5, color=color, ha="center", va="center",
                         zorder=6, bbox={"boxstyle": "round,pad=0.15", "fc": "white",
@@ -401,19 +489,23 @@ def _caption(world: World, untied: list[str]) -> str:
     )
 
 
-def world_figure(world: World) -> Figure:
+def world_figure(world: World, *, labels: str = "treaty") -> Figure:
     """A picture of ``world`` as a matplotlib figure.
 
     Parameters
     ----------
     world : World
         A validated world (:func:`escalate.model.load.load_world`).
+    labels : {"treaty", "pair", "none"}
+        Where conditions are written: once per treaty, once per pair of nations, nowhere.
 
     Returns
     -------
     matplotlib.figure.Figure
         The graph on the left, the legend (kinds, organizations) on the right.
     """
+    if labels not in LABELS:
+        raise ValueError(f"labels must be one of {', '.join(LABELS)}, got {labels!r}")
     figure_class, _ = _imports()
     nodes = tied_nations(world)
     untied = [n for n in world.ids if n not in set(nodes)]
@@ -430,7 +522,7 @@ def world_figure(world: World) -> Figure:
     ys = [p[1] for p in pos.values()] or [0.0]
     span = max(max(xs) - min(xs), max(ys) - min(ys), 1e-9)
     org_handles = _draw_organizations(ax, world, pos, span)
-    _draw_obligations(ax, world, pos, sizes)
+    _draw_obligations(ax, world, pos, sizes, labels)
     _draw_plans(ax, world, pos, sizes)
     _draw_incident(ax, world, pos, sizes)
     _draw_nodes(ax, world, pos, sizes)
@@ -451,7 +543,9 @@ def world_figure(world: World) -> Figure:
     return fig
 
 
-def draw_world(world: World | str | Path, path: str | Path, *, dpi: int = 150) -> Path:
+def draw_world(
+    world: World | str | Path, path: str | Path, *, dpi: int = 150, labels: str = "treaty"
+) -> Path:
     """Draw a world to a PNG, SVG or PDF file (format from the suffix).
 
     Parameters
@@ -463,6 +557,8 @@ def draw_world(world: World | str | Path, path: str | Path, *, dpi: int = 150) -
         The file to write; its suffix (``.png``, ``.svg``, ``.pdf``) picks the format.
     dpi : int
         Resolution of PNG output.
+    labels : {"treaty", "pair", "none"}
+        Where conditions are written (:func:`world_figure`).
 
     Returns
     -------
@@ -484,7 +580,7 @@ def draw_world(world: World | str | Path, path: str | Path, *, dpi: int = 150) -
             f"{path}: unknown picture format {path.suffix or '(no suffix)'!r}: "
             "use .png, .svg or .pdf"
         )
-    fig = world_figure(world if isinstance(world, World) else load_world(world))
+    fig = world_figure(world if isinstance(world, World) else load_world(world), labels=labels)
     from matplotlib import rc_context
 
     with rc_context({"svg.fonttype": "none"}):  # text stays text (searchable)
