@@ -5,7 +5,7 @@
   pyproject.toml's import contracts and tests/test_sizes.py)
 - ``escalate.<name>`` and ``escalate.model.<name>`` give the defining modules' objects;
 - the ``[dynamics]`` defaults are written once, in ``escalate.model.defaults``:
-  the dataclass, the loader, ``escalate check`` and the README read that table;
+  the dataclass, the loader, ``escalate check`` and docs/worlds.md read that table;
 - the canonical hashes of the bundled worlds do not change.
 """
 
@@ -232,9 +232,9 @@ def test_every_default_has_a_meaning_and_a_source() -> None:
     assert "Berkemeier & Fuhrmann 2018" in sources
 
 
-def test_the_readme_shows_the_table() -> None:
-    readme = (REPO / "README.md").read_text()
-    assert markdown_table() in readme, "README's defaults table: paste markdown_table()"
+def test_the_docs_show_the_table() -> None:
+    page = (REPO / "docs" / "worlds.md").read_text()
+    assert markdown_table() in page, "docs/worlds.md's defaults table: paste markdown_table()"
 
 
 def test_check_marks_the_dynamics_that_differ_from_the_defaults() -> None:

@@ -4,7 +4,7 @@
 The loader (:mod:`escalate.model.validate`) reads the ranges and defaults from
 it, :class:`~escalate.model.entities.Dynamics` takes its field defaults from it,
 ``escalate check`` compares a world's dynamics with it
-(:func:`dynamics_in_effect`) and the README's table of defaults is
+(:func:`dynamics_in_effect`) and the table of defaults in docs/worlds.md is
 :func:`markdown_table` (``tests/test_model_layout.py`` checks that they agree).
 
 Reliability defaults: ATOP-coded alliances were honoured about 75% of the time
@@ -424,7 +424,7 @@ def _number(x: int | float) -> str:
 
 
 def markdown_table() -> str:
-    """The defaults as a Markdown table (the README's copy of :data:`RULES`, :data:`DYNAMICS`)."""
+    """The defaults as a Markdown table (docs/worlds.md's copy of RULES and DYNAMICS)."""
     lines = [
         "| `[dynamics]` key | default | range | meaning | source |",
         "|---|---|---|---|---|",

@@ -28,7 +28,7 @@ def load_world(path: str | Path) -> World:
     Parameters
     ----------
     path
-        A TOML world file (see the README for the format), or the name of a
+        A TOML world file (see docs/worlds.md for the format), or the name of a
         bundled world (``escalate worlds`` lists them), e.g. ``"europe_1914"``.
         A path that exists wins over a bundled name.
 

@@ -2,7 +2,7 @@
 
 Everything else derives from these two tables: the kernel's preallocated output
 arrays (:func:`escalate.results.arrow.allocate_outputs`), the Arrow schemas of the
-Parquet parts, the columns checked by the analysis, the README's column table
+Parquet parts, the columns checked by the analysis, the column table of docs/outputs.md
 (:func:`markdown_table`) and the tests.
 
 Examples
@@ -146,7 +146,7 @@ def kernel_dtypes(columns: tuple[Column, ...]) -> dict[str, type]:
 
 
 def markdown_table(columns: tuple[Column, ...]) -> str:
-    """The columns as a Markdown table (the README's is checked against it).
+    """The columns as a Markdown table (docs/outputs.md's is checked against it).
 
     Examples
     --------

@@ -218,6 +218,9 @@ def calibrate_cases(
     )
 
 
+_REPRODUCE = "# Reproduce: escalate calibrate (docs/backtest.md)"
+
+
 def toml_fragment(cal: Calibration, command: str = "") -> str:
     """The fit as ``[dynamics]`` tables, with its intervals and the command that made it."""
     s = cal.settings
@@ -226,7 +229,7 @@ def toml_fragment(cal: Calibration, command: str = "") -> str:
         f"{len(s.get('wars', []))} COW inter-state wars: maximum simulated likelihood",
         f"# of each third party's outcome at {s.get('window')} days, {s.get('replicates')} "
         f"cascades per war and evaluation, seed {s.get('seed')}.",
-        f"# Reproduce: {command}" if command else "# Reproduce: escalate calibrate (see README)",
+        f"# Reproduce: {command}" if command else _REPRODUCE,
         "# Intervals: 95% percentile of "
         f"{s.get('resamples')} bootstrap refits over wars (nan: none were run).",
         "[dynamics]",
