@@ -87,10 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.evaluation_only:
         ev = evaluation_seconds(wars, paths, ids, args.eval_replicates, args.evaluations,
                                 args.seed)  # fmt: skip
-        print(f"calibration evaluation: {ev['wars']} wars x {args.eval_replicates:,} cascades "
-              f"in {ev['seconds']:.3f} s (fastest of {args.evaluations}): "
-              f"{ev['evaluations_per_s']:.1f} evaluations/s on {numba.get_num_threads()} "
-              "threads")  # fmt: skip
+        print(evaluation_line(ev, args.evaluations))
         return 0
 
     t = time.perf_counter()
@@ -123,10 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         share = f"{sec / total:>7.0%}" if name in result.timings else ""
         print(f"{name:<12}{sec:>10.1f} {share}")
     if evaluation is not None:
-        print(f"calibration evaluation: {evaluation['wars']} wars x {args.eval_replicates:,} "
-              f"cascades in {evaluation['seconds']:.3f} s (fastest of {args.evaluations}): "
-              f"{1 / evaluation['seconds']:.1f} evaluations/s on {numba.get_num_threads()} "
-              "threads")  # fmt: skip
+        print(evaluation_line(evaluation, args.evaluations))
     record = {
         "schema": SCHEMA,
         "when": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
@@ -154,6 +148,13 @@ def main(argv: list[str] | None = None) -> int:
     args.json.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.json}")
     return 0
+
+
+def evaluation_line(ev: dict[str, float], repeats: int) -> str:
+    """The one line that reports :func:`evaluation_seconds`."""
+    return (f"calibration evaluation: {ev['wars']} wars x {ev['replicates']:,} cascades in "
+            f"{ev['seconds']:.3f} s (fastest of {repeats}): {ev['evaluations_per_s']:.1f} "
+            f"evaluations/s on {numba.get_num_threads()} threads")  # fmt: skip
 
 
 def evaluation_seconds(
