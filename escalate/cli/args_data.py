@@ -80,6 +80,15 @@ def add_import(sub: Any, fmt: Any) -> None:
         "(default: the overlay's, else the target's region)",
     )
     p.add_argument(
+        "--exclude",
+        metavar="KEYS",
+        type=lambda v: [k for k in v.split(",") if k.strip()],
+        default=[],
+        help="treaties to leave out although in force, comma-separated keys as the world "
+        "file's comments name them: --exclude 'ATOP 3322,COW 45' (an ATOP treaty takes "
+        "its COW counterpart with it)",
+    )
+    p.add_argument(
         "--name", help="the world's name (default: the overlay's, else world_YYYY_MM_DD)"
     )
     p.add_argument(

@@ -219,7 +219,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
     if str(args.out) != "-" and args.out.exists() and not args.force:
         raise ValueError(f"{args.out} exists; use --force to overwrite it")
-    keys = "states capabilities majors atop cow region overlay incident theatre name power_year"
+    keys = (
+        "states capabilities majors atop cow region overlay incident theatre name power_year "
+        "exclude"
+    )
     options = {k: getattr(args, k) for k in keys.split()}
     imported = import_world(args.date, **options, output=args.out)
     if str(args.out) == "-":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -227,9 +228,11 @@ def _treaty_entries(treaties: list, nations: Any, names: dict[str, str]):
 
 
 def _options(day, files, region, incident, theatre, power_year, overlay_year, name, output,
-             world_name) -> list[str]:  # fmt: skip
+             world_name, exclude) -> list[str]:  # fmt: skip
     """The options of the command that rebuilds the world (the header names it)."""
     options = [f"--date {day}"] + [f"{f} {p.name}" for f, p in files]
+    if exclude:
+        options.append(f"--exclude '{','.join(exclude)}'")
     if region is not None:
         options.append(
             f"--region {region if isinstance(region, str) else ','.join(map(str, region))}"
@@ -261,6 +264,7 @@ def import_world(
     name: str | None = None,
     power_year: int | None = None,
     output: str | Path | None = None,
+    exclude: Collection[str] = (),
 ) -> Imported:
     """The world of the states in the system on ``date``, with the alliances in force.
 
@@ -297,6 +301,10 @@ def import_world(
     output
         Where the world will be written: named in the header's command that
         rebuilds it (default: ``NAME.toml``).
+    exclude
+        Treaties to leave out although in force, by key: ``"ATOP 3322"``, ``"COW 45"``
+        (an ATOP treaty takes its COW counterpart with it). The backtest leaves out
+        treaties formed for the war it predicts.
 
     Returns
     -------
@@ -321,8 +329,15 @@ def import_world(
 
     atop_spells = read_atop(str(atop)) if atop is not None else None
     cow_spells = read_cow(str(cow)) if cow is not None else None
+    exclude = _treaty_keys(exclude)
+    if exclude:
+        notes.append(f"Left out although in force (--exclude): {', '.join(exclude)}")
     treaties = treaties_on(
-        day, atop_spells, cow_spells, name=lambda c: nations.id_of_code(c) or f"ccode {c}"
+        day,
+        atop_spells,
+        cow_spells,
+        name=lambda c: nations.id_of_code(c) or f"ccode {c}",
+        exclude=exclude,
     )
     names = {str(k): str(v) for k, v in ov.get("treaties", {}).items()}
     entries, left_out, members_of = _treaty_entries(treaties, nations, names)
@@ -337,7 +352,7 @@ def import_world(
         ("--atop", atop), ("--cow", cow), ("--overlay", overlay),
     ) if p is not None]  # fmt: skip
     options = _options(day, files, region, incident, theatre and inc["theatre"], power_year,
-                       "power_year" in ov, name, output, world_name)  # fmt: skip
+                       "power_year" in ov, name, output, world_name, exclude)  # fmt: skip
     header = _header(world_name, day, options, [p for _, p in files], notes, overlay is not None)
     header += _comment(ov.get("comment"))
     text = render(
@@ -364,6 +379,17 @@ def import_world(
         notes=notes + [w[0] + " " + w[-1].strip() for w in left_out],
         ccodes={str(r["id"]): int(r["_ccode"]) for r in nations.rows if r["_ccode"] is not None},
     )
+
+
+def _treaty_keys(keys: Collection[str]) -> tuple[str, ...]:
+    """``keys`` checked and normalised (``"atop 3322"`` -> ``"ATOP 3322"``), sorted."""
+    out = set()
+    for key in keys:
+        source, _, number = key.strip().partition(" ")
+        if source.upper() not in {"ATOP", "COW"} or not number.strip().isdigit():
+            raise DataError(f"exclude: {key!r} is not a treaty key such as 'ATOP 3322' or 'COW 45'")
+        out.add(f"{source.upper()} {int(number)}")
+    return tuple(sorted(out))
 
 
 def _header(

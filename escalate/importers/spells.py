@@ -67,6 +67,9 @@ class Spell:
     #: the COW version4id an ATOP treaty corresponds to (``cow4id``), if any
     cow_id: int | None = None
     line: int = 0
+    #: ATOP ``wartime = 1`` (formed during a war a member fought): that war's COW
+    #: number (``cowwar``; 0 when ATOP names none); ``None`` for a peacetime treaty
+    formed_in_war: int | None = None
 
     def in_force(self, day: dt.date) -> bool:
         """Whether this spell covers ``day``."""
@@ -145,6 +148,8 @@ def read_atop(path: str) -> list[Spell]:
             if source == "ATOP" and flag(r, column):
                 _merge(duties, columns, kind, column, _atop_terms(r, column, where))
         cow = integer(r, "cow4id", where)
+        # optional columns: ATOP's war of formation (codebook: WARTIME, COWWAR)
+        wartime = integer(r, "wartime", where) == 1
         out.append(
             Spell(
                 source="ATOP",
@@ -157,6 +162,7 @@ def read_atop(path: str) -> list[Spell]:
                 columns=columns,
                 cow_id=cow if cow is not None and cow > 0 else None,
                 line=i,
+                formed_in_war=(integer(r, "cowwar", where) or 0) if wartime else None,
             )
         )
     return out

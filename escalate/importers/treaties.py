@@ -16,11 +16,12 @@ commitment twice. The ATOP treaty notes it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from .spells import Spell, Terms
 
-__all__ = ["Treaty", "treaties_on"]
+__all__ = ["Treaty", "treaties_on", "without"]
 
 
 @dataclass
@@ -113,11 +114,30 @@ def _containing(t: Treaty, smallest_first: list[Treaty]) -> Treaty | None:
     return None
 
 
+def without(
+    atop: list[Spell] | None, cow: list[Spell] | None, exclude: Collection[str]
+) -> tuple[list[Spell] | None, list[Spell] | None]:
+    """The spells of neither the treaties ``exclude`` names nor their counterparts.
+
+    ``exclude`` holds keys ``"ATOP 3322"`` and ``"COW 45"``; an ATOP treaty left out
+    takes the COW alliance it names in ``cow4id`` with it (one treaty, two files).
+    """
+    if not exclude:
+        return atop, cow
+    gone_atop = {int(k.split()[1]) for k in exclude if k.startswith("ATOP ")}
+    gone_cow = {int(k.split()[1]) for k in exclude if k.startswith("COW ")}
+    gone_cow |= {s.cow_id for s in atop or [] if s.treaty in gone_atop and s.cow_id is not None}
+    kept_atop = None if atop is None else [s for s in atop if s.treaty not in gone_atop]
+    kept_cow = None if cow is None else [s for s in cow if s.treaty not in gone_cow]
+    return kept_atop, kept_cow
+
+
 def treaties_on(
     day: dt.date,
     atop: list[Spell] | None,
     cow: list[Spell] | None,
     name=str,
+    exclude: Collection[str] = (),
 ) -> list[Treaty]:
     """The treaties with at least one member spell in force on ``day``.
 
@@ -129,7 +149,10 @@ def treaties_on(
         The spells of either file, or ``None`` when that file was not given.
     name
         How a ccode is written in notes.
+    exclude
+        Treaties to leave out (see :func:`without`).
     """
+    atop, cow = without(atop, cow, exclude)
     atop_now = _in_force(atop or [], day)
     cow_now = _in_force(cow or [], day)
     years = {("ATOP", k): v for k, v in _first_years(atop or []).items()}

@@ -183,6 +183,13 @@ def backtest_markdown(summary: dict[str, Any], wars: pd.DataFrame) -> str:
         f"log losses clip p to [{summary['eps']}, 1 - {summary['eps']}].",
         "",
     ]
+    left = summary.get("treaties_left_out")
+    if left:
+        lines += [
+            f"Treaties left out of the world of the day, {left['rule']}: {left['treaties']} "
+            f"in {left['wars']} wars (wars.csv: treaties_left_out).",
+            "",
+        ]
     for w in summary["windows"]:
         s = summary["scores"][str(w)]
         lines += [

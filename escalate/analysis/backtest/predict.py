@@ -14,20 +14,24 @@ and P(at war on COW side 1 / side 2).
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ...importers import DataError, import_world
+from ...importers.spells import Spell, read_atop, read_cow
 from ...importers.states import states_on
 from ...model.entities import World
 from ...runner import simulate
 from .wars import Incident, War, incident_of, read_wars, select_wars
 
 __all__ = [
+    "FORMED_WITHIN",
     "Case",
     "DataFiles",
+    "formed_for",
     "load_cases",
     "no_alliances",
     "predict",
@@ -79,6 +83,8 @@ class Case:
     third: np.ndarray
     #: participants not in the COW system on the day (not scored): names
     absent: list[str]
+    #: treaties in force on the day but formed for this war (:func:`formed_for`)
+    left_out: tuple[str, ...] = ()
 
     def outcome(self, window: int) -> np.ndarray:
         """The side each state joined within ``window`` days of the start (0: stayed out)."""
@@ -96,6 +102,41 @@ def no_alliances(world: World) -> World:
     return dataclasses.replace(world, alliances=())
 
 
+#: A treaty signed this few days or fewer before a war began was formed for that war.
+FORMED_WITHIN = 30
+
+
+def formed_for(war: War, atop: list[Spell] | None, cow: list[Spell] | None) -> tuple[str, ...]:
+    """The treaties in force on the war's first day that were formed for this war.
+
+    Two rules, both blind to who fought: ATOP codes the treaty as formed during this
+    war (``wartime = 1`` with ``cowwar`` the war's number), or its first member spell
+    (in either file) began at most :data:`FORMED_WITHIN` days before the war, as the
+    Protocol of Sevres (ATOP 3322: Britain, France, Israel) was signed five days before
+    the Sinai war. A treaty formed in wartime for another war (ANZUS, during Korea) is
+    a standing commitment by the next war and stays. Keys as
+    :func:`escalate.importers.import_world`'s ``exclude``.
+    """
+    day = war.start
+    out = set()
+    for source, spells in (("ATOP", atop or []), ("COW", cow or [])):
+        first: dict[int, dt.date] = {}
+        in_force = set()
+        for s in spells:
+            if s.start is not None:
+                first[s.treaty] = min(first.get(s.treaty, s.start), s.start)
+            if s.in_force(day):
+                in_force.add(s.treaty)
+                if s.formed_in_war == war.num:
+                    out.add(f"{source} {s.treaty}")
+        out |= {
+            f"{source} {t}"
+            for t in in_force
+            if t in first and (day - first[t]).days <= FORMED_WITHIN
+        }
+    return tuple(sorted(out, key=lambda k: (k.split()[0], int(k.split()[1]))))
+
+
 def prepare(wars: list[War], files: DataFiles) -> tuple[list[Case], dict[int, str]]:
     """The cases of the wars that can be scored, and the reason each other war cannot.
 
@@ -106,6 +147,8 @@ def prepare(wars: list[War], files: DataFiles) -> tuple[list[Case], dict[int, st
     listed in ``absent``.
     """
     cases, skipped = [], {}
+    atop = read_atop(str(files.atop)) if files.atop is not None else None
+    cow = read_cow(str(files.cow)) if files.cow is not None else None
     for war in wars:
         inc = incident_of(war)
         if inc is None:
@@ -131,6 +174,7 @@ def prepare(wars: list[War], files: DataFiles) -> tuple[list[Case], dict[int, st
         present = [p for p in inc.parties if p.ccode in system]
         initiators = [p.ccode for p in present if p.side == inc.initiator.side]
         targets = [p.ccode for p in present if p.side != inc.initiator.side]
+        left_out = formed_for(war, atop, cow)
         try:
             imported = import_world(
                 day,
@@ -142,6 +186,7 @@ def prepare(wars: list[War], files: DataFiles) -> tuple[list[Case], dict[int, st
                 incident=f"{','.join(map(str, initiators))}:{','.join(map(str, targets))}",
                 theatre=inc.theatre or None,
                 name=f"war_{war.num}",
+                exclude=left_out,
             )
         except DataError as e:
             skipped[war.num] = f"cannot import the world of {day}: {e}"
@@ -156,7 +201,17 @@ def prepare(wars: list[War], files: DataFiles) -> tuple[list[Case], dict[int, st
         absent = [f"{p.name} ({p.ccode})" for p in war.participants if p.ccode not in set(codes)]
         cases.append(
             Case(
-                war, inc, world, ids, codes, inc.initiator.side, entry_day, war_side, third, absent
+                war,
+                inc,
+                world,
+                ids,
+                codes,
+                inc.initiator.side,
+                entry_day,
+                war_side,
+                third,
+                absent,
+                left_out,
             )
         )
     return cases, skipped

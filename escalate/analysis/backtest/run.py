@@ -20,7 +20,7 @@ from ..._version import __version__
 from .baselines import logistic_baseline, pact_rule
 from .calibrate import calibrate_cases, folds_of
 from .features import features
-from .predict import Case, DataFiles, load_cases, no_alliances, predict
+from .predict import FORMED_WITHIN, Case, DataFiles, load_cases, no_alliances, predict
 from .referee import calibration_bins, differences, side_accuracy, within_war_auc
 from .scores import EPS, auc, bootstrap_scores, brier, log_loss
 from .wars import War
@@ -168,6 +168,7 @@ def _per_war(case: Case, frame: pd.DataFrame, window: int) -> dict[str, Any]:
         "initiator_side": case.init_side,
         "participants": len(case.war.participants),
         "not_in_system": "; ".join(case.absent),
+        "treaties_left_out": " ".join(k.replace(" ", "_") for k in case.left_out),
         "states": len(case.ids),
         "alliance_entries": len(case.world.alliances),
         "third_parties": len(third),
@@ -301,6 +302,12 @@ def backtest(
     windows = sorted({*WINDOWS, window})
     summary = _summary_head(replicates, seed, window, windows, resamples, len(cases), len(skipped))
     summary["folds"] = folds
+    summary["treaties_left_out"] = {
+        "rule": f"formed for the war: ATOP wartime = 1 with cowwar = the war, or signed at "
+        f"most {FORMED_WITHIN} days before it began (both files)",
+        "wars": sum(1 for c in cases if c.left_out),
+        "treaties": sum(len(c.left_out) for c in cases),
+    }
     if calibration is not None:
         summary["calibration"] = calibration.to_dict()
     for w in windows:
