@@ -239,8 +239,9 @@ def _outcome(w, sc, rs, out, parts, want_parts, tally, b, q, n_atwar, last_round
     The other counts are in ``sc.counts`` (``T_*``). Also resets what a nation at
     war holds: ``side``, ``aggr`` and its lists of attacks.
     """
-    want_tally = tally.shape[0] > 0
     t = sc.counts
+    # a cascade that outgrew its scratch space is run again: its first try counts nothing
+    want_tally = tally.shape[0] > 0 and t[C_OVERFLOW] == 0
     sanctions, diplomacy, vetoed = t[T_SANCTIONS], t[T_DIPLOMACY], t[T_VETOED] != 0
     sanc_a, sanc_d = t[T_SANC_A], t[T_SANC_D]
     n_unaligned = np.int64(0)
