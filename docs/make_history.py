@@ -216,8 +216,41 @@ def table(name: str, war: int, title: str, n: int, seed: int, data: Path) -> lis
         names = ", ".join(f"{e.name} (ccode {e.ccode}, {e.start})" for e in absent)
         lines += ["", f"In the war but not in the world: {names}."]
     scored = {i: c for i, c in codes.items() if i not in NOT_SCORED.get(name, {})}
-    lines += ["", *score(world, scored, entries, p), "", READING[name].strip(), ""]
+    lines += ["", *score(world, scored, entries, p)]
+    lines += ["", *sides(world, scored, entries, init.side, side_a, side_d, name)]
+    lines += ["", READING[name].strip(), ""]
     return lines
+
+
+#: world -> (region, whose placement the side accuracy is compared with)
+SIDE_SCOPE = {
+    "europe_1939": (
+        "europe",
+        "Axelrod and Bennett (1993), whose landscape theory took 1936 data, placed 15 of "
+        "17 European states on their World War II side.",
+    ),
+}
+
+
+def sides(world, codes, entries, init_side, side_a, side_d, name) -> list[str]:
+    """Side accuracy: the states in the war put more often on their side than the other."""
+    region, compare = SIDE_SCOPE.get(name, (None, ""))
+    right, wrong, never = [], [], []
+    for nat in world.nations:
+        e = entries.get(codes.get(nat.id, -1))
+        if e is None or (region is not None and nat.region != region):
+            continue
+        a, d = float(side_a.get(nat.id, 0.0)), float(side_d.get(nat.id, 0.0))
+        own, other = (a, d) if e.side == init_side else (d, a)
+        (never if a + d < 0.005 else right if own > other else wrong).append(nat.id)
+    n = len(right) + len(wrong) + len(never)
+    where = "European " if region == "europe" else f"{region} " if region else ""
+    return [
+        f"Side accuracy: of the {n} {where}states in the war (COW) that the world holds, "
+        f"incident parties included, the model puts {len(right)} on their side more often "
+        f"than on the other; on the wrong side: {', '.join(wrong) or 'none'}; never at war "
+        f"in the simulation: {', '.join(never) or 'none'}. {compare}".rstrip(),
+    ]
 
 
 def score(world, codes: dict[str, int], entries: dict[int, Entry], p) -> list[str]:

@@ -6,6 +6,7 @@ beside the repository); the data are not redistributed with escalate.
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import os
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+import escalate
 from escalate.importers import import_world
 from escalate.model.load import load_world
 
@@ -142,3 +144,34 @@ def test_history_page_sets_every_participant_beside_the_simulation(tmp_path: Pat
         assert "Brier score" in section
     # the bare-CR war file is read: World War I has 15 participants
     assert len(history.read_war(wars, 106)) == 15
+
+
+def test_history_side_accuracy_counts_right_wrong_and_never() -> None:
+    # data-free: four nations in the war, three in Europe; the model's P(side A) and
+    # P(side D) per nation against the COW side (the initiator's side is 1)
+    history = _history_module()
+    world = escalate.world_from_dict({
+        "name": "sides",
+        "incident": {"initiator": "GMY", "target": "POL"},
+        "nations": [
+            {"id": "GMY", "power": 1.0, "region": "europe"},
+            {"id": "POL", "power": 1.0, "region": "europe"},
+            {"id": "RUS", "power": 1.0, "region": "europe"},
+            {"id": "USA", "power": 1.0, "region": "americas"},
+            {"id": "SWZ", "power": 1.0, "region": "europe"},
+        ],
+    })  # fmt: skip
+    codes = {"GMY": 255, "POL": 290, "RUS": 365, "USA": 2, "SWZ": 225}
+    day = dt.date(1939, 9, 1)
+    entries = {c: history.Entry(c, i, 1 if i == "GMY" else 2, day, i == "GMY")
+               for i, c in codes.items() if i != "SWZ"}  # fmt: skip
+    side_a = {"GMY": 1.0, "POL": 0.0, "RUS": 0.3, "USA": 0.0, "SWZ": 0.5}
+    side_d = {"GMY": 0.0, "POL": 1.0, "RUS": 0.1}
+    (line,) = history.sides(world, codes, entries, 1, side_a, side_d, "europe_1939")
+    # Europe only (not USA), only states in the war (not SWZ): GMY and POL right,
+    # RUS on the wrong side
+    assert "of the 3 European states" in line and "puts 2 on their side" in line
+    assert "on the wrong side: RUS" in line and "never at war in the simulation: none" in line
+    assert "Axelrod and Bennett" in line
+    (line,) = history.sides(world, codes, entries, 1, side_a, side_d, "any")
+    assert "of the 4 states" in line and "never at war in the simulation: USA" in line
