@@ -348,7 +348,7 @@ def write_report(
         :func:`escalate.viz.plots.world_members` of the run's manifest), so that
         the heatmap marks absent nations as absent.
     variants
-        A sweep's table of variants (:func:`escalate.viz.sweep.read_variants`):
+        A sweep's table of variants (:func:`escalate.results.variants.read_variants`):
         adds a table with a row per variant and its swept values as columns,
         and the ``sweep`` figure.
     table
