@@ -181,8 +181,9 @@ def sweep_figure(
     >>> import escalate
     >>> from escalate.results.variants import read_variants
     >>> from escalate.viz.sweep import sweep_figure
-    >>> fig = sweep_figure(escalate.read_results("sw"), read_variants("sw"))  # doctest: +SKIP
-    >>> fig.savefig("sweep.png")  # doctest: +SKIP
+    >>> _ = escalate.sweep("teaching", ["dynamics.deterrence=0:0.5:3"], "sw", 300, seed=1)
+    >>> fig = sweep_figure(escalate.read_results("sw"), read_variants("sw"))
+    >>> fig.savefig("sweep.png")
     """
     table = sweep_summary(results, variants, confidence=confidence)
     keys = check_variants(list(variants.columns))
