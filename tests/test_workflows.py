@@ -160,9 +160,10 @@ def test_plot_elsewhere_and_a_bad_format(swept: Path, tmp_path: Path) -> None:
         escalate.plot(tmp_path / "not a run", formats=["png"])
 
 
-def test_report_of_a_sweep(swept: Path, tmp_path: Path) -> None:
+def test_report_of_a_sweep(swept: Path, tmp_path: Path, capfd) -> None:
     page = escalate.report(swept, tails=False, baseline="teaching.deterrence-0.60.max_rounds-8")
     assert page == swept / "report.html"
+    assert capfd.readouterr() == ("", "")  # the library prints nothing
     text = page.read_text(encoding="utf-8")
     assert "<h2>Sweep</h2>" in text and "<h2>P(at war) by nation</h2>" in text
     assert "baseline <b>teaching.deterrence-0.60.max_rounds-8</b>" in text
