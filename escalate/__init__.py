@@ -20,6 +20,11 @@ A bundled world loads by name from any directory (or give the path of a world fi
 (10000, dtype('bool'))
 >>> bool(0 < df["world_war"].mean() < 1)
 True
+
+What the command line does, the library does: :func:`run` and :func:`sweep` write a
+results directory, :func:`compare_results` compares its structures, :func:`plot` and
+:func:`report` draw its figures and its HTML page, :func:`generate` and :func:`draw`
+make and picture worlds.
 """
 
 from __future__ import annotations
@@ -36,21 +41,27 @@ _EXPORTS = {
     "dump_world": "escalate.model.dump",
     "load_world": "escalate.model.load",
     "world_from_dict": "escalate.model.load",
+    "generate": "escalate.model.generate",
     "import_world": "escalate.importers",
     "Interrupted": "escalate.runner",
     "RunSummary": "escalate.runner",
     "run": "escalate.runner",
     "simulate": "escalate.runner",
+    "sweep": "escalate.runner.sweep",
     "ResultsError": "escalate.results.errors",
     "ResultsLocked": "escalate.results.lock",
     "read_results": "escalate.results.read",
     "RepairReport": "escalate.results.repair",
     "repair": "escalate.results.repair",
     "compare": "escalate.analysis.compare",
+    "compare_results": "escalate.analysis.compare",
     "backtest": "escalate.analysis.backtest",
     "calibrate": "escalate.analysis.backtest",
     "trace": "escalate.runner.trace",
     "Story": "escalate.runner.trace",
+    "draw": "escalate.viz.draw",
+    "plot": "escalate.viz.workflows",
+    "report": "escalate.viz.workflows",
 }
 
 __all__ = [
@@ -66,29 +77,39 @@ __all__ = [
     "backtest",
     "calibrate",
     "compare",
+    "compare_results",
+    "draw",
     "dump_world",
+    "generate",
     "import_world",
     "load_world",
+    "plot",
     "read_results",
     "repair",
+    "report",
     "run",
     "simulate",
+    "sweep",
     "trace",
     "world_from_dict",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .analysis.backtest import backtest, calibrate
-    from .analysis.compare import compare
+    from .analysis.compare import compare, compare_results
     from .model.dump import dump_world
     from .model.entities import World, WorldError
+    from .model.generate import generate
     from .model.load import load_world, world_from_dict
     from .results.errors import ResultsError
     from .results.lock import ResultsLocked
     from .results.read import read_results
     from .results.repair import RepairReport, repair
     from .runner import Interrupted, RunSummary, run, simulate
+    from .runner.sweep import sweep
     from .runner.trace import Story, trace
+    from .viz.draw import draw
+    from .viz.workflows import plot, report
 
 
 def __getattr__(name: str) -> Any:

@@ -42,7 +42,7 @@ def _blocks(text: str, language: str) -> list[str]:
 def test_the_tutorial_reads_only_what_it_wrote() -> None:
     written: set[str] = set()
     for block in re.findall(r"^```(?:bash|python)\n(.*?)^```", TUTORIAL, re.DOTALL | re.MULTILINE):
-        for path in re.findall(r"--out (\S+)|escalate\.run\([^)]*?\"([^\"]+)\"", block):
+        for path in re.findall(r"--out (\S+)|escalate\.(?:run|sweep)\([^)]*?\"([^\"]+)\"", block):
             written.update(p for p in path if p)
         for path in re.findall(r"(?:read_results|read_variants)\(\"([^\"]+)\"", block):
             assert path in written, f"the tutorial reads {path} before writing it"

@@ -1,4 +1,4 @@
-"""``escalate draw`` and :func:`escalate.viz.draw.draw_world`: a picture of a world."""
+"""``escalate draw`` and :func:`escalate.viz.draw.draw`: a picture of a world."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ pytest.importorskip("networkx")
 from helpers import cli
 
 from escalate.model.load import load_world, world_from_dict
-from escalate.viz.draw import draw_world, tied_nations
+from escalate.viz.draw import draw, tied_nations
 
 WORLDS = ("europe_1914", "teaching")
 
@@ -18,8 +18,8 @@ WORLDS = ("europe_1914", "teaching")
 @pytest.mark.parametrize("name", WORLDS)
 def test_draw_function_png_and_svg(tmp_path, name):
     world = load_world(name)
-    png = draw_world(world, tmp_path / "w.png")
-    svg = draw_world(name, tmp_path / "w.svg")
+    png = draw(world, tmp_path / "w.png")
+    svg = draw(name, tmp_path / "w.svg")
     assert png.stat().st_size > 20_000
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     text = svg.read_text(encoding="utf-8")
@@ -33,19 +33,19 @@ def test_draw_function_png_and_svg(tmp_path, name):
 
 @pytest.mark.parametrize("name", WORLDS)
 def test_draw_is_reproducible(tmp_path, name):
-    a = draw_world(name, tmp_path / "a.svg").read_bytes()
-    b = draw_world(name, tmp_path / "b.svg").read_bytes()
+    a = draw(name, tmp_path / "a.svg").read_bytes()
+    b = draw(name, tmp_path / "b.svg").read_bytes()
     assert a == b
-    pa = draw_world(name, tmp_path / "a.pdf").read_bytes()
-    pb = draw_world(name, tmp_path / "b.pdf").read_bytes()
+    pa = draw(name, tmp_path / "a.pdf").read_bytes()
+    pb = draw(name, tmp_path / "b.pdf").read_bytes()
     assert pa == pb
     # the same bytes because the same world: without one of its treaties, other bytes
     world = load_world(name)
     d = world.to_dict()
     del d["alliances"][0]
-    fewer = draw_world(world_from_dict(d, source=name), tmp_path / "c.svg").read_bytes()
+    fewer = draw(world_from_dict(d, source=name), tmp_path / "c.svg").read_bytes()
     assert fewer != a
-    pc = draw_world(world_from_dict(d, source=name), tmp_path / "c.pdf").read_bytes()
+    pc = draw(world_from_dict(d, source=name), tmp_path / "c.pdf").read_bytes()
     assert pc != pa
 
 
@@ -53,14 +53,14 @@ def test_untied_nations_in_caption(tmp_path):
     world = load_world("europe_1914")
     untied = set(world.ids) - set(tied_nations(world))
     assert untied  # europe_1914 has nations without treaties
-    text = draw_world(world, tmp_path / "w.svg").read_text(encoding="utf-8")
+    text = draw(world, tmp_path / "w.svg").read_text(encoding="utf-8")
     assert "without ties" in text
     for nation in untied:
         assert nation in text
 
 
 def test_random_incident_in_title(tmp_path):
-    text = draw_world("teaching", tmp_path / "w.svg").read_text(encoding="utf-8")
+    text = draw("teaching", tmp_path / "w.svg").read_text(encoding="utf-8")
     assert "incident: random" in text
 
 
@@ -91,7 +91,7 @@ def test_cli_draw_needs_output():
 
 def test_bad_suffix_function(tmp_path):
     with pytest.raises(ValueError, match=r"\.png, \.svg or \.pdf"):
-        draw_world("teaching", tmp_path / "world")
+        draw("teaching", tmp_path / "world")
 
 
 def test_the_blocs_of_1914_grow_from_the_incident():

@@ -175,7 +175,7 @@ def test_reliability_figure_is_large_and_its_counts_do_not_overlap() -> None:
 
 
 def test_counts_attrs_carry_the_moments(small_run: Path) -> None:
-    from escalate.cli.views import _participants_or_none
+    from escalate.viz.workflows import _participants
 
-    counts = _participants_or_none(small_run)
+    counts = _participants(small_run, progress=False)
     assert ENTRY_MOMENTS in counts.attrs and len(counts.attrs[ENTRY_MOMENTS])

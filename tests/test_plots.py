@@ -228,6 +228,54 @@ def test_report_of_one_structure_without_participants(run_data):
     assert "--participants" in text
 
 
+def test_the_report_escapes_what_it_is_given(run_data):
+    from escalate.viz.runinfo import RunInfo, WorldInfo
+
+    results, _ = run_data
+    one = results[results["structure"] == "chain_reliability_0.5"]
+    hostile = "<script>alert('x')</script> & <b>"
+    world = WorldInfo("chain_reliability_0.5", hostile, hostile, "abc", "w.toml", {"A": hostile})
+    run = RunInfo(1, N, False, f"escalate run {hostile}", True, hostile, [world])
+    text = render_report(one, None, tails=False, title=hostile, run=run)
+    assert "<script" not in text and "<b>&" not in text
+    escaped = "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &lt;b&gt;"
+    # the title twice, the description, the incident, the command and the date
+    assert text.count(escaped) == 6
+    assert f"<title>{escaped}</title>" in text and f"<h1>{escaped}</h1>" in text
+    assert f"<code>escalate run {escaped}</code>" in text
+    # the page's own markup is not escaped
+    assert "&middot; baseline <b>chain_reliability_0.5</b>" in text
+
+
+def test_the_templates_are_package_data():
+    import tomllib
+    from importlib import resources
+    from pathlib import Path
+
+    from escalate.viz.page import TEMPLATES
+
+    shipped = resources.files("escalate.viz") / TEMPLATES
+    names = {p.name for p in shipped.iterdir() if p.name.endswith(".j2")}
+    assert {"page.html.j2", "macros.html.j2", "report.html.j2", "backtest.html.j2"} <= names
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    data = tomllib.loads(pyproject.read_text())["tool"]["setuptools"]["package-data"]
+    assert f"{TEMPLATES}/*.j2" in data["escalate.viz"]  # in the wheel, not only in a clone
+
+
+def test_missing_jinja2_names_the_extra(run_data):
+    code = (
+        "import sys; sys.modules['jinja2'] = None\n"
+        "from escalate.viz.page import render_page\n"
+        "try:\n"
+        "    render_page('page.html.j2', title='t')\n"
+        "except ImportError as e:\n"
+        "    print(e)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "reports need jinja2" in r.stdout and "pip install 'escalate[plot]'" in r.stdout
+
+
 def test_missing_matplotlib_names_the_extra(monkeypatch, run_data, tmp_path):
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     with pytest.raises(ImportError, match=r"pip install 'escalate\[plot\]'"):

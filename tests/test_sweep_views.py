@@ -13,10 +13,10 @@ from helpers import cli, warm_cache
 pytest.importorskip("matplotlib")
 
 from escalate.analysis.compare import compare
+from escalate.results.variants import read_variants
 from escalate.viz.plots import figures_of
 from escalate.viz.sweep import (
     format_sweep,
-    read_variants,
     sweep_figure,
     sweep_summary,
     sweep_table,

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .._version import __version__
 from .commands_data import cmd_backtest, cmd_calibrate
@@ -79,9 +82,16 @@ def _client(args: argparse.Namespace):
     return Client(cluster), cluster
 
 
-def _cmd_run(args: argparse.Namespace, worlds: list) -> int:
-    """Run ``worlds``; exit code 0, 3 (I/O error), 130/143 (interrupted)."""
+def _cmd_run(args: argparse.Namespace, worlds: list, job: Callable[..., Any] | None = None) -> int:
+    """Run ``worlds``; exit code 0, 3 (I/O error), 130/143 (interrupted).
+
+    ``job`` runs them instead of :func:`escalate.run`, with the same arguments but
+    the worlds (a sweep of them).
+    """
     from ..runner import Interrupted, ignore_signals, run
+
+    if job is None:
+        job = functools.partial(run, worlds)
 
     if not args.quiet and not (args.dask or args.dask_local):
         _load_kernel()  # says so on stderr when it compiles, on a terminal or not
@@ -89,11 +99,10 @@ def _cmd_run(args: argparse.Namespace, worlds: list) -> int:
             _warn_if_long(args, worlds)  # not before a run that will be refused
     client, cluster = _client(args)
     try:
-        summary = run(
-            worlds,
-            args.out,
-            args.replicates,
-            args.seed,
+        summary = job(
+            out=args.out,
+            replicates=args.replicates,
+            seed=args.seed,
             threads=args.threads,
             chunk_size=args.chunk_size,
             participants=args.participants,
@@ -271,16 +280,14 @@ def _cmd_repair(args: argparse.Namespace) -> int:
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from ..model.load import load_world
-    from ..model.sweep import parse_setting, sweep_worlds, variant_table
-    from ..results.files import write_csv
+    from ..model.sweep import sweep_worlds
+    from ..model.sweep_settings import parse_setting
+    from ..runner.sweep import sweep
 
     base = load_world(args.world)
     settings = [parse_setting(s) for s in args.settings]
-    worlds = sweep_worlds(base, settings)
-    code = _cmd_run(args, worlds)
-    if code == 0 or (args.out.is_dir() and not args.overwrite):
-        write_csv(args.out / "variants.csv", variant_table(worlds, settings))
-    return code
+    worlds = sweep_worlds(base, settings)  # refused here, before the kernel loads
+    return _cmd_run(args, worlds, functools.partial(sweep, base, settings))
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -349,9 +356,9 @@ def _cmd_trace(args: argparse.Namespace) -> int:
 
 
 def _cmd_draw(args: argparse.Namespace) -> int:
-    from ..viz.draw import draw_world
+    from ..viz.draw import draw
 
-    print(draw_world(args.world, args.out, labels=args.labels))  # checks the suffix before loading
+    print(draw(args.world, args.out, labels=args.labels))  # checks the suffix before loading
     return 0
 
 

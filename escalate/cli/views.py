@@ -98,7 +98,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from ..analysis.compare import compare_results
     from ..analysis.tails import tail_exponents
     from ..results.read import read_results
-    from ..viz.sweep import VARIANTS_FILE, format_sweep, read_variants, sweep_table
+    from ..results.variants import VARIANTS_FILE, read_variants
+    from ..viz.sweep import format_sweep, sweep_table
     from ..viz.tables import format_tails, format_text
 
     variants = read_variants(args.dir)
@@ -138,83 +139,17 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _participants_or_none(d: Path):
-    from ..results.read import participant_counts
-    from ..results.store import read_manifest
-
-    if not read_manifest(d).participants:
-        return None
-    # the figures need counts per nation, side and round, never every participant row,
-    # and the entry curve's spread over cascades, added up part by part
-    from ..viz.entry import ENTRY_MOMENTS, entry_moments_of_dir
-
-    counts = participant_counts(d, by=("nation", "side", "round"), progress=True)
-    counts.attrs[ENTRY_MOMENTS] = entry_moments_of_dir(d, progress=True)
-    return counts
-
-
 def _cmd_plot(args: argparse.Namespace) -> int:
-    from ..results.read import cascade_counts
-    from ..results.store import read_manifest
-    from ..viz.plots import PLOT_COUNT_COLUMNS, plot_results, world_members, world_names
-    from ..viz.sweep import read_variants
+    from ..viz.workflows import plot
 
-    worlds = read_manifest(args.dir).worlds
-    formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
-    bad = [f for f in formats if f not in ("png", "svg", "pdf")]
-    if bad:
-        raise ValueError(f"unknown figure format {bad[0]!r} (png, svg, pdf)")
-    from ..results.files import figures_folder
-
-    counts = cascade_counts(args.dir, by=PLOT_COUNT_COLUMNS, verify=True, progress=True)
-    people = _participants_or_none(args.dir)
-    # drawn in a hidden folder and renamed into place: never through a link
-    with figures_folder(args.dir, args.out) as where:
-        paths = plot_results(
-            # counts per structure of the values the figures draw, added up part by part
-            counts,
-            where,
-            participants=people,
-            formats=formats,
-            members=world_members(worlds),
-            variants=read_variants(args.dir),
-            top=args.top or None,
-            names=world_names(worlds),
-        )
-    for p in paths:
-        print(p if args.out else args.dir / "figures" / p.name)
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    for p in plot(args.dir, args.out, formats=formats, top=args.top or None, progress=True):
+        print(p)
     return 0
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from ..analysis.compare import compare_results
-    from ..results.read import cascade_counts, read_results
-    from ..results.store import read_manifest
-    from ..viz.plots import PLOT_COUNT_COLUMNS, world_members
-    from ..viz.report import write_report
-    from ..viz.runinfo import run_info
-    from ..viz.sweep import read_variants
+    from ..viz.workflows import report
 
-    out = args.out or args.dir / "report.html"
-    from ..viz.backtest_report import is_backtest_dir, write_backtest_report
-
-    if is_backtest_dir(args.dir):  # the output of `escalate backtest --out DIR`
-        print(write_backtest_report(args.dir, out))
-        return 0
-    # flat memory: the comparison and the figures from counts added up part by part;
-    # the tail fit needs the war sizes themselves (two columns)
-    write_report(
-        cascade_counts(args.dir, by=PLOT_COUNT_COLUMNS, verify=True, progress=True),
-        _participants_or_none(args.dir),
-        out,
-        baseline=args.baseline,
-        members=world_members(read_manifest(args.dir).worlds),
-        variants=read_variants(args.dir),
-        # every part's digest was checked by the counts above: not again
-        table=compare_results(args.dir, baseline=args.baseline, verify=False, progress=True),
-        sizes=read_results(args.dir, columns=["structure", "belligerents", "deterred"]),
-        run=run_info(args.dir),
-        top=args.top or None,
-    )
-    print(out)
+    print(report(args.dir, args.out, baseline=args.baseline, top=args.top or None, progress=True))
     return 0

@@ -72,10 +72,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from .entities import Nation, World
-from .load import world_from_dict
+from .load import load_world, world_from_dict
 
 __all__ = [
     "STRUCTURES",
@@ -178,7 +179,7 @@ def _organization(
 
 def generate(
     kind: str,
-    world: World,
+    world: World | str | Path,
     *,
     name: str | None = None,
     seed: int = 0,
@@ -200,7 +201,8 @@ def generate(
     kind
         One of :data:`STRUCTURES`.
     world
-        The world whose nations, incident and dynamics are kept.
+        The world whose nations, incident and dynamics are kept: a world, a world
+        file or a bundled name (:func:`~escalate.model.load.load_world`).
     name
         The new world's name; default :func:`default_name`: ``f"{world.name}_{kind}"``
         with ``-`` replaced by ``_``, and for ``random`` the seed and density
@@ -240,6 +242,8 @@ def generate(
     """
     if kind not in STRUCTURES:
         raise ValueError(f"unknown structure kind {kind!r}; choose from {', '.join(STRUCTURES)}")
+    if not isinstance(world, World):
+        world = load_world(world)
     if not (isinstance(density, int | float) and math.isfinite(density) and 0 <= density <= 1):
         raise ValueError(f"density must be in [0, 1], got {density!r}")
     if hegemon is not None and hegemon not in world.ids:

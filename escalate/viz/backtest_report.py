@@ -16,7 +16,7 @@ import pandas as pd
 
 from .._version import __version__
 from .backtest import backtest_markdown, joiners_figure, reliability_figure
-from .page import PAGE_CSS, png_base64
+from .page import png_base64, render_page, write_page
 
 __all__ = ["is_backtest_dir", "write_backtest_report"]
 
@@ -141,7 +141,8 @@ def write_backtest_report(path: str | Path, out: str | Path, *, dpi: int = 110) 
     Returns
     -------
     pathlib.Path
-        ``out``.
+        ``out``, written atomically (its folder is created if needed). The page is
+        the template ``backtest.html.j2`` of :mod:`escalate.viz.page`.
     """
     d = Path(path)
     summary = json.loads((d / "summary.json").read_text(encoding="utf-8"))
@@ -153,21 +154,16 @@ def write_backtest_report(path: str | Path, out: str | Path, *, dpi: int = 110) 
         (joiners_figure(wars, window), "Per war: expected number of third parties joining "
          "(sum of P(at war)) against the number that did."),
     ]  # fmt: skip
-    body = _markdown_html(backtest_markdown(summary, wars))
-    imgs = "".join(
-        f"<figure><img alt='' src='data:image/png;base64,{png_base64(fig, dpi)}'>"
-        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
-        for fig, caption in figures
+    return write_page(
+        out,
+        render_page(
+            "backtest.html.j2",
+            title=f"escalate backtest: {d.name}",
+            name=d.name,
+            version=__version__,
+            about=ABOUT,
+            body_html=_markdown_html(backtest_markdown(summary, wars)),
+            figures=[{"png": png_base64(fig, dpi), "caption": text} for fig, text in figures],
+            wars_html=_wars_html(wars, window),
+        ),
     )
-    page = (
-        "<!doctype html><html><head><meta charset='utf-8'>"
-        f"<title>escalate backtest: {html.escape(d.name)}</title><style>{PAGE_CSS}</style></head>"
-        f"<body><h1>Backtest: {html.escape(d.name)}</h1>"
-        f"<p class='meta'>escalate {__version__}</p>"
-        f"<h2>What this page shows</h2><p>{html.escape(ABOUT)}</p>"
-        f"{body}<h2>Figures</h2>{imgs}<h2>Each war</h2>{_wars_html(wars, window)}"
-        "</body></html>"
-    )
-    target = Path(out)
-    target.write_text(page, encoding="utf-8")
-    return target

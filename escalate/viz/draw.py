@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover - imported when a picture is made
 
     from ..model.entities import Alliance, World
 
-__all__ = ["KIND_COLORS", "LABELS", "blocs", "draw_world", "world_figure"]
+__all__ = ["KIND_COLORS", "LABELS", "blocs", "draw", "world_figure"]
 
 #: Where condition labels go: once per treaty, on every arrow, or nowhere.
 LABELS = ("treaty", "pair", "none")
@@ -543,7 +543,7 @@ def world_figure(world: World, *, labels: str = "treaty") -> Figure:
     return fig
 
 
-def draw_world(
+def draw(
     world: World | str | Path, path: str | Path, *, dpi: int = 150, labels: str = "treaty"
 ) -> Path:
     """Draw a world to a PNG, SVG or PDF file (format from the suffix).
@@ -569,6 +569,12 @@ def draw_world(
     ------
     ValueError
         If the suffix is not one of the formats.
+
+    Examples
+    --------
+    >>> import escalate
+    >>> escalate.draw("teaching", "teaching.svg").read_text(encoding="utf-8").startswith("<?xml")
+    True
     """
     from ..model.entities import World
     from ..model.load import load_world

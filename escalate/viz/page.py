@@ -1,11 +1,28 @@
-"""What the HTML pages of escalate share: their style sheet and embedded figures."""
+"""What the HTML pages of escalate share: templates, style sheet, embedded figures, writing.
+
+The pages (``escalate report`` of a run or of a backtest) are jinja2 templates shipped
+with the package (``escalate/viz/templates/``, package data), rendered with
+autoescaping on: every value put in a page is escaped, except HTML that escalate made
+itself (a table rendered by pandas with its cells escaped, an embedded figure), which
+the templates name ``*_html`` and mark ``|safe``.
+"""
 
 from __future__ import annotations
 
 import base64
+import functools
 import io
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["PAGE_CSS", "png_base64"]
+if TYPE_CHECKING:  # pragma: no cover - jinja2 is imported when a page is made
+    import jinja2
+
+__all__ = ["PAGE_CSS", "TEMPLATES", "png_base64", "render_page", "write_page"]
+
+#: The folder of the page templates, inside the package (``escalate.viz``).
+TEMPLATES = "templates"
 
 #: The style sheet of every page (``escalate report``, of a run or a backtest).
 PAGE_CSS = """
@@ -50,3 +67,68 @@ def png_base64(fig, dpi: int) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    try:
+        import jinja2
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(f"reports need jinja2 ({exc}): pip install 'escalate[plot]'") from exc
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("escalate.viz", TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,  # a name the page uses and the code forgot: an error
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["thousands"] = lambda n: f"{int(n):,}"  # 12345 -> 12,345
+    return env
+
+
+def render_page(template: str, **context: Any) -> str:
+    """The HTML text of the page ``template`` (a file of :data:`TEMPLATES`).
+
+    Parameters
+    ----------
+    template
+        The template's file name, e.g. ``"report.html.j2"``.
+    **context
+        The values the template uses: text, which is escaped, and HTML escalate
+        made itself under names ending in ``_html``. ``css`` (the style sheet) is
+        given.
+
+    Raises
+    ------
+    ImportError
+        jinja2 is not installed (``pip install 'escalate[plot]'``).
+    jinja2.UndefinedError
+        The template uses a value that is not in ``context``.
+
+    Examples
+    --------
+    >>> page = render_page("backtest.html.j2", title="t", name="a <b>", version="0",
+    ...                    about="x & y", body_html="", figures=[], wars_html="")
+    >>> "<h1>Backtest: a &lt;b&gt;</h1>" in page, "x &amp; y" in page
+    (True, True)
+    """
+    return _environment().get_template(template).render(css=PAGE_CSS, **context)
+
+
+def write_page(path: str | Path, text: str) -> Path:
+    """Write a page atomically: a temporary file in the same folder, renamed into place.
+
+    The folder is created if needed. A reader sees the old page or the new one, never
+    half of one, and a failed write leaves no temporary file.
+    """
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return out

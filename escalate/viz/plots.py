@@ -332,7 +332,7 @@ def plot_results(
         (:func:`world_members` reads them from a run's manifest).
     variants
         The table of variants of a sweep (``DIR/variants.csv``, read by
-        :func:`escalate.viz.sweep.read_variants`); adds ``sweep``.
+        :func:`escalate.results.variants.read_variants`); adds ``sweep``.
     top
         Nations the heatmap shows: the ``top`` most often at war (None: all).
     names

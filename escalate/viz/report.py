@@ -4,12 +4,14 @@ The page holds the comparison table (:func:`escalate.compare`), the
 paired differences against the baseline, the tail exponents and every figure
 of :func:`escalate.viz.plots.plot_results`, embedded as base64 PNG: it can be
 mailed or archived as a single file and opened offline.
+
+This module computes what the page shows; the page itself is the jinja2 template
+``templates/report.html.j2``, rendered by :func:`escalate.viz.page.render_page` with
+autoescaping on.
 """
 
 from __future__ import annotations
 
-import html
-import os
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +21,7 @@ from .._version import __version__
 from ..analysis.compare import compare
 from ..analysis.tails import tail_exponents
 from .nations import TOP
-from .page import PAGE_CSS, png_base64
+from .page import png_base64, render_page, write_page
 from .runinfo import RunInfo, few_shared, shared_text
 from .tables import summary_table, tails_rows
 
@@ -68,13 +70,12 @@ def _table_html(df: pd.DataFrame, float_format: str = "{:.4g}") -> str:
     return f'<div class="scroll">{body}</div>'
 
 
-def _per_structure_html(table: pd.DataFrame, base: str, differences: bool) -> str:
-    """One narrow table per structure, side by side where the page is wide enough.
+def _structure_tables(table: pd.DataFrame, base: str, differences: bool) -> list[dict]:
+    """One narrow table per structure (the page sets them side by side where it is wide).
 
     Every structure's values are visible at any page width and in print: the
     tables wrap to the next line instead of growing a horizontal scrollbar.
     """
-    esc = html.escape
     estimates = summary_table(table, differences=False)
     deltas = summary_table(table, estimates=False) if differences else None
     blocks = []
@@ -83,59 +84,49 @@ def _per_structure_html(table: pd.DataFrame, base: str, differences: bool) -> st
         df = pd.DataFrame({"metric": estimates["metric"], "estimate [interval]": estimates[col]})
         if deltas is not None and f"Δ {name}" in deltas.columns:
             df[f"Δ vs {base} [interval], p, SE ratio"] = deltas[f"Δ {name}"]
-        blocks.append(f"<section><h3>{esc(col)}</h3>{_table_html(df)}</section>")
-    return '<div class="structures">' + "".join(blocks) + "</div>"
+        blocks.append({"heading": col, "table_html": _table_html(df)})
+    return blocks
 
 
-def _run_html(run: RunInfo, counts: pd.DataFrame, base: str) -> str:
-    """The run: seed, command, date, and a row per world (what it is, its hash)."""
-    esc = html.escape
-    when = f", finished {esc(run.date)}" if run.date else ""
-    parts = [
-        f"<p>Run seed <b>{run.seed}</b>, {run.replicates:,} replicates per structure"
-        f"{', with participants' if run.participants else ''}{when}.</p>"
-    ]
-    if run.command:
-        how = "Command" if run.command_recorded else "Command (rebuilt from the manifest)"
-        parts.append(f"<p>{how}: <code>{esc(run.command)}</code></p>")
-    else:
-        parts.append('<p class="note">The command was not recorded (not written by the '
-                     "command line).</p>")  # fmt: skip
+def _worlds(run: RunInfo, counts: pd.DataFrame, base: str) -> list[dict]:
+    """A row per world of the run: what it is, its incident, its hash, what it shares."""
     reps = dict(zip(counts["structure"], counts["replicates"], strict=True))
     shared = run.pairing(base)
+    worlds = []
     for w in run.worlds:
         n = reps.get(w.name)
         facts = [f"{len(w.nations):,} nations"] + ([f"{int(n):,} replicates"] if n else [])
         if w.name == base:
             facts.append("the baseline")
         else:
-            facts.append(f"{shared[w.name].shared:,} nations shared with {esc(base)}")
-        parts.append(
-            f'<section class="world"><h3>{esc(w.name)}</h3>'
-            f"<p>{esc(w.description) or '<i>no description</i>'}</p>"
-            f"<p><b>Incident:</b> {esc(w.incident)}</p>"
-            f'<p class="note">{" &middot; ".join(facts)} &middot; world hash (SHA-256) '
-            f"<code>{esc(w.hash)}</code></p></section>"
+            facts.append(f"{shared[w.name].shared:,} nations shared with {base}")
+        worlds.append(
+            {
+                "name": w.name,
+                "description": w.description,
+                "incident": w.incident,
+                "facts": facts,
+                "hash": w.hash,
+            }
         )
-    return "\n".join(parts)
+    return worlds
 
 
-def _pairing_html(run: RunInfo, base: str) -> str:
+def _pairing(run: RunInfo, base: str) -> list[dict]:
     """What each structure shares with the baseline; a warning where it is little."""
-    items = []
-    for name, c in run.pairing(base).items():
-        cls = ' class="warn"' if few_shared(c) else ""
-        items.append(f"<li{cls}>{html.escape(name)} {html.escape(shared_text(name, base, c))}</li>")
-    return f'<ul class="note">{"".join(items)}</ul>' if items else ""
+    return [
+        {"name": name, "text": shared_text(name, base, c), "warn": few_shared(c)}
+        for name, c in run.pairing(base).items()
+    ]
 
 
-def _nations_html(
+def _nations(
     results: pd.DataFrame,
     participants: pd.DataFrame,
     run: RunInfo | None,
     members,
     top: int | None,
-) -> str:
+) -> dict:
     """P(at war) by nation with names, a column per structure; past ``top`` rows folded."""
     from .nations import at_war_table
 
@@ -144,42 +135,23 @@ def _nations_html(
     table = at_war_table(results, participants, members, names)
     if names is None:
         table = table.drop(columns="name")
-    note = (
-        '<p class="note">P(at war): the share of the cascades in which the nation was at '
-        "war, on either side. Blank: the nation is not in that structure's world. Nations "
-        "never at war are left out; highest mean over structures first.</p>"
-    )
     fmt = "{:.3f}"
     top = len(table) if top is None else top
-    html_top = _table_html(table.head(top), fmt)
-    if len(table) > top:
-        rest = _table_html(table.iloc[top:], fmt)
-        html_top += (
-            f"<details><summary>The other {len(table) - top:,} nations at war</summary>"
-            f"{rest}</details>"
-        )
-    return f'{note}<div class="nations">{html_top}</div>'
+    rest = table.iloc[top:]
+    return {
+        "top_html": _table_html(table.head(top), fmt),
+        "rest": len(rest),
+        "rest_html": _table_html(rest, fmt) if len(rest) else "",
+    }
 
 
-def _tails_html(sizes: pd.DataFrame, seed: int, confidence: float) -> str:
-    """The tail-exponent table with its note (or why it cannot be fitted)."""
-    esc = html.escape
+def _tails(sizes: pd.DataFrame, seed: int, confidence: float) -> dict:
+    """The tail-exponent table (or why it cannot be fitted)."""
     try:
         te = tail_exponents(sizes, seed=seed, confidence=confidence)
     except ImportError as exc:
-        return f'<p class="note">{esc(str(exc))}</p>'
-    return (
-        '<p class="note">Discrete power-law fit of the number of belligerents above '
-        "x<sub>min</sub> (powerlaw package; maximum likelihood, x<sub>min</sub> by "
-        "Kolmogorov-Smirnov distance), alpha &plusmn; z&middot;sigma. The interval "
-        "says how well alpha is determined <i>if</i> the tail is a power law; the "
-        "likelihood-ratio test against an exponential tail says whether it is one "
-        "(its verdict in the last column). War size here is a count of nations, "
-        "bounded by the number of nations, so the tail is short. The [context] row "
-        "is the empirical exponent of battle deaths in interstate wars, a different "
-        "quantity, shown beside, not as a target. Wars (fit N): the fit used a "
-        "seeded uniform subsample of N wars.</p>" + _table_html(pd.DataFrame(tails_rows(te)))
-    )
+        return {"error": str(exc)}
+    return {"error": None, "table_html": _table_html(pd.DataFrame(tails_rows(te)))}
 
 
 def render_report(
@@ -199,59 +171,24 @@ def render_report(
     run: RunInfo | None = None,
     top: int | None = TOP,
 ) -> str:
-    """The HTML text of :func:`write_report` (same parameters, no file)."""
+    """The HTML text of :func:`write_report` (same parameters, no file).
+
+    The page is the template ``report.html.j2`` of :mod:`escalate.viz.page`.
+    """
     from .plots import figures_of
 
     if table is None:
         table = compare(results, baseline=baseline, confidence=confidence, seed=seed)
-    base = table.attrs["baseline"]
+    base = str(table.attrs["baseline"])
     pct = f"{100 * confidence:g}%"
     counts = table.drop_duplicates("structure")[["structure", "n"]].rename(
         columns={"n": "replicates"}
     )
-    parts: list[str] = []
-    esc = html.escape
-    title = title or "escalate: comparison of alliance structures"
-    parts.append(f"<h1>{esc(title)}</h1>")
-    parts.append(
-        f'<p class="meta">escalate {esc(__version__)} &middot; {len(counts)} structures '
-        f"&middot; baseline <b>{esc(str(base))}</b> &middot; {pct} intervals &middot; "
-        f"bootstrap seed {seed}</p>"
-    )
-    parts.append("<h2>Run and structures</h2>")
-    parts.append(_table_html(counts) if run is None else _run_html(run, counts, str(base)))
-
+    sweep_html = ""
     if variants is not None:
         from .sweep import sweep_rows, sweep_table
 
-        parts.append("<h2>Sweep</h2>")
-        parts.append(
-            '<p class="note">A row per variant, its swept values first. p: Holm-adjusted '
-            f"p value of the paired test against the baseline, {esc(str(base))}.</p>"
-        )
-        parts.append(_table_html(pd.DataFrame(sweep_rows(sweep_table(table, variants)))))
-
-    parts.append(f"<h2>Estimates ({pct} intervals)</h2>")
-    parts.append(
-        '<p class="note">Proportions: Wilson score intervals. Means and quantiles: '
-        "nonparametric bootstrap, percentile intervals, computed exactly on value counts. "
-        "Quantiles are values that occurred (inverted CDF).</p>"
-    )
-    parts.append(_per_structure_html(table, str(base), differences=len(counts) > 1))
-
-    if len(counts) > 1:
-        parts.append(
-            '<p class="note">Paired differences (Δ): each structure minus the baseline over '
-            "the same replicates "
-            "(same seed and replicate index, hence the same random draws: common random "
-            "numbers). Intervals: paired bootstrap. Tests: exact McNemar for proportions, "
-            "Wilcoxon signed-rank for means; p values Holm-adjusted over every test. "
-            "SE×r: the paired standard error is r times the unpaired one (an unpaired "
-            "comparison would need 1/r² times as many replicates).</p>"
-        )
-        if run is not None:
-            parts.append(_pairing_html(run, str(base)))
-
+        sweep_html = _table_html(pd.DataFrame(sweep_rows(sweep_table(table, variants))))
     figures = figures_of(
         results,
         participants,
@@ -261,37 +198,32 @@ def render_report(
         top=top,
         names=run.names() if run is not None else None,
     )
-    parts.append("<h2>Figures</h2>")
-    for name, fig in figures.items():
-        caption = _CAPTIONS.get(name, name).format(pct=pct)
-        parts.append(
-            f'<figure><img alt="{esc(name)}" src="data:image/png;base64,'
-            f'{png_base64(fig, dpi)}"><figcaption>{esc(caption)}</figcaption></figure>'
-        )
-    if participants is None:
-        parts.append(
-            '<p class="note">Run with <code>--participants</code> to add the entry curve, '
-            "the nation x structure heatmap and the table of P(at war) by nation.</p>"
-        )
-    elif len(participants):
-        parts.append("<h2>P(at war) by nation</h2>")
-        parts.append(_nations_html(results, participants, run, members, top))
-
-    if tails:
-        parts.append("<h2>Tail exponents of war size</h2>")
-        parts.append(_tails_html(results if sizes is None else sizes, seed, confidence))
-
-    parts.append("<h2>Full table</h2>")
-    parts.append(
-        "<details><summary>One row per structure and metric (the output of "
-        "<code>escalate compare --format csv</code>)</summary>" + _table_html(table) + "</details>"
-    )
-    body = "\n".join(parts)
-    return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{esc(title)}</title>\n"
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<style>{PAGE_CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+    has_people = participants is not None and len(participants) > 0
+    return render_page(
+        "report.html.j2",
+        title=title or "escalate: comparison of alliance structures",
+        version=__version__,
+        baseline=base,
+        pct=pct,
+        seed=seed,
+        counts_html=_table_html(counts) if run is None else "",
+        run=run,
+        worlds=_worlds(run, counts, base) if run is not None else [],
+        sweep_html=sweep_html,
+        structures=_structure_tables(table, base, differences=len(counts) > 1),
+        pairing=_pairing(run, base) if run is not None and len(counts) > 1 else [],
+        figures=[
+            {
+                "name": name,
+                "png": png_base64(fig, dpi),
+                "caption": _CAPTIONS.get(name, name).format(pct=pct),
+            }
+            for name, fig in figures.items()
+        ],
+        participants="none" if participants is None else ("some" if has_people else "empty"),
+        nations=_nations(results, participants, run, members, top) if has_people else None,
+        tails=_tails(results if sizes is None else sizes, seed, confidence) if tails else None,
+        table_html=_table_html(table),
     )
 
 
@@ -348,7 +280,7 @@ def write_report(
         :func:`escalate.viz.plots.world_members` of the run's manifest), so that
         the heatmap marks absent nations as absent.
     variants
-        A sweep's table of variants (:func:`escalate.viz.sweep.read_variants`):
+        A sweep's table of variants (:func:`escalate.results.variants.read_variants`):
         adds a table with a row per variant and its swept values as columns,
         and the ``sweep`` figure.
     table
@@ -377,7 +309,11 @@ def write_report(
     --------
     >>> import escalate
     >>> from escalate.viz.report import write_report
-    >>> write_report(escalate.read_results("out"), None, "out/report.html")  # doctest: +SKIP
+    >>> page = write_report(escalate.read_results("out"), None, "report.html", tails=False)
+    >>> page.read_text(encoding="utf-8").count("data:image/png;base64,")  # the three figures
+    3
+
+    :func:`escalate.report` does the same from a results directory, in flat memory.
     """
     text = render_report(
         results,
@@ -395,13 +331,4 @@ def write_report(
         run=run,
         top=top,
     )
-    out = Path(out_html)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return out
+    return write_page(out_html, text)

@@ -2,7 +2,8 @@
 
 ``escalate sweep`` runs every variant of a grid as its own structure, named by
 its values (``teaching.deterrence-0.50.max_rounds-8``) and listed with those
-values in ``DIR/variants.csv`` (:func:`escalate.model.sweep.variant_table`).
+values in ``DIR/variants.csv`` (:func:`escalate.model.sweep.variant_table`, written
+and read by :mod:`escalate.results.variants`).
 Per structure, the figures of :mod:`escalate.viz.plots` and the table of
 :func:`escalate.compare` give one long-named row each; here the variants are
 put back on the grid:
@@ -19,7 +20,6 @@ put back on the grid:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,68 +28,27 @@ import pandas as pd
 from ..analysis.common import check_columns, check_confidence, row_weights, structure_groups
 from ..analysis.counts import moments, weighted_value_counts
 from ..analysis.intervals import normal_z, wilson_interval
+from ..results.variants import check_variants
 from .style import legend_below, line_style, new_figure, number, p_text, palette, wrapped_title
 
 if TYPE_CHECKING:  # pragma: no cover - matplotlib is imported when a figure is made
     from matplotlib.figure import Figure
 
 __all__ = [
-    "VARIANTS_FILE",
     "format_sweep",
-    "read_variants",
     "sweep_figure",
     "sweep_rows",
     "sweep_summary",
     "sweep_table",
 ]
 
-#: The table of variants that ``escalate sweep`` writes into its output directory.
-VARIANTS_FILE = "variants.csv"
 #: The metrics of :func:`sweep_table` by default.
 _METRICS = ("p_world_war", "mean_belligerents")
 
 
-def read_variants(directory: str | Path) -> pd.DataFrame | None:
-    """The table of variants of a sweep's results directory, or None for a plain run.
-
-    Parameters
-    ----------
-    directory
-        A results directory (of ``escalate sweep`` or ``escalate run``).
-
-    Returns
-    -------
-    pandas.DataFrame or None
-        ``DIR/variants.csv``: a ``structure`` column (text), then one numeric
-        column per swept key, in the order of the ``--set`` options; None when
-        the file does not exist.
-
-    Raises
-    ------
-    ValueError
-        The file has no ``structure`` column or no swept key.
-    """
-    path = Path(directory) / VARIANTS_FILE
-    if not path.is_file():
-        return None
-    variants = pd.read_csv(path, dtype={"structure": str})
-    _check_variants(variants, str(path))
-    return variants
-
-
-def _check_variants(variants: pd.DataFrame, where: str = "variants") -> list[str]:
-    """The swept keys of ``variants`` (its columns after ``structure``)."""
-    if "structure" not in variants.columns:
-        raise ValueError(f"{where}: no 'structure' column (expected the table of escalate sweep)")
-    keys = [c for c in variants.columns if c != "structure"]
-    if not keys:
-        raise ValueError(f"{where}: no swept parameter (only a 'structure' column)")
-    return keys
-
-
 def _on_grid(frame: pd.DataFrame, variants: pd.DataFrame, what: str) -> pd.DataFrame:
     """``variants`` joined with ``frame`` (indexed by structure), in the grid's order."""
-    keys = _check_variants(variants)
+    keys = check_variants(list(variants.columns))
     table = variants[["structure", *keys]].merge(
         frame, left_on="structure", right_index=True, how="inner", validate="one_to_one"
     )
@@ -113,7 +72,7 @@ def sweep_summary(
         a table of their counts (a ``count`` column, as
         :func:`escalate.results.read.cascade_counts` gives).
     variants
-        The sweep's table of variants (:func:`read_variants`, or
+        The sweep's table of variants (:func:`escalate.results.variants.read_variants`, or
         ``pandas.DataFrame(variant_table(...))``).
     confidence
         Level of the intervals.
@@ -207,7 +166,7 @@ def sweep_figure(
     results
         Cascades table of the sweep (``escalate.read_results(DIR)``).
     variants
-        Its table of variants (:func:`read_variants`).
+        Its table of variants (:func:`escalate.results.variants.read_variants`).
     confidence
         Level of the bands.
 
@@ -220,12 +179,14 @@ def sweep_figure(
     Examples
     --------
     >>> import escalate
-    >>> from escalate.viz.sweep import read_variants, sweep_figure
-    >>> fig = sweep_figure(escalate.read_results("sw"), read_variants("sw"))  # doctest: +SKIP
-    >>> fig.savefig("sweep.png")  # doctest: +SKIP
+    >>> from escalate.results.variants import read_variants
+    >>> from escalate.viz.sweep import sweep_figure
+    >>> _ = escalate.sweep("teaching", ["dynamics.deterrence=0:0.5:3"], "sw", 300, seed=1)
+    >>> fig = sweep_figure(escalate.read_results("sw"), read_variants("sw"))
+    >>> fig.savefig("sweep.png")
     """
     table = sweep_summary(results, variants, confidence=confidence)
-    keys = _check_variants(variants)
+    keys = check_variants(list(variants.columns))
     x, lines = _series(table, keys)
     colors = palette(len(lines))
     height = 4.8 + 0.2 * ((len(lines) + 1) // 2 if len(lines) > 1 else 0)
@@ -279,7 +240,7 @@ def sweep_table(
     compare_df
         The tidy table of :func:`escalate.compare` on the sweep's results.
     variants
-        The sweep's table of variants (:func:`read_variants`).
+        The sweep's table of variants (:func:`escalate.results.variants.read_variants`).
     metrics
         ``metric`` identifiers of the table to keep (default P(world war) and
         mean belligerents).
@@ -318,7 +279,7 @@ def sweep_table(
     for m in metrics:
         table[m] = table[m].astype(float)
     table.attrs = {
-        "keys": _check_variants(variants),
+        "keys": check_variants(list(variants.columns)),
         "baseline": compare_df.attrs.get("baseline"),
         "confidence": compare_df.attrs.get("confidence"),
         "labels": {m: str(rows.loc[rows["metric"] == m, "label"].iloc[0]) for m in metrics},
