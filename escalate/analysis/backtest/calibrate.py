@@ -28,7 +28,7 @@ import numpy as np
 
 from ..._version import __version__
 from .fit import ALPHA, Fit, Objective, fit
-from .params import PARAMS, START, params_dict
+from .params import PARAMS, PRIOR_SCALE, START, params_dict
 from .predict import Case, DataFiles, load_cases
 
 __all__ = [
@@ -211,6 +211,7 @@ def calibrate_cases(
             "objective": "mean -log P(outcome) per third party, three outcomes at the window; "
             "P from the simulated counts with add-1/2 smoothing; common random numbers",
             "optimizer": "scipy.optimize.minimize, bounded Powell, from the fixed start",
+            "prior": f"normal(start, {PRIOR_SCALE}) on every coefficient (a MAP fit)",
             "evaluations": sum(o.evaluations for o in objectives.values()),
             "simulate_s": sum(o.seconds for o in objectives.values()),
             "seconds": time.perf_counter() - t0,

@@ -10,12 +10,16 @@ decision flips). Monte Carlo zeros are smoothed: with counts c1, c2 and c0 = R -
 - c2, P(k) = (c_k + 1/2) / (R + 3/2) (Jeffreys' add-one-half), so an outcome never
 simulated costs log(2R + 3) nats, not infinity.
 
-The search is scipy's bounded Powell method (derivative-free: the simulated objective
-is a step function of the coefficients) from the fixed start
+The fit maximises the likelihood times a normal prior of every coefficient, centred on
+its start with standard deviation :data:`~escalate.analysis.backtest.params.PRIOR_SCALE`
+(a maximum a posteriori fit; the penalty, ``sum((theta - start)^2) / (2 scale^2)``, is
+divided by the number of third parties like the log-likelihood). The search is
+scipy's bounded Powell method (derivative-free: the simulated objective is a step
+function of the coefficients) from the fixed start
 :data:`~escalate.analysis.backtest.params.START`, never from an earlier fit, with at
-most ``max_evaluations`` evaluations. A war whose world has no obligation and no
-candidate for unaligned entry costs the same at every coefficient and is simulated
-once.
+most ``max_evaluations`` evaluations. :attr:`Fit.loss` is the likelihood part alone.
+A war whose world has no obligation and no candidate for unaligned entry costs the
+same at every coefficient and is simulated once.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize
 
-from .params import BOUNDS, START, dynamics_of
+from .params import BOUNDS, PRIOR_SCALE, START, dynamics_of
 from .predict import Case
 from .simulator import CaseSimulator
 
@@ -79,6 +83,11 @@ class Objective:
         """Mean negative log-likelihood per third party, war ``i`` counted ``weights[i]`` times."""
         return float((self.per_war(theta, weights) * weights).sum() / (self.n * weights).sum())
 
+    def penalty(self, theta: np.ndarray, weights: np.ndarray) -> float:
+        """The prior's negative log density (up to a constant) per third party."""
+        d = (np.asarray(theta, float) - START) / PRIOR_SCALE
+        return float(0.5 * (d * d).sum() / (self.n * weights).sum())
+
 
 @dataclass
 class Fit:
@@ -119,7 +128,7 @@ def fit(
 
     loss_start = obj.mean(start, weights)
     res = minimize(
-        lambda x: obj.mean(full(x), weights),
+        lambda x: obj.mean(full(x), weights) + obj.penalty(full(x), weights),
         start[free],
         method="Powell",
         bounds=[b for b, f in zip(BOUNDS, free, strict=True) if f],
@@ -127,6 +136,7 @@ def fit(
     )
     best = full(np.asarray(res.x, float))
     loss = obj.mean(best, weights)
-    if loss > loss_start:  # Powell returns its best point; keep the start if it is better
+    # Powell returns its best point; keep the start if it is better
+    if loss + obj.penalty(best, weights) > loss_start + obj.penalty(start, weights):
         best, loss = start.copy(), loss_start
     return Fit(best, loss, loss_start, obj.evaluations - n0, time.perf_counter() - t, obj.entry)

@@ -19,7 +19,7 @@ from ...model.defaults import DEFAULT_DYNAMICS, HONOUR_COVARIATES, MAX_COEFFICIE
 from ...model.entities import Dynamics
 from ...model.schema import ALLIANCE_KINDS
 
-__all__ = ["BOUNDS", "PARAMS", "START", "dynamics_of", "params_dict"]
+__all__ = ["BOUNDS", "PARAMS", "PRIOR_SCALE", "START", "dynamics_of", "params_dict"]
 
 #: The fitted parameters, by their ``[dynamics]`` key path.
 PARAMS: tuple[str, ...] = (
@@ -35,6 +35,12 @@ START = np.array(
     + [-7.0]
     + [0.0] * (len(UNALIGNED_TERMS) - 1)
 )
+#: Standard deviation of the normal prior of every coefficient, centred on its start:
+#: the weakly informative default of logistic regression (rstanarm's ``normal(0, 2.5)``;
+#: Gelman, Jakulin, Pittau & Su 2008). A fit maximises likelihood times prior, so a
+#: coefficient the wars do not inform stays near its start instead of wandering to a
+#: bound of the search where the simulated likelihood is flat.
+PRIOR_SCALE = 2.5
 #: Box bounds of the search: wide enough that no fit on the COW wars reaches them
 #: (a test checks the shipped fit is inside), narrow enough that a flat likelihood
 #: cannot run off to the schema's bounds.
