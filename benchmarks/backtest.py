@@ -12,7 +12,7 @@ the numbers, the parameters and the machine to JSON.
 It also measures the calibration's inner loop: one *evaluation* is the likelihood of
 every war's third parties at one coefficient vector (the fixed start), ``--eval-
 replicates`` cascades per war (default 1,000), each war's world compiled once before
-(:class:`~escalate.analysis.backtest.fit.Objective`); reported as seconds per
+(:class:`~escalate.backtest.fit.Objective`); reported as seconds per
 evaluation and evaluations per second, the fastest of ``--evaluations`` (default 5).
 
     python benchmarks/backtest.py                      # every war, 10,000 replicates
@@ -166,9 +166,9 @@ def evaluation_seconds(
     seed: int,
 ) -> dict[str, float]:
     """The fastest of ``repeats`` evaluations of the likelihood of every war at the start."""
-    from escalate.analysis.backtest.fit import Objective
-    from escalate.analysis.backtest.params import START
-    from escalate.analysis.backtest.predict import DataFiles, load_cases
+    from escalate.backtest.fit import Objective
+    from escalate.backtest.params import START
+    from escalate.backtest.predict import DataFiles, load_cases
 
     files = DataFiles.of(paths["states"], paths["capabilities"], paths["majors"],
                          paths["atop"], paths["cow"])  # fmt: skip

@@ -55,8 +55,8 @@ _EXPORTS = {
     "repair": "escalate.results.repair",
     "compare": "escalate.analysis.compare",
     "compare_results": "escalate.analysis.compare",
-    "backtest": "escalate.analysis.backtest",
-    "calibrate": "escalate.analysis.backtest",
+    "backtest": "escalate.backtest",
+    "calibrate": "escalate.backtest",
     "trace": "escalate.runner.trace",
     "Story": "escalate.runner.trace",
     "draw": "escalate.viz.draw",
@@ -95,8 +95,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
-    from .analysis.backtest import backtest, calibrate
     from .analysis.compare import compare, compare_results
+    from .backtest import backtest, calibrate
     from .model.dump import dump_world
     from .model.entities import World, WorldError
     from .model.generate import generate

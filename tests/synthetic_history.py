@@ -14,10 +14,10 @@ import datetime as dt
 
 import numpy as np
 
-from escalate.analysis.backtest.params import dynamics_of
-from escalate.analysis.backtest.predict import Case
-from escalate.analysis.backtest.simulator import CaseSimulator
-from escalate.analysis.backtest.wars import Incident, Participant, War
+from escalate.backtest.params import dynamics_of
+from escalate.backtest.predict import Case
+from escalate.backtest.simulator import CaseSimulator
+from escalate.backtest.wars import Incident, Participant, War
 from escalate.model import world_from_dict
 
 HISTORY_SEED = 987_654_321

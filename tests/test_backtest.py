@@ -30,12 +30,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from escalate.analysis.backtest import backtest, toml_fragment
-from escalate.analysis.backtest.calibrate import calibrate_cases
-from escalate.analysis.backtest.params import PARAMS, START
-from escalate.analysis.backtest.predict import DataFiles, no_alliances, prepare
-from escalate.analysis.backtest.run import base_rates
-from escalate.analysis.backtest.scores import (
+from escalate.backtest import backtest, toml_fragment
+from escalate.backtest.calibrate import calibrate_cases
+from escalate.backtest.params import PARAMS, START
+from escalate.backtest.predict import DataFiles, no_alliances, prepare
+from escalate.backtest.run import base_rates
+from escalate.backtest.scores import (
     EPS,
     auc,
     bootstrap_scores,
@@ -45,7 +45,7 @@ from escalate.analysis.backtest.scores import (
     log_loss,
     log_loss_side,
 )
-from escalate.analysis.backtest.wars import incident_of, read_wars, select_wars
+from escalate.backtest.wars import incident_of, read_wars, select_wars
 from escalate.cli import main
 
 HERE = Path(__file__).resolve().parent

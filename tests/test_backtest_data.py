@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from escalate.analysis.backtest import backtest
-from escalate.analysis.backtest.wars import incident_of, read_wars
+from escalate.backtest import backtest
+from escalate.backtest.wars import incident_of, read_wars
 
 REPO = Path(__file__).resolve().parents[1]
 _env = os.environ.get("ESCALATE_DATA_DIR")

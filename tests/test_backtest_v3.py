@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from escalate.analysis.backtest import backtest
-from escalate.analysis.backtest.predict import DataFiles, prepare
-from escalate.analysis.backtest.wars import Participant, War, incident_of, read_wars
+from escalate.backtest import backtest
+from escalate.backtest.predict import DataFiles, prepare
+from escalate.backtest.wars import Participant, War, incident_of, read_wars
 from escalate.importers import DataError
 from escalate.importers.regions import WHERE_FOUGHT, theatre_of
 

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from synthetic_history import synthetic_cases
 
-from escalate.analysis.backtest.calibrate import calibrate_cases, folds_of
-from escalate.analysis.backtest.fit import Objective, fit
-from escalate.analysis.backtest.params import PARAMS, START, dynamics_of
-from escalate.analysis.backtest.predict import predict
-from escalate.analysis.backtest.simulator import CaseSimulator
+from escalate.backtest.calibrate import calibrate_cases, folds_of
+from escalate.backtest.fit import Objective, fit
+from escalate.backtest.params import PARAMS, START, dynamics_of
+from escalate.backtest.predict import predict
+from escalate.backtest.simulator import CaseSimulator
 
 TRUE = START.copy()
 TRUE[PARAMS.index("honour.intercept.defense")] = 0.5  # p = 0.62

@@ -21,7 +21,9 @@ MKDOCS = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 #: Documented whole (their ``__all__``), then module by module.
-PACKAGES = ("escalate", "escalate.model", "escalate.importers", "escalate.runner")
+PACKAGES = (
+    "escalate", "escalate.model", "escalate.importers", "escalate.runner", "escalate.backtest",
+)  # fmt: skip
 MODULE_PACKAGES = ("escalate.results", "escalate.analysis", "escalate.viz")
 
 

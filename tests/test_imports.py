@@ -1,11 +1,11 @@
 """The import rules of the package: pyproject.toml's import contracts, and private names.
 
 ``lint-imports`` (import-linter) checks the contracts of ``[tool.importlinter]``: the
-layers (model -> importers -> engine -> results -> runner -> analysis -> viz -> cli,
-each importing only from its own layer and those before it), nothing importing the
-package root, a standard-library-only model, a reference that imports neither the
-compiled engine nor numba. What import-linter cannot express is checked here on the
-source: analysis and viz import no private name of another module.
+layers (model -> importers -> engine -> results -> runner -> analysis -> backtest ->
+viz -> cli, each importing only from its own layer and those before it), nothing
+importing the package root, a standard-library-only model, a reference that imports
+neither the compiled engine nor numba. What import-linter cannot express is checked
+here on the source: analysis, backtest and viz import no private name of another module.
 """
 
 from __future__ import annotations
@@ -107,7 +107,9 @@ def test_the_model_forbids_every_dependency() -> None:
 PRIVATE_MODULES_ALLOWED = {"escalate._version"}
 #: (line, absolute module, imported names); names are empty for ``import x``
 Import = tuple[int, str, list[str]]
-CHECKED = sorted(p for sub in ("analysis", "viz") for p in (PACKAGE / sub).rglob("*.py"))
+CHECKED = sorted(
+    p for sub in ("analysis", "backtest", "viz") for p in (PACKAGE / sub).rglob("*.py")
+)
 
 
 def _module_name(path: Path) -> str:

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from escalate.analysis.backtest.baselines import logistic_baseline, pact_rule
-from escalate.analysis.backtest.features import FEATURES
-from escalate.analysis.backtest.referee import (
+from escalate.backtest.baselines import logistic_baseline, pact_rule
+from escalate.backtest.features import FEATURES
+from escalate.backtest.referee import (
     calibration_bins,
     differences,
     side_accuracy,

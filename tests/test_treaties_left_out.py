@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from escalate.analysis.backtest.predict import FORMED_WITHIN, DataFiles, formed_for, prepare
-from escalate.analysis.backtest.wars import Participant, War
+from escalate.backtest.predict import FORMED_WITHIN, DataFiles, formed_for, prepare
+from escalate.backtest.wars import Participant, War
 from escalate.importers import DataError, import_world
 from escalate.importers.spells import Spell, Terms, read_atop
 

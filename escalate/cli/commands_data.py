@@ -46,7 +46,7 @@ def _war_options(args: argparse.Namespace) -> dict:
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     """``escalate backtest``: predictions, held-out fits, baselines, scores, figures."""
-    from ..analysis.backtest import backtest
+    from ..backtest import backtest
     from ..viz.backtest import backtest_markdown, write_backtest_figures
 
     if args.atop is None and args.cow is None:
@@ -87,7 +87,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     """``escalate calibrate``: the fit, its folds, eras and intervals; fit.toml."""
     import json
 
-    from ..analysis.backtest import calibrate, toml_fragment
+    from ..backtest import calibrate, toml_fragment
 
     if args.atop is None and args.cow is None:
         raise ValueError("alliances: give an ATOP file (--atop), a COW file (--cow) or both")

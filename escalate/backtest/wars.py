@@ -29,8 +29,8 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ...importers.csvfile import DataError, integer, read_table
-from ...importers.regions import theatre_of
+from ..importers.csvfile import DataError, integer, read_table
+from ..importers.regions import theatre_of
 
 __all__ = ["Incident", "Participant", "War", "incident_of", "read_wars", "select_wars"]
 

@@ -15,9 +15,9 @@ import math
 
 import numpy as np
 
-from ...model.defaults import DEFAULT_DYNAMICS, HONOUR_COVARIATES, MAX_COEFFICIENT, UNALIGNED_TERMS
-from ...model.entities import Dynamics
-from ...model.schema import ALLIANCE_KINDS
+from ..model.defaults import DEFAULT_DYNAMICS, HONOUR_COVARIATES, MAX_COEFFICIENT, UNALIGNED_TERMS
+from ..model.entities import Dynamics
+from ..model.schema import ALLIANCE_KINDS
 
 __all__ = ["BOUNDS", "PARAMS", "PRIOR_SCALE", "START", "dynamics_of", "params_dict"]
 

@@ -3,7 +3,7 @@
 The objective is the mean negative log-likelihood, per third party, of each third
 party's three outcomes at the window (stayed out, joined COW side 1, joined side 2),
 over the wars given weight. P(outcome) is simulated: ``replicates`` cascades of the
-war's world (:class:`~escalate.analysis.backtest.simulator.CaseSimulator`), with one
+war's world (:class:`~escalate.backtest.simulator.CaseSimulator`), with one
 seed for every evaluation (common random numbers: the keyed draws make two
 coefficient vectors run the same cascades, so the objective changes only where a
 decision flips). Monte Carlo zeros are smoothed: with counts c1, c2 and c0 = R - c1
@@ -11,12 +11,12 @@ decision flips). Monte Carlo zeros are smoothed: with counts c1, c2 and c0 = R -
 simulated costs log(2R + 3) nats, not infinity.
 
 The fit maximises the likelihood times a normal prior of every coefficient, centred on
-its start with standard deviation :data:`~escalate.analysis.backtest.params.PRIOR_SCALE`
+its start with standard deviation :data:`~escalate.backtest.params.PRIOR_SCALE`
 (a maximum a posteriori fit; the penalty, ``sum((theta - start)^2) / (2 scale^2)``, is
 divided by the number of third parties like the log-likelihood). The search is
 scipy's bounded Powell method (derivative-free: the simulated objective is a step
 function of the coefficients) from the fixed start
-:data:`~escalate.analysis.backtest.params.START`, never from an earlier fit, with at
+:data:`~escalate.backtest.params.START`, never from an earlier fit, with at
 most ``max_evaluations`` evaluations. :attr:`Fit.loss` is the likelihood part alone.
 A war whose world has no obligation and no candidate for unaligned entry costs the
 same at every coefficient and is simulated once.
@@ -112,7 +112,7 @@ def fit(
 ) -> Fit:
     """Fit the coefficients to the wars of positive ``weights``, from :data:`START`.
 
-    ``free`` (a boolean mask over :data:`~escalate.analysis.backtest.params.PARAMS`)
+    ``free`` (a boolean mask over :data:`~escalate.backtest.params.PARAMS`)
     fits only those coefficients, the others staying at the start; ``start``
     replaces :data:`START` (for tests of the fit itself, never for a refit).
     """

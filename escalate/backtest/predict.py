@@ -3,7 +3,7 @@
 :func:`prepare` imports, for each war, the world of the states in the COW system on
 the day the war began (:func:`escalate.importers.import_world`: power, majors,
 regions, the ATOP and/or COW alliances in force; no overlay), with the incident of
-:func:`~escalate.analysis.backtest.wars.incident_of` (its parties as the incident's
+:func:`~escalate.backtest.wars.incident_of` (its parties as the incident's
 initiator and target lists, its theatre from COW ``WhereFought``) and ``deterrence =
 0`` (the war is known to have happened); every other parameter is the documented
 default.
@@ -20,11 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ...importers import DataError, import_world
-from ...importers.spells import Spell, read_atop, read_cow
-from ...importers.states import states_on
-from ...model.entities import World
-from ...runner import simulate
+from ..importers import DataError, import_world
+from ..importers.spells import Spell, read_atop, read_cow
+from ..importers.states import states_on
+from ..model.entities import World
+from ..runner import simulate
 from .wars import Incident, War, incident_of, read_wars, select_wars
 
 __all__ = [

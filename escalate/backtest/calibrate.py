@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..._version import __version__
+from .._version import __version__
 from .fit import ALPHA, Fit, Objective, fit
 from .params import PARAMS, PRIOR_SCALE, START, params_dict
 from .predict import Case, DataFiles, load_cases
@@ -140,7 +140,7 @@ def calibrate_cases(
     random numbers), ``predict_replicates`` for the held-out predictions. ``folds``
     groups of wars (a shuffle seeded by ``seed``), both era splits, and ``resamples``
     bootstrap refits for the intervals (0: none). ``free`` fits only those
-    coefficients (a mask over :data:`~escalate.analysis.backtest.params.PARAMS`; the
+    coefficients (a mask over :data:`~escalate.backtest.params.PARAMS`; the
     others stay at the start). ``progress(message)`` is called after each fit.
     """
     t0 = time.perf_counter()

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..._version import __version__
+from .._version import __version__
 from .baselines import logistic_baseline, pact_rule
 from .calibrate import calibrate_cases, folds_of
 from .features import features

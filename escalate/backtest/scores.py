@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ..intervals import wilson_interval
+from ..analysis.intervals import wilson_interval
 
 __all__ = [
     "EPS",

@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from ...model.schema import ALLIANCE_KINDS
+from ..model.schema import ALLIANCE_KINDS
 from .predict import Case
 
 __all__ = ["FEATURES", "features"]

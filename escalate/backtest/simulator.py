@@ -5,7 +5,7 @@ of coefficient vectors; :class:`CaseSimulator` compiles each war's world once an
 replaces only the coefficient arrays (:func:`escalate.engine.coefficients.with_dynamics`),
 then has the kernel count who joined which side as it runs
 (:func:`escalate.engine.driver.side_counts`): no participant rows, no tables. The
-counts equal those of :func:`~escalate.analysis.backtest.predict.predict`
+counts equal those of :func:`~escalate.backtest.predict.predict`
 on the same world and dynamics (a test checks it).
 """
 
@@ -15,12 +15,12 @@ import dataclasses
 
 import numpy as np
 
-from ...engine.codes import SIDE_A, SIDE_D
-from ...engine.coefficients import with_dynamics
-from ...engine.compile import compile_world
-from ...engine.driver import side_counts
-from ...model.entities import Dynamics
-from ...results.arrow import allocate_outputs
+from ..engine.codes import SIDE_A, SIDE_D
+from ..engine.coefficients import with_dynamics
+from ..engine.compile import compile_world
+from ..engine.driver import side_counts
+from ..model.entities import Dynamics
+from ..results.arrow import allocate_outputs
 from .predict import Case
 
 __all__ = ["CaseSimulator"]
