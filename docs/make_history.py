@@ -85,7 +85,19 @@ through treaties aimed at the Soviet Union or at a Balkan war, because ATOP code
 them without that condition. The Soviet Union is held out by its non-aggression
 pledges to Poland (each a neutrality obligation that holds with probability 0.78),
 while in history the secret protocol overrode them on 17 September (COW does not
-count the Soviet invasion of Poland as part of this war, only 1941).""",
+count the Soviet invasion of Poland as part of this war, only 1941).
+
+Side accuracy against Axelrod and Bennett (1993): their landscape theory, from 1936
+alignments, split 17 European states into the two blocs of the war and placed 15
+rightly; it assigns every state a side and has no time either. The cascade places
+the European states that fought only where the treaties of 1 September 1939 reach
+them: the states that entered in 1940-1941 (Norway, the Low Countries, Greece, the
+Balkan and Finnish allies of Germany) are never at war in it, and the two it places
+wrongly are Romania (pulled to Poland's side by the Polish-Romanian alliance; it
+fought with Germany from 1941) and the Soviet Union (on Germany's side through the
+secret protocol, in the few cascades where it enters; it fought Germany from 1941).
+The two measures answer different questions: which bloc a state belongs to, against
+who is pulled into the war that began that day.""",
     "gulf_1990": """
 The Security Council was not blocked in 1990, and here no permanent member has a
 defence or offense obligation towards Iraq, so the veto never applies. The coalition
