@@ -250,6 +250,12 @@ def toml_fragment(cal: Calibration, command: str = "") -> str:
                 if p.startswith("honour.intercept.")
             )
             lines.append(f"intercept = {{ {parts} }}")
+            spans = ", ".join(
+                f"{p.rsplit('.', 1)[1]} [{cal.intervals[p][0]:.3g}, {cal.intervals[p][1]:.3g}]"
+                for p in PARAMS
+                if p.startswith("honour.intercept.")
+            )
+            lines.append(f"# intercept intervals: {spans}")
         lines.append("")
     return "\n".join(lines)
 
