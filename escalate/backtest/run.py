@@ -301,13 +301,7 @@ def backtest(
     t_fit = time.perf_counter()
     windows = sorted({*WINDOWS, window})
     summary = _summary_head(replicates, seed, window, windows, resamples, len(cases), len(skipped))
-    summary["folds"] = folds
-    summary["treaties_left_out"] = {
-        "rule": f"formed for the war: ATOP wartime = 1 with cowwar = the war, or signed at "
-        f"most {FORMED_WITHIN} days before it began (both files)",
-        "wars": sum(1 for c in cases if c.left_out),
-        "treaties": sum(len(c.left_out) for c in cases),
-    }
+    summary |= {"folds": folds, "treaties_left_out": _left_out(cases)}
     if calibration is not None:
         summary["calibration"] = calibration.to_dict()
     for w in windows:
@@ -349,6 +343,16 @@ def _summary_head(replicates: int, seed: int, window: int, windows: list[int], r
         "base_rate": "leave-one-war-out: the share of third parties of the other wars "
         "that joined the initiator's side and the target's side",
         "scores": {},
+    }
+
+
+def _left_out(cases: list[Case]) -> dict[str, Any]:
+    """How many treaties formed for their war were left out of the worlds, and the rule."""
+    return {
+        "rule": f"formed for the war: ATOP wartime = 1 with cowwar = the war, or signed at "
+        f"most {FORMED_WITHIN} days before it began (both files)",
+        "wars": sum(1 for c in cases if c.left_out),
+        "treaties": sum(len(c.left_out) for c in cases),
     }
 
 

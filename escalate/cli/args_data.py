@@ -86,7 +86,7 @@ def add_import(sub: Any, fmt: Any) -> None:
         default=[],
         help="treaties to leave out although in force, comma-separated keys as the world "
         "file's comments name them: --exclude 'ATOP 3322,COW 45' (an ATOP treaty takes "
-        "its COW counterpart with it)",
+        "its COW counterpart with it; default: none)",
     )
     p.add_argument(
         "--name", help="the world's name (default: the overlay's, else world_YYYY_MM_DD)"

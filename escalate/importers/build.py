@@ -327,18 +327,8 @@ def import_world(
     notes: list[str] = []
     nations = _nations_on(day, states, capabilities, majors, region, power_year, ov, src, notes)
 
-    atop_spells = read_atop(str(atop)) if atop is not None else None
-    cow_spells = read_cow(str(cow)) if cow is not None else None
     exclude = _treaty_keys(exclude)
-    if exclude:
-        notes.append(f"Left out although in force (--exclude): {', '.join(exclude)}")
-    treaties = treaties_on(
-        day,
-        atop_spells,
-        cow_spells,
-        name=lambda c: nations.id_of_code(c) or f"ccode {c}",
-        exclude=exclude,
-    )
+    treaties = _treaties(day, atop, cow, exclude, nations, notes)
     names = {str(k): str(v) for k, v in ov.get("treaties", {}).items()}
     entries, left_out, members_of = _treaty_entries(treaties, nations, names)
     entries, dropped = _edit(entries, ov.get("edits", []), src, nations)
@@ -378,6 +368,19 @@ def import_world(
         text=text,
         notes=notes + [w[0] + " " + w[-1].strip() for w in left_out],
         ccodes={str(r["id"]): int(r["_ccode"]) for r in nations.rows if r["_ccode"] is not None},
+    )
+
+
+def _treaties(day, atop, cow, exclude: tuple[str, ...], nations, notes: list[str]) -> list:
+    """The treaties in force on ``day`` in the files given, but those ``exclude`` names."""
+    if exclude:
+        notes.append(f"Left out although in force (--exclude): {', '.join(exclude)}")
+    return treaties_on(
+        day,
+        read_atop(str(atop)) if atop is not None else None,
+        read_cow(str(cow)) if cow is not None else None,
+        name=lambda c: nations.id_of_code(c) or f"ccode {c}",
+        exclude=exclude,
     )
 
 
