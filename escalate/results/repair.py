@@ -102,10 +102,19 @@ def repair(out: str | Path) -> RepairReport:
 
     Examples
     --------
+    A run that lost its manifest and a part is repaired from the parts it kept, then
+    resumed with the same arguments, which writes the missing part again:
+
     >>> import escalate
-    >>> escalate.repair("results/big")  # doctest: +SKIP
-    >>> escalate.run(["configs/europe_1914.toml"], "results/big", 10**8, seed=1,
-    ...              resume=True)  # doctest: +SKIP
+    >>> from pathlib import Path
+    >>> summary = escalate.run(["europe_1914"], "big", 3_000, seed=1, chunk_size=1_000)
+    >>> Path("big/manifest.json").unlink()
+    >>> Path("big/cascades/structure=europe_1914/part-000000002000.parquet").unlink()
+    >>> report = escalate.repair("big")
+    >>> summary = escalate.run(["europe_1914"], "big", 3_000, seed=1, chunk_size=1_000,
+    ...                        resume=True)
+    >>> len(escalate.read_results("big"))
+    3000
     """
     out = Path(out)
     if not out.is_dir():

@@ -155,8 +155,12 @@ def simulate(
     Examples
     --------
     >>> import escalate
-    >>> df = escalate.simulate("configs/europe_1914.toml", 10_000, seed=1)  # doctest: +SKIP
-    >>> df["world_war"].mean()  # doctest: +SKIP
+    >>> df = escalate.simulate("europe_1914", 10_000, seed=1)
+    >>> len(df), bool(0 < df["world_war"].mean() < 1)
+    (10000, True)
+    >>> again = escalate.simulate("europe_1914", 10_000, seed=1)
+    >>> bool((again["belligerents"] == df["belligerents"]).all())  # same seed, same rows
+    True
     """
     w = _as_world(world)
     check_int("replicates", replicates, 1)
@@ -442,8 +446,10 @@ def run(
     Examples
     --------
     >>> import escalate
-    >>> escalate.run(["configs/europe_1914.toml"], "out", 100_000, seed=1)  # doctest: +SKIP
-    >>> df = escalate.read_results("out")  # doctest: +SKIP
+    >>> summary = escalate.run(["europe_1914"], "new", 5_000, seed=1)
+    >>> df = escalate.read_results("new")
+    >>> len(df), df["structure"].unique().tolist()
+    (5000, ['europe_1914'])
     """
     t0 = time.perf_counter()
     ws = [_as_world(w) for w in worlds]
