@@ -27,6 +27,16 @@ from escalate.model.load import world_from_dict
 from escalate.results import schema
 from escalate.results.arrow import run_arrays, to_tables
 
+#: The importer's fixture files (tests/data/importer/), as ``import_world``'s arguments.
+IMPORTER = Path(__file__).resolve().parent / "data" / "importer"
+IMPORTER_FILES = {
+    "states": IMPORTER / "states.csv",
+    "capabilities": IMPORTER / "nmc.csv",
+    "majors": IMPORTER / "majors.csv",
+    "atop": IMPORTER / "atop.csv",
+    "cow": IMPORTER / "cow.csv",
+}
+
 __all__ = [
     "CASCADE_COLUMNS",
     "ENGINES",

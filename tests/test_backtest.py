@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import IMPORTER, IMPORTER_FILES
 
 from escalate.backtest import backtest, toml_fragment
 from escalate.backtest.calibrate import calibrate_cases
@@ -50,14 +51,8 @@ from escalate.cli import main
 
 HERE = Path(__file__).resolve().parent
 WARS = HERE / "data" / "backtest" / "wars.csv"
-IMP = HERE / "data" / "importer"
-FILES = {
-    "states": IMP / "states.csv",
-    "capabilities": IMP / "nmc.csv",
-    "majors": IMP / "majors.csv",
-    "atop": IMP / "atop.csv",
-    "cow": IMP / "cow.csv",
-}
+IMP = IMPORTER
+FILES = IMPORTER_FILES
 
 
 def test_the_fixture_has_bare_cr_line_endings() -> None:

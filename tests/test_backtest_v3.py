@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import IMPORTER, IMPORTER_FILES
 
 from escalate.backtest import backtest
 from escalate.backtest.predict import DataFiles, prepare
@@ -22,14 +23,8 @@ from escalate.importers.regions import WHERE_FOUGHT, theatre_of
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 WARS = HERE / "data" / "backtest" / "wars.csv"
-IMP = HERE / "data" / "importer"
-FILES = {
-    "states": IMP / "states.csv",
-    "capabilities": IMP / "nmc.csv",
-    "majors": IMP / "majors.csv",
-    "atop": IMP / "atop.csv",
-    "cow": IMP / "cow.csv",
-}
+IMP = IMPORTER
+FILES = IMPORTER_FILES
 
 #: The COW Inter-State War Data v4.0 codebook's WhereFought labels.
 CODEBOOK = {

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import IMPORTER, IMPORTER_FILES
 
 from escalate.backtest.predict import FORMED_WITHIN, DataFiles, formed_for, prepare
 from escalate.backtest.wars import Participant, War
@@ -21,14 +22,8 @@ from escalate.importers import DataError, import_world
 from escalate.importers.spells import Spell, Terms, read_atop
 
 HERE = Path(__file__).resolve().parent
-IMP = HERE / "data" / "importer"
-FILES = {
-    "states": IMP / "states.csv",
-    "capabilities": IMP / "nmc.csv",
-    "majors": IMP / "majors.csv",
-    "atop": IMP / "atop.csv",
-    "cow": IMP / "cow.csv",
-}
+IMP = IMPORTER
+FILES = IMPORTER_FILES
 DAY = "1900-06-15"
 
 
