@@ -2,7 +2,8 @@
 
 :func:`prepare` imports, for each war, the world of the states in the COW system on
 the day the war began (:func:`escalate.importers.import_world`: power, majors,
-regions, the ATOP and/or COW alliances in force; no overlay), with the incident of
+regions, the ATOP and/or COW alliances in force but those formed for the war,
+:func:`formed_for`; no overlay), with the incident of
 :func:`~escalate.backtest.wars.incident_of` (its parties as the incident's
 initiator and target lists, its theatre from COW ``WhereFought``) and ``deterrence =
 0`` (the war is known to have happened); every other parameter is the documented

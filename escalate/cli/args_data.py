@@ -191,10 +191,12 @@ def add_backtest(sub: Any, fmt: Any) -> None:
         formatter_class=fmt,
         description=(
             "For each COW inter-state war: the world of the states in the system on the\n"
-            "day it began (imported, no overlay), the incident (the earliest COW initiator\n"
-            "attacks the earliest-entering state on the other side), deterrence = 0 and\n"
-            "the defaults; P(at war) and P(each side) of every state are scored against\n"
-            "those that joined within --window days, beside three baselines."
+            "day it began (imported, no overlay; treaties formed for the war, signed at\n"
+            "most 30 days before it or coded so by ATOP, left out), the incident (every\n"
+            "state at war on the first day; the earliest COW initiator's side attacks),\n"
+            "deterrence = 0 and the defaults; P(at war) and P(each side) of every state\n"
+            "are scored against those that joined within --window days, beside the\n"
+            "baselines, and each war is also predicted by a fit that did not see it."
         ),
         epilog=_EPILOG_BACKTEST,
     )
