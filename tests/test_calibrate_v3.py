@@ -97,3 +97,19 @@ def test_folds_are_seeded_and_balanced():
     sizes = np.bincount(list(a.values()))
     assert sizes.min() >= 9 and sizes.max() <= 10
     assert folds_of(wars, 10, 2) != a
+
+
+def test_the_prior_is_a_normal_of_scale_2_5_around_the_start_per_third_party(history):
+    from escalate.backtest.params import PRIOR_SCALE
+
+    obj = Objective(history, "enemies", 180, 50, 1)
+    w = np.ones(len(history))
+    w[0] = 3.0  # a war counted three times counts its third parties three times
+    n = float((obj.n * w).sum())
+    assert obj.penalty(START, w) == 0.0
+    one = START.copy()
+    one[PARAMS.index("honour.depth")] += PRIOR_SCALE  # one standard deviation away
+    assert obj.penalty(one, w) == pytest.approx(0.5 / n)
+    two = one.copy()
+    two[PARAMS.index("unaligned.major")] -= 2 * PRIOR_SCALE
+    assert obj.penalty(two, w) == pytest.approx((0.5 + 2.0) / n)
