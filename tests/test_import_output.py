@@ -5,17 +5,13 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
+from helpers import IMPORTER, IMPORTER_FILES
+
 from escalate.cli import main
 from escalate.importers import import_world
 
-FIX = Path(__file__).resolve().parent / "data" / "importer"
-FILES = {
-    "states": FIX / "states.csv",
-    "capabilities": FIX / "nmc.csv",
-    "majors": FIX / "majors.csv",
-    "atop": FIX / "atop.csv",
-    "cow": FIX / "cow.csv",
-}
+FIX = IMPORTER
+FILES = IMPORTER_FILES
 DATA = [str(x) for k, v in FILES.items() for x in (f"--{k}", v)]
 
 
