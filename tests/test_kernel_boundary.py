@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from escalate.engine.compile import compile_world
-from escalate.engine.driver import CASCADE_DTYPES, PARTICIPANT_DTYPES, run_kernel
+from escalate.engine.driver import run_kernel
+from escalate.engine.outputs import CASCADE_DTYPES, PARTICIPANT_DTYPES
 from escalate.model.load import load_world
 from escalate.results.arrow import allocate_outputs
 from escalate.results.schema import CASCADE_COLUMNS, PARTICIPANT_COLUMNS, kernel_dtypes
@@ -33,7 +34,7 @@ def _one_line(excinfo: pytest.ExceptionInfo) -> str:
     return message
 
 
-def test_the_drivers_dtypes_are_the_schemas() -> None:
+def test_the_schema_takes_the_engines_dtypes_for_every_kernel_column() -> None:
     assert {k: np.dtype(v) for k, v in kernel_dtypes(CASCADE_COLUMNS).items()} == CASCADE_DTYPES
     assert {
         k: np.dtype(v) for k, v in kernel_dtypes(PARTICIPANT_COLUMNS).items()

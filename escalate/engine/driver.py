@@ -10,43 +10,10 @@ import numpy as np
 
 from .compile import CompiledWorld
 from .kernel import CascadeOut, ParticipantOut, block_size, run_chunk
+from .outputs import CASCADE_DTYPES, PARTICIPANT_DTYPES
 
-__all__ = ["CASCADE_DTYPES", "PARTICIPANT_DTYPES", "run_kernel", "side_counts"]
+__all__ = ["run_kernel", "side_counts"]
 
-
-def _dtypes(**columns: Any) -> dict[str, np.dtype]:
-    return {name: np.dtype(dt) for name, dt in columns.items()}
-
-
-#: The dtype of each cascade column the kernel is compiled for: the kernel dtypes of
-#: :mod:`escalate.results.schema` (which sits above the engine and cannot be imported
-#: here; tests/test_engine_layout.py checks that the two agree). An array of another
-#: dtype, shape or memory layout would make numba compile another specialisation of
-#: the kernel, or write past the end of a buffer.
-CASCADE_DTYPES: dict[str, np.dtype] = _dtypes(
-    initiator=np.int32,
-    target=np.int32,
-    deterred=np.bool_,
-    belligerents=np.int16,
-    side_a=np.int16,
-    side_d=np.int16,
-    majors=np.int16,
-    rounds=np.int16,
-    broken_promises=np.int32,
-    conflicted=np.int32,
-    sanctions=np.int32,
-    diplomacy=np.int32,
-    settled=np.bool_,
-    power_share=np.float64,
-    vetoed=np.bool_,
-    winner=np.int8,
-    world_war=np.bool_,
-    unaligned=np.int16,
-)
-#: The dtype of each participant column (as :data:`CASCADE_DTYPES`).
-PARTICIPANT_DTYPES: dict[str, np.dtype] = _dtypes(
-    nation=np.int32, side=np.int8, round=np.int16, via=np.int8, source=np.int32
-)
 
 #: A parallel numba kernel must not be entered from several Python threads at once
 #: (the workqueue threading layer aborts): e.g. a Dask worker running tasks in

@@ -1,8 +1,10 @@
 """The one column schema of the results: name, Arrow type, kernel dtype, meaning.
 
-Everything else derives from these two tables: the kernel's preallocated output
-arrays (:func:`escalate.results.arrow.allocate_outputs`), the Arrow schemas of the
-Parquet parts, the columns checked by the analysis, the column table of docs/outputs.md
+The kernel's dtypes are the engine's (:mod:`escalate.engine.outputs`, which owns the
+output buffers); these two tables add the Arrow types and the meanings, and
+everything else derives from them: the kernel's preallocated output arrays
+(:func:`escalate.results.arrow.allocate_outputs`), the Arrow schemas of the Parquet
+parts, the columns checked by the analysis, the column table of docs/outputs.md
 (:func:`markdown_table`) and the tests.
 
 Examples
@@ -20,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+
+from ..engine.outputs import CASCADE_DTYPES, PARTICIPANT_DTYPES
 
 __all__ = [
     "CASCADE_COLUMNS",
@@ -52,51 +56,70 @@ class Column:
     categorical: bool = False
 
 
+def _column(kernel: dict[str, np.dtype], name: str, arrow: pa.DataType, description: str,
+            categorical: bool = False) -> Column:  # fmt: skip
+    """A column whose kernel dtype is the engine's (``None``: not filled by the kernel)."""
+    dt = kernel.get(name)
+    return Column(name, arrow, None if dt is None else dt.type, description, categorical)
+
+
+def _c(name: str, arrow: pa.DataType, description: str, categorical: bool = False) -> Column:
+    return _column(CASCADE_DTYPES, name, arrow, description, categorical)
+
+
+def _p(name: str, arrow: pa.DataType, description: str, categorical: bool = False) -> Column:
+    return _column(PARTICIPANT_DTYPES, name, arrow, description, categorical)
+
+
 #: Ids and labels (nation ids, sides, how a nation entered, treaty and organization
 #: names) repeat on every row and may be long: they are dictionary arrays built from
 #: the kernel's integer codes, from the kernel to the Parquet file and back.
 _DICT = pa.dictionary(pa.int32(), pa.string())
 
 CASCADE_COLUMNS: tuple[Column, ...] = (
-    Column("replicate", pa.int64(), None,
-           "replicate index; the same index means the same random numbers"),
-    Column("initiator", _DICT, np.int32, "nation id of the incident's initiator", True),
-    Column("target", _DICT, np.int32, "nation id of the incident's target", True),
-    Column("deterred", pa.bool_(), np.bool_, "the initiator backed down (no war)"),
-    Column("belligerents", pa.int16(), np.int16, "nations at war"),
-    Column("side_a", pa.int16(), np.int16, "nations at war on the initiator's side (A)"),
-    Column("side_d", pa.int16(), np.int16, "nations at war on the target's side (D)"),
-    Column("majors", pa.int16(), np.int16, "major powers at war"),
-    Column("rounds", pa.int16(), np.int16,
-           "last round in which a nation entered (0: the war stayed bilateral)"),
-    Column("broken_promises", pa.int32(), np.int32, "triggered obligations not honoured"),
-    Column("conflicted", pa.int32(), np.int32,
-           "triggered obligations whose obligor was already at war against its protege"),
-    Column("sanctions", pa.int32(), np.int32, "organization members answering with sanctions"),
-    Column("diplomacy", pa.int32(), np.int32, "organization members answering with diplomacy"),
-    Column("settled", pa.bool_(), np.bool_,
-           "the dispute was settled by arbitration before the war"),
-    Column("power_share", pa.float64(), np.float64,
-           "power at war / total power of the nations in the world file"),
-    Column("vetoed", pa.bool_(), np.bool_, "an organization was blocked by a veto"),
-    Column("winner", _DICT, np.int8, "`A`, `D`, or null when deterred", True),
-    Column("world_war", pa.bool_(), np.bool_, "majors >= `world_war_majors`"),
-    Column("unaligned", pa.int16(), np.int16,
-           "nations that joined without an obligation (model version 3)"),
+    _c("replicate", pa.int64(),
+       "replicate index; the same index means the same random numbers"),
+    _c("initiator", _DICT, "nation id of the incident's initiator", True),
+    _c("target", _DICT, "nation id of the incident's target", True),
+    _c("deterred", pa.bool_(), "the initiator backed down (no war)"),
+    _c("belligerents", pa.int16(), "nations at war"),
+    _c("side_a", pa.int16(), "nations at war on the initiator's side (A)"),
+    _c("side_d", pa.int16(), "nations at war on the target's side (D)"),
+    _c("majors", pa.int16(), "major powers at war"),
+    _c("rounds", pa.int16(),
+       "last round in which a nation entered (0: the war stayed bilateral)"),
+    _c("broken_promises", pa.int32(), "triggered obligations not honoured"),
+    _c("conflicted", pa.int32(),
+       "triggered obligations whose obligor was already at war against its protege"),
+    _c("sanctions", pa.int32(), "organization members answering with sanctions"),
+    _c("diplomacy", pa.int32(), "organization members answering with diplomacy"),
+    _c("settled", pa.bool_(),
+       "the dispute was settled by arbitration before the war"),
+    _c("power_share", pa.float64(),
+       "power at war / total power of the nations in the world file"),
+    _c("vetoed", pa.bool_(), "an organization was blocked by a veto"),
+    _c("winner", _DICT, "`A`, `D`, or null when deterred", True),
+    _c("world_war", pa.bool_(), "majors >= `world_war_majors`"),
+    _c("unaligned", pa.int16(),
+       "nations that joined without an obligation (model version 3)"),
 )  # fmt: skip
 
 PARTICIPANT_COLUMNS: tuple[Column, ...] = (
-    Column("replicate", pa.int64(), None, "replicate index"),
-    Column("nation", _DICT, np.int32, "nation id of the belligerent", True),
-    Column("side", _DICT, np.int8, "`A` or `D`", True),
-    Column("round", pa.int16(), np.int16, "round of entry (0: initiator and target)"),
-    Column("via", _DICT, np.int8,
-           "how it entered: initial, defense, offense, entente, plan, organization, unaligned",
-           True),
-    Column("source", _DICT, np.int32,
-           "the treaty or organization that brought it in, or the planner for plan victims",
-           True),
+    _p("replicate", pa.int64(), "replicate index"),
+    _p("nation", _DICT, "nation id of the belligerent", True),
+    _p("side", _DICT, "`A` or `D`", True),
+    _p("round", pa.int16(), "round of entry (0: initiator and target)"),
+    _p("via", _DICT,
+       "how it entered: initial, defense, offense, entente, plan, organization, unaligned",
+       True),
+    _p("source", _DICT,
+       "the treaty or organization that brought it in, or the planner for plan victims",
+       True),
 )  # fmt: skip
+
+# every buffer the kernel fills is a column of the results, in the kernel's order
+assert [c.name for c in CASCADE_COLUMNS if c.kernel is not None] == list(CASCADE_DTYPES)
+assert [c.name for c in PARTICIPANT_COLUMNS if c.kernel is not None] == list(PARTICIPANT_DTYPES)
 
 CASCADE_SCHEMA = pa.schema([(c.name, c.arrow) for c in CASCADE_COLUMNS])
 PARTICIPANT_SCHEMA = pa.schema([(c.name, c.arrow) for c in PARTICIPANT_COLUMNS])
