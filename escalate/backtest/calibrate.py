@@ -1,7 +1,8 @@
 """Version 3's coefficients fitted to the COW wars, judged on wars the fit did not see.
 
 :func:`calibrate_cases` fits every coefficient of ``[dynamics.honour]`` and
-``[dynamics.unaligned]`` by maximum simulated likelihood (:mod:`.fit`) on all wars,
+``[dynamics.unaligned]`` by maximum simulated likelihood times a weakly informative
+prior (a maximum a posteriori fit, :mod:`.fit`) on all wars,
 under each entry rule (``enemies``, ``side``), and keeps the rule of higher
 likelihood. Out of sample, always from the same fixed start:
 
@@ -229,7 +230,8 @@ def toml_fragment(cal: Calibration, command: str = "") -> str:
         f"# Fitted by escalate calibrate (escalate {s.get('escalate', __version__)}) on "
         f"{len(s.get('wars', []))} COW inter-state wars: maximum simulated likelihood",
         f"# of each third party's outcome at {s.get('window')} days, {s.get('replicates')} "
-        f"cascades per war and evaluation, seed {s.get('seed')}.",
+        f"cascades per war and evaluation, seed {s.get('seed')}, times a normal prior of "
+        f"scale {PRIOR_SCALE} around the start (a MAP fit).",
         f"# Reproduce: {command}" if command else _REPRODUCE,
         "# Intervals: 95% percentile of "
         f"{s.get('resamples')} bootstrap refits over wars (nan: none were run).",
@@ -244,18 +246,11 @@ def toml_fragment(cal: Calibration, command: str = "") -> str:
                 lo, hi = cal.intervals[p]
                 lines.append(f"{p.split('.', 1)[1]} = {cal.fitted[p]:.6g}  # [{lo:.3g}, {hi:.3g}]")
         if table == "honour":
-            parts = ", ".join(
-                f"{p.rsplit('.', 1)[1]} = {cal.fitted[p]:.6g}"
-                for p in PARAMS
-                if p.startswith("honour.intercept.")
-            )
-            lines.append(f"intercept = {{ {parts} }}")
-            spans = ", ".join(
-                f"{p.rsplit('.', 1)[1]} [{cal.intervals[p][0]:.3g}, {cal.intervals[p][1]:.3g}]"
-                for p in PARAMS
-                if p.startswith("honour.intercept.")
-            )
-            lines.append(f"# intercept intervals: {spans}")
+            kinds = [(p.rsplit(".", 1)[1], p) for p in PARAMS if p.startswith("honour.intercept.")]
+            parts = ", ".join(f"{k} = {cal.fitted[p]:.6g}" for k, p in kinds)
+            spans = ", ".join(f"{k} [{lo:.3g}, {hi:.3g}]"
+                              for k, p in kinds for lo, hi in [cal.intervals[p]])  # fmt: skip
+            lines += [f"intercept = {{ {parts} }}", f"# intercept intervals: {spans}"]
         lines.append("")
     return "\n".join(lines)
 

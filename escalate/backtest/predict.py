@@ -15,7 +15,6 @@ and P(at war on COW side 1 / side 2).
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import numpy as np
 from ..importers import DataError, import_world
 from ..importers.spells import Spell, read_atop, read_cow
 from ..importers.states import states_on
+from ..importers.treaties import first_days
 from ..model.entities import World
 from ..runner import simulate
 from .wars import Incident, War, incident_of, read_wars, select_wars
@@ -121,20 +121,13 @@ def formed_for(war: War, atop: list[Spell] | None, cow: list[Spell] | None) -> t
     day = war.start
     out = set()
     for source, spells in (("ATOP", atop or []), ("COW", cow or [])):
-        first: dict[int, dt.date] = {}
-        in_force = set()
+        first = first_days(spells)
         for s in spells:
-            if s.start is not None:
-                first[s.treaty] = min(first.get(s.treaty, s.start), s.start)
-            if s.in_force(day):
-                in_force.add(s.treaty)
-                if s.formed_in_war == war.num:
-                    out.add(f"{source} {s.treaty}")
-        out |= {
-            f"{source} {t}"
-            for t in in_force
-            if t in first and (day - first[t]).days <= FORMED_WITHIN
-        }
+            if not s.in_force(day):
+                continue
+            formed = first.get(s.treaty)
+            if s.formed_in_war == war.num or (formed and (day - formed).days <= FORMED_WITHIN):
+                out.add(f"{source} {s.treaty}")
     return tuple(sorted(out, key=lambda k: (k.split()[0], int(k.split()[1]))))
 
 

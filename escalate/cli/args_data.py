@@ -102,7 +102,7 @@ def add_import(sub: Any, fmt: Any) -> None:
 
 
 def _add_fit_options(p: argparse.ArgumentParser) -> None:
-    """The options of the maximum-likelihood fits of ``backtest`` and ``calibrate``."""
+    """The options of the likelihood fits of ``backtest`` and ``calibrate``."""
     p.add_argument(
         "--folds",
         type=non_negative_int,
@@ -223,7 +223,8 @@ def add_calibrate(sub: Any, fmt: Any) -> None:
             "Fit every coefficient of [dynamics.honour] and [dynamics.unaligned] by maximum\n"
             "simulated likelihood of each third party's outcome (stayed out, joined side 1,\n"
             "joined side 2) over the backtest's wars, under entry = enemies and side (the\n"
-            "likelier is kept), from a fixed start (common random numbers, bounded Powell).\n"
+            "likelier is kept), from a fixed start (common random numbers, bounded Powell),\n"
+            "times a normal prior of scale 2.5 around the start (a MAP fit).\n"
             "Out of sample: K folds over wars and both era splits (to 1945 / after), each\n"
             "fit from the same start; bootstrap refits over wars give the intervals.\n"
             "Writes DIR/calibration.json and DIR/fit.toml (the [dynamics] tables)."

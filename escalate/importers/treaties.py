@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from .spells import Spell, Terms
 
-__all__ = ["Treaty", "treaties_on", "without"]
+__all__ = ["Treaty", "first_days", "treaties_on", "without"]
 
 
 @dataclass
@@ -51,12 +51,13 @@ def _in_force(spells: list[Spell], day: dt.date) -> dict[int, dict[int, Spell]]:
     return out
 
 
-def _first_years(spells: list[Spell]) -> dict[int, int]:
-    years: dict[int, int] = {}
+def first_days(spells: list[Spell]) -> dict[int, dt.date]:
+    """Treaty -> the day its earliest member spell (of any phase) began."""
+    days: dict[int, dt.date] = {}
     for s in spells:
         if s.start is not None:
-            years[s.treaty] = min(years.get(s.treaty, s.start.year), s.start.year)
-    return years
+            days[s.treaty] = min(days.get(s.treaty, s.start), s.start)
+    return days
 
 
 def _record(source: str, treaty: int, spells: dict[int, Spell]) -> str:
@@ -155,8 +156,8 @@ def treaties_on(
     atop, cow = without(atop, cow, exclude)
     atop_now = _in_force(atop or [], day)
     cow_now = _in_force(cow or [], day)
-    years = {("ATOP", k): v for k, v in _first_years(atop or []).items()}
-    years |= {("COW", k): v for k, v in _first_years(cow or []).items()}
+    years = {("ATOP", k): v.year for k, v in first_days(atop or []).items()}
+    years |= {("COW", k): v.year for k, v in first_days(cow or []).items()}
     # ATOP treaty of each COW alliance (from every ATOP row, not only those in force)
     atop_of_cow: dict[int, int] = {}
     if cow is not None:

@@ -197,9 +197,7 @@ def _layout(world: World, nodes: list[str]) -> dict[str, tuple[float, float]]:
     g = _tie_graph(nx, world, nodes)
     side = blocs(world, nodes)
     if "A" not in side.values() or "D" not in side.values():
-        comps = _components(nx, g)
-        return _pack([_component_layout(nx, g.subgraph(c), 1.0 if i == 0 else 0.45)
-                      for i, c in enumerate(comps)])  # fmt: skip
+        return _packed(nx, g)
     # the blocs side by side, the nations between them in the middle; the nations tied
     # to neither side (other components) in a column on the right
     linked = set(nx.node_connected_component(g, world.incident.initiator_ids[0]))
@@ -207,13 +205,18 @@ def _layout(world: World, nodes: list[str]) -> dict[str, tuple[float, float]]:
     for b in ("A", "", "D"):
         members = [n for n in nodes if side[n] == b and n in linked]
         if members:
-            sub = g.subgraph(members)
-            columns.append(_pack([_component_layout(nx, sub.subgraph(c), 1.0 if i == 0 else 0.45)
-                                  for i, c in enumerate(_components(nx, sub))]))  # fmt: skip
+            columns.append(_packed(nx, g.subgraph(members)))
     main = _side_by_side(columns)
     rest = g.subgraph([n for n in nodes if n not in main])
     return _pack([main, *(_component_layout(nx, rest.subgraph(c), 0.45)
                           for c in _components(nx, rest))])  # fmt: skip
+
+
+def _packed(nx: Any, g: Any) -> dict[str, tuple[float, float]]:
+    """Each connected group of ``g`` laid out, the largest first and full size, packed."""
+    comps = _components(nx, g)
+    return _pack([_component_layout(nx, g.subgraph(c), 1.0 if i == 0 else 0.45)
+                  for i, c in enumerate(comps)])  # fmt: skip
 
 
 def _side_by_side(columns: list[dict[str, tuple[float, float]]]) -> dict[str, tuple[float, float]]:
