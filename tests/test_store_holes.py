@@ -439,6 +439,25 @@ def test_19_a_directory_moved_mid_run_fails_and_is_not_recreated(
     assert read_manifest(moved).status == "running"
 
 
+def test_19b_a_write_that_fails_because_the_directory_moved_says_it_moved(
+    tmp_path, monkeypatch, capsys
+) -> None:
+    """A writer thread may pass its check, then find the directory gone mid-write."""
+    out, moved = tmp_path / "out", tmp_path / "moved"
+    real = escalate.runner.backends._write_one
+
+    def write(where, *args):
+        if not moved.exists() and (out / "manifest.json").exists():
+            os.rename(out, moved)
+        real(where, *args)  # FileNotFoundError: the directory is gone
+
+    monkeypatch.setattr(escalate.runner.backends, "_write_one", write)
+    args = ["run", TEACHING, "-n", 20000, "-s", SEED, "-o", out, "--chunk-size", 1000, "-q"]
+    code, err = run_cli(capsys, *args)
+    assert code == 2 and "was moved" in one_line(err)
+    assert not out.exists()
+
+
 def test_20_a_full_disk_at_start_exits_3_naming_the_directory(tmp_path, monkeypatch, capsys):
     out = tmp_path / "out"
     real = os.ftruncate

@@ -531,6 +531,8 @@ def _run_locked(
                 rows = run_dask(todo, work, manifest, advance, written, client)
         except BaseException as e:
             _record_stop(work, manifest, e, held)
+            if isinstance(e, OSError):
+                held.check()  # a write failed because the directory went away: say so
             raise
         finally:
             close()
