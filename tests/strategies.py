@@ -190,7 +190,7 @@ def _dynamics(draw: Any) -> dict[str, Any]:
 
 
 def _rules(draw: Any) -> dict[str, Any]:
-    """``model`` (mostly 3, often left to the default) and ``entry``."""
+    """``model`` (mostly 3, often left to the default), ``entry`` and ``decide``."""
     model = draw(st.sampled_from([3, 3, 3, 2]))
     d: dict[str, Any] = {}
     if model == 2 or draw(st.booleans()):
@@ -198,6 +198,8 @@ def _rules(draw: Any) -> dict[str, Any]:
     entries = ["side"] if model == 2 else ["enemies", "side"]
     if draw(st.booleans()):
         d["entry"] = draw(st.sampled_from(entries))
+    if model == 3 and draw(st.booleans()):
+        d["decide"] = draw(st.sampled_from(["obligation", "treaty"]))
     return d
 
 

@@ -32,7 +32,7 @@ import pytest
 from helpers import IMPORTER, IMPORTER_FILES
 
 from escalate.backtest import backtest, toml_fragment
-from escalate.backtest.calibrate import calibrate_cases
+from escalate.backtest.calibrate import RULES, calibrate_cases
 from escalate.backtest.params import PARAMS, START
 from escalate.backtest.predict import DataFiles, no_alliances, prepare
 from escalate.backtest.run import base_rates
@@ -316,13 +316,15 @@ def test_calibrate_fits_every_coefficient_and_writes_toml() -> None:
     cal = calibrate_cases(cases, replicates=60, predict_replicates=60, seed=2, resamples=2,
                           folds=2, max_evaluations=12)  # fmt: skip
     assert set(cal.fitted) == set(PARAMS)
-    assert cal.entry in ("enemies", "side")
-    best = cal.fits[cal.entry]
+    assert (cal.entry, cal.decide) in RULES and sorted(cal.fits) == sorted(RULES)
+    best = cal.fits[cal.entry, cal.decide]
     assert best.loss <= best.loss_start
+    assert best.loss == min(f.loss for f in cal.fits.values())  # the rules chosen by likelihood
     assert sorted(cal.held_out) == sorted(c.war.num for c in cases)
     text = toml_fragment(cal, "escalate calibrate ...")
     parsed = tomllib.loads(text)
     assert parsed["dynamics"]["entry"] == cal.entry
+    assert parsed["dynamics"]["decide"] == cal.decide
     honour = parsed["dynamics"]["honour"]
     assert honour["intercept"]["defense"] == pytest.approx(cal.fitted["honour.intercept.defense"],
                                                            rel=1e-5)  # fmt: skip
@@ -391,13 +393,20 @@ def test_cli_calibrate_writes_the_fragment(tmp_path: Path) -> None:
     argv = [a for a in argv if a not in ("--bootstrap", "5", "--folds", "0")]
     r = subprocess.run(
         [sys.executable, "-m", "escalate", *argv, "--bootstrap", "1", "--folds", "2",
-         "--fit-replicates", "30", "--max-evaluations", "6"],
+         "--fit-replicates", "30", "--max-evaluations", "6", "--decide", "treaty"],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert "[dynamics.honour]" in r.stdout and "calibrate: fold 2/2" in r.stderr
-    assert tomllib.loads((tmp_path / "cal" / "fit.toml").read_text())["dynamics"]["honour"]
-    assert json.loads((tmp_path / "cal" / "calibration.json").read_text())["fitted"]
+    dynamics = tomllib.loads((tmp_path / "cal" / "fit.toml").read_text())["dynamics"]
+    assert dynamics["honour"] and dynamics["decide"] == "treaty"
+    cal = json.loads((tmp_path / "cal" / "calibration.json").read_text())
+    assert cal["fitted"] and cal["decide"] == "treaty"
+    # --decide keeps the rule: both entry rules fitted under it, nothing else
+    assert sorted(cal["likelihood_by_rules"]) == [
+        "entry = enemies, decide = treaty",
+        "entry = side, decide = treaty",
+    ]
 
 
 def test_cli_report_of_a_backtest_directory(tmp_path: Path, capsys) -> None:

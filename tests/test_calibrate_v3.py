@@ -40,7 +40,7 @@ def test_the_history_has_joiners_of_both_kinds(history):
 def test_a_fit_recovers_known_coefficients_within_their_intervals(history):
     # enough evaluations for Powell to finish its line searches from the start (-7)
     cal = calibrate_cases(history, replicates=100, predict_replicates=100, folds=2,
-                          resamples=16, max_evaluations=120, entries=("enemies",),
+                          resamples=16, max_evaluations=120, rules=(("enemies", "obligation"),),
                           free=FREE)  # fmt: skip
     for name in ("honour.intercept.defense", "unaligned.intercept"):
         lo, hi = cal.intervals[name]

@@ -174,13 +174,16 @@ def test_the_default_dynamics_nest_as_toml_tables() -> None:
 
 def test_the_loader_fills_in_the_table() -> None:
     assert small_world().dynamics == Dynamics()
-    # model 3 writes only the reliabilities a world fixes: none here
-    expected = {k: v for k, v in DEFAULT_DYNAMICS.items() if k != "reliability"}
+    # model 3 writes only the reliabilities a world fixes: none here; ``decide`` only when set
+    expected = {k: v for k, v in DEFAULT_DYNAMICS.items() if k not in ("reliability", "decide")}
     assert small_world().to_dict()["dynamics"] == expected
     # model 2 fixes every kind, and attacks the whole other side by default
     v2 = small_world(model=2)
     assert v2.dynamics.entry == "side"
-    assert v2.to_dict()["dynamics"] == {**DEFAULT_DYNAMICS, "model": 2, "entry": "side"}
+    # ``decide`` is written only when set (the hashes of earlier worlds do not change)
+    expected = {**DEFAULT_DYNAMICS, "model": 2, "entry": "side"}
+    assert expected.pop("decide") == "obligation"
+    assert v2.to_dict()["dynamics"] == expected
 
 
 @pytest.mark.parametrize("d", DYNAMICS, ids=[d.key for d in DYNAMICS])

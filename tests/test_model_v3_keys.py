@@ -470,6 +470,8 @@ def test_coefficients_are_bounded() -> None:
         ({"model": 3.0}, "dynamics.model: must be 2 or 3"),
         ({"entry": "sides"}, "dynamics.entry: must be one of enemies, side, got 'sides'; did"),
         ({"model": 2, "entry": "enemies"}, "dynamics.entry: 'enemies' needs model = 3"),
+        ({"decide": "pact"}, "dynamics.decide: must be one of obligation, treaty, got 'pact'"),
+        ({"model": 2, "decide": "treaty"}, "dynamics.decide: 'treaty' needs model = 3"),
     ],
 )
 def test_bad_dynamics_keys(table: dict, words: str) -> None:

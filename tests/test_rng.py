@@ -19,6 +19,7 @@ from escalate.engine.rng import (
     KIND_ORGANIZATION,
     KIND_OUTCOME,
     KIND_PLAN,
+    KIND_TREATY,
     KIND_UNALIGNED,
     KIND_UNALIGNED_SIDE,
     decision_key,
@@ -43,6 +44,7 @@ KINDS = (
     KIND_ARBITRATION,
     KIND_UNALIGNED,
     KIND_UNALIGNED_SIDE,
+    KIND_TREATY,
 )
 
 
@@ -276,7 +278,7 @@ def test_string_hash_is_fnv1a64_then_mix64(text):
 
 
 def test_kind_tags_are_stable():
-    assert KINDS == (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
+    assert KINDS == (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
 
 
 def test_decision_key_and_draws_are_stable():

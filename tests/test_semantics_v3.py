@@ -8,7 +8,7 @@ Probabilities are 0 or 1, or logistic coefficients of +-50 (p within 2e-22 of 0 
 from __future__ import annotations
 
 import pytest
-from helpers import ENGINES, make_world, simulate
+from helpers import ENGINES, binomial_tolerance, make_world, simulate
 from test_semantics import entries, org, pact, single
 
 N = 32
@@ -293,3 +293,29 @@ def test_an_unprovoked_only_pledge_no_longer_vetoes(engine, unprovoked, vetoed):
     casc, parts = run(engine, world)
     assert single(casc, "vetoed") is vetoed
     assert ("M" in entries(parts)) is (not vetoed)
+
+
+# ----------------------------------------------------------------- decide
+
+
+@pytest.mark.parametrize("decide, p_enter", [("obligation", 0.75), ("treaty", 0.5)])
+def test_a_treaty_decided_once_does_not_compound(engine, decide, p_enter):
+    """K owes T1 and T2, both attacked in round 0, under one pact honoured with P 1/2.
+
+    ``decide = "obligation"``: two draws, K enters with P 1 - 1/4 and breaks exactly
+    one promise half the time. ``decide = "treaty"``: one draw for both, so K enters
+    with P 1/2, and breaks both promises or none.
+    """
+    n = 2000
+    world = make_world(
+        ["I", "K", "T1", "T2"],
+        incident={"initiator": "I", "target": ["T1", "T2"]},
+        alliances=[pact("pact", "defense", "K", "T1", "T2", reliability=0.5)],
+        decide=decide,
+    )
+    casc, parts = simulate(engine, world, count=n, seed=1914)
+    entered = parts.loc[parts["nation"] == "K", "replicate"].nunique() / n
+    assert abs(entered - p_enter) < binomial_tolerance(p_enter, n)
+    broken = set(casc["broken_promises"])
+    assert (1 in broken) is (decide == "obligation")
+    assert broken <= {0, 1, 2}

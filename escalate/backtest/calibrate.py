@@ -3,8 +3,9 @@
 :func:`calibrate_cases` fits every coefficient of ``[dynamics.honour]`` and
 ``[dynamics.unaligned]`` by maximum simulated likelihood times a weakly informative
 prior (a maximum a posteriori fit, :mod:`.fit`) on all wars,
-under each entry rule (``enemies``, ``side``), and keeps the rule of higher
-likelihood. Out of sample, always from the same fixed start:
+under each pair of rules (``entry``: ``enemies`` or ``side``; ``decide``:
+``obligation`` or ``treaty``), and keeps the pair of higher likelihood. Out of sample,
+always from the same fixed start:
 
 - **folds**: the wars are split into ``folds`` groups (a seeded shuffle); each group is
   predicted by the fit on the others. These held-out predictions are the backtest's
@@ -28,13 +29,14 @@ from typing import Any
 import numpy as np
 
 from .._version import __version__
+from ..model.schema import DECIDE_RULES, ENTRY_RULES
 from .fit import ALPHA, Fit, Objective, fit
 from .params import PARAMS, PRIOR_SCALE, START, params_dict
 from .predict import Case, DataFiles, load_cases
 
 __all__ = [
-    "ENTRIES",
     "ERA_SPLIT",
+    "RULES",
     "Calibration",
     "calibrate",
     "calibrate_cases",
@@ -42,8 +44,8 @@ __all__ = [
     "toml_fragment",
 ]
 
-#: The entry rules compared by likelihood.
-ENTRIES = ("enemies", "side")
+#: The rules compared by likelihood: every (``entry``, ``decide``) pair.
+RULES: tuple[tuple[str, str], ...] = tuple((e, d) for d in DECIDE_RULES for e in ENTRY_RULES)
 #: The last year of the first era.
 ERA_SPLIT = 1945
 
@@ -53,9 +55,10 @@ class Calibration:
     """The fit on all wars, and every out-of-sample fit."""
 
     entry: str
+    decide: str
     theta: np.ndarray
-    #: entry rule -> its fit on all wars
-    fits: dict[str, Fit]
+    #: (entry, decide) -> its fit on all wars
+    fits: dict[tuple[str, str], Fit]
     #: war number -> (P(side 1), P(side 2)) of every state, from the fit without its fold
     held_out: dict[int, tuple[np.ndarray, np.ndarray]]
     fold_of: dict[int, int]
@@ -75,12 +78,17 @@ class Calibration:
         """Plain data (for JSON)."""
         return {
             "entry": self.entry,
+            "decide": self.decide,
             "fitted": self.fitted,
             "start": params_dict(START),
             "intervals": {k: list(v) for k, v in self.intervals.items()},
-            "likelihood_by_entry": {
-                e: {"loss": f.loss, "loss_start": f.loss_start, "evaluations": f.evaluations}
-                for e, f in self.fits.items()
+            "likelihood_by_rules": {
+                f"entry = {e}, decide = {d}": {
+                    "loss": f.loss,
+                    "loss_start": f.loss_start,
+                    "evaluations": f.evaluations,
+                }
+                for (e, d), f in self.fits.items()
             },
             "folds": {str(w): f for w, f in self.fold_of.items()},
             "fold_fits": [params_dict(t) for t in self.fold_thetas],
@@ -131,7 +139,7 @@ def calibrate_cases(
     folds: int = 10,
     resamples: int = 0,
     max_evaluations: int = 300,
-    entries: tuple[str, ...] = ENTRIES,
+    rules: tuple[tuple[str, str], ...] = RULES,
     free: np.ndarray | None = None,
     progress: Any = None,
 ) -> Calibration:
@@ -142,18 +150,23 @@ def calibrate_cases(
     groups of wars (a shuffle seeded by ``seed``), both era splits, and ``resamples``
     bootstrap refits for the intervals (0: none). ``free`` fits only those
     coefficients (a mask over :data:`~escalate.backtest.params.PARAMS`; the
-    others stay at the start). ``progress(message)`` is called after each fit.
+    others stay at the start). ``rules``: the (``entry``, ``decide``) pairs fitted on
+    all wars; the likeliest is the one of the folds, eras and refits.
+    ``progress(message)`` is called after each fit.
     """
+    if not rules:
+        raise ValueError("rules: give at least one (entry, decide) pair")
     t0 = time.perf_counter()
     say = progress or (lambda _msg: None)
     ones = np.ones(len(cases))
-    objectives = {e: Objective(cases, e, window, replicates, seed) for e in entries}
+    objectives = {(e, d): Objective(cases, e, window, replicates, seed, decide=d) for e, d in rules}
     fits = {}
-    for e in entries:
-        fits[e] = fit(objectives[e], ones, max_evaluations=max_evaluations, free=free)
-        say(f"entry = {e}: loss {fits[e].loss:.4f} (start {fits[e].loss_start:.4f})")
-    entry = min(fits, key=lambda e: fits[e].loss)
-    obj = objectives[entry]
+    for r, o in objectives.items():
+        fits[r] = fit(o, ones, max_evaluations=max_evaluations, free=free)
+        say(f"entry = {r[0]}, decide = {r[1]}: loss {fits[r].loss:.4f} "
+            f"(start {fits[r].loss_start:.4f})")  # fmt: skip
+    best = min(fits, key=lambda r: fits[r].loss)
+    obj = objectives[best]
     rng = np.random.default_rng(seed)
     fold_of = folds_of([c.war.num for c in cases], folds, seed)
     k = max(fold_of.values()) + 1
@@ -191,8 +204,9 @@ def calibrate_cases(
         for j, p in enumerate(PARAMS)
     }  # fmt: skip
     return Calibration(
-        entry=entry,
-        theta=fits[entry].theta,
+        entry=best[0],
+        decide=best[1],
+        theta=fits[best].theta,
         fits=fits,
         held_out=held_out,
         fold_of=fold_of,
@@ -237,6 +251,7 @@ def toml_fragment(cal: Calibration, command: str = "") -> str:
         f"{s.get('resamples')} bootstrap refits over wars (nan: none were run).",
         "[dynamics]",
         f'entry = "{cal.entry}"',
+        f'decide = "{cal.decide}"',
         "",
     ]
     for table in ("honour", "unaligned"):

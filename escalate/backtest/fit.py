@@ -44,8 +44,16 @@ ALPHA = 0.5
 class Objective:
     """Per-war negative log-likelihood sums as a function of the coefficients."""
 
-    def __init__(self, cases: list[Case], entry: str, window: int, replicates: int, seed: int):
-        self.cases, self.entry = cases, entry
+    def __init__(
+        self,
+        cases: list[Case],
+        entry: str,
+        window: int,
+        replicates: int,
+        seed: int,
+        decide: str = "obligation",
+    ):
+        self.cases, self.entry, self.decide = cases, entry, decide
         self.replicates, self.seed = replicates, seed
         self.outcomes = [c.outcome(window)[c.third] for c in cases]
         self.n = np.array([len(o) for o in self.outcomes], float)
@@ -58,9 +66,9 @@ class Objective:
         """Smoothed P(side 1), P(side 2) of every state of war ``i`` at ``theta``."""
         sim = self._sims.get(i)
         if sim is None:
-            sim = self._sims[i] = CaseSimulator(self.cases[i], self.entry)
+            sim = self._sims[i] = CaseSimulator(self.cases[i], self.entry, self.decide)
         r = self.replicates if replicates is None else replicates
-        d = dynamics_of(sim.world.dynamics, theta, self.entry)
+        d = dynamics_of(sim.world.dynamics, theta, self.entry, self.decide)
         c1, c2 = sim.counts(d, r, self.seed if seed is None else seed)
         return (c1 + ALPHA) / (r + 3 * ALPHA), (c2 + ALPHA) / (r + 3 * ALPHA)
 
@@ -99,6 +107,7 @@ class Fit:
     evaluations: int
     seconds: float
     entry: str
+    decide: str = "obligation"
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -139,4 +148,5 @@ def fit(
     # Powell returns its best point; keep the start if it is better
     if loss + obj.penalty(best, weights) > loss_start + obj.penalty(start, weights):
         best, loss = start.copy(), loss_start
-    return Fit(best, loss, loss_start, obj.evaluations - n0, time.perf_counter() - t, obj.entry)
+    seconds = time.perf_counter() - t
+    return Fit(best, loss, loss_start, obj.evaluations - n0, seconds, obj.entry, obj.decide)

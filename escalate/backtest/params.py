@@ -53,8 +53,10 @@ def params_dict(theta: np.ndarray) -> dict[str, float]:
     return {k: float(v) for k, v in zip(PARAMS, theta, strict=True)}
 
 
-def dynamics_of(base: Dynamics, theta: np.ndarray, entry: str) -> Dynamics:
-    """``base`` under model 3 with ``entry``, honour and unaligned entry from ``theta``.
+def dynamics_of(
+    base: Dynamics, theta: np.ndarray, entry: str, decide: str = "obligation"
+) -> Dynamics:
+    """``base`` under model 3, ``entry`` and ``decide``; honour and unaligned entry from ``theta``.
 
     No reliability is fixed (``reliability_set`` empty): every obligation is honoured by
     the logistic of its decision.
@@ -67,5 +69,11 @@ def dynamics_of(base: Dynamics, theta: np.ndarray, entry: str) -> Dynamics:
         (k.removeprefix("unaligned."), v) for k, v in values.items() if k.startswith("unaligned.")
     )
     return dataclasses.replace(
-        base, model=3, entry=entry, reliability_set=(), honour=honour, unaligned=unaligned
+        base,
+        model=3,
+        entry=entry,
+        decide=decide,
+        reliability_set=(),
+        honour=honour,
+        unaligned=unaligned,
     )

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .._version import __version__
 from .baselines import logistic_baseline, pact_rule
-from .calibrate import calibrate_cases, folds_of
+from .calibrate import RULES, calibrate_cases, folds_of
 from .features import features
 from .predict import FORMED_WITHIN, Case, DataFiles, load_cases, no_alliances, predict
 from .referee import calibration_bins, differences, side_accuracy, within_war_auc
@@ -211,6 +211,7 @@ def backtest(
     folds: int = 10,
     fit_replicates: int = 250,
     max_evaluations: int = 300,
+    rules: tuple[tuple[str, str], ...] = RULES,
     progress: Any = None,
 ) -> Backtest:
     """Predict who joins each COW inter-state war, and score it against who did.
@@ -254,6 +255,9 @@ def backtest(
         the baselines use the same folds. 0: no held-out fit.
     fit_replicates, max_evaluations
         Cascades per war and evaluation, and evaluations per fit, of those fits.
+    rules
+        The (``entry``, ``decide``) pairs fitted on all wars; the likeliest is kept for
+        the folds (default: all four).
     progress
         Called with a line of text after each fit.
 
@@ -295,7 +299,8 @@ def backtest(
     if folds > 0:
         calibration = calibrate_cases(
             cases, window=window, replicates=fit_replicates, predict_replicates=replicates,
-            seed=seed, folds=folds, max_evaluations=max_evaluations, progress=progress,
+            seed=seed, folds=folds, max_evaluations=max_evaluations, rules=rules,
+            progress=progress,
         )  # fmt: skip
         _held_out_columns(predictions, cases, calibration.held_out)
     t_fit = time.perf_counter()

@@ -27,11 +27,13 @@ __all__ = ["CaseSimulator"]
 
 
 class CaseSimulator:
-    """The world of ``case`` under model 3 and ``entry``, compiled once."""
+    """The world of ``case`` under model 3, ``entry`` and ``decide``, compiled once."""
 
-    def __init__(self, case: Case, entry: str) -> None:
+    def __init__(self, case: Case, entry: str, decide: str = "obligation") -> None:
         self.case = case
-        dyn = dataclasses.replace(case.world.dynamics, model=3, entry=entry, deterrence=0.0)
+        dyn = dataclasses.replace(
+            case.world.dynamics, model=3, entry=entry, decide=decide, deterrence=0.0
+        )
         self.world = dataclasses.replace(case.world, dynamics=dyn)
         self.cw = compile_world(self.world)
         where = {nid: i for i, nid in enumerate(case.ids)}

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ..model.schema import DECIDE_RULES, ENTRY_RULES
 from .base import add_out, non_negative_int, positive_int, seed
 
 
@@ -124,6 +125,16 @@ def _add_fit_options(p: argparse.ArgumentParser) -> None:
         metavar="E",
         help="evaluations of the likelihood per fit (default 300)",
     )
+    p.add_argument(
+        "--entry",
+        choices=ENTRY_RULES,
+        help="fit under this entry rule only (default: fit under each, keep the likelier)",
+    )
+    p.add_argument(
+        "--decide",
+        choices=DECIDE_RULES,
+        help="fit under this decide rule only (default: fit under each, keep the likelier)",
+    )
 
 
 def _add_war_data(p: argparse.ArgumentParser, default_replicates: int) -> None:
@@ -222,8 +233,9 @@ def add_calibrate(sub: Any, fmt: Any) -> None:
         description=(
             "Fit every coefficient of [dynamics.honour] and [dynamics.unaligned] by maximum\n"
             "simulated likelihood of each third party's outcome (stayed out, joined side 1,\n"
-            "joined side 2) over the backtest's wars, under entry = enemies and side (the\n"
-            "likelier is kept), from a fixed start (common random numbers, bounded Powell),\n"
+            "joined side 2) over the backtest's wars, under each rule pair (entry = enemies\n"
+            "or side; decide = obligation or treaty: the likeliest pair is kept), from a\n"
+            "fixed start (common random numbers, bounded Powell),\n"
             "times a normal prior of scale 2.5 around the start (a MAP fit).\n"
             "Out of sample: K folds over wars and both era splits (to 1945 / after), each\n"
             "fit from the same start; bootstrap refits over wars give the intervals.\n"

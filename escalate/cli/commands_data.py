@@ -44,6 +44,13 @@ def _war_options(args: argparse.Namespace) -> dict:
     return {**{k: getattr(args, k) for k in names}, "war_ids": ids}
 
 
+def _rules(args: argparse.Namespace) -> tuple[tuple[str, str], ...]:
+    """The (entry, decide) pairs a fit compares: all, or those ``--entry``/``--decide`` keep."""
+    from ..backtest.calibrate import RULES
+
+    return tuple((e, d) for e, d in RULES if args.entry in (None, e) and args.decide in (None, d))
+
+
 def cmd_backtest(args: argparse.Namespace) -> int:
     """``escalate backtest``: predictions, held-out fits, baselines, scores, figures."""
     from ..backtest import backtest
@@ -63,6 +70,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         folds=args.folds,
         fit_replicates=args.fit_replicates,
         max_evaluations=args.max_evaluations,
+        rules=_rules(args),
         progress=progress,
     )
     paths = result.write(args.out)
@@ -101,6 +109,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         max_evaluations=args.max_evaluations,
         resamples=args.bootstrap,
         folds=args.folds,
+        rules=_rules(args),
         progress=lambda m: print(f"calibrate: {m}", file=sys.stderr, flush=True),
     )
     args.out.mkdir(parents=True, exist_ok=True)

@@ -37,6 +37,7 @@ from .rng import (
     KIND_OBLIGATION,
     KIND_ORGANIZATION,
     KIND_PLAN,
+    KIND_TREATY,
     KIND_UNALIGNED,
     KIND_UNALIGNED_SIDE,
     decision_key,
@@ -325,8 +326,15 @@ def _obligation_arrays(world: World, obs: list, index: dict[str, int]) -> dict[s
     ob_kind = np.array([OB_CODES[o[1]] for o in obs], dtype=np.int8)
     ob_obligor = np.array([index[o[2]] for o in obs], dtype=np.int32)
     ob_protege = np.array([index[o[3]] for o in obs], dtype=np.int32)
+    per_treaty = v3 and world.dynamics.decide == "treaty"
     ob_key = np.array(
-        [decision_key(KIND_OBLIGATION, o[0], o[2], o[3]) for o in obs], dtype=np.uint64
+        [
+            decision_key(KIND_TREATY, o[0], o[1], o[2])
+            if per_treaty and o[1] != "neutrality"
+            else decision_key(KIND_OBLIGATION, o[0], o[2], o[3])
+            for o in obs
+        ],
+        dtype=np.uint64,
     )
     prot_ptr, prot_ob = _csr(n, [int(x) for x in ob_protege])
     offense = [o[1] == "offense" for o in obs]

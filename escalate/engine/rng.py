@@ -33,6 +33,7 @@ __all__ = [
     "KIND_ORGANIZATION",
     "KIND_OUTCOME",
     "KIND_PLAN",
+    "KIND_TREATY",
     "KIND_UNALIGNED",
     "KIND_UNALIGNED_SIDE",
     "decision_key",
@@ -64,6 +65,7 @@ KIND_INCIDENT_TARGET = 8
 KIND_ARBITRATION = 9
 KIND_UNALIGNED = 10  # model version 3: a nation without a decided obligation joins
 KIND_UNALIGNED_SIDE = 11  # ... and the side it joins
+KIND_TREATY = 12  # dynamics.decide = "treaty": one draw per obligor, kind and treaty
 
 
 def mix64_py(z: int) -> int:

@@ -24,6 +24,7 @@ from typing import Any
 
 from .schema import (
     ALLIANCE_KINDS,
+    DECIDE_RULES,
     ENTRY_RULES,
     MAX_CONTEST_EXPONENT,
     MAX_NATIONS,
@@ -275,7 +276,7 @@ class Rule:
     Attributes
     ----------
     key
-        Its key under ``[dynamics]``: ``model`` or ``entry``.
+        Its key under ``[dynamics]``: ``model``, ``entry`` or ``decide``.
     value
         The default (under the latest model version).
     options
@@ -310,7 +311,8 @@ def default_entry(model: int) -> str:
     return ENTRY_RULES[0] if model >= 3 else "side"
 
 
-#: ``dynamics.model`` and ``dynamics.entry``: the rules, in the order of the world file.
+#: ``dynamics.model``, ``dynamics.entry`` and ``dynamics.decide``: the rules, in the order
+#: of the world file.
 RULES: tuple[Rule, ...] = (
     Rule(
         "model",
@@ -328,6 +330,16 @@ RULES: tuple[Rule, ...] = (
         "in) or side (every nation on the other side); default side under model = 2, "
         "where enemies is not allowed",
         "docs/model.md (Britain entering for Belgium in 1914 attacks Germany, not Austria-Hungary)",
+    ),
+    Rule(
+        "decide",
+        DECIDE_RULES[0],
+        DECIDE_RULES,
+        "how often an obligor decides under one treaty: obligation (once per ordered pair) "
+        "or treaty (one draw for its obligations of one kind under the treaty, honoured "
+        "towards a protege when the draw is below that decision's probability; model = 3 "
+        "only)",
+        "docs/model.md (a 22-member pact does not compound: each member honours the treaty or not)",
     ),
 )
 

@@ -15,6 +15,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from .defaults import dynamics_in_effect
+from .schema import DECIDE_RULES
 
 if TYPE_CHECKING:  # pragma: no cover
     from .entities import Nation, World
@@ -34,6 +35,8 @@ def _dynamics(world: World) -> dict[str, Any]:
     """
     dyn = world.dynamics
     out: dict[str, Any] = {"model": dyn.model, "entry": dyn.entry}
+    if dyn.decide != DECIDE_RULES[0]:  # written when set: earlier worlds keep their hash
+        out["decide"] = dyn.decide
     for d, value, _ in dynamics_in_effect(dyn):
         *heads, leaf = d.key.split(".")
         if heads == ["reliability"] and leaf not in dyn.reliability_set:

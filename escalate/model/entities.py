@@ -220,7 +220,7 @@ class Dynamics:
     """Model parameters: ``[dynamics]``.
 
     The defaults, ranges, meanings and sources are the tables
-    :data:`escalate.model.defaults.RULES` (``model``, ``entry``) and
+    :data:`escalate.model.defaults.RULES` (``model``, ``entry``, ``decide``) and
     :data:`escalate.model.defaults.DYNAMICS`; ``reliability`` holds one
     ``(kind, reliability)`` pair per alliance kind, the default of treaties of
     that kind without their own ``reliability``.
@@ -236,6 +236,9 @@ class Dynamics:
     model: int = DEFAULT_MODEL
     #: whom an entrant attacks: "enemies" (version 3) or "side" (version 2)
     entry: str = default_entry(DEFAULT_MODEL)
+    #: how often an obligor decides under one treaty: "obligation" (once per ordered
+    #: pair, the default) or "treaty" (one draw per obligor, kind and treaty; model 3)
+    decide: str = "obligation"
     #: the kinds whose reliability is fixed by ``[dynamics.reliability]``, in
     #: ``ALLIANCE_KINDS`` order. Model 3: the kinds the world sets there (these are
     #: honoured with that fixed probability, the others by ``honour``); model 2: every

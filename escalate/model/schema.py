@@ -23,6 +23,7 @@ __all__ = [
     "ALLIANCE_KINDS",
     "ATTACK_CONDITION_KINDS",
     "BYTES_PER_OBLIGATION",
+    "DECIDE_RULES",
     "ENTRY_RULES",
     "ID_RE",
     "INCIDENT_MODES",
@@ -82,6 +83,10 @@ MODEL_VERSIONS = (2, 3)
 #: ``dynamics.entry``: whom an entrant attacks. ``enemies`` (version 3): the nations
 #: at war with those that pulled it in; ``side`` (version 2): every nation on the other side.
 ENTRY_RULES = ("enemies", "side")
+#: ``dynamics.decide``: how often an obligor decides under one treaty. ``obligation``
+#: (default): once per obligation, one ordered pair; ``treaty`` (version 3 only): one
+#: draw for all its obligations of one kind under the treaty.
+DECIDE_RULES = ("obligation", "treaty")
 #: ``incident.mode``: one fixed incident, or one drawn per replicate.
 INCIDENT_MODES = ("fixed", "random")
 #: ``incident.weights`` of a random incident.

@@ -2,7 +2,7 @@
 
 Part of :mod:`escalate.model.validate` (see there for how errors are collected).
 Every number is checked against its row of :data:`escalate.model.defaults.DYNAMICS`
-(range, integer or not); ``model`` and ``entry`` against
+(range, integer or not); ``model``, ``entry`` and ``decide`` against
 :data:`escalate.model.defaults.RULES`.
 """
 
@@ -23,7 +23,7 @@ from .defaults import (
     default_entry,
 )
 from .entities import Dynamics
-from .schema import ALLIANCE_KINDS, ENTRY_RULES, MODEL_VERSIONS
+from .schema import ALLIANCE_KINDS, DECIDE_RULES, ENTRY_RULES, MODEL_VERSIONS
 
 __all__ = ["dynamics"]
 
@@ -43,7 +43,8 @@ def dynamics(c: Checker, v: Any) -> Dynamics | None:
     n0 = len(c.errors)
     c.keys(d, "dynamics", DYNAMICS_KEYS)
     model = c.attempt(_model, c, d.get("model", DEFAULT_MODEL))
-    entry = c.attempt(_entry, c, d, model)
+    entry = c.attempt(_rule, c, d, model, "entry")
+    decide = c.attempt(_rule, c, d, model, "decide")
     values: dict[str, Any] = {p.key: p.value for p in DYNAMICS}
     given: dict[str, Any] = {}  # the keys the file sets, as in the table (e.g. reliability.defense)
     for table in ("reliability", "honour", "unaligned"):
@@ -58,7 +59,7 @@ def dynamics(c: Checker, v: Any) -> Dynamics | None:
             values[key] = _value(c, x, default(key))
     if len(c.errors) > n0:
         return None
-    assert model is not None and entry is not None
+    assert model is not None and entry is not None and decide is not None
     # each value has the kind of its row of the table (integer or number): checked above
     scalars: dict[str, Any] = {k: x for k, x in values.items() if "." not in k}
     # version 2 honours every kind with its fixed reliability; version 3 the kinds set
@@ -69,6 +70,7 @@ def dynamics(c: Checker, v: Any) -> Dynamics | None:
         **scalars,
         model=model,
         entry=entry,
+        decide=decide,
         reliability=_pairs(values, "reliability"),
         reliability_set=reliability_set,
         honour=_pairs(values, "honour"),
@@ -87,18 +89,32 @@ def _model(c: Checker, v: Any) -> int:
     return v
 
 
-def _entry(c: Checker, d: dict[str, Any], model: int | None) -> str:
-    """``dynamics.entry``: ``enemies`` (model 3 only) or ``side``; the model's default."""
-    if "entry" not in d:
-        return default_entry(model if model is not None else DEFAULT_MODEL)
-    entry = c.choice(d["entry"], "dynamics.entry", ENTRY_RULES)
-    if entry == "enemies" and model is not None and model < 3:
+#: The rule values only model 3 has: (key, value) -> what model 2 does instead.
+_V3_ONLY = {
+    ("entry", "enemies"): "attacks every nation on the other side: leave entry out, or "
+    'entry = "side"',
+    ("decide", "treaty"): "decides each obligation, one ordered pair, on its own: leave decide out",
+}
+
+
+def _rule(c: Checker, d: dict[str, Any], model: int | None, key: str) -> str:
+    """``dynamics.entry`` or ``dynamics.decide``: one of its options; the model's default.
+
+    A value of version 3 alone (``entry = "enemies"``, ``decide = "treaty"``) needs model 3.
+    """
+    if key not in d:
+        if key == "entry":
+            return default_entry(model if model is not None else DEFAULT_MODEL)
+        return DECIDE_RULES[0]
+    options = ENTRY_RULES if key == "entry" else DECIDE_RULES
+    value = c.choice(d[key], f"dynamics.{key}", options)
+    instead = _V3_ONLY.get((key, value))
+    if instead and model is not None and model < 3:
         raise c.err(
-            "dynamics.entry",
-            f"'enemies' needs model = 3, got model = {model} (model version 2 attacks "
-            'every nation on the other side: leave entry out, or entry = "side")',
+            f"dynamics.{key}",
+            f"'{value}' needs model = 3, got model = {model} (model version 2 {instead})",
         )
-    return entry
+    return value
 
 
 def _table(c: Checker, v: Any, path: str) -> dict[str, Any]:

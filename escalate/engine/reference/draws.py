@@ -19,6 +19,7 @@ __all__ = [
     "KIND_ORGANIZATION",
     "KIND_OUTCOME",
     "KIND_PLAN",
+    "KIND_TREATY",
     "KIND_UNALIGNED",
     "KIND_UNALIGNED_SIDE",
     "decision_key",
@@ -42,6 +43,7 @@ KIND_INCIDENT_TARGET = 8
 KIND_ARBITRATION = 9
 KIND_UNALIGNED = 10
 KIND_UNALIGNED_SIDE = 11
+KIND_TREATY = 12  # dynamics.decide = "treaty": one draw per obligor, kind and treaty
 
 
 def _mix64(z: int) -> int:

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 
 from ...model.entities import World
-from .draws import KIND_NEUTRALITY, KIND_OBLIGATION, decision_key
+from .draws import KIND_NEUTRALITY, KIND_OBLIGATION, KIND_TREATY, decision_key
 
 __all__ = ["POWER_FLOOR", "Context", "Obligation", "canonical_obligations", "logistic"]
 
@@ -128,6 +128,11 @@ class Context:
     def _obligation(self, rank: int, a, kind: str, k: str, j: str) -> Obligation:
         tag = KIND_NEUTRALITY if kind == "neutrality" else KIND_OBLIGATION
         v3 = self.model == 3
+        # decide = "treaty": the obligor's obligations of this kind under this treaty
+        # share one draw (honoured towards j when it is below j's probability)
+        key = decision_key(tag, a.name, k, j)
+        if v3 and self.world.dynamics.decide == "treaty" and kind != "neutrality":
+            key = decision_key(KIND_TREATY, a.name, kind, k)
         static = 0.0
         if v3:  # the static log-odds, added in this order (the compiler does the same)
             h = self.coef
@@ -137,7 +142,7 @@ class Context:
             static += h["unwritten"] * (1.0 if a.unwritten else 0.0)
         return Obligation(
             rank, a.name, kind, k, j, self.world.fixed_reliability(a), static,
-            decision_key(tag, a.name, k, j), frozenset(a.against),
+            key, frozenset(a.against),
             a.unprovoked and (v3 or kind != "neutrality"), a.min_attackers, a.located and v3,
         )  # fmt: skip
 
