@@ -18,6 +18,7 @@ from escalate.engine.codes import VIA_LABELS
 from escalate.engine.compile import CompiledWorld, compile_world, obligation_order
 from escalate.engine.rng import (
     KIND_OBLIGATION,
+    KIND_TREATY,
     decision_key,
     rep_state,
     rep_state_py,
@@ -30,7 +31,10 @@ from escalate.model.load import load_world, world_from_dict
 CONFIGS = sorted((Path(__file__).resolve().parent.parent / "configs").glob("*.toml"))
 
 
-def _check_triggers(cw: CompiledWorld, obs: list[tuple[str, str, str, str, float]]) -> None:
+def _check_triggers(
+    cw: CompiledWorld, obs: list[tuple[str, str, str, str, float]], per_treaty: bool = False
+) -> None:
+    """``per_treaty``: ``decide = "treaty"`` under model 3 (one draw per obligor and treaty)."""
     n, m = cw.n, len(obs)
     index = {x: i for i, x in enumerate(cw.ids)}
     w = cw.arrays
@@ -61,7 +65,10 @@ def _check_triggers(cw: CompiledWorld, obs: list[tuple[str, str, str, str, float
                 )
                 assert has_cond == (seg >= 2)
                 assert w.trig_obligor[e] == index[obligor]
-                assert int(w.trig_key[e]) == decision_key(KIND_OBLIGATION, name, obligor, protege)
+                key = decision_key(KIND_OBLIGATION, name, obligor, protege)
+                if per_treaty and kind != "neutrality":
+                    key = decision_key(KIND_TREATY, name, kind, obligor)
+                assert int(w.trig_key[e]) == key
                 # the honour probability before the cascade: the fixed reliability, or
                 # under model version 3 the logistic of the static log-odds
                 assert int(w.trig_thr[e]) == threshold(float(w.ob_rel[rank]))
@@ -90,7 +97,9 @@ def test_trigger_entries_of_bundled_worlds(path: Path) -> None:
 @given(world_dicts())
 def test_trigger_entries_of_random_worlds(data: dict) -> None:
     world = world_from_dict(data, source="<hypothesis>")
-    _check_triggers(compile_world(world), obligation_order(world))
+    d = world.dynamics
+    per_treaty = d.model == 3 and d.decide == "treaty"
+    _check_triggers(compile_world(world), obligation_order(world), per_treaty)
 
 
 def test_replicate_state_is_rep_state_split_in_two() -> None:

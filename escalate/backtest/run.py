@@ -216,16 +216,13 @@ def backtest(
 ) -> Backtest:
     """Predict who joins each COW inter-state war, and score it against who did.
 
-    For each war: the world of the states in the COW system on the day it began
-    (imported from the data files, no overlay), the incident (the earliest COW
-    initiator attacks the earliest-entering state on the other side, and every state
-    that entered on either side on the war's first day is an incident party), the
-    theatre from COW ``WhereFought``, ``deterrence = 0`` and the documented defaults;
-    ``replicates`` cascades give each state's P(at war) and P(at war on each COW
-    side). Scores pool the third parties (every state but the incident parties) of
-    all wars; baselines are scored on the same rows: "nobody else joins", the
-    leave-one-war-out base rate of joining each side, and the same model with every
-    alliance removed.
+    For each war: the world of the day it began (imported from the data files, no
+    overlay), the incident (every state that entered on either side on the war's
+    first day is a party), the theatre from COW ``WhereFought``, ``deterrence = 0``;
+    ``replicates`` cascades give each state's P(at war on each COW side), at the
+    documented defaults and held out (``folds``). Scores pool the third parties of all
+    wars, beside baselines on the same rows: "nobody else joins", the base rate, the
+    pact rule and a logistic regression (docs/backtest.md).
 
     Parameters
     ----------
@@ -256,8 +253,7 @@ def backtest(
     fit_replicates, max_evaluations
         Cascades per war and evaluation, and evaluations per fit, of those fits.
     rules
-        The (``entry``, ``decide``) pairs fitted on all wars; the likeliest is kept for
-        the folds (default: all four).
+        The (``entry``, ``decide``) pairs fitted on all wars; the folds use the likeliest.
     progress
         Called with a line of text after each fit.
 
@@ -299,8 +295,7 @@ def backtest(
     if folds > 0:
         calibration = calibrate_cases(
             cases, window=window, replicates=fit_replicates, predict_replicates=replicates,
-            seed=seed, folds=folds, max_evaluations=max_evaluations, rules=rules,
-            progress=progress,
+            seed=seed, folds=folds, max_evaluations=max_evaluations, rules=rules, progress=progress,
         )  # fmt: skip
         _held_out_columns(predictions, cases, calibration.held_out)
     t_fit = time.perf_counter()
