@@ -113,3 +113,11 @@ def test_the_prior_is_a_normal_of_scale_2_5_around_the_start_per_third_party(his
     two = one.copy()
     two[PARAMS.index("unaligned.major")] -= 2 * PRIOR_SCALE
     assert obj.penalty(two, w) == pytest.approx((0.5 + 2.0) / n)
+
+
+def test_a_fit_without_third_parties_keeps_the_start(history):
+    """Wars of weight 0 only (a fold of tiny data): nothing to learn, no NaN search."""
+    obj = Objective(history, "enemies", 180, 50, 1)
+    f = fit(obj, np.zeros(len(history)), max_evaluations=30)
+    assert np.array_equal(f.theta, START) and f.evaluations == 0
+    assert np.isnan(f.loss) and obj.evaluations == 0

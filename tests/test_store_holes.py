@@ -420,42 +420,31 @@ class _raise_on_first_part:  # noqa: N801 - a context manager named as what it d
         return False
 
 
+@pytest.mark.parametrize("when", ["after a part is recorded", "while a part is written"])
 def test_19_a_directory_moved_mid_run_fails_and_is_not_recreated(
-    tmp_path, monkeypatch, capsys
+    tmp_path, monkeypatch, capsys, when
 ) -> None:
+    """Moved between parts, or under a writer thread that had passed its check."""
     out, moved = tmp_path / "out", tmp_path / "moved"
-    real = escalate.runner.jobs.record_progress
+    after = when.startswith("after")
+    module = escalate.runner.jobs if after else escalate.runner.backends
+    name = "record_progress" if after else "_write_one"
+    real = getattr(module, name)
 
-    def record(where, *args):
-        real(where, *args)
-        if not moved.exists():
+    def hook(where, *args):
+        if after:
+            real(where, *args)
+        if not moved.exists() and (out / "manifest.json").exists():
             os.rename(out, moved)
+        if not after:
+            real(where, *args)  # FileNotFoundError: the directory is gone
 
-    monkeypatch.setattr(escalate.runner.jobs, "record_progress", record)
+    monkeypatch.setattr(module, name, hook)
     args = ["run", TEACHING, "-n", 20000, "-s", SEED, "-o", out, "--chunk-size", 1000, "-q"]
     code, err = run_cli(capsys, *args)
     assert code == 2 and "was moved" in one_line(err)
     assert not out.exists()
     assert read_manifest(moved).status == "running"
-
-
-def test_19b_a_write_that_fails_because_the_directory_moved_says_it_moved(
-    tmp_path, monkeypatch, capsys
-) -> None:
-    """A writer thread may pass its check, then find the directory gone mid-write."""
-    out, moved = tmp_path / "out", tmp_path / "moved"
-    real = escalate.runner.backends._write_one
-
-    def write(where, *args):
-        if not moved.exists() and (out / "manifest.json").exists():
-            os.rename(out, moved)
-        real(where, *args)  # FileNotFoundError: the directory is gone
-
-    monkeypatch.setattr(escalate.runner.backends, "_write_one", write)
-    args = ["run", TEACHING, "-n", 20000, "-s", SEED, "-o", out, "--chunk-size", 1000, "-q"]
-    code, err = run_cli(capsys, *args)
-    assert code == 2 and "was moved" in one_line(err)
-    assert not out.exists()
 
 
 def test_20_a_full_disk_at_start_exits_3_naming_the_directory(tmp_path, monkeypatch, capsys):

@@ -24,6 +24,7 @@ same at every coefficient and is simulated once.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -129,6 +130,8 @@ def fit(
     n0 = obj.evaluations
     start = START if start is None else np.asarray(start, float)
     free = np.ones(len(start), bool) if free is None else np.asarray(free, bool)
+    if not (obj.n * weights).sum() > 0:  # no third party to learn from: the start
+        return Fit(start.copy(), math.nan, math.nan, 0, 0.0, obj.entry, obj.decide)
 
     def full(x: np.ndarray) -> np.ndarray:
         theta = start.copy()
