@@ -36,7 +36,9 @@ def test_every_war_has_an_incident_and_world_war_one_is_the_july_crisis() -> Non
 
 
 def test_backtest_of_three_wars() -> None:
-    r = backtest(WARS, **FILES, replicates=500, seed=1, resamples=20, war_ids=[106, 139, 211])
+    one_rule = (("enemies", "obligation"),)  # a small held-out fit: the worlds are tested here
+    r = backtest(WARS, **FILES, replicates=500, seed=1, resamples=20, war_ids=[106, 139, 211],
+                 fit_replicates=50, max_evaluations=40, rules=one_rule)  # fmt: skip
     wars = r.wars.set_index("war")
     assert list(wars["initiator"]) == ["AUH", "GMY", "IRQ"]
     assert list(wars["target"]) == ["YUG", "POL", "KUW"]

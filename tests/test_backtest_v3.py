@@ -138,7 +138,9 @@ def test_a_first_day_party_outside_the_system_is_left_out_and_listed() -> None:
 
 
 def test_wars_csv_names_the_parties_and_the_theatre() -> None:
-    r = backtest(WARS, **FILES, replicates=50, seed=3, resamples=5, war_ids=[1, 2])
+    one_rule = (("enemies", "obligation"),)  # a small held-out fit: the table is tested here
+    r = backtest(WARS, **FILES, replicates=50, seed=3, resamples=5, war_ids=[1, 2],
+                 fit_replicates=30, max_evaluations=20, rules=one_rule)  # fmt: skip
     wars = r.wars.set_index("war")
     assert wars.loc[2, "initiators"] == "AAA EEE" and wars.loc[2, "targets"] == "BBB CCC"
     assert wars.loc[1, "theatre"] == "europe middle_east"

@@ -165,6 +165,9 @@ def _backtest(out: Path) -> None:
     flags = [f"--{k}={v}" for k, v in files.items()]
     wars = HERE / "data" / "backtest" / "wars.csv"
     argv = ["backtest", f"--wars={wars}", *flags, "-n", "100", "--bootstrap", "5"]
+    # a small held-out fit under one rule pair: the page, not the fit, is tested here
+    argv += ["--fit-replicates", "30", "--max-evaluations", "20", "--entry", "enemies"]
+    argv += ["--decide", "obligation"]
     assert main([*argv, "--no-figures", "--out", str(out)]) == 0
 
 
