@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize
 
+from ..model.defaults import DEFAULT_DECIDE
 from .params import BOUNDS, PRIOR_SCALE, START, dynamics_of
 from .predict import Case
 from .simulator import CaseSimulator
@@ -52,7 +53,7 @@ class Objective:
         window: int,
         replicates: int,
         seed: int,
-        decide: str = "obligation",
+        decide: str = DEFAULT_DECIDE,
     ):
         self.cases, self.entry, self.decide = cases, entry, decide
         self.replicates, self.seed = replicates, seed
@@ -108,7 +109,7 @@ class Fit:
     evaluations: int
     seconds: float
     entry: str
-    decide: str = "obligation"
+    decide: str = DEFAULT_DECIDE
     extra: dict[str, Any] = field(default_factory=dict)
 
 

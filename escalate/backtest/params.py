@@ -15,7 +15,13 @@ import math
 
 import numpy as np
 
-from ..model.defaults import DEFAULT_DYNAMICS, HONOUR_COVARIATES, MAX_COEFFICIENT, UNALIGNED_TERMS
+from ..model.defaults import (
+    DEFAULT_DECIDE,
+    DEFAULT_DYNAMICS,
+    HONOUR_COVARIATES,
+    MAX_COEFFICIENT,
+    UNALIGNED_TERMS,
+)
 from ..model.entities import Dynamics
 from ..model.schema import ALLIANCE_KINDS
 
@@ -54,7 +60,7 @@ def params_dict(theta: np.ndarray) -> dict[str, float]:
 
 
 def dynamics_of(
-    base: Dynamics, theta: np.ndarray, entry: str, decide: str = "obligation"
+    base: Dynamics, theta: np.ndarray, entry: str, decide: str = DEFAULT_DECIDE
 ) -> Dynamics:
     """``base`` under model 3, ``entry`` and ``decide``; honour and unaligned entry from ``theta``.
 

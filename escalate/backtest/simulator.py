@@ -19,6 +19,7 @@ from ..engine.codes import SIDE_A, SIDE_D
 from ..engine.coefficients import with_dynamics
 from ..engine.compile import compile_world
 from ..engine.driver import side_counts
+from ..model.defaults import DEFAULT_DECIDE
 from ..model.entities import Dynamics
 from ..results.arrow import allocate_outputs
 from .predict import Case
@@ -29,7 +30,7 @@ __all__ = ["CaseSimulator"]
 class CaseSimulator:
     """The world of ``case`` under model 3, ``entry`` and ``decide``, compiled once."""
 
-    def __init__(self, case: Case, entry: str, decide: str = "obligation") -> None:
+    def __init__(self, case: Case, entry: str, decide: str = DEFAULT_DECIDE) -> None:
         self.case = case
         dyn = dataclasses.replace(
             case.world.dynamics, model=3, entry=entry, decide=decide, deterrence=0.0

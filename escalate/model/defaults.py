@@ -33,6 +33,7 @@ from .schema import (
 )
 
 __all__ = [
+    "DEFAULT_DECIDE",
     "DEFAULT_DYNAMICS",
     "DEFAULT_HONOUR",
     "DEFAULT_MODEL",
@@ -311,6 +312,9 @@ def default_entry(model: int) -> str:
     return ENTRY_RULES[0] if model >= 3 else "side"
 
 
+#: The default ``dynamics.decide``: one draw per obligation (the specification's rule).
+DEFAULT_DECIDE: str = DECIDE_RULES[0]
+
 #: ``dynamics.model``, ``dynamics.entry`` and ``dynamics.decide``: the rules, in the order
 #: of the world file.
 RULES: tuple[Rule, ...] = (
@@ -333,7 +337,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "decide",
-        DECIDE_RULES[0],
+        DEFAULT_DECIDE,
         DECIDE_RULES,
         "how often an obligor decides under one treaty: obligation (once per ordered pair) "
         "or treaty (one draw for its obligations of one kind under the treaty, honoured "

@@ -14,8 +14,7 @@ import json
 import math
 from typing import TYPE_CHECKING, Any
 
-from .defaults import dynamics_in_effect
-from .schema import DECIDE_RULES
+from .defaults import DEFAULT_DECIDE, dynamics_in_effect
 
 if TYPE_CHECKING:  # pragma: no cover
     from .entities import Nation, World
@@ -35,7 +34,7 @@ def _dynamics(world: World) -> dict[str, Any]:
     """
     dyn = world.dynamics
     out: dict[str, Any] = {"model": dyn.model, "entry": dyn.entry}
-    if dyn.decide != DECIDE_RULES[0]:  # written when set: earlier worlds keep their hash
+    if dyn.decide != DEFAULT_DECIDE:  # written when set: earlier worlds keep their hash
         out["decide"] = dyn.decide
     for d, value, _ in dynamics_in_effect(dyn):
         *heads, leaf = d.key.split(".")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .defaults import (
+    DEFAULT_DECIDE,
     DEFAULT_DYNAMICS,
     DEFAULT_HONOUR,
     DEFAULT_MODEL,
@@ -238,7 +239,7 @@ class Dynamics:
     entry: str = default_entry(DEFAULT_MODEL)
     #: how often an obligor decides under one treaty: "obligation" (once per ordered
     #: pair, the default) or "treaty" (one draw per obligor, kind and treaty; model 3)
-    decide: str = "obligation"
+    decide: str = DEFAULT_DECIDE
     #: the kinds whose reliability is fixed by ``[dynamics.reliability]``, in
     #: ``ALLIANCE_KINDS`` order. Model 3: the kinds the world sets there (these are
     #: honoured with that fixed probability, the others by ``honour``); model 2: every

@@ -17,13 +17,14 @@ from .defaults import (
     DYNAMICS,
     DYNAMICS_KEYS,
     HONOUR_COVARIATES,
+    RULES,
     UNALIGNED_TERMS,
     Default,
     default,
     default_entry,
 )
 from .entities import Dynamics
-from .schema import ALLIANCE_KINDS, DECIDE_RULES, ENTRY_RULES, MODEL_VERSIONS
+from .schema import ALLIANCE_KINDS, MODEL_VERSIONS
 
 __all__ = ["dynamics"]
 
@@ -89,6 +90,7 @@ def _model(c: Checker, v: Any) -> int:
     return v
 
 
+_RULES = {r.key: r for r in RULES}
 #: The rule values only model 3 has: (key, value) -> what model 2 does instead.
 _V3_ONLY = {
     ("entry", "enemies"): "attacks every nation on the other side: leave entry out, or "
@@ -102,16 +104,16 @@ def _rule(c: Checker, d: dict[str, Any], model: int | None, key: str) -> str:
 
     A value of version 3 alone (``entry = "enemies"``, ``decide = "treaty"``) needs model 3.
     """
-    if key not in d:
+    rule = _RULES[key]
+    if key not in d:  # entry's default depends on the model
         if key == "entry":
             return default_entry(model if model is not None else DEFAULT_MODEL)
-        return DECIDE_RULES[0]
-    options = ENTRY_RULES if key == "entry" else DECIDE_RULES
-    value = c.choice(d[key], f"dynamics.{key}", options)
+        return str(rule.value)
+    value = c.choice(d[key], rule.path, tuple(str(o) for o in rule.options))
     instead = _V3_ONLY.get((key, value))
     if instead and model is not None and model < 3:
         raise c.err(
-            f"dynamics.{key}",
+            rule.path,
             f"'{value}' needs model = 3, got model = {model} (model version 2 {instead})",
         )
     return value
