@@ -1,8 +1,8 @@
 """The random incident's pick, and the kernel's participant counts.
 
 The pick is the first candidate whose cumulative weight exceeds the draw's point
-(the kernel finds it by binary search, so that a world of many nations costs no
-more per cascade than a small one); the initiator is never its own target and a
+(the kernel finds it from a guide table, in about one step, so that a world of many
+nations costs little more per cascade than a small one); the initiator is never its own target and a
 candidate of weight 0 is never picked. The counts the kernel keeps for a
 calibration (``side_counts``) are those of the participant rows.
 """
@@ -84,21 +84,48 @@ def test_side_counts_are_the_participant_rows_counted(name):
 
 
 def test_the_kernels_pick_is_the_references_on_random_weights():
-    # the kernel's binary search against the reference's plain scan, with
-    # weights of 0, repeated weights, and every excluded position
-    from escalate.engine.compile import _cumulative
+    # the kernel's guide-table search against the reference's plain scan, with
+    # weights of 0, repeated weights, a wide range of sizes, every excluded position,
+    # and points on the boundaries of the candidates' slices and of the buckets
+    from escalate.engine.incident import cumulative, guide_table
     from escalate.engine.kernel import _pick as kernel_pick
 
     rng = np.random.default_rng(7)
     for trial in range(3000):
-        m = int(rng.integers(1, 40))
-        w = rng.choice([0.0, 1.0, 0.5, 3.0, 1e-6], size=m) if trial % 2 else rng.random(m)
+        m = int(rng.integers(1, 40)) if trial % 3 else int(rng.integers(40, 300))
+        heavy = rng.random(m) ** 4  # a few heavy candidates, many light ones
+        w = rng.choice([0.0, 1.0, 0.5, 3.0, 1e-6], size=m) if trial % 2 else heavy
         w = w * 10.0 ** int(rng.integers(-3, 4))
-        cands = [f"N{i:02d}" for i in range(m)]
+        cands = [f"N{i:03d}" for i in range(m)]
         weight = dict(zip(cands, w.tolist(), strict=True))
-        cum = _cumulative(w)
+        cum = cumulative(w)
+        guide, thr, scale = guide_table(cum)
+        total = cum[m] if cum[m] > 0 else 1.0
+        points = [float(rng.random()), float(1.0 - 2.0**-53), 0.0]
+        points += [min(float(cum[q] / total), 1.0 - 2.0**-53) for q in rng.integers(0, m, 2)]
+        points += [min(float(thr[j] / total), 1.0 - 2.0**-53) for j in rng.integers(0, len(thr), 2)]
         for ex in (-1, int(rng.integers(0, m))):
-            u = float(rng.random()) if trial % 7 else float(1.0 - 2.0**-53)
-            expected = _pick(cands, weight, cands[ex] if ex >= 0 else None, u)
-            got = kernel_pick(np.arange(m, dtype=np.int32), w, cum, ex, u)
-            assert (cands[got] if got >= 0 else "") == expected, (w, ex, u)
+            for u in points:
+                expected = _pick(cands, weight, cands[ex] if ex >= 0 else None, u)
+                got = kernel_pick(np.arange(m, dtype=np.int32), w, cum, guide, thr, scale, ex, u)
+                assert (cands[got] if got >= 0 else "") == expected, (w, ex, u)
+
+
+@settings(max_examples=200, derandomize=True, database=None, deadline=None)
+@given(weights=st.lists(st.one_of(st.just(0.0), st.floats(1e-9, 1e3)), min_size=1, max_size=60))
+def test_the_guide_table_never_starts_past_the_answer(weights):
+    # all the kernel relies on: every candidate before guide[j] ends at or below
+    # thr[j] (so no point at or above thr[j] picks it), and guide[j] is the first
+    # candidate that ends above thr[j] (so the step from it is short)
+    from escalate.engine.incident import GUIDE_PER_CANDIDATE, cumulative, guide_table
+
+    w = np.array(weights)
+    cum = cumulative(w)
+    guide, thr, scale = guide_table(cum)
+    m = len(w)
+    assert len(guide) == len(thr) == GUIDE_PER_CANDIDATE * m
+    assert scale == (len(thr) / cum[m] if cum[m] > 0 else 0.0)
+    assert thr[0] == 0.0 and (np.diff(thr) >= 0).all() and (np.diff(guide) >= 0).all()
+    for j, g in enumerate(guide.tolist()):
+        assert (cum[1 : g + 1] <= thr[j]).all()
+        assert g == m or cum[g + 1] > thr[j]

@@ -27,10 +27,9 @@ from .codes import (
     LEVEL_LABELS,
     OB_CODES,
     ORG_KIND_LABELS,
-    SIDE_A,
-    SIDE_D,
 )
 from .coefficients import HonourInputs, coefficient_arrays, honour_inputs
+from .incident import incident_arrays
 from .rng import (
     KIND_ARBITRATION,
     KIND_NEUTRALITY,
@@ -202,9 +201,15 @@ class WorldArrays(NamedTuple):
     init_cand: np.ndarray  # int32[...] canonical order
     init_w: np.ndarray  # float64[...]
     init_cum: np.ndarray  # float64[... + 1] the weights before each candidate, summed in order
+    init_guide: np.ndarray  # int32[...] the guide table of init_cum (.incident.guide_table)
+    init_thr: np.ndarray  # float64[...] where each bucket of the guide table starts
+    init_scale: float  # buckets per unit of weight
     targ_cand: np.ndarray  # int32[...]
     targ_w: np.ndarray  # float64[...]
     targ_cum: np.ndarray  # float64[... + 1]
+    targ_guide: np.ndarray  # int32[...]
+    targ_thr: np.ndarray  # float64[...]
+    targ_scale: float
     targ_pos: np.ndarray  # int32[n] each nation's position in targ_cand, -1 none
     # dynamics
     max_rounds: int
@@ -282,7 +287,7 @@ def compile_world(world: World) -> CompiledWorld:
         **_neutrality_arrays(world, index),
         **_organization_arrays(world, orgs, obs, index),
         **_plan_arrays(world, index),
-        **_incident_arrays(world, nations, index),
+        **incident_arrays(world, index),
         **_owed(world, index),
         **coefficient_arrays(world, d, by_rank, ob_fields["trig_ob"], by_pledge),
         max_rounds=d.max_rounds,
@@ -491,69 +496,6 @@ def _plan_arrays(world: World, index: dict[str, int]) -> dict[str, Any]:
         "plan_att_ptr": _u32(plan_att_ptr),
         "plan_att": _u32(np.array(att, np.int32)),
     }
-
-
-def _incident_arrays(world: World, nations: list, index: dict[str, int]) -> dict[str, Any]:
-    """The ``inc_*`` fields and the candidates (with weights) of a random incident."""
-    inc = world.incident
-    if inc.mode == "fixed":
-        assert inc.initiator is not None and inc.target is not None  # validated
-        empty_c, empty_w = np.zeros(0, np.int32), np.zeros(0, np.float64)
-        party = np.zeros(len(index), np.int8)
-        for x in inc.initiator_ids:
-            party[index[x]] = SIDE_A
-        for x in inc.target_ids:
-            party[index[x]] = SIDE_D
-        return {
-            "inc_random": False,
-            "inc_initiator": index[inc.initiator],
-            "inc_target": index[inc.target],
-            "inc_inits": _u32([index[x] for x in inc.initiator_ids]),
-            "inc_targs": _u32([index[x] for x in inc.target_ids]),
-            "inc_party": party,
-            "init_cand": empty_c,
-            "init_w": empty_w,
-            "init_cum": np.zeros(1),
-            "targ_cand": empty_c,
-            "targ_w": empty_w,
-            "targ_cum": np.zeros(1),
-            "targ_pos": np.full(len(index), -1, np.int32),
-        }
-    pw = {x.id: x.power for x in nations}
-
-    def cands(lst: tuple[str, ...] | None) -> tuple[np.ndarray, np.ndarray]:
-        chosen = sorted(lst) if lst is not None else list(index)
-        c = np.array([index[x] for x in chosen], np.int32)
-        w = np.array([pw[x] if inc.weights == "power" else 1.0 for x in chosen], np.float64)
-        return c, w
-
-    init_c, init_w = cands(inc.initiators)
-    targ_c, targ_w = cands(inc.targets)
-    targ_pos = np.full(len(index), -1, np.int32)
-    targ_pos[targ_c] = np.arange(len(targ_c), dtype=np.int32)
-    return {
-        "inc_random": True,
-        "inc_initiator": -1,
-        "inc_target": -1,
-        "inc_inits": _u32([]),
-        "inc_targs": _u32([]),
-        "inc_party": np.zeros(len(index), np.int8),
-        "init_cand": init_c,
-        "init_w": init_w,
-        "init_cum": _cumulative(init_w),
-        "targ_cand": targ_c,
-        "targ_w": targ_w,
-        "targ_cum": _cumulative(targ_w),
-        "targ_pos": targ_pos,
-    }
-
-
-def _cumulative(w: np.ndarray) -> np.ndarray:
-    """``[0, w0, w0 + w1, ...]``, added one by one in order (as the reference adds)."""
-    cum = np.zeros(len(w) + 1)
-    for q, x in enumerate(w.tolist()):
-        cum[q + 1] = cum[q] + x
-    return cum
 
 
 def _owed(world: World, index: dict[str, int]) -> dict[str, Any]:

@@ -128,28 +128,27 @@ class ParticipantOut(NamedTuple):
 
 
 @jit(**INLINE_OPTIONS)
-def _pick(cand, w, cum, ex, u):
+def _pick(cand, w, cum, guide, thr, scale, ex, u):
     """The candidate at ``u`` of the cumulative weights ``cum``, candidate ``ex`` left out.
 
-    As :func:`escalate.engine.reference.run._pick`, by binary search: the first ``q``
-    with ``cum[q + 1] > x`` (a candidate of weight 0 never is). ``ex`` is a position in
-    ``cand``, -1 for none.
+    As :func:`escalate.engine.reference.run._pick`: the first ``q`` with
+    ``cum[q + 1] > x`` (a candidate of weight 0 never is), found from the guide table
+    of :func:`escalate.engine.incident.guide_table`: start at the guide of the last
+    bucket at or below ``x`` and step on. ``ex`` is a position in ``cand``, -1 for none.
     """
     m = cand.size
     w_ex = w[ex] if ex >= 0 else 0.0
     x = u * (cum[m] - w_ex)
     if ex >= 0 and x >= cum[ex]:
         x += w_ex
-    lo = 0
-    hi = m
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if cum[mid + 1] > x:
-            hi = mid
-        else:
-            lo = mid + 1
-    if lo < m:
-        return cand[lo]
+    j = min(np.int64(x * scale), guide.size - 1)
+    while j > 0 and x < thr[j]:  # rounding of x * scale: back to a bucket at or below x
+        j -= 1
+    q = int(guide[j])
+    while q < m and cum[q + 1] <= x:
+        q += 1
+    if q < m:
+        return cand[q]
     for q in range(m - 1, -1, -1):  # x at the total (rounding): the last of positive weight
         if q != ex and w[q] > 0.0:
             return cand[q]
@@ -160,8 +159,10 @@ def _pick(cand, w, cum, ex, u):
 def _incident(w, rs):
     """The initiator, the target, and whether the initiator backs down (deterrence)."""
     if w.inc_random:
-        ini = _pick(w.init_cand, w.init_w, w.init_cum, -1, uniform(rs, _KEY_INIT))
-        tgt = _pick(w.targ_cand, w.targ_w, w.targ_cum, w.targ_pos[ini], uniform(rs, _KEY_TARG))
+        ini = _pick(w.init_cand, w.init_w, w.init_cum, w.init_guide, w.init_thr, w.init_scale, -1,
+                    uniform(rs, _KEY_INIT))  # fmt: skip
+        tgt = _pick(w.targ_cand, w.targ_w, w.targ_cum, w.targ_guide, w.targ_thr, w.targ_scale,
+                    w.targ_pos[ini], uniform(rs, _KEY_TARG))  # fmt: skip
     else:
         ini = w.inc_initiator
         tgt = w.inc_target

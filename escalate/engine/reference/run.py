@@ -56,8 +56,9 @@ def _pick(cands: list[str], weight: dict[str, float], exclude: str | None, u: fl
     point is ``x = u * (total - weight[exclude])``, moved past the excluded candidate's
     slice when it lies beyond its start; the pick is the first other candidate whose
     cumulative weight exceeds it (so never one of weight 0), else the last of positive
-    weight. The kernel finds it by binary search: cumulative sums are what make that
-    possible, and only the excluded slice's rounding differs from adding the others.
+    weight. The kernel finds it from a guide table over the cumulative sums
+    (:mod:`escalate.engine.incident`): cumulative sums are what make that possible, and
+    only the excluded slice's rounding differs from adding the others.
     """
     cum = [0.0]
     for c in cands:
