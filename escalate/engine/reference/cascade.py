@@ -282,7 +282,16 @@ class Cascade(Narration):
                 self.broken += 1
 
     def culprits(self, o: Organization) -> list[str]:
-        """The nations that oblige organization ``o`` by this round's attacks, in order."""
+        """The nations that oblige organization ``o`` by this round's attacks, in order.
+
+        Which attacks an organization must answer (docs/model.md, "Organizations"), read
+        when it decides. The kernel's one helper for the same rule is
+        :func:`escalate.engine.state.must_answer`: asked as each attack happens
+        (:func:`escalate.engine.state.attack`) and again when the organization decides
+        (:func:`escalate.engine.orgs.keep_culprits`), since a victim may become an
+        aggressor in between. The order is the story's (``escalate trace``); the
+        kernel's may differ, and no row depends on it.
+        """
         m = set(o.members)
         out: list[str] = []
         for a, v, aggression in self.cases:
@@ -310,7 +319,16 @@ class Cascade(Narration):
         )
 
     def blocked(self, o: Organization, c: str) -> bool:
-        """True if organization ``o`` is blocked from acting against culprit ``c``."""
+        """True if organization ``o`` is blocked from acting against culprit ``c``.
+
+        The veto (docs/model.md, "Organizations", **Veto**), whole: a holder that is the
+        culprit, fights on its side, or is pledged to it (:meth:`pledged`). This is its
+        executable form; the kernel splits it in two, which change with it: the part
+        that depends only on the world, computed once by the compiler
+        (``org_static_block``, :func:`escalate.engine.compile._organization_arrays`),
+        and the draw-time part read during the cascade
+        (:func:`escalate.engine.orgs._blocked`).
+        """
         if o.unanimity:
             parties = {c} | {v for a, v, _ in self.cases if a == c and v in o.members}
             holders = set(o.members) - parties
