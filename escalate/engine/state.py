@@ -245,8 +245,8 @@ def must_answer(w, sc, o, a, v, aggression):
     non-member on a member; under ``unprovoked`` only an aggression, against a member
     that is not itself an aggressor. Arbitration: never (it acts before the war).
 
-    Whether ``v`` is an aggressor can change later in the round (it enters, or fires
-    a plan, as an aggressor), never back. So :func:`attack` asks when the attack
+    Whether ``v`` is an aggressor can change later in the round (a war plan of its
+    own fires), never back within a cascade. So :func:`attack` asks when the attack
     happens, to list the candidates, and the organization asks again of the round's
     attacks when it decides (:func:`escalate.engine.orgs.keep_culprits`).
     """
