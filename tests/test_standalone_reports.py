@@ -21,6 +21,8 @@ from markupsafe import escape
 from escalate.cli import main
 from escalate.model.load import load_world
 from escalate.viz.backtest import BASE_RATE_AUC, backtest_markdown
+from escalate.viz.backtest_report import _markdown_blocks, _wars_table
+from escalate.viz.page import render_page
 from escalate.viz.runinfo import (
     COMMAND_FILE,
     Shared,
@@ -182,7 +184,25 @@ def test_backtest_page_explains_itself_and_has_a_row_per_war(tmp_path: Path, cap
     assert list(table["war"]) == list(wars["name"])
     skipped = wars[wars["skipped"].fillna("") != ""]
     assert len(skipped) and set(skipped["skipped"]) <= set(table["skipped because"])
-    assert page.count(BASE_RATE_AUC.replace("'", "&#x27;")) == 1
+    assert page.count(str(escape(BASE_RATE_AUC))) == 1  # the template escapes the text
+
+
+def test_backtest_page_escapes_text_and_keeps_its_own_markup() -> None:
+    # the markup is the template's: markdown's bold and code become tags, text is escaped
+    md = "## a <b> & `x` **y**\n\n| h | k |\n|---|---|\n| 1 <i> | **z** `w` |\n"
+    wars = pd.DataFrame({"war": [7], "name": ["<script>'x'</script>"], "brier": [0.12345],
+                         "auc": [float("nan")]})  # fmt: skip
+    page = render_page("backtest.html.j2", title="t", name="n", version="0", about="a",
+                       summary_blocks=_markdown_blocks(md), figures=[],
+                       wars=_wars_table(wars, 30))  # fmt: skip
+    assert "<script>" not in page and str(escape("<script>'x'</script>")) in page
+    assert f"<h3>{escape('a <b> & ')}<code>x</code> <b>y</b></h3>" in page
+    assert f"<td>{escape('1 <i>')}</td><td><b>z</b> <code>w</code></td>" in page
+    table = first_table(page)
+    assert list(table.columns) == ["h", "k"] and list(table.iloc[0]) == ["1 <i>", "z w"]
+    table = first_table(page[page.index("<h2>Each war") :])
+    assert list(table.columns) == ["COW war", "war", "Brier", "AUC"]
+    assert list(table.iloc[0]) == ["7", "<script>'x'</script>", "0.123", ""]
 
 
 def test_base_rate_auc_is_explained_once_in_the_markdown() -> None:

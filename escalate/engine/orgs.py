@@ -1,8 +1,10 @@
 """The kernel's organization step: culprits, the veto, and the members' responses.
 
 The rules are those of :meth:`escalate.engine.reference.cascade.Cascade.organizations`
-(read that first); the cases (who attacked whom) are collected as the attacks happen
-(:func:`escalate.engine.state.attack`).
+(read that first). Which attacks an organization must answer is one helper,
+:func:`escalate.engine.state.must_answer`: :func:`escalate.engine.state.attack` lists
+the candidate culprits as the attacks happen, and :func:`keep_culprits` asks it again
+when the organization decides. The veto is :func:`_blocked`.
 """
 
 from __future__ import annotations
@@ -33,11 +35,12 @@ from .state import (
     attacked_in,
     has_attacked,
     in_theatre,
+    must_answer,
     note_why,
     pull,
 )
 
-__all__ = ["cond_holds", "organizations"]
+__all__ = ["cond_holds", "keep_culprits", "organizations"]
 
 
 @jit(**INLINE_OPTIONS)
@@ -95,7 +98,16 @@ def _blocked(w, sc, o, na, r, tmask):
     """Whether a veto holder shields one of the culprits of organization ``o``.
 
     Marks each culprit ``agg[o, i]`` it shields in ``agg_blocked[i]``: a holder that
-    is the culprit, fights on its side, or is pledged to it.
+    is the culprit, fights on its side, or is pledged to it (:func:`_pledged`).
+
+    The veto (docs/model.md, "Organizations", **Veto**) has three homes, which change
+    together. What does not depend on the cascade is computed once per world by the
+    compiler: ``org_static_block`` (:func:`escalate.engine.compile._organization_arrays`:
+    the culprit is a holder, or, model 2, a holder owes it a defense or offense
+    obligation); it does not apply under unanimity, whose holders depend on the round's
+    attacks. This function is the draw-time part, read during the cascade. The
+    reference's executable form, the whole rule in one place, is
+    :meth:`escalate.engine.reference.cascade.Cascade.blocked` (with ``pledged``).
     """
     any_blocked = False
     unanimity = w.org_unanimity[o] != 0
@@ -118,21 +130,23 @@ def _blocked(w, sc, o, na, r, tmask):
 
 
 @jit(**INLINE_OPTIONS)
-def _unprovoked_only(w, sc, o, na, r):
-    """Keep the culprits of ``o`` (``unprovoked``); returns their number.
+def keep_culprits(w, sc, o, na, r):
+    """Keep the candidate culprits of ``o`` that it must answer now; returns their number.
 
-    A culprit is kept if it committed an aggression, this round, against a member
-    that is not an aggressor.
+    A candidate is kept if one of its attacks of round ``r`` still obliges ``o``
+    (:func:`escalate.engine.state.must_answer`): under ``unprovoked`` its victim may
+    have become an aggressor since the attack. The order of the candidates is kept.
     """
     kept = 0
     for ai in range(na):
         c = sc.agg[o, ai]
         keep = False
-        for e in range(w.org_mem_ptr[o], w.org_mem_ptr[o + 1]):
-            h = w.org_mem[e]
-            if sc.aggr[h] == 0 and attacked_in(sc, c, h, r, True):
+        e = sc.out_head[c]
+        while e >= 0 and sc.e_round[e] == r:  # c's attacks, the latest first
+            if must_answer(w, sc, o, c, sc.e_to[e], sc.e_aggr[e] != 0):
                 keep = True
                 break
+            e = sc.e_next_out[e]
         if keep:
             sc.agg[o, kept] = c
             kept += 1
@@ -159,9 +173,9 @@ def organizations(w, sc, rs, r, tmask, n_pulled, n_respt):  # noqa: C901
     # (complexity: the response ladder per culprit, one pass per organization)
     """The members' responses to this round's cases; military ones pull members.
 
-    Counts in ``sc.counts`` (see :data:`escalate.engine.state.TALLY`): sanctions,
-    diplomacy, vetoed, sanctions against side A, against side D. Returns the pulled
-    and response counts.
+    Counts in ``sc.counts`` (its ``T_*`` entries, :mod:`escalate.engine.state`):
+    sanctions, diplomacy, vetoed, sanctions against side A, against side D. Returns
+    the pulled and response counts.
     """
     tally = sc.counts
     n = w.power.size
@@ -170,10 +184,9 @@ def organizations(w, sc, rs, r, tmask, n_pulled, n_respt):  # noqa: C901
         na = sc.n_agg[o]
         if na == 0:
             continue
-        if w.org_unprov[o]:
-            na = _unprovoked_only(w, sc, o, na, r)
-            if na == 0:
-                continue
+        na = keep_culprits(w, sc, o, na, r)
+        if na == 0:
+            continue
         if _blocked(w, sc, o, na, r, tmask):
             tally[T_VETOED] = 1
         cap = w.org_cap[o]

@@ -23,7 +23,9 @@ import numpy as np
 from .codes import NO_SIDE, ORG_ARBITRATION, ORG_COLLECTIVE_SECURITY, SIDE_A
 from .options import INLINE_OPTIONS, jit
 
-__all__ = ["AGGR_ENTRY", "AGGR_PLAN", "NO_RANK", "Scratch", "clear_why", "new_scratch"]
+__all__ = [
+    "AGGR_ENTRY", "AGGR_PLAN", "NO_RANK", "Scratch", "clear_why", "must_answer", "new_scratch",
+]  # fmt: skip
 
 #: ``Scratch.pull_flag``: pulled towards side A, towards side D, or both (stays out);
 #: ``OFF_A``/``OFF_D``: one of the pulls towards A/D is an honoured offense obligation.
@@ -116,55 +118,55 @@ def new_scratch(w, cap):
     q = max(w.neu_key.size, 1)
     g = w.org_kind.size
     return Scratch(
-        np.zeros(n, np.int8),  # side
-        np.zeros(n, np.uint8),  # aggr
-        np.empty(n, np.int16),  # nround
-        np.empty(n, np.int8),  # nvia
-        np.empty(n, np.uint32),  # atwar
-        np.empty(n, np.int32),  # aw_src
-        np.empty(n, np.uint32),  # attacked
-        np.zeros(n, np.uint8),  # att_flag
-        np.zeros(n, np.uint8),  # pull_flag
-        np.empty(n, np.int32),  # pull_rank_a
-        np.empty(n, np.int32),  # pull_rank_d
-        np.empty(n, np.uint32),  # pulled
-        np.empty(n, np.uint32),  # entr
-        np.empty(n, np.int8),  # entr_side
-        np.empty(n, np.int32),  # entr_rank
-        np.empty(n, np.uint8),  # entr_aggr
-        np.zeros(m, np.uint8),  # trig_decided
-        np.empty(m, np.uint32),  # trig_touched
-        np.empty(m, np.uint32),  # honoured
-        np.empty(m, np.int8),  # honoured_side
-        np.zeros(q, np.uint8),  # neu_state
-        np.empty(q, np.uint32),  # neu_touched
-        np.full((g, n), -1, np.int16),  # resp_round
-        np.empty(max(w.org_mem.size, 1), np.uint32),  # resp_touched
-        np.empty((g, n), np.int32),  # agg
-        np.zeros(g, np.int32),  # n_agg
-        np.zeros((g, n), np.uint8),  # agg_flag
-        np.zeros(n, np.uint8),  # agg_blocked
-        np.zeros(max(w.plan_nation.size, 1), np.uint8),  # plan_fired
-        np.zeros(n, np.uint8),  # dec0
-        np.full(n, -1, np.int32),  # in_head
-        np.full(n, -1, np.int32),  # out_head
-        np.zeros(n, np.int32),  # n_in
-        np.empty(cap, np.uint32),  # e_from
-        np.empty(cap, np.uint32),  # e_to
-        np.empty(cap, np.int32),  # e_next_in
-        np.empty(cap, np.int32),  # e_next_out
-        np.empty(cap, np.int16),  # e_round
-        np.empty(cap, np.uint8),  # e_aggr
-        np.empty(cap, np.uint32),  # why_nation
-        np.empty(cap, np.uint32),  # why_x
-        np.empty(cap, np.int8),  # why_side
-        np.empty(cap, np.uint8),  # why_kind
-        np.full(n, -1, np.int32),  # why_head
-        np.empty(cap, np.int32),  # why_next
-        np.zeros(n + 1, np.int32),  # tg_ptr
-        np.empty(cap, np.uint32),  # tg
-        np.zeros(n, np.int64),  # mark
-        np.zeros(9, np.int64),  # counts
+        side=np.zeros(n, np.int8),
+        aggr=np.zeros(n, np.uint8),
+        nround=np.empty(n, np.int16),
+        nvia=np.empty(n, np.int8),
+        atwar=np.empty(n, np.uint32),
+        aw_src=np.empty(n, np.int32),
+        attacked=np.empty(n, np.uint32),
+        att_flag=np.zeros(n, np.uint8),
+        pull_flag=np.zeros(n, np.uint8),
+        pull_rank_a=np.empty(n, np.int32),
+        pull_rank_d=np.empty(n, np.int32),
+        pulled=np.empty(n, np.uint32),
+        entr=np.empty(n, np.uint32),
+        entr_side=np.empty(n, np.int8),
+        entr_rank=np.empty(n, np.int32),
+        entr_aggr=np.empty(n, np.uint8),
+        trig_decided=np.zeros(m, np.uint8),
+        trig_touched=np.empty(m, np.uint32),
+        honoured=np.empty(m, np.uint32),
+        honoured_side=np.empty(m, np.int8),
+        neu_state=np.zeros(q, np.uint8),
+        neu_touched=np.empty(q, np.uint32),
+        resp_round=np.full((g, n), -1, np.int16),
+        resp_touched=np.empty(max(w.org_mem.size, 1), np.uint32),
+        agg=np.empty((g, n), np.int32),
+        n_agg=np.zeros(g, np.int32),
+        agg_flag=np.zeros((g, n), np.uint8),
+        agg_blocked=np.zeros(n, np.uint8),
+        plan_fired=np.zeros(max(w.plan_nation.size, 1), np.uint8),
+        dec0=np.zeros(n, np.uint8),
+        in_head=np.full(n, -1, np.int32),
+        out_head=np.full(n, -1, np.int32),
+        n_in=np.zeros(n, np.int32),
+        e_from=np.empty(cap, np.uint32),
+        e_to=np.empty(cap, np.uint32),
+        e_next_in=np.empty(cap, np.int32),
+        e_next_out=np.empty(cap, np.int32),
+        e_round=np.empty(cap, np.int16),
+        e_aggr=np.empty(cap, np.uint8),
+        why_nation=np.empty(cap, np.uint32),
+        why_x=np.empty(cap, np.uint32),
+        why_side=np.empty(cap, np.int8),
+        why_kind=np.empty(cap, np.uint8),
+        why_head=np.full(n, -1, np.int32),
+        why_next=np.empty(cap, np.int32),
+        tg_ptr=np.zeros(n + 1, np.int32),
+        tg=np.empty(cap, np.uint32),
+        mark=np.zeros(n, np.int64),
+        counts=np.zeros(9, np.int64),
     )
 
 
@@ -207,9 +209,9 @@ def pull(sc, k, s, rank, off, n_pulled):
 def note_why(sc, k, s, x, kind):
     """Record that ``k`` was pulled to side ``s`` to help ``x`` or against ``x``."""
     c = sc.counts
-    i = c[1]
+    i = c[C_WHY]
     if i >= sc.why_x.size:
-        c[3] = 1  # overflow: the block reruns the cascade with more room
+        c[C_OVERFLOW] = 1  # overflow: the block reruns the cascade with more room
         return
     sc.why_nation[i] = k
     sc.why_x[i] = x
@@ -217,19 +219,45 @@ def note_why(sc, k, s, x, kind):
     sc.why_kind[i] = kind
     sc.why_next[i] = sc.why_head[k]
     sc.why_head[k] = i
-    c[1] = i + 1
+    c[C_WHY] = i + 1
 
 
 @jit(**INLINE_OPTIONS)
 def clear_why(sc):
     """Forget the round's why entries (the lists of the nations that had any)."""
     c = sc.counts
-    for i in range(c[1]):
+    for i in range(c[C_WHY]):
         sc.why_head[sc.why_nation[i]] = -1
-    c[1] = 0
+    c[C_WHY] = 0
 
 
 # ---------------------------------------------------------------------- attacks
+
+
+@jit(**INLINE_OPTIONS)
+def must_answer(w, sc, o, a, v, aggression):
+    """Whether organization ``o`` must answer ``a``'s attack on ``v`` (an ``aggression`` or not).
+
+    The kernel's one home of the rule that makes ``a`` a culprit of ``o``
+    (docs/model.md, "Organizations"; the reference's form is
+    :meth:`escalate.engine.reference.cascade.Cascade.culprits`). Collective security:
+    an aggression by a member against a member. Collective defense: an attack by a
+    non-member on a member; under ``unprovoked`` only an aggression, against a member
+    that is not itself an aggressor. Arbitration: never (it acts before the war).
+
+    Whether ``v`` is an aggressor can change later in the round (a war plan of its
+    own fires), never back within a cascade. So :func:`attack` asks when the attack
+    happens, to list the candidates, and the organization asks again of the round's
+    attacks when it decides (:func:`escalate.engine.orgs.keep_culprits`).
+    """
+    kind = w.org_kind[o]
+    if kind == ORG_ARBITRATION:
+        return False
+    if kind == ORG_COLLECTIVE_SECURITY:
+        return aggression and w.org_member[o, a] != 0 and w.org_member[o, v] != 0
+    if w.org_member[o, a] != 0 or w.org_member[o, v] == 0:
+        return False
+    return w.org_unprov[o] == 0 or (aggression and sc.aggr[v] == 0)
 
 
 @jit(**INLINE_OPTIONS)
@@ -245,16 +273,14 @@ def add_aggressor(sc, o, a):
 def attack(w, sc, a, v, r, aggression, n_att):
     """``a`` attacks ``v`` in round ``r``; returns the new count of attacked nations.
 
-    Records the edge, lists ``v`` as attacked this round, and makes the attack a
-    case of the organizations it concerns (culprit ``a``): collective security an
-    aggression by a member against a member, collective defense an attack by a
-    non-member on a member (only aggressions under ``unprovoked``; whether the
-    victim is an aggressor is checked when the organization decides).
+    Records the edge, lists ``v`` as attacked this round, and makes ``a`` a
+    candidate culprit of each organization that must answer the attack
+    (:func:`must_answer`, asked again when the organization decides).
     """
     c = sc.counts
-    e = c[0]
+    e = c[C_EDGES]
     if e >= sc.e_from.size:
-        c[3] = 1  # overflow: the block reruns the cascade with more room
+        c[C_OVERFLOW] = 1  # overflow: the block reruns the cascade with more room
     else:
         sc.e_from[e] = a
         sc.e_to[e] = v
@@ -265,24 +291,13 @@ def attack(w, sc, a, v, r, aggression, n_att):
         sc.e_next_out[e] = sc.out_head[a]
         sc.out_head[a] = e
         sc.n_in[v] += 1
-        c[0] = e + 1
+        c[C_EDGES] = e + 1
     if not sc.att_flag[v]:
         sc.att_flag[v] = 1
         sc.attacked[n_att] = v
         n_att += 1
     for o in range(w.org_kind.size):
-        kind = w.org_kind[o]
-        if kind == ORG_COLLECTIVE_SECURITY:
-            hit = aggression and w.org_member[o, a] and w.org_member[o, v]
-        elif kind == ORG_ARBITRATION:
-            hit = False
-        else:
-            hit = (
-                (not w.org_member[o, a])
-                and w.org_member[o, v]
-                and (aggression or not w.org_unprov[o])
-            )
-        if hit:
+        if must_answer(w, sc, o, a, v, aggression):
             add_aggressor(sc, o, a)
     return n_att
 

@@ -2,12 +2,13 @@
 
 The backtest's tables (:func:`escalate.viz.backtest.backtest_markdown`) and its two
 figures (reliability diagram, predicted vs actual joiners per war), embedded as
-base64 PNG, in the style of the run report.
+base64 PNG, in the style of the run report. This module gathers the page's content as
+data; the markup is the template's (``templates/backtest.html.j2``, with the macros
+of ``macros.html.j2``), which escapes every text.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from pathlib import Path
@@ -29,25 +30,35 @@ def is_backtest_dir(path: str | Path) -> bool:
     return all((Path(path) / f).is_file() for f in FILES)
 
 
-def _inline(text: str) -> str:
-    text = html.escape(text)
-    text = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", text)
-    return re.sub(r"`(.+?)`", r"<code>\1</code>", text)
+def _spans(text: str) -> list[dict]:
+    """The inline markup of a line: ``**bold**`` spans, each holding ``code`` spans.
+
+    For the template's ``inline`` macro (``macros.html.j2``), which escapes the text.
+    """
+    spans = []
+    for i, piece in enumerate(re.split(r"\*\*(.+?)\*\*", text)):
+        parts = [{"code": j % 2 == 1, "text": t}
+                 for j, t in enumerate(re.split(r"`(.+?)`", piece)) if t]  # fmt: skip
+        if parts:
+            spans.append({"bold": i % 2 == 1, "parts": parts})
+    return spans
 
 
-def _markdown_html(md: str) -> str:
-    """The subset of markdown the backtest tables use: headings, tables, paragraphs."""
-    out: list[str] = []
+def _markdown_blocks(md: str) -> list[dict]:
+    """The subset of markdown the backtest tables use: headings, tables, paragraphs.
+
+    One block per heading (``level``: one more than the markdown's, the page's h1
+    being its title), paragraph or table (``head`` and ``rows`` of cells), for the
+    template's ``markdown`` macro (``macros.html.j2``).
+    """
+    blocks: list[dict] = []
     rows: list[list[str]] = []
 
     def flush() -> None:
         if rows:
-            head, body = rows[0], rows[2:]
-            out.append("<div class='scroll'><table><tr>")
-            out.append("".join(f"<th>{_inline(c)}</th>" for c in head) + "</tr>")
-            for r in body:
-                out.append("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in r) + "</tr>")
-            out.append("</table></div>")
+            head, body = rows[0], rows[2:]  # rows[1] is the |---| line
+            blocks.append({"kind": "table", "head": [_spans(c) for c in head],
+                           "rows": [[_spans(c) for c in r] for r in body]})  # fmt: skip
             rows.clear()
 
     for line in md.splitlines():
@@ -56,12 +67,12 @@ def _markdown_html(md: str) -> str:
             continue
         flush()
         if m := re.match(r"^(#{1,3}) (.*)", line):
-            level = len(m.group(1)) + 1  # the page's h1 is its title
-            out.append(f"<h{level}>{_inline(m.group(2))}</h{level}>")
+            blocks.append({"kind": "heading", "level": len(m.group(1)) + 1,
+                           "spans": _spans(m.group(2))})  # fmt: skip
         elif line.strip():
-            out.append(f"<p>{_inline(line)}</p>")
+            blocks.append({"kind": "paragraph", "spans": _spans(line)})
     flush()
-    return "\n".join(out)
+    return blocks
 
 
 #: What the page shows, said on the page (a pip install has no docs folder).
@@ -98,32 +109,27 @@ WAR_COLUMNS = (
 )
 
 
-def _wars_html(wars: pd.DataFrame, window: int) -> str:
-    """A row per war (``wars.csv``): incident, joiners against expected, per-war scores."""
+def _war_cell(col: str, v: object) -> str:
+    """The text of one cell of the per-war table (blank for a missing value)."""
+    if pd.isna(v):
+        return ""
+    if isinstance(v, float):
+        return f"{v:.3f}" if col in ("brier", "log_loss", "auc") else f"{v:.1f}"
+    return str(v)
+
+
+def _wars_table(wars: pd.DataFrame, window: int) -> dict:
+    """A row per war (``wars.csv``): incident, joiners against expected, per-war scores.
+
+    The ``head`` and ``rows`` (texts) of the table that ``backtest.html.j2`` shows.
+    """
     if "skipped" in wars.columns and (wars["skipped"].fillna("") == "").all():
         wars = wars.drop(columns="skipped")  # no war skipped: no empty column
-    rows = ["<tr>" + "".join(f"<th>{html.escape(h.format(w=window))}</th>" for _, h in
-                             WAR_COLUMNS if _ in wars.columns) + "</tr>"]  # fmt: skip
-    for _, r in wars.iterrows():
-        cells = []
-        for col, _h in WAR_COLUMNS:
-            if col not in wars.columns:
-                continue
-            v = r[col]
-            if pd.isna(v):
-                text = ""
-            elif isinstance(v, float):
-                text = f"{v:.3f}" if col in ("brier", "log_loss", "auc") else f"{v:.1f}"
-            else:
-                text = str(v)
-            cells.append(f"<td>{html.escape(text)}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    note = (
-        "<p class='note'>A row per war (the file <code>wars.csv</code> beside this page). "
-        "Expected: the sum of the predicted P(at war) of its third parties. Per-war AUC is "
-        "blank where nobody or everybody joined.</p>"
-    )
-    return f"{note}<div class='scroll wars'><table>{''.join(rows)}</table></div>"
+    cols = [(col, h) for col, h in WAR_COLUMNS if col in wars.columns]
+    return {
+        "head": [h.format(w=window) for _, h in cols],
+        "rows": [[_war_cell(col, r[col]) for col, _ in cols] for _, r in wars.iterrows()],
+    }
 
 
 def write_backtest_report(path: str | Path, out: str | Path, *, dpi: int = 110) -> Path:
@@ -162,8 +168,8 @@ def write_backtest_report(path: str | Path, out: str | Path, *, dpi: int = 110) 
             name=d.name,
             version=__version__,
             about=ABOUT,
-            body_html=_markdown_html(backtest_markdown(summary, wars)),
+            summary_blocks=_markdown_blocks(backtest_markdown(summary, wars)),
             figures=[{"png": png_base64(fig, dpi), "caption": text} for fig, text in figures],
-            wars_html=_wars_html(wars, window),
+            wars=_wars_table(wars, window),
         ),
     )

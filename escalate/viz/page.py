@@ -109,7 +109,8 @@ def render_page(template: str, **context: Any) -> str:
     Examples
     --------
     >>> page = render_page("backtest.html.j2", title="t", name="a <b>", version="0",
-    ...                    about="x & y", body_html="", figures=[], wars_html="")
+    ...                    about="x & y", summary_blocks=[], figures=[],
+    ...                    wars={"head": [], "rows": []})
     >>> "<h1>Backtest: a &lt;b&gt;</h1>" in page, "x &amp; y" in page
     (True, True)
     """

@@ -3,8 +3,8 @@
 This is the executable form of the rules: the numba kernel
 (:mod:`escalate.engine.kernel`) implements them on flat arrays, both consume the
 same keyed draws, and they must produce identical rows. A rule lives in one method
-here; what the story of a cascade says about it (``note``) is kept apart from the
-rule's logic by the helpers at the end of each method.
+here; what the story of a cascade says about it is worded apart, in
+:mod:`.notes`: a rule calls one ``note_*`` method per event.
 
 Model version 2 (``model = 2``) and version 3 share every method: where they differ
 (whom an entrant attacks, what "at war with" means, conditions of the veto, honour
@@ -26,6 +26,7 @@ from .draws import (
     KIND_UNALIGNED_SIDE,
     decision_key,
 )
+from .notes import Narration
 from .world import Context, Obligation, log_ratio, logistic
 
 __all__ = ["A", "Cascade", "D", "other"]
@@ -39,20 +40,6 @@ def other(side: str) -> str:
     return D if side == A else A
 
 
-def _condition_text(ob: Obligation) -> str:
-    """The casus foederis of an obligation, in words ("" for none)."""
-    parts = []
-    if ob.against:
-        parts.append("against " + ", ".join(sorted(ob.against)))
-    if ob.unprovoked:
-        parts.append("unprovoked")
-    if ob.min_attackers > 1:
-        parts.append(f"at least {ob.min_attackers} attackers")
-    if ob.located:
-        parts.append("located")
-    return "; ".join(parts)
-
-
 @dataclass
 class _Pull:
     """The pulls towards one side that a nation got this round."""
@@ -64,8 +51,8 @@ class _Pull:
 
 
 @dataclass
-class Cascade:
-    """The state of one cascade."""
+class Cascade(Narration):
+    """The state of one cascade (its story: :class:`~.notes.Narration`)."""
 
     ctx: Context
     draw: Callable[[int], float]
@@ -96,11 +83,6 @@ class Cascade:
     #: the story of the cascade (see ``trace_reference``), or None when not traced
     events: list[dict] | None = None
 
-    def note(self, event: str, **fields: object) -> None:
-        """Record one event of the story (only when the cascade is traced)."""
-        if self.events is not None:
-            self.events.append({"round": self.round, "event": event, **fields})
-
     # -- the state of war ----------------------------------------------------------------
 
     def at_war_with(self, x: str, y: str) -> bool:
@@ -128,14 +110,14 @@ class Cascade:
         if victim not in self.attacked:
             self.attacked.append(victim)
         self.cases.append((attacker, victim, attacker in self.aggressor))
-        self.note("attack", attacker=attacker, victim=victim, aggression=attacker in self.aggressor)
+        self.note_attack(attacker, victim, attacker in self.aggressor)
 
     def join(self, nation: str, s: str, r: int, via: str, source: str | None) -> None:
         """``nation`` enters the war on side ``s`` in round ``r``."""
         self.side[nation] = s
         self.entered.append((nation, s, r, via, source))
         self.last_round = r
-        self.note("enter", nation=nation, side=s, via=via, source=source)
+        self.note_enter(nation, s, via, source)
 
     def pull(self, nation: str, towards: str, rank: int, offense: bool, friend: str | None = None,
              culprits: tuple[str, ...] = ()) -> None:  # fmt: skip
@@ -237,11 +219,8 @@ class Cascade:
                 changed = True
                 u = self.draw(decision_key(KIND_PLAN, plan.key))
                 victims = [v for v in sorted(plan.attack) if v not in self.side]
-                fires = u < plan.probability
-                self.note("plan", plan=plan.key, nation=plan.nation, draw=u,
-                          probability=plan.probability, fired=fires,
-                          victims=victims if fires else [])  # fmt: skip
-                if not fires:
+                self.note_plan(plan.key, plan.nation, u, plan.probability, victims)
+                if not u < plan.probability:
                     continue
                 if victims:
                     self.aggressor.add(plan.nation)
@@ -287,7 +266,7 @@ class Cascade:
                     self.decided.add(rank)
                     self.decided_by.add(ob.obligor)
                     self.conflicted += 1  # at war against its own protege
-                    self._note_obligation(ob, "conflicted")
+                    self.note_obligation(ob, "conflicted")
                 continue  # (on the protege's side already: nothing)
             self.decided.add(rank)
             self.decided_by.add(ob.obligor)
@@ -295,26 +274,24 @@ class Cascade:
             p = self.ctx.honour(ob, x)
             u = self.draw(ob.key)
             honoured = u < p
-            self._note_obligation(ob, "honoured" if honoured else "broken", u, p, x)
+            self.note_obligation(ob, "honoured" if honoured else "broken", u, p, x)
             if honoured:
                 s = self.side[ob.protege]
                 self.pull(ob.obligor, s, rank, ob.kind == "offense", friend=ob.protege)
             else:
                 self.broken += 1
 
-    def _note_obligation(self, ob: Obligation, outcome: str, u: float | None = None,
-                         p: float | None = None, x: dict | None = None) -> None:  # fmt: skip
-        what: dict[str, object] = {"treaty": ob.treaty, "kind": ob.kind, "obligor": ob.obligor,
-                                   "protege": ob.protege, "condition": _condition_text(ob),
-                                   "outcome": outcome}  # fmt: skip
-        if u is not None:
-            what.update(draw=u, reliability=p)
-            if ob.fixed is None:
-                what["covariates"] = x
-        self.note("obligation", **what)
-
     def culprits(self, o: Organization) -> list[str]:
-        """The nations that oblige organization ``o`` by this round's attacks, in order."""
+        """The nations that oblige organization ``o`` by this round's attacks, in order.
+
+        Which attacks an organization must answer (docs/model.md, "Organizations"), read
+        when it decides. The kernel's one helper for the same rule is
+        :func:`escalate.engine.state.must_answer`: asked as each attack happens
+        (:func:`escalate.engine.state.attack`) and again when the organization decides
+        (:func:`escalate.engine.orgs.keep_culprits`), since a victim may become an
+        aggressor in between. The order is the story's (``escalate trace``); the
+        kernel's may differ, and no row depends on it.
+        """
         m = set(o.members)
         out: list[str] = []
         for a, v, aggression in self.cases:
@@ -342,7 +319,16 @@ class Cascade:
         )
 
     def blocked(self, o: Organization, c: str) -> bool:
-        """True if organization ``o`` is blocked from acting against culprit ``c``."""
+        """True if organization ``o`` is blocked from acting against culprit ``c``.
+
+        The veto (docs/model.md, "Organizations", **Veto**), whole: a holder that is the
+        culprit, fights on its side, or is pledged to it (:meth:`pledged`). This is its
+        executable form; the kernel splits it in two, which change with it: the part
+        that depends only on the world, computed once by the compiler
+        (``org_static_block``, :func:`escalate.engine.compile._organization_arrays`),
+        and the draw-time part read during the cascade
+        (:func:`escalate.engine.orgs._blocked`).
+        """
         if o.unanimity:
             parties = {c} | {v for a, v, _ in self.cases if a == c and v in o.members}
             holders = set(o.members) - parties
@@ -365,8 +351,7 @@ class Cascade:
             blocked = {c: self.blocked(o, c) for c in culprits}
             if any(blocked.values()):
                 self.vetoed = True
-            self.note("organization", organization=o.name, kind=o.kind, culprits=culprits,
-                      blocked=[c for c in culprits if blocked[c]])  # fmt: skip
+            self.note_organization(o, culprits, blocked)
             pm = o.response_probability("military")
             ps = o.response_probability("sanctions")
             pd_ = o.response_probability("diplomacy")
@@ -396,8 +381,7 @@ class Cascade:
                     self.sanctions += 1
                 elif top == DIPLOMACY:
                     self.diplomacy += 1
-                self.note("response", organization=o.name, member=m, draw=u,
-                          response=LADDER[top])  # fmt: skip
+                self.note_response(o, m, u, LADDER[top])
                 for s in sanctioned:
                     self.sanctions_on[s] += 1
 
@@ -438,8 +422,7 @@ class Cascade:
             ps = logistic(zs)
             us = self.draw(decision_key(KIND_UNALIGNED_SIDE, k))
             s = D if us < ps else A
-            self.note("unaligned", nation=k, draw=u, probability=p, side_draw=us,
-                      p_side_d=ps, side=s)  # fmt: skip
+            self.note_unaligned(k, u, p, us, ps, s)
             self.pull(k, s, rank, False, culprits=tuple(self.parties[other(s)]))
 
     def entrants(self) -> list[tuple[str, str, _Pull]]:
@@ -448,12 +431,12 @@ class Cascade:
         for k in sorted(self.pulls):
             towards = self.pulls[k]
             if len(towards) == 2:
-                self.note("stays_out", nation=k, why="pulled towards both sides")
+                self.note_pulled_both_ways(k)
                 continue  # pulled both ways: stays out this round
             ((s, p),) = towards.items()
             held, failed = self.neutrality(k, s)
             if held:
-                self.note("stays_out", nation=k, why="a neutrality pledge holds")
+                self.note_held_by_pledge(k)
                 continue
             self.broken += failed
             out.append((k, s, p))
@@ -478,9 +461,7 @@ class Cascade:
                 p = self.ctx.honour(pl, x)
                 u = self.draw(pl.key)
                 self.pledge_state[pl.key] = u < p
-                self.note("neutrality", treaty=pl.treaty, obligor=k, protege=j, draw=u,
-                          reliability=p, holds=u < p,
-                          **({"covariates": x} if pl.fixed is None else {}))  # fmt: skip
+                self.note_neutrality(pl, k, j, u, p, x)
             if self.pledge_state[pl.key]:
                 held = True
             else:

@@ -11,6 +11,8 @@ again, nor numba.
 - :mod:`.world`: what the reference knows of a world (lookups, canonical order,
   honour as a function of the decision);
 - :mod:`.cascade`: the rules of one cascade, one method each;
+- :mod:`.notes`: the story of a cascade (what ``escalate trace`` tells), worded
+  apart from the rules;
 - this module: before the war (the incident, deterrence, arbitration), the round
   loop, the outcome, and the public functions.
 
@@ -44,6 +46,7 @@ from .draws import (
     rep_state,
     uniform,
 )
+from .notes import Narration
 from .world import Context
 
 __all__ = ["contest", "simulate_reference", "trace_reference"]
@@ -95,7 +98,7 @@ def _deterred(
     initiator: str,
     target: str,
     draw: Callable[[int], float],
-    note: Callable[..., None] | None = None,
+    story: Narration,
 ) -> bool:
     """The initiator weighs the target and the supporters the incident would call in."""
     deterrence = ctx.world.dynamics.deterrence
@@ -115,8 +118,7 @@ def _deterred(
     both = own + facing
     p_back_down = deterrence * (facing / both) if both > 0.0 else 0.0
     u = draw(decision_key(KIND_DETERRENCE))
-    if note is not None:
-        note("deterrence", draw=u, probability=p_back_down, deterred=u < p_back_down)
+    story.note_deterrence(u, p_back_down)
     return u < p_back_down
 
 
@@ -125,15 +127,13 @@ def _settled(
     initiator: str,
     target: str,
     draw: Callable[[int], float],
-    note: Callable[..., None] | None = None,
+    story: Narration,
 ) -> bool:
     """Arbitration before the war: the first organization (by name) that settles."""
     for o in ctx.orgs:
         if o.kind == "arbitration" and initiator in o.members and target in o.members:
             u = draw(decision_key(KIND_ARBITRATION, o.name))
-            if note is not None:
-                note("arbitration", organization=o.name, draw=u, settlement=o.settlement,
-                     settled=u < o.settlement)  # fmt: skip
+            story.note_arbitration(o, u)
             if u < o.settlement:
                 return True
     return False
@@ -187,12 +187,12 @@ def _cascade(
 
     initiators, targets = _incident(ctx, draw)
     c = Cascade(ctx, draw, theatre=_theatre(ctx, targets), events=events)
-    c.note("incident", initiator=", ".join(initiators), target=", ".join(targets))
+    c.note_incident(initiators, targets)
     row = _row(rep, initiators[0], targets[0])
-    if _deterred(ctx, initiators[0], targets[0], draw, c.note):
+    if _deterred(ctx, initiators[0], targets[0], draw, c):
         row["deterred"] = True
         return row, []
-    if _settled(ctx, initiators[0], targets[0], draw, c.note):
+    if _settled(ctx, initiators[0], targets[0], draw, c):
         row["settled"] = True
         return row, []
 
@@ -217,9 +217,7 @@ def _cascade(
         c.round = r
         c.attacked, c.cases = [], []
     _outcome(ctx, c, row, draw)
-    c.note("outcome", **{k: row[k] for k in ("belligerents", "side_a", "side_d", "majors",
-                                              "broken_promises", "conflicted", "vetoed",
-                                              "unaligned", "winner", "world_war")})  # fmt: skip
+    c.note_outcome(row)
     parts = []
     if want_participants:
         parts = [
