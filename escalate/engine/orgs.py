@@ -4,7 +4,8 @@ The rules are those of :meth:`escalate.engine.reference.cascade.Cascade.organiza
 (read that first). Which attacks an organization must answer is one helper,
 :func:`escalate.engine.state.must_answer`: :func:`escalate.engine.state.attack` lists
 the candidate culprits as the attacks happen, and :func:`keep_culprits` asks it again
-when the organization decides. The veto is :func:`_blocked`.
+when an ``unprovoked`` organization decides (the one case where the answer can
+change). The veto is :func:`_blocked`.
 """
 
 from __future__ import annotations
@@ -184,9 +185,10 @@ def organizations(w, sc, rs, r, tmask, n_pulled, n_respt):  # noqa: C901
         na = sc.n_agg[o]
         if na == 0:
             continue
-        na = keep_culprits(w, sc, o, na, r)
-        if na == 0:
-            continue
+        if w.org_unprov[o]:  # elsewhere must_answer reads only the world: asked once
+            na = keep_culprits(w, sc, o, na, r)
+            if na == 0:
+                continue
         if _blocked(w, sc, o, na, r, tmask):
             tally[T_VETOED] = 1
         cap = w.org_cap[o]

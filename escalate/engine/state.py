@@ -247,8 +247,9 @@ def must_answer(w, sc, o, a, v, aggression):
 
     Whether ``v`` is an aggressor can change later in the round (a war plan of its
     own fires), never back within a cascade. So :func:`attack` asks when the attack
-    happens, to list the candidates, and the organization asks again of the round's
-    attacks when it decides (:func:`escalate.engine.orgs.keep_culprits`).
+    happens, to list the candidates, and an ``unprovoked`` organization, the only one
+    whose answer reads it, asks again of the round's attacks when it decides
+    (:func:`escalate.engine.orgs.keep_culprits`).
     """
     kind = w.org_kind[o]
     if kind == ORG_ARBITRATION:
