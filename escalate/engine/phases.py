@@ -139,7 +139,7 @@ def plans(w, sc, rs, r, n_atwar, n_att, last_round):
 def _decided(w, sc, e, k, n_obt, mark0):
     """Mark trigger entry ``e`` (obligor ``k``) decided; returns the touched count."""
     sc.trig_decided[e] = 1
-    sc.trig_touched[n_obt] = e
+    sc.trig_touched[np.uint64(n_obt)] = e
     if mark0:
         sc.dec0[k] = 1
     return n_obt + 1
@@ -158,7 +158,7 @@ def obligations(w, sc, rs, r, tmask, new_lo, n_atwar, n_att, n_obt, broken, conf
     """
     n1 = np.uint32(w.power.size + 1)
     mark0 = r == 0 and w.un_on
-    n_hon = np.int64(0)
+    n_hon = np.uint64(0)  # unsigned: no negative-index wraparound code
     # Offense obligations without condition towards nations newly at war. A nation is
     # newly at war once per cascade, so these need no "decided" marks.
     for li in range(new_lo, n_atwar):
@@ -172,12 +172,12 @@ def obligations(w, sc, rs, r, tmask, new_lo, n_atwar, n_att, n_obt, broken, conf
             if sk != NO_SIDE:  # at war already: on j's side, or against its protege
                 conflicted += np.int64(sk != sj)
                 continue
-            ok = np.int64(decide(w, sc, rs, w.trig_key[e], w.trig_thr[e], w.trig_logit[e],
-                                 w.trig_static[e], k, j, r, tmask, n_atwar))  # fmt: skip
+            ok = decide(w, sc, rs, w.trig_key[e], w.trig_thr[e], w.trig_logit[e],
+                        w.trig_static[e], k, j, r, tmask, n_atwar)  # fmt: skip
             sc.honoured[n_hon] = e
             sc.honoured_side[n_hon] = sj
-            n_hon += ok
-            broken += 1 - ok
+            n_hon += np.uint64(ok)
+            broken += np.int64(1) - np.int64(ok)
     # The others: defense and entente obligations without condition towards nations
     # attacked this round (segment 1), offense ones with conditions towards every
     # nation at war (2), defense/entente ones with conditions towards the attacked (3).
@@ -203,12 +203,12 @@ def obligations(w, sc, rs, r, tmask, new_lo, n_atwar, n_att, n_obt, broken, conf
                 if sk != NO_SIDE:
                     conflicted += 1
                     continue
-                ok = np.int64(decide(w, sc, rs, w.trig_key[e], w.trig_thr[e], w.trig_logit[e],
-                                     w.trig_static[e], k, j, r, tmask, n_atwar))  # fmt: skip
+                ok = decide(w, sc, rs, w.trig_key[e], w.trig_thr[e], w.trig_logit[e],
+                            w.trig_static[e], k, j, r, tmask, n_atwar)  # fmt: skip
                 sc.honoured[n_hon] = e
                 sc.honoured_side[n_hon] = sj
-                n_hon += ok
-                broken += 1 - ok
+                n_hon += np.uint64(ok)
+                broken += np.int64(1) - np.int64(ok)
     # the honoured obligations pull their obligors; the lowest rank is the source
     n_pulled = 0
     for x in range(n_hon):
@@ -307,7 +307,7 @@ def _neutrality(w, sc, rs, k, s, r, tmask, n_atwar, n_neut):
                            w.neu_static[e], k, j, r, tmask, n_atwar)  # fmt: skip
             st = HOLDS if holds else FAILS
             sc.neu_state[e] = st
-            sc.neu_touched[n_neut] = e
+            sc.neu_touched[np.uint64(n_neut)] = e
             n_neut += 1
         if st == HOLDS:
             held = True
@@ -342,10 +342,11 @@ def entries(w, sc, rs, r, tmask, n_atwar, n_pulled, n_neut, broken):
         if held:
             continue
         broken += failed
-        sc.entr[n_entr] = k
-        sc.entr_side[n_entr] = s
-        sc.entr_aggr[n_entr] = (flag & (OFF_A | OFF_D)) != 0
-        sc.entr_rank[n_entr] = sc.pull_rank_a[k] if s == SIDE_A else sc.pull_rank_d[k]
+        q = np.uint64(n_entr)  # unsigned: no negative-index wraparound code
+        sc.entr[q] = k
+        sc.entr_side[q] = s
+        sc.entr_aggr[q] = (flag & (OFF_A | OFF_D)) != 0
+        sc.entr_rank[q] = sc.pull_rank_a[k] if s == SIDE_A else sc.pull_rank_d[k]
         n_entr += 1
     return n_entr, n_neut, broken
 
@@ -359,7 +360,8 @@ def _first_targets(w, sc, n_entr):
     Computed before the entrants join.
     """
     c = sc.counts
-    n_tg = 0
+    n_tg = np.uint64(0)  # unsigned indices: no negative-index wraparound code
+    cap = np.uint64(sc.tg.size)
     sc.tg_ptr[0] = 0
     for x in range(n_entr):
         k = sc.entr[x]
@@ -369,28 +371,30 @@ def _first_targets(w, sc, n_entr):
         stamp = c[C_STAMP]
         i = sc.why_head[k]
         while i >= 0:  # the reasons k was pulled, on its own list
-            if sc.why_side[i] != s:
-                i = sc.why_next[i]
+            iu = np.uint32(i)
+            if sc.why_side[iu] != s:
+                i = sc.why_next[iu]
                 continue
-            f = sc.why_x[i]
-            if sc.why_kind[i] == WHY_CULPRIT:
-                if sc.side[f] == os and sc.mark[f] != stamp and n_tg < sc.tg.size:
+            f = sc.why_x[iu]
+            if sc.why_kind[iu] == WHY_CULPRIT:
+                if sc.side[f] == os and sc.mark[f] != stamp and n_tg < cap:
                     sc.mark[f] = stamp
                     sc.tg[n_tg] = f
-                    n_tg += 1
-                i = sc.why_next[i]
+                    n_tg += np.uint64(1)
+                i = sc.why_next[iu]
                 continue
             for way in range(2):  # the attackers of f, then its victims
                 e = sc.in_head[f] if way == 0 else sc.out_head[f]
                 while e >= 0:
-                    y = sc.e_from[e] if way == 0 else sc.e_to[e]
-                    if sc.side[y] == os and sc.mark[y] != stamp and n_tg < sc.tg.size:
+                    eu = np.uint32(e)
+                    y = sc.e_from[eu] if way == 0 else sc.e_to[eu]
+                    if sc.side[y] == os and sc.mark[y] != stamp and n_tg < cap:
                         sc.mark[y] = stamp
                         sc.tg[n_tg] = y
-                        n_tg += 1
-                    e = sc.e_next_in[e] if way == 0 else sc.e_next_out[e]
-            i = sc.why_next[i]
-        if n_tg >= sc.tg.size:
+                        n_tg += np.uint64(1)
+                    e = sc.e_next_in[eu] if way == 0 else sc.e_next_out[eu]
+            i = sc.why_next[iu]
+        if n_tg >= cap:
             c[3] = 1  # overflow: the block reruns the cascade with more room
         sc.tg_ptr[x + 1] = n_tg
 

@@ -179,8 +179,9 @@ def join(sc, x, s, rnd, via, src, n_atwar):
     sc.side[x] = s
     sc.nround[x] = rnd
     sc.nvia[x] = via
-    sc.atwar[n_atwar] = x
-    sc.aw_src[n_atwar] = src
+    q = np.uint64(n_atwar)  # unsigned: no negative-index wraparound code
+    sc.atwar[q] = x
+    sc.aw_src[q] = src
     return n_atwar + 1
 
 
@@ -192,7 +193,7 @@ def pull(sc, k, s, rank, off, n_pulled):
     ``off``: the pull is an honoured offense obligation (the entrant is an aggressor).
     """
     if sc.pull_flag[k] == 0:
-        sc.pulled[n_pulled] = k
+        sc.pulled[np.uint64(n_pulled)] = k
         n_pulled += 1
         sc.pull_rank_a[k] = NO_RANK
         sc.pull_rank_d[k] = NO_RANK
@@ -209,8 +210,8 @@ def pull(sc, k, s, rank, off, n_pulled):
 def note_why(sc, k, s, x, kind):
     """Record that ``k`` was pulled to side ``s`` to help ``x`` or against ``x``."""
     c = sc.counts
-    i = c[C_WHY]
-    if i >= sc.why_x.size:
+    i = np.uint64(c[C_WHY])
+    if i >= np.uint64(sc.why_x.size):
         c[C_OVERFLOW] = 1  # overflow: the block reruns the cascade with more room
         return
     sc.why_nation[i] = k
@@ -218,15 +219,15 @@ def note_why(sc, k, s, x, kind):
     sc.why_side[i] = s
     sc.why_kind[i] = kind
     sc.why_next[i] = sc.why_head[k]
-    sc.why_head[k] = i
-    c[C_WHY] = i + 1
+    sc.why_head[k] = np.int32(i)
+    c[C_WHY] = np.int64(i) + 1
 
 
 @jit(**INLINE_OPTIONS)
 def clear_why(sc):
     """Forget the round's why entries (the lists of the nations that had any)."""
     c = sc.counts
-    for i in range(c[C_WHY]):
+    for i in range(np.uint64(c[C_WHY])):
         sc.why_head[sc.why_nation[i]] = -1
     c[C_WHY] = 0
 
@@ -279,8 +280,8 @@ def attack(w, sc, a, v, r, aggression, n_att):
     (:func:`must_answer`, asked again when the organization decides).
     """
     c = sc.counts
-    e = c[C_EDGES]
-    if e >= sc.e_from.size:
+    e = np.uint64(c[C_EDGES])
+    if e >= np.uint64(sc.e_from.size):
         c[C_OVERFLOW] = 1  # overflow: the block reruns the cascade with more room
     else:
         sc.e_from[e] = a
@@ -288,14 +289,14 @@ def attack(w, sc, a, v, r, aggression, n_att):
         sc.e_round[e] = r
         sc.e_aggr[e] = aggression
         sc.e_next_in[e] = sc.in_head[v]
-        sc.in_head[v] = e
+        sc.in_head[v] = np.int32(e)
         sc.e_next_out[e] = sc.out_head[a]
-        sc.out_head[a] = e
+        sc.out_head[a] = np.int32(e)
         sc.n_in[v] += 1
-        c[C_EDGES] = e + 1
+        c[C_EDGES] = np.int64(e) + 1
     if not sc.att_flag[v]:
         sc.att_flag[v] = 1
-        sc.attacked[n_att] = v
+        sc.attacked[np.uint64(n_att)] = v
         n_att += 1
     for o in range(w.org_kind.size):
         if must_answer(w, sc, o, a, v, aggression):
@@ -308,9 +309,9 @@ def has_attacked(sc, x, j):
     """Whether ``x`` has attacked ``j``."""
     e = sc.in_head[j]
     while e >= 0:
-        if sc.e_from[e] == x:
+        if sc.e_from[np.uint32(e)] == x:
             return True
-        e = sc.e_next_in[e]
+        e = sc.e_next_in[np.uint32(e)]
     return False
 
 
@@ -319,9 +320,10 @@ def attacked_in(sc, c, h, r, aggression_only):
     """Whether ``c`` attacked ``h`` in round ``r`` (only by aggression if asked)."""
     e = sc.out_head[c]
     while e >= 0:
-        if sc.e_to[e] == h:
-            return sc.e_round[e] == r and (sc.e_aggr[e] != 0 or not aggression_only)
-        e = sc.e_next_out[e]
+        eu = np.uint32(e)
+        if sc.e_to[eu] == h:
+            return sc.e_round[eu] == r and (sc.e_aggr[eu] != 0 or not aggression_only)
+        e = sc.e_next_out[eu]
     return False
 
 
