@@ -90,6 +90,23 @@ def test_the_fast_simulator_counts_what_predict_counts(history):
     assert np.array_equal(c1 / 300, p1) and np.array_equal(c2 / 300, p2)
 
 
+def test_one_kernel_call_for_many_wars_counts_what_each_alone_counts(history):
+    """An evaluation simulates its wars in one call (``counts_of``): the same counts."""
+    from escalate.backtest.simulator import counts_of
+
+    sims = [CaseSimulator(c, "enemies") for c in history[:4]]
+    ds = [dynamics_of(s.world.dynamics, TRUE, "enemies") for s in sims]
+    together = counts_of(sims, ds, 250, 9)
+    for sim, d, (c1, c2) in zip(sims, ds, together, strict=True):
+        a1, a2 = sim.counts(d, 250, 9)
+        assert np.array_equal(c1, a1) and np.array_equal(c2, a2)
+    assert sum(float(c1.sum() + c2.sum()) for c1, c2 in together) > 0
+    # the objective's losses of a set of wars are those of each war alone
+    obj = Objective(history, "enemies", 180, 250, 9)
+    wars = [0, 2, 3]
+    assert np.array_equal(obj.losses(wars, TRUE), [obj.losses([i], TRUE)[0] for i in wars])
+
+
 def test_folds_are_seeded_and_balanced():
     wars = list(range(95))
     a, b = folds_of(wars, 10, 1), folds_of(wars, 10, 1)

@@ -74,7 +74,7 @@ def test_side_counts_are_the_participant_rows_counted(name):
     nation = parts["nation"][mask]
     side = parts["side"][mask]
     counts_out, _ = allocate_outputs(700, cw.n, False)
-    tally = side_counts(cw, 3, 0, 700, counts_out)
+    tally = side_counts(cw, 3, 700, counts_out)
     assert tally.shape == (3, cw.n)
     assert tally[0].sum() == 0
     for s in (SIDE_A, SIDE_D):

@@ -49,7 +49,7 @@ def test_an_outgrown_cascade_counts_once() -> None:
     mask = np.arange(cw.n)[None, :] < k[:, None]
     nation, side = parts["nation"][mask], parts["side"][mask]
     counts_out, _ = allocate_outputs(count, cw.n, False)
-    tally = side_counts(cw, 11, 0, count, counts_out)
+    tally = side_counts(cw, 11, count, counts_out)
     for s in (SIDE_A, SIDE_D):
         assert (tally[s] == np.bincount(nation[side == s], minlength=cw.n)).all()
     assert tally.sum() == k.sum() == count * 2 * N

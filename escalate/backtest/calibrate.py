@@ -109,16 +109,9 @@ def folds_of(wars: list[int], folds: int, seed: int) -> dict[int, int]:
 
 def _held_out_loss(obj: Objective, theta: np.ndarray, wars: np.ndarray, r: int) -> float:
     """Mean held-out log loss per third party of ``wars`` at ``theta`` (``r`` cascades)."""
-    total = n = 0.0
-    for i in np.flatnonzero(wars):
-        p1, p2 = obj.probabilities(int(i), theta, replicates=r)
-        case = obj.cases[i]
-        side = obj.outcomes[i]
-        p1, p2 = p1[case.third], p2[case.third]
-        p = np.where(side == 1, p1, np.where(side == 2, p2, 1.0 - p1 - p2))
-        total -= float(np.log(p).sum())
-        n += len(side)
-    return total / n if n else float("nan")
+    idx = [int(i) for i in np.flatnonzero(wars)]
+    n = sum(len(obj.outcomes[i]) for i in idx)
+    return float(obj.losses(idx, theta, r).sum() / n) if n else float("nan")
 
 
 def _nobody_loss(obj: Objective, wars: np.ndarray, r: int) -> float:
@@ -175,8 +168,10 @@ def calibrate_cases(
         test = np.array([fold_of[c.war.num] == f for c in cases])
         ft = fit(obj, (~test).astype(float), max_evaluations=max_evaluations, free=free)
         thetas.append(ft.theta)
-        for i in np.flatnonzero(test):
-            held_out[cases[i].war.num] = obj.probabilities(int(i), ft.theta, predict_replicates)
+        wars = [int(i) for i in np.flatnonzero(test)]
+        probs = obj.probabilities_of(wars, ft.theta, predict_replicates)
+        for i, p in zip(wars, probs, strict=True):
+            held_out[cases[i].war.num] = p
         say(f"fold {f + 1}/{k}: {int(test.sum())} wars held out")
     eras = {}
     early = np.array([c.war.start.year <= ERA_SPLIT for c in cases])

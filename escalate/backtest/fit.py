@@ -18,14 +18,15 @@ scipy's bounded Powell method (derivative-free: the simulated objective is a ste
 function of the coefficients) from the fixed start
 :data:`~escalate.backtest.params.START`, never from an earlier fit, with at
 most ``max_evaluations`` evaluations. :attr:`Fit.loss` is the likelihood part alone.
-A war whose world has no obligation and no candidate for unaligned entry costs the
-same at every coefficient and is simulated once.
+An evaluation simulates the worlds of all its wars in one parallel kernel call
+(:func:`~escalate.backtest.simulator.counts_of`).
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +36,7 @@ from scipy.optimize import minimize
 from ..model.defaults import DEFAULT_DECIDE
 from .params import BOUNDS, PRIOR_SCALE, START, dynamics_of
 from .predict import Case
-from .simulator import CaseSimulator
+from .simulator import CaseSimulator, counts_of
 
 __all__ = ["Fit", "Objective", "fit"]
 
@@ -63,28 +64,48 @@ class Objective:
         self.evaluations = 0
         self.seconds = 0.0
 
-    def probabilities(self, i: int, theta: np.ndarray, replicates: int | None = None,
-                      seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-        """Smoothed P(side 1), P(side 2) of every state of war ``i`` at ``theta``."""
-        sim = self._sims.get(i)
-        if sim is None:
-            sim = self._sims[i] = CaseSimulator(self.cases[i], self.entry, self.decide)
+    def probabilities_of(
+        self,
+        wars: Sequence[int],
+        theta: np.ndarray,
+        replicates: int | None = None,
+        seed: int | None = None,
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Smoothed P(side 1), P(side 2) of every state of each of ``wars`` at ``theta``.
+
+        The worlds of all of ``wars`` are simulated in one kernel call.
+        """
+        sims = []
+        for i in wars:
+            if i not in self._sims:
+                self._sims[i] = CaseSimulator(self.cases[i], self.entry, self.decide)
+            sims.append(self._sims[i])
         r = self.replicates if replicates is None else replicates
-        d = dynamics_of(sim.world.dynamics, theta, self.entry, self.decide)
-        c1, c2 = sim.counts(d, r, self.seed if seed is None else seed)
-        return (c1 + ALPHA) / (r + 3 * ALPHA), (c2 + ALPHA) / (r + 3 * ALPHA)
+        ds = [dynamics_of(s.world.dynamics, theta, self.entry, self.decide) for s in sims]
+        counts = counts_of(sims, ds, r, self.seed if seed is None else seed)
+        return [((c1 + ALPHA) / (r + 3 * ALPHA), (c2 + ALPHA) / (r + 3 * ALPHA))
+                for c1, c2 in counts]  # fmt: skip
+
+    def losses(self, wars: Sequence[int], theta: np.ndarray,
+               replicates: int | None = None) -> np.ndarray:  # fmt: skip
+        """``-sum log P(outcome)`` over the third parties of each of ``wars``, at ``theta``."""
+        out = np.zeros(len(wars))
+        for x, (i, (p1, p2)) in enumerate(
+            zip(wars, self.probabilities_of(wars, theta, replicates), strict=True)
+        ):
+            third = self.cases[i].third
+            p1, p2 = p1[third], p2[third]
+            side = self.outcomes[i]
+            p = np.where(side == 1, p1, np.where(side == 2, p2, 1.0 - p1 - p2))
+            out[x] = -np.log(p).sum()
+        return out
 
     def per_war(self, theta: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """``-sum log P(outcome)`` over each war's third parties (0 where weight is 0)."""
         t = time.perf_counter()
         out = np.zeros(len(self.cases))
-        for i in np.flatnonzero(weights):
-            p1, p2 = self.probabilities(int(i), theta)
-            case = self.cases[i]
-            p1, p2 = p1[case.third], p2[case.third]
-            side = self.outcomes[i]
-            p = np.where(side == 1, p1, np.where(side == 2, p2, 1.0 - p1 - p2))
-            out[i] = -np.log(p).sum()
+        wars = [int(i) for i in np.flatnonzero(weights)]
+        out[wars] = self.losses(wars, theta)
         self.evaluations += 1
         self.seconds += time.perf_counter() - t
         return out

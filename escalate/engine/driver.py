@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 import numba
 import numpy as np
+from numba.typed import List
 
 from .compile import CompiledWorld
-from .kernel import CascadeOut, ParticipantOut, block_size, run_chunk
+from .kernel import CascadeOut, ParticipantOut, block_size, run_chunk, run_worlds
 from .outputs import CASCADE_DTYPES, PARTICIPANT_DTYPES
 
-__all__ = ["run_kernel", "side_counts"]
+__all__ = ["run_kernel", "side_counts", "side_counts_worlds"]
 
 
 #: A parallel numba kernel must not be entered from several Python threads at once
@@ -29,7 +31,6 @@ def run_kernel(
     participants: bool,
     out: dict[str, np.ndarray],
     parts: dict[str, np.ndarray],
-    tally: np.ndarray | None = None,
 ) -> None:
     """Fill ``out`` (and ``parts``) with replicates ``start .. start + count - 1``.
 
@@ -49,9 +50,6 @@ def run_kernel(
         ``count`` x ``cw.n`` participant slots per participant column (or empty
         arrays without participants): the fields of
         :class:`~escalate.engine.kernel.ParticipantOut`.
-    tally
-        Participant counts to add to, int64 ``[block, side code, nation]`` with a row
-        per block of the call (:func:`side_counts` sizes it), or None.
 
     Raises
     ------
@@ -63,18 +61,12 @@ def run_kernel(
     """
     if count < 0:
         raise ValueError(f"count must be >= 0, got {count}")
-    cascades = _as(CascadeOut, out)
+    cascades = _cascade_out(out, count)
     participant_rows = _as(ParticipantOut, parts)
-    for name, dtype in CASCADE_DTYPES.items():
-        _check(f"output column {name!r}", out[name], dtype, 1, (count,))
     for name, dtype in PARTICIPANT_DTYPES.items():
         slots = (count, cw.n) if participants else None
         _check(f"participant column {name!r}", parts[name], dtype, 2, slots)
     block = block_size(count, numba.get_num_threads())
-    if tally is None:
-        tally = _NO_TALLY
-    else:
-        _check("tally", tally, np.dtype(np.int64), 3, (-(-count // block), 3, cw.n))
     with _KERNEL_LOCK:
         run_chunk(
             np.uint64(seed),
@@ -85,33 +77,75 @@ def run_kernel(
             cw.arrays,
             cascades,
             participant_rows,
-            tally,
         )
 
 
-_NO_TALLY = np.zeros((0, 3, 0), np.int64)
 #: Participant columns the kernel does not fill (``participants=False``), made once.
 _NO_PARTS = {name: np.zeros((0, 0), dt) for name, dt in PARTICIPANT_DTYPES.items()}
 
 
-def side_counts(
-    cw: CompiledWorld, seed: int, start: int, count: int, out: dict[str, np.ndarray]
-) -> np.ndarray:
-    """How often each nation was at war on each side in replicates ``start ..``.
+def side_counts(cw: CompiledWorld, seed: int, count: int, out: dict[str, np.ndarray]) -> np.ndarray:
+    """How often each nation was at war on each side in replicates ``0 .. count - 1``.
 
     The kernel counts while it runs and builds no participant rows: what a likelihood
     needs (a calibration evaluates thousands of these). ``out`` are cascade columns
-    for ``count`` replicates, as :func:`run_kernel`'s, filled as a side effect.
+    for ``count`` replicates, as :func:`run_kernel`'s, filled as a side effect. One
+    world of :func:`side_counts_worlds`.
 
     Returns
     -------
     numpy.ndarray
         int64 ``[side code, nation]`` (row 0, ``NO_SIDE``, is zero), by nation index.
     """
-    block = block_size(count, numba.get_num_threads())
-    tally = np.zeros((-(-count // block), 3, cw.n), np.int64)
-    run_kernel(cw, seed, start, count, False, out, _NO_PARTS, tally)
-    return tally.sum(axis=0)
+    return side_counts_worlds([cw], seed, count, [out])[0]
+
+
+def side_counts_worlds(
+    cws: Sequence[CompiledWorld], seed: int, count: int, outs: Sequence[dict[str, np.ndarray]]
+) -> list[np.ndarray]:
+    """:func:`side_counts` of every world, in one kernel call.
+
+    The calibration's evaluation: every war's world at one seed. The blocks of all the
+    worlds share the threads (:func:`escalate.engine.kernel.run_worlds`), and each
+    world's counts equal those of :func:`side_counts` on it alone. ``outs[i]`` are
+    cascade columns for ``count`` replicates of world ``i``, filled as a side effect.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Per world, int64 ``[side code, nation]`` by nation index.
+
+    Raises
+    ------
+    ValueError
+        If the worlds and the outputs differ in number, or an output column is not one
+        the kernel can fill (as :func:`run_kernel`).
+    """
+    if count < 0:
+        raise ValueError(f"count must be >= 0, got {count}")
+    if len(outs) != len(cws):
+        raise ValueError(f"{len(cws)} worlds but {len(outs)} sets of output columns")
+    if not cws:
+        return []
+    block = block_size(count, numba.get_num_threads())  # about 4 blocks a thread per world
+    tallies = [np.zeros((-(-count // block), 3, cw.n), np.int64) for cw in cws]
+    worlds, cascades, counts = List(), List(), List()
+    for cw, out, tally in zip(cws, outs, tallies, strict=True):
+        worlds.append(cw.arrays)
+        cascades.append(_cascade_out(out, count))
+        counts.append(tally)
+    with _KERNEL_LOCK:
+        run_worlds(np.uint64(seed), np.int64(0), np.int64(count), np.int64(block), worlds,
+                   cascades, _as(ParticipantOut, _NO_PARTS), counts)  # fmt: skip
+    return [t.sum(axis=0) for t in tallies]
+
+
+def _cascade_out(out: dict[str, np.ndarray], count: int) -> Any:
+    """``out`` as the kernel's :class:`CascadeOut`, each column checked for ``count`` rows."""
+    cascades = _as(CascadeOut, out)
+    for name, dtype in CASCADE_DTYPES.items():
+        _check(f"output column {name!r}", out[name], dtype, 1, (count,))
+    return cascades
 
 
 def _as(layout: Any, arrays: dict[str, np.ndarray]) -> Any:

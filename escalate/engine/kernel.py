@@ -60,7 +60,7 @@ from .state import (
     new_scratch,
 )
 
-__all__ = ["BLOCK", "CascadeOut", "ParticipantOut", "block_size", "run_chunk"]
+__all__ = ["BLOCK", "CascadeOut", "ParticipantOut", "block_size", "run_chunk", "run_worlds"]
 
 #: The most replicates a block runs; a smaller call is split so that every thread
 #: gets blocks (:func:`block_size`).
@@ -424,7 +424,7 @@ def _block(w, out, parts, want_parts, tally, b, seed_st, start, lo, hi):
 
 
 @jit(**PARALLEL_OPTIONS)
-def run_chunk(seed, start, count, block, want_parts, w, out, parts, tally):
+def run_chunk(seed, start, count, block, want_parts, w, out, parts):
     """Run replicates ``start .. start + count - 1`` and fill the outputs.
 
     Parameters
@@ -442,14 +442,54 @@ def run_chunk(seed, start, count, block, want_parts, w, out, parts, tally):
         ``count`` entries per column: row ``i`` is replicate ``start + i``.
     parts : ParticipantOut
         ``count`` x n slots per column when ``want_parts``.
-    tally : numpy.ndarray
-        int64 ``[block, side code, nation]``: how often each nation took part on each
-        side in each block of ``block`` replicates (sum the first axis): what the
-        likelihood of a calibration needs, without participant rows. Added to, not
-        overwritten; shape ``(0, 3, 0)`` when not wanted.
+
+    The counts of who took part on which side, without rows, come from
+    :func:`run_worlds`.
     """
     nblocks = (count + block - 1) // block
     seed_st = seed_state(np.uint64(seed))
+    tally = np.zeros((0, 3, 0), np.int64)  # none counted
     for b in prange(nblocks):
         lo = b * block
         _block(w, out, parts, want_parts, tally, b, seed_st, start, lo, min(count, lo + block))
+
+
+@jit(**PARALLEL_OPTIONS)
+def run_worlds(seed, start, count, block, worlds, outs, parts, tallies):
+    """Run replicates ``start .. start + count - 1`` of every world of ``worlds``, in one loop.
+
+    What a calibration evaluates: each war's world at the same seed, in one call
+    rather than a call per world. Every thread runs a share of every world's blocks,
+    so the threads stay busy across worlds of any size. Each world's rows and
+    counts are those :func:`run_chunk` gives it alone (keyed draws).
+
+    Parameters
+    ----------
+    seed, start, count, block
+        The run seed (uint64), the replicates of each world and the replicates per
+        block (as :func:`run_chunk`'s).
+    worlds : numba.typed.List
+        Compiled worlds (:class:`escalate.engine.compile.WorldArrays`).
+    outs : numba.typed.List
+        A :class:`CascadeOut` of ``count`` entries per world.
+    parts : ParticipantOut
+        ``(0, 0)`` arrays: no participant rows (they would have no one place).
+    tallies : numba.typed.List
+        Per world, int64 ``[block, side code, nation]``: how often each nation took
+        part on each side in each block of ``block`` replicates (sum the first axis):
+        what the likelihood of a calibration needs, without participant rows. Added
+        to, not overwritten.
+    """
+    nblocks = (count + block - 1) // block
+    nworlds = len(worlds)
+    seed_st = seed_state(np.uint64(seed))
+    want_parts = parts.nation.shape[0] > 0  # False, known at run time: the _block of run_chunk
+    # Block-major order: prange splits the tasks in contiguous parts, one a thread, so
+    # each thread gets blocks of every world (about 4 a thread, block_size), not the
+    # big worlds (late wars) of the end of the list.
+    for t in prange(nworlds * nblocks):
+        b = t // nworlds
+        i = t - b * nworlds
+        lo = b * block
+        _block(worlds[i], outs[i], parts, want_parts, tallies[i], b, seed_st, start, lo,
+               min(count, lo + block))  # fmt: skip
