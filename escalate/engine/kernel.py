@@ -18,7 +18,8 @@ round 0, plans, obligations, unaligned entry, entries, entering; :mod:`.orgs`: t
 organizations and the veto; :mod:`.state`: the scratch space, attacks and the state
 of war), then :func:`_outcome` and :func:`_reset`. The phases are inlined into
 :func:`_cascade` at numba-IR level (``INLINE_OPTIONS``), and :func:`_cascade` into
-:func:`_block` by LLVM, so the split costs nothing at run time.
+:func:`_block` by LLVM, so the split costs nothing at run time. :func:`run_worlds`
+runs the blocks of many worlds in one parallel loop (a calibration's evaluation).
 """
 
 from __future__ import annotations
@@ -401,7 +402,8 @@ def _cascade(w, sc, rs, out, parts, want_parts, tally, b, q):
 def _block(w, out, parts, want_parts, tally, b, seed_st, start, lo, hi):
     """Run rows ``lo .. hi - 1`` (replicates ``start + lo ..``) in fresh scratch space.
 
-    Block ``b`` of :func:`run_chunk`: its participant counts go to ``tally[b]``.
+    Block ``b`` of :func:`run_chunk` or :func:`run_worlds`: its participant counts go
+    to ``tally[b]`` (when ``tally`` has rows).
 
     A real call from :func:`run_chunk`'s parallel loop, not inlined there: numba's
     parfor passes do not follow arrays held in a tuple, so inside a ``prange`` body
