@@ -52,6 +52,7 @@ from .rng import (
 )
 from .state import (
     C_OVERFLOW,
+    C_STAMP,
     T_DIPLOMACY,
     T_SANC_A,
     T_SANC_D,
@@ -324,7 +325,7 @@ def _reset(w, sc, n_obt, n_neut, n_respt, n_att):
         sc.n_agg[o] = 0
     clear_why(sc)
     for i in range(sc.counts.size):
-        if i != 2:  # the stamp only grows
+        if i != C_STAMP:  # the stamp only grows
             sc.counts[i] = 0
 
 

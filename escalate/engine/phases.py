@@ -29,6 +29,7 @@ from .rng import draw_bits, uniform
 from .state import (
     AGGR_ENTRY,
     AGGR_PLAN,
+    C_OVERFLOW,
     C_STAMP,
     FAILS,
     HOLDS,
@@ -395,7 +396,7 @@ def _first_targets(w, sc, n_entr):
                     e = sc.e_next_in[eu] if way == 0 else sc.e_next_out[eu]
             i = sc.why_next[iu]
         if n_tg >= cap:
-            c[3] = 1  # overflow: the block reruns the cascade with more room
+            c[C_OVERFLOW] = 1  # overflow: the block reruns the cascade with more room
         sc.tg_ptr[x + 1] = n_tg
 
 
