@@ -8,7 +8,10 @@ seed for every evaluation (common random numbers: the keyed draws make two
 coefficient vectors run the same cascades, so the objective changes only where a
 decision flips). Monte Carlo zeros are smoothed: with counts c1, c2 and c0 = R - c1
 - c2, P(k) = (c_k + 1/2) / (R + 3/2) (Jeffreys' add-one-half), so an outcome never
-simulated costs log(2R + 3) nats, not infinity.
+simulated costs log(2R + 3) nats, not infinity. A state that owes nothing to anyone can
+only enter unaligned, so its P(outcome) is not simulated but exact (the logistics of
+its entry and side, :func:`escalate.engine.exact.unaligned_alone`), with no Monte
+Carlo floor.
 
 The fit maximises the likelihood times a normal prior of every coefficient, centred on
 its start with standard deviation :data:`~escalate.backtest.params.PRIOR_SCALE`
@@ -36,7 +39,7 @@ from scipy.optimize import minimize
 from ..model.defaults import DEFAULT_DECIDE
 from .params import BOUNDS, PRIOR_SCALE, START, dynamics_of
 from .predict import Case
-from .simulator import CaseSimulator, counts_of
+from .simulator import CaseSimulator, probabilities_of
 
 __all__ = ["Fit", "Objective", "fit"]
 
@@ -71,9 +74,11 @@ class Objective:
         replicates: int | None = None,
         seed: int | None = None,
     ) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Smoothed P(side 1), P(side 2) of every state of each of ``wars`` at ``theta``.
+        """P(side 1), P(side 2) of every state of each of ``wars`` at ``theta``.
 
-        The worlds of all of ``wars`` are simulated in one kernel call.
+        Smoothed counts, exact where the engine knows them
+        (:func:`~escalate.backtest.simulator.probabilities_of`); the worlds of all of
+        ``wars`` are simulated in one kernel call.
         """
         sims = []
         for i in wars:
@@ -82,9 +87,7 @@ class Objective:
             sims.append(self._sims[i])
         r = self.replicates if replicates is None else replicates
         ds = [dynamics_of(s.world.dynamics, theta, self.entry, self.decide) for s in sims]
-        counts = counts_of(sims, ds, r, self.seed if seed is None else seed)
-        return [((c1 + ALPHA) / (r + 3 * ALPHA), (c2 + ALPHA) / (r + 3 * ALPHA))
-                for c1, c2 in counts]  # fmt: skip
+        return probabilities_of(sims, ds, r, self.seed if seed is None else seed, ALPHA)
 
     def losses(self, wars: Sequence[int], theta: np.ndarray,
                replicates: int | None = None) -> np.ndarray:  # fmt: skip

@@ -7,7 +7,9 @@ then has the kernel count who joined which side as it runs: no participant rows,
 tables. :func:`counts_of` runs the worlds of many wars in one parallel kernel call
 (:func:`escalate.engine.driver.side_counts_worlds`), as an evaluation of the
 likelihood needs. The counts equal those of :func:`~escalate.backtest.predict.predict`
-on the same world and dynamics (a test checks it).
+on the same world and dynamics (a test checks it). :func:`probabilities_of` turns
+them into probabilities: smoothed counts, and exact values for the states that only
+unaligned entry can take to war (:func:`escalate.engine.exact.unaligned_alone`).
 """
 
 from __future__ import annotations
@@ -19,14 +21,19 @@ import numpy as np
 
 from ..engine.codes import SIDE_A, SIDE_D
 from ..engine.coefficients import with_dynamics
-from ..engine.compile import compile_world
+from ..engine.compile import CompiledWorld, compile_world
 from ..engine.driver import side_counts_worlds
+from ..engine.exact import unaligned_alone
 from ..model.defaults import DEFAULT_DECIDE
 from ..model.entities import Dynamics
 from ..results.arrow import allocate_outputs
 from .predict import Case
 
-__all__ = ["CaseSimulator", "counts_of"]
+__all__ = ["EXACT_FLOOR", "CaseSimulator", "counts_of", "probabilities_of"]
+
+#: The least exact probability of an outcome: a joiner given 0 (unaligned entry
+#: disabled) costs -log(1e-12) = 27.6 nats, not infinity.
+EXACT_FLOOR = 1e-12
 
 
 class CaseSimulator:
@@ -62,6 +69,12 @@ class CaseSimulator:
         on_d[self.to_case] = tally[SIDE_D]
         return (on_a, on_d) if self.case.init_side == 1 else (on_d, on_a)
 
+    def _exact(self, cw: CompiledWorld) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`~escalate.engine.exact.unaligned_alone` on COW side 1 and side 2 (NaN: none)."""
+        t = np.full((3, cw.n), np.nan)
+        t[SIDE_A], t[SIDE_D] = unaligned_alone(cw)
+        return self._sides(t)
+
 
 def counts_of(
     sims: Sequence[CaseSimulator], dynamics: Sequence[Dynamics], replicates: int, seed: int
@@ -72,6 +85,38 @@ def counts_of(
     counts as a call per war.
     """
     cws = [with_dynamics(s.cw, d, s.world) for s, d in zip(sims, dynamics, strict=True)]
+    return _counts(sims, cws, replicates, seed)
+
+
+def _counts(sims: Sequence[CaseSimulator], cws: list[CompiledWorld], replicates: int, seed: int):
     outs = [s._outputs(replicates) for s in sims]
     tallies = side_counts_worlds(cws, seed, replicates, outs)
     return [s._sides(t) for s, t in zip(sims, tallies, strict=True)]
+
+
+def probabilities_of(
+    sims: Sequence[CaseSimulator],
+    dynamics: Sequence[Dynamics],
+    replicates: int,
+    seed: int,
+    alpha: float,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """P(COW side 1), P(side 2) of every state of each war, war ``i`` under ``dynamics[i]``.
+
+    Simulated (:func:`counts_of`) and smoothed: with counts c1, c2 of ``replicates``,
+    P(k) = (c_k + alpha) / (replicates + 3 alpha). Exact for the states that only
+    unaligned entry can take to war (:func:`~escalate.engine.exact.unaligned_alone`),
+    each floored at :data:`EXACT_FLOOR`, as is their chance of staying out.
+    """
+    cws = [with_dynamics(s.cw, d, s.world) for s, d in zip(sims, dynamics, strict=True)]
+    out = []
+    for s, cw, (c1, c2) in zip(sims, cws, _counts(sims, cws, replicates, seed), strict=True):
+        p1 = (c1 + alpha) / (replicates + 3 * alpha)
+        p2 = (c2 + alpha) / (replicates + 3 * alpha)
+        e1, e2 = s._exact(cw)
+        known = ~np.isnan(e1)
+        e1, e2 = np.maximum(e1[known], EXACT_FLOOR), np.maximum(e2[known], EXACT_FLOOR)
+        fit_in = np.minimum(1.0, (1.0 - EXACT_FLOOR) / (e1 + e2))  # staying out >= the floor
+        p1[known], p2[known] = e1 * fit_in, e2 * fit_in
+        out.append((p1, p2))
+    return out

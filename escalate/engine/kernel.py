@@ -333,7 +333,7 @@ def _reset(w, sc, n_obt, n_neut, n_respt, n_att):
 
 
 @jit(**INLINE_OPTIONS)
-def _theatre(w, tgt):
+def theatre_of(w, tgt):
     """The theatre as a bit per region: the world's, else the target's region."""
     if w.theatre_mask >= 0:
         return w.theatre_mask
@@ -363,7 +363,7 @@ def _cascade(w, sc, rs, out, parts, want_parts, tally, b, q):
         ):
             _no_war_row(out, q, False)
             return True
-    tmask = _theatre(w, tgt)
+    tmask = theatre_of(w, tgt)
     n_atwar, n_att = round_zero(w, sc, ini, tgt, 0)
     new_lo = 0
     n_obt = 0

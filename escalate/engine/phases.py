@@ -232,20 +232,48 @@ def _party(w, x, ini, tgt):
 
 
 @jit(**INLINE_OPTIONS)
-def unaligned(w, sc, rs, ini, tgt, tmask, n_pulled):
-    """Version 3, after round 0's obligations: nations without one may join.
-
-    As :meth:`escalate.engine.reference.cascade.Cascade.unaligned`. Returns the
-    pulled count; clears ``dec0``.
-    """
+def side_powers(w, ini, tgt):
+    """The summed power of the incident's parties on side A and on side D."""
     p_a = 0.0
     p_d = 0.0
     for z in range(1 if w.inc_random else w.inc_inits.size):
         p_a += w.power[ini if w.inc_random else w.inc_inits[z]]
     for z in range(1 if w.inc_random else w.inc_targs.size):
         p_d += w.power[tgt if w.inc_random else w.inc_targs[z]]
-    rank = w.ob_kind.size + w.org_kind.size
+    return p_a, p_d
+
+
+@jit(**INLINE_OPTIONS)
+def entry_logit(w, k, tmask, ties):
+    """The log-odds that nation ``k`` enters unaligned (``ties``: 1.0 if it owes a belligerent)."""
     c = w.un_coef
+    z = c[0]
+    z += c[1] * (1.0 if w.major[k] else 0.0)
+    z += c[2] * (1.0 if in_theatre(w, k, tmask) else 0.0)
+    z += c[3] * log_ratio(w.power[k], w.total_power)
+    z += c[4] * ties
+    return z
+
+
+@jit(**INLINE_OPTIONS)
+def side_logit(w, p_a, p_d, t_a, t_d):
+    """The log-odds that an unaligned entrant takes side D (``t``: its obligations to each side)."""
+    c = w.un_coef
+    zs = c[5]
+    zs += c[6] * log_ratio(p_d, p_a)
+    zs += c[7] * float(t_d - t_a)
+    return zs
+
+
+@jit(**INLINE_OPTIONS)
+def unaligned(w, sc, rs, ini, tgt, tmask, n_pulled):
+    """Version 3, after round 0's obligations: nations without one may join.
+
+    As :meth:`escalate.engine.reference.cascade.Cascade.unaligned`. Returns the
+    pulled count; clears ``dec0``.
+    """
+    p_a, p_d = side_powers(w, ini, tgt)
+    rank = w.ob_kind.size + w.org_kind.size
     for k in range(w.power.size):
         if sc.side[k] != NO_SIDE or sc.pull_flag[k] != 0 or sc.dec0[k]:
             sc.dec0[k] = 0
@@ -255,12 +283,7 @@ def unaligned(w, sc, rs, ini, tgt, tmask, n_pulled):
             if sc.side[w.owe_prot[e]] != NO_SIDE:
                 ties = 1.0
                 break
-        z = c[0]
-        z += c[1] * (1.0 if w.major[k] else 0.0)
-        z += c[2] * (1.0 if in_theatre(w, k, tmask) else 0.0)
-        z += c[3] * log_ratio(w.power[k], w.total_power)
-        z += c[4] * ties
-        if not uniform(rs, w.un_key[k]) < logistic(z):
+        if not uniform(rs, w.un_key[k]) < logistic(entry_logit(w, k, tmask, ties)):
             continue
         t_a = 0
         t_d = 0
@@ -268,9 +291,7 @@ def unaligned(w, sc, rs, ini, tgt, tmask, n_pulled):
             ps = _party(w, w.owe_prot[e], ini, tgt)
             t_a += ps == SIDE_A
             t_d += ps == SIDE_D
-        zs = c[5]
-        zs += c[6] * log_ratio(p_d, p_a)
-        zs += c[7] * float(t_d - t_a)
+        zs = side_logit(w, p_a, p_d, t_a, t_d)
         s = SIDE_D if uniform(rs, w.un_side_key[k]) < logistic(zs) else SIDE_A
         n_pulled = pull(sc, k, s, rank, False, n_pulled)
         if w.entry_enemies:
