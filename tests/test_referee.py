@@ -13,6 +13,7 @@ from escalate.backtest.features import FEATURES
 from escalate.backtest.referee import (
     calibration_bins,
     differences,
+    loss_by_ties,
     side_accuracy,
     war_weights,
     within_war_auc,
@@ -101,3 +102,27 @@ def test_calibration_bins_intervals_come_from_wars():
     assert row["wars"] == 30 and row["n"] == 300
     # the interval is that of 30 wars, much wider than Wilson's over 300 rows (+-0.05)
     assert row["observed_high"] - row["observed_low"] > 0.2
+
+
+def test_loss_by_ties_splits_each_prediction_by_whom_the_pact_binds():
+    to_i = np.array([1, 1, 0, 0, 1, 0], bool)
+    to_t = np.array([0, 0, 1, 0, 1, 0], bool)
+    side = np.array([1, 0, 2, 0, 2, 1])  # COW sides joined (0: stayed out)
+    init_side = side == 1  # the initiator is on COW side 1 here
+    half = (np.full(6, 0.25), np.full(6, 0.25))
+    sure = (np.array([0.9, 0.0, 0.0, 0.0, 0.0, 0.5]), np.array([0.0, 0.0, 0.9, 0.0, 0.9, 0.5]))
+    by = loss_by_ties(to_i, to_t, init_side, side, {"half": half, "sure": sure})
+    assert list(by) == ["initiator", "target", "both", "none"]
+    assert [by[k]["third_parties"] for k in by] == [2, 1, 1, 2]
+    assert by["initiator"]["joined_initiator_side"] == 1
+    assert by["both"]["joined_target_side"] == 1 and by["both"]["joined_initiator_side"] == 0
+    assert by["none"]["joined_initiator_side"] == 1
+    # each row's -log P(outcome), summed in its class; the classes add up to the total
+    assert by["initiator"]["loss"]["half"] == pytest.approx(-np.log(0.25) - np.log(0.5))
+    assert by["initiator"]["loss"]["sure"] == pytest.approx(-np.log(0.9) - np.log(1.0))
+    assert by["none"]["loss"]["sure"] == pytest.approx(-np.log(0.5))
+    # a joiner given 0 costs the clip, -log(0.001)
+    gone = loss_by_ties(to_i, to_t, init_side, side, {"zero": (np.zeros(6), np.zeros(6))})
+    assert gone["target"]["loss"]["zero"] == pytest.approx(-np.log(1e-3))
+    total = sum(by[k]["loss"]["half"] for k in by)
+    assert total == pytest.approx(-np.log(0.25) * 4 - np.log(0.5) * 2)  # 4 joiners, 2 stayed

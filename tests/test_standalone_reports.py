@@ -222,3 +222,23 @@ def test_base_rate_auc_is_explained_once_in_the_markdown() -> None:
     assert md.count(BASE_RATE_AUC) == 1
     del window["scores"]["base_rate"]
     assert BASE_RATE_AUC not in backtest_markdown(summary, pd.DataFrame({"skipped": [None]}))
+
+
+def test_the_markdown_shows_where_the_log_loss_is() -> None:
+    score = {"value": 0.1, "low": 0.05, "high": 0.2}
+    scores = dict.fromkeys(("brier", "log_loss", "brier_side", "log_loss_side", "auc"), score)
+    by = {k: {"third_parties": 10 * i, "joined_initiator_side": i, "joined_target_side": 0,
+              "loss": {"model_cv": 1.25 * i, "pact_rule": 2.0}}
+          for i, k in enumerate(("initiator", "target", "both", "none"), start=1)}  # fmt: skip
+    window = {"joiners": 1, "third_parties": 10, "scores": {"model": scores}, "skill": {},
+              "calibration": {"model": []}, "loss_by_ties": by}  # fmt: skip
+    summary = {"wars_scored": 1, "wars_skipped": 0, "replicates": 10, "seed": 1,
+               "resamples": 5, "eps": 0.001, "windows": [180], "window": 180,
+               "scores": {"180": window}}  # fmt: skip
+    md = backtest_markdown(summary, pd.DataFrame({"skipped": [None]}))
+    assert "## Where the log loss is" in md
+    assert "| pact to | third parties | joined initiator's side | joined target's side | " \
+        "model (held-out fit) | pact rule |" in md  # fmt: skip
+    assert "| both | 30 | 3 | 0 | 3.8 | 2.0 |" in md
+    del window["loss_by_ties"]  # a summary written before the table: no section
+    assert "Where the log loss" not in backtest_markdown(summary, pd.DataFrame({"skipped": [None]}))

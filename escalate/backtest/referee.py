@@ -11,6 +11,9 @@
   resamples for all).
 - :func:`calibration_bins`: observed frequency per bin of predicted probability with
   intervals from resampled wars (rows of one war are not independent).
+- :func:`loss_by_ties`: each prediction's log loss summed over the third parties that
+  owe a defence pact to the initiator's side, the target's side, both or neither:
+  where one predictor gains on another.
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ from .scores import auc, side_log_losses
 
 __all__ = [
     "FEW_WARS",
+    "TIE_CLASSES",
     "calibration_bins",
     "differences",
+    "loss_by_ties",
     "side_accuracy",
     "war_weights",
     "within_war_auc",
@@ -74,6 +79,40 @@ def side_accuracy(p1: np.ndarray, p2: np.ndarray, side: np.ndarray) -> dict[str,
     pick = np.where(p1[j] > p2[j], 1.0 * (side[j] == 1), np.where(p2[j] > p1[j],
                     1.0 * (side[j] == 2), 0.5))  # fmt: skip
     return {"joiners": int(j.sum()), "accuracy": float(pick.mean())}
+
+
+#: The classes of :func:`loss_by_ties`: to whom a third party owes a defence pact.
+TIE_CLASSES = ("initiator", "target", "both", "none")
+
+
+def loss_by_ties(
+    to_initiator: np.ndarray,
+    to_target: np.ndarray,
+    on_initiator_side: np.ndarray,
+    side: np.ndarray,
+    preds: dict[str, tuple[np.ndarray, np.ndarray]],
+) -> dict[str, dict[str, Any]]:
+    """Summed three-outcome log loss of each prediction, by :data:`TIE_CLASSES`.
+
+    ``to_initiator``/``to_target``: whether each third party owes a defence pact to an
+    incident party of that side; ``on_initiator_side``: whether its joined side (if
+    any) is the initiator's; ``preds``: name -> (P(side 1), P(side 2)). Per class: the
+    third parties, the joiners of each side and each prediction's nats.
+    """
+    to_i, to_t = np.asarray(to_initiator, bool), np.asarray(to_target, bool)
+    classes = {"initiator": to_i & ~to_t, "target": to_t & ~to_i, "both": to_i & to_t,
+               "none": ~(to_i | to_t)}  # fmt: skip
+    losses = {k: side_log_losses(p1, p2, side) for k, (p1, p2) in preds.items()}
+    joined, init = side > 0, np.asarray(on_initiator_side, bool)
+    return {
+        name: {
+            "third_parties": int(m.sum()),
+            "joined_initiator_side": int((m & joined & init).sum()),
+            "joined_target_side": int((m & joined & ~init).sum()),
+            "loss": {k: float(v[m].sum()) for k, v in losses.items()},
+        }
+        for name, m in classes.items()
+    }
 
 
 def differences(

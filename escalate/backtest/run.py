@@ -21,7 +21,7 @@ from .baselines import logistic_baseline, pact_rule
 from .calibrate import RULES, calibrate_cases, folds_of
 from .features import features
 from .predict import FORMED_WITHIN, Case, DataFiles, load_cases, no_alliances, predict
-from .referee import calibration_bins, differences, side_accuracy, within_war_auc
+from .referee import calibration_bins, differences, loss_by_ties, side_accuracy, within_war_auc
 from .scores import EPS, auc, bootstrap_scores, brier, log_loss
 from .wars import War
 
@@ -141,6 +141,10 @@ def score_frame(frame: pd.DataFrame, window: int, *, resamples: int, seed: int) 
     }
     out["within_war_auc"] = {k: within_war_auc(wars, v[0], side > 0) for k, v in preds.items()}
     out["side_accuracy"] = {k: side_accuracy(v[1], v[2], side) for k, v in preds.items()}
+    out["loss_by_ties"] = loss_by_ties(
+        rows["defense_to_initiator"].to_numpy() > 0, rows["defense_to_target"].to_numpy() > 0,
+        side == rows["init_side"].to_numpy(), side, {k: v[1:] for k, v in preds.items()},
+    )  # fmt: skip
     out["calibration"] = {
         k: calibration_bins(wars, preds[k][0], side > 0, resamples=resamples, seed=seed)
         for k in ("model", "model_cv")

@@ -172,6 +172,33 @@ def _cell(d: dict[str, Any] | None, digits: int = 3) -> str:
     return f"{d['value']:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
 
 
+def _by_ties(by: dict[str, Any] | None, window: str) -> list[str]:
+    """The table of log loss by defence pact (``loss_by_ties``), if the summary has it."""
+    if not by:
+        return []
+    preds = list(next(iter(by.values()))["loss"])
+    lines = [
+        "",
+        f"## Where the log loss is: third parties by their defence pacts, {window} days",
+        "",
+        "Three-outcome log loss in nats, summed over the third parties owing a defence pact "
+        "to an incident party of the initiator's side, the target's side, both or neither.",
+        "",
+        "| pact to | third parties | joined initiator's side | joined target's side | "
+        + " | ".join(_NAMES.get(k, k) for k in preds)
+        + " |",
+        "|---" * (4 + len(preds)) + "|",
+    ]
+    for name, r in by.items():
+        lines.append(
+            f"| {name} | {r['third_parties']:,} | {r['joined_initiator_side']} | "
+            f"{r['joined_target_side']} | "
+            + " | ".join(f"{r['loss'][k]:.1f}" for k in preds)
+            + " |"
+        )
+    return lines
+
+
 def backtest_markdown(summary: dict[str, Any], wars: pd.DataFrame) -> str:
     """The backtest's tables in markdown: scores and skill per window, calibration."""
     lines = [
@@ -230,6 +257,7 @@ def backtest_markdown(summary: dict[str, Any], wars: pd.DataFrame) -> str:
             f"| {r['low']:.1f}-{r['high']:.1f} | {r['n']:,} | {r['mean_p']:.3f} | "
             f"{r['observed']:.3f} [{r['observed_low']:.3f}, {r['observed_high']:.3f}] |"
         )
+    lines += _by_ties(summary["scores"][w].get("loss_by_ties"), w)
     skipped = wars[wars["skipped"].fillna("") != ""]
     if len(skipped):
         lines += ["", "## Skipped wars", ""]
