@@ -60,11 +60,11 @@ class CaseSimulator:
             self._out = allocate_outputs(replicates, self.cw.n, False)[0]
         return self._out
 
-    def _sides(self, tally: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """A kernel tally (``[side code, nation]``) as counts on COW side 1 and side 2."""
+    def _sides(self, tally: np.ndarray, fill: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """A kernel tally (``[side code, nation]``) on COW side 1 and side 2 (``fill``: none)."""
         n = len(self.case.ids)
-        on_a = np.zeros(n)
-        on_d = np.zeros(n)
+        on_a = np.full(n, fill)
+        on_d = np.full(n, fill)
         on_a[self.to_case] = tally[SIDE_A]
         on_d[self.to_case] = tally[SIDE_D]
         return (on_a, on_d) if self.case.init_side == 1 else (on_d, on_a)
@@ -73,7 +73,7 @@ class CaseSimulator:
         """:func:`~escalate.engine.exact.unaligned_alone` on COW side 1 and side 2 (NaN: none)."""
         t = np.full((3, cw.n), np.nan)
         t[SIDE_A], t[SIDE_D] = unaligned_alone(cw)
-        return self._sides(t)
+        return self._sides(t, np.nan)
 
 
 def counts_of(
