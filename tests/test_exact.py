@@ -63,16 +63,15 @@ def _keyed_counts(cw, k: int, p: float, q: float) -> tuple[int, int]:
     return on[0], on[1]
 
 
-@settings(max_examples=60, deadline=None, derandomize=True, database=None)
-@given(world_dicts(min_nations=3, max_nations=8))
-def test_a_state_owing_nothing_is_at_war_exactly_when_its_draws_say(data):
+def _check_world(data: dict) -> int:
+    """Check every state of ``data`` (see the module docstring); how many had a value."""
     world = world_from_dict(_alone(data))
     cw = compile_world(world)
     on_a, on_d = unaligned_alone(cw)
     tally = side_counts(cw, SEED, R, allocate_outputs(R, cw.n, False)[0])
     owes = {k for a in world.alliances for k, _ in a.pairs}
-    checked: list[str] = []
     parties = set(world.incident.initiator_ids) | set(world.incident.target_ids)
+    checked = 0
     for k, nid in enumerate(cw.ids):
         if nid in owes or nid in parties:
             assert math.isnan(on_a[k]) and math.isnan(on_d[k]), nid
@@ -81,21 +80,25 @@ def test_a_state_owing_nothing_is_at_war_exactly_when_its_draws_say(data):
             assert on_a[k] == on_d[k] == 0.0
             assert tally[SIDE_A, k] == tally[SIDE_D, k] == 0
             continue
-        checked.append(nid)
+        checked += 1
         p = on_a[k] + on_d[k]
         q = on_d[k] / p if p > 0 else 0.5
         assert 0.0 <= p <= 1.0
         assert (tally[SIDE_A, k], tally[SIDE_D, k]) == _keyed_counts(cw, k, p, q), nid
-    if checked:
-        CHECKED.append(len(checked))
+    return checked
 
 
-CHECKED: list[int] = []
+def test_a_state_owing_nothing_is_at_war_exactly_when_its_draws_say():
+    worlds: list[int] = []
 
+    @settings(max_examples=60, deadline=None, derandomize=True, database=None)
+    @given(world_dicts(min_nations=3, max_nations=8))
+    def check(data: dict) -> None:
+        worlds.append(_check_world(data))
 
-def test_the_random_worlds_had_states_to_check():
-    """The property test above checked states in a good share of its worlds."""
-    assert len(CHECKED) >= 30, (len(CHECKED), sum(CHECKED))
+    check()
+    # not vacuous: a quarter of the worlds at least had states to check (about half do)
+    assert sum(n > 0 for n in worlds) >= 15 and sum(worlds) >= 30, worlds
 
 
 WORLD = {
