@@ -8,8 +8,10 @@ tables. :func:`counts_of` runs the worlds of many wars in one parallel kernel ca
 (:func:`escalate.engine.driver.side_counts_worlds`), as an evaluation of the
 likelihood needs. The counts equal those of :func:`~escalate.backtest.predict.predict`
 on the same world and dynamics (a test checks it). :func:`probabilities_of` turns
-them into probabilities: smoothed counts, and exact values for the states that only
-unaligned entry can take to war (:func:`escalate.engine.exact.unaligned_alone`).
+expected counts (:func:`escalate.engine.driver.expected_counts_worlds`: a state's
+unaligned entry counted as its chances, where nothing can hold it back) into
+probabilities: smoothed, and exact for the states that only unaligned entry can take
+to war (:func:`escalate.engine.exact.unaligned_alone`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import numpy as np
 from ..engine.codes import SIDE_A, SIDE_D
 from ..engine.coefficients import with_dynamics
 from ..engine.compile import CompiledWorld, compile_world
-from ..engine.driver import side_counts_worlds
+from ..engine.driver import expected_counts_worlds, side_counts_worlds
 from ..engine.exact import unaligned_alone
 from ..model.defaults import DEFAULT_DECIDE
 from ..model.entities import Dynamics
@@ -103,14 +105,20 @@ def probabilities_of(
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """P(COW side 1), P(side 2) of every state of each war, war ``i`` under ``dynamics[i]``.
 
-    Simulated (:func:`counts_of`) and smoothed: with counts c1, c2 of ``replicates``,
-    P(k) = (c_k + alpha) / (replicates + 3 alpha). Exact for the states that only
-    unaligned entry can take to war (:func:`~escalate.engine.exact.unaligned_alone`),
-    each floored at :data:`EXACT_FLOOR`, as is their chance of staying out.
+    Simulated and smoothed: with expected counts c1, c2 of ``replicates``
+    (:func:`escalate.engine.driver.expected_counts_worlds`, which count a state's
+    unaligned entry as its chances where no pledge can hold it back, so that they move
+    smoothly with the unaligned coefficients), P(k) = (c_k + alpha) / (replicates +
+    3 alpha). Exact for the states that only unaligned entry can take to war
+    (:func:`~escalate.engine.exact.unaligned_alone`), each floored at
+    :data:`EXACT_FLOOR`, as is their chance of staying out.
     """
     cws = [with_dynamics(s.cw, d, s.world) for s, d in zip(sims, dynamics, strict=True)]
+    outs = [s._outputs(replicates) for s in sims]
+    expected = expected_counts_worlds(cws, seed, replicates, outs)
     out = []
-    for s, cw, (c1, c2) in zip(sims, cws, _counts(sims, cws, replicates, seed), strict=True):
+    for s, cw, tally in zip(sims, cws, expected, strict=True):
+        c1, c2 = s._sides(tally)
         p1 = (c1 + alpha) / (replicates + 3 * alpha)
         p2 = (c2 + alpha) / (replicates + 3 * alpha)
         e1, e2 = s._exact(cw)

@@ -11,10 +11,19 @@ import numpy as np
 from numba.typed import List
 
 from .compile import CompiledWorld
-from .kernel import CascadeOut, ParticipantOut, block_size, run_chunk, run_worlds
+from .kernel import (
+    EXPECTED_ROW,
+    TALLY_ROWS,
+    CascadeOut,
+    ParticipantOut,
+    block_size,
+    run_chunk,
+    run_worlds,
+)
 from .outputs import CASCADE_DTYPES, PARTICIPANT_DTYPES
+from .state import FIXED_ONE
 
-__all__ = ["run_kernel", "side_counts", "side_counts_worlds"]
+__all__ = ["expected_counts_worlds", "run_kernel", "side_counts", "side_counts_worlds"]
 
 
 #: A parallel numba kernel must not be entered from several Python threads at once
@@ -121,6 +130,42 @@ def side_counts_worlds(
         If the worlds and the outputs differ in number, or an output column is not one
         the kernel can fill (as :func:`run_kernel`).
     """
+    return [t[:EXPECTED_ROW] for t in _tallies(cws, seed, count, outs)]
+
+
+def expected_counts_worlds(
+    cws: Sequence[CompiledWorld], seed: int, count: int, outs: Sequence[dict[str, np.ndarray]]
+) -> list[np.ndarray]:
+    """:func:`side_counts_worlds` with the unaligned entries replaced by their chances.
+
+    A nation whose unaligned decision is taken in a cascade (docs/model.md, "Unaligned
+    entry") and that owes no neutrality pledge, so that nothing can hold it back, joins
+    side A with probability ``p (1 - q)`` and side D with ``p q``, where ``p`` and
+    ``q`` are known when the decision is taken; if it does not join there, the cascade
+    goes on without it. So its count on each side is estimated without bias, and with
+    less variance, by adding up those chances over the cascades where the decision was
+    taken, plus the cascades where it went to war in another way (a conditional
+    expectation: the Rao-Blackwell estimator of the same probabilities). Other
+    nations' counts are those of :func:`side_counts_worlds`. Unlike a count, the
+    estimate moves smoothly with the unaligned coefficients at a fixed seed, which a
+    likelihood's optimizer needs. The sums are exact in fixed point (1 / 2**32 per
+    cascade), so they do not depend on the block size or the thread count.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Per world, float64 ``[side code, nation]`` by nation index.
+    """
+    return [
+        t[:EXPECTED_ROW] + t[EXPECTED_ROW:] / float(FIXED_ONE)
+        for t in _tallies(cws, seed, count, outs)
+    ]
+
+
+def _tallies(
+    cws: Sequence[CompiledWorld], seed: int, count: int, outs: Sequence[dict[str, np.ndarray]]
+) -> list[np.ndarray]:
+    """The kernel's tallies of every world, summed over blocks: int64 ``[TALLY_ROWS, n]``."""
     if count < 0:
         raise ValueError(f"count must be >= 0, got {count}")
     if len(outs) != len(cws):
@@ -128,7 +173,7 @@ def side_counts_worlds(
     if not cws:
         return []
     block = block_size(count, numba.get_num_threads())  # about 4 blocks a thread per world
-    tallies = [np.zeros((-(-count // block), 3, cw.n), np.int64) for cw in cws]
+    tallies = [np.zeros((-(-count // block), TALLY_ROWS, cw.n), np.int64) for cw in cws]
     worlds, cascades, counts = List(), List(), List()
     for cw, out, tally in zip(cws, outs, tallies, strict=True):
         worlds.append(cw.arrays)

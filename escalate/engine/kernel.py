@@ -51,8 +51,10 @@ from .rng import (
     uniform,
 )
 from .state import (
+    C_EXPECTED,
     C_OVERFLOW,
     C_STAMP,
+    FIXED_ONE,
     T_DIPLOMACY,
     T_SANC_A,
     T_SANC_D,
@@ -62,11 +64,19 @@ from .state import (
     new_scratch,
 )
 
-__all__ = ["BLOCK", "CascadeOut", "ParticipantOut", "block_size", "run_chunk", "run_worlds"]
+__all__ = [
+    "BLOCK", "EXPECTED_ROW", "TALLY_ROWS", "CascadeOut", "ParticipantOut", "block_size",
+    "run_chunk", "run_worlds",
+]  # fmt: skip
 
 #: The most replicates a block runs; a smaller call is split so that every thread
 #: gets blocks (:func:`block_size`).
 BLOCK = 512
+#: A tally (:func:`run_worlds`) has, per block, rows 0-2 counting who took part on each
+#: side (by side code) and rows 3-5 the correction that turns them into expected counts,
+#: in fixed point (:data:`~escalate.engine.state.FIXED_ONE`).
+EXPECTED_ROW = 3
+TALLY_ROWS = 6
 
 
 def block_size(count: int, threads: int) -> int:
@@ -266,6 +276,8 @@ def _outcome(w, sc, rs, out, parts, want_parts, tally, b, q, n_atwar, last_round
         n_unaligned += np.int64(sc.nvia[c] == VIA_UNALIGNED)
         if want_tally:
             tally[b, sx, c] += 1
+            if sc.nvia[c] == VIA_UNALIGNED and w.neu_ptr[c + np.uint32(1)] == w.neu_ptr[c]:
+                tally[b, EXPECTED_ROW + sx, c] -= FIXED_ONE  # counted as expected instead
         if want_parts:
             parts.nation[q, x] = c
             parts.side[q, x] = sx
@@ -277,6 +289,11 @@ def _outcome(w, sc, rs, out, parts, want_parts, tally, b, q, n_atwar, last_round
         sc.in_head[c] = -1
         sc.out_head[c] = -1
         sc.n_in[c] = 0
+    if want_tally:
+        for i in range(t[C_EXPECTED]):
+            k = sc.un_k[i]
+            tally[b, EXPECTED_ROW + SIDE_A, k] += sc.un_a[i]
+            tally[b, EXPECTED_ROW + SIDE_D, k] += sc.un_d[i]
     # summed in entry order, the total in id order: clamp the rounding excess
     total = w.total_power
     share = min(1.0, (p_a + p_d) / total) if total > 0.0 else 0.0
@@ -383,7 +400,7 @@ def _cascade(w, sc, rs, out, parts, want_parts, tally, b, q):
         )
         n_pulled, n_respt = organizations(w, sc, rs, r, tmask, n_pulled, n_respt)
         if r == 0 and w.un_on:
-            n_pulled = unaligned(w, sc, rs, ini, tgt, tmask, n_pulled)
+            n_pulled = unaligned(w, sc, rs, ini, tgt, tmask, n_pulled, tally.shape[0] > 0)
         n_entr, n_neut, broken = entries(w, sc, rs, r, tmask, n_atwar, n_pulled, n_neut, broken)
         if n_entr == 0:
             break
@@ -451,7 +468,7 @@ def run_chunk(seed, start, count, block, want_parts, w, out, parts):
     """
     nblocks = (count + block - 1) // block
     seed_st = seed_state(np.uint64(seed))
-    tally = np.zeros((0, 3, 0), np.int64)  # none counted
+    tally = np.zeros((0, TALLY_ROWS, 0), np.int64)  # none counted
     for b in prange(nblocks):
         lo = b * block
         _block(w, out, parts, want_parts, tally, b, seed_st, start, lo, min(count, lo + block))
@@ -478,10 +495,12 @@ def run_worlds(seed, start, count, block, worlds, outs, parts, tallies):
     parts : ParticipantOut
         ``(0, 0)`` arrays: no participant rows (they would have no one place).
     tallies : numba.typed.List
-        Per world, int64 ``[block, side code, nation]``: how often each nation took
-        part on each side in each block of ``block`` replicates (sum the first axis):
-        what the likelihood of a calibration needs, without participant rows. Added
-        to, not overwritten.
+        Per world, int64 ``[block, TALLY_ROWS, nation]``: rows 0-2 (by side code), how
+        often each nation took part on each side in each block of ``block`` replicates
+        (sum the first axis), what the likelihood of a calibration needs, without
+        participant rows; rows 3-5 (``EXPECTED_ROW`` + side code), in fixed point, what
+        turns those counts into expected counts
+        (:func:`escalate.engine.driver.expected_counts_worlds`). Added to, not overwritten.
     """
     nblocks = (count + block - 1) // block
     nworlds = len(worlds)

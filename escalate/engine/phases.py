@@ -48,6 +48,7 @@ from .state import (
     join,
     log_ratio,
     logistic,
+    note_expected,
     note_why,
     pull,
 )
@@ -266,11 +267,13 @@ def side_logit(w, p_a, p_d, t_a, t_d):
 
 
 @jit(**INLINE_OPTIONS)
-def unaligned(w, sc, rs, ini, tgt, tmask, n_pulled):
+def unaligned(w, sc, rs, ini, tgt, tmask, n_pulled, expect):
     """Version 3, after round 0's obligations: nations without one may join.
 
     As :meth:`escalate.engine.reference.cascade.Cascade.unaligned`. Returns the
-    pulled count; clears ``dec0``.
+    pulled count; clears ``dec0``. ``expect``: also note, for each nation whose
+    decision is taken and that owes no neutrality pledge (so that a pull is an entry),
+    its chances of joining each side (:func:`~escalate.engine.state.note_expected`).
     """
     p_a, p_d = side_powers(w, ini, tgt)
     rank = w.ob_kind.size + w.org_kind.size
@@ -283,7 +286,10 @@ def unaligned(w, sc, rs, ini, tgt, tmask, n_pulled):
             if sc.side[w.owe_prot[e]] != NO_SIDE:
                 ties = 1.0
                 break
-        if not uniform(rs, w.un_key[k]) < logistic(entry_logit(w, k, tmask, ties)):
+        p = logistic(entry_logit(w, k, tmask, ties))
+        enters = uniform(rs, w.un_key[k]) < p
+        known = expect and w.neu_ptr[k + np.uint32(1)] == w.neu_ptr[k]
+        if not (enters or known):
             continue
         t_a = 0
         t_d = 0
@@ -291,8 +297,12 @@ def unaligned(w, sc, rs, ini, tgt, tmask, n_pulled):
             ps = _party(w, w.owe_prot[e], ini, tgt)
             t_a += ps == SIDE_A
             t_d += ps == SIDE_D
-        zs = side_logit(w, p_a, p_d, t_a, t_d)
-        s = SIDE_D if uniform(rs, w.un_side_key[k]) < logistic(zs) else SIDE_A
+        q = logistic(side_logit(w, p_a, p_d, t_a, t_d))
+        if known:
+            note_expected(sc, k, p, q)
+        if not enters:
+            continue
+        s = SIDE_D if uniform(rs, w.un_side_key[k]) < q else SIDE_A
         n_pulled = pull(sc, k, s, rank, False, n_pulled)
         if w.entry_enemies:
             for x in range(w.power.size):

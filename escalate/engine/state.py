@@ -24,7 +24,8 @@ from .codes import NO_SIDE, ORG_ARBITRATION, ORG_COLLECTIVE_SECURITY, SIDE_A
 from .options import INLINE_OPTIONS, jit
 
 __all__ = [
-    "AGGR_ENTRY", "AGGR_PLAN", "NO_RANK", "Scratch", "clear_why", "must_answer", "new_scratch",
+    "AGGR_ENTRY", "AGGR_PLAN", "FIXED_ONE", "NO_RANK", "Scratch", "clear_why", "must_answer",
+    "new_scratch",
 ]  # fmt: skip
 
 #: ``Scratch.pull_flag``: pulled towards side A, towards side D, or both (stays out);
@@ -44,6 +45,11 @@ WHY_FRIEND, WHY_CULPRIT = 0, 1
 #: sanctions against side A and side D.
 C_EDGES, C_WHY, C_STAMP, C_OVERFLOW = 0, 1, 2, 3
 T_SANCTIONS, T_DIPLOMACY, T_VETOED, T_SANC_A, T_SANC_D = 4, 5, 6, 7, 8
+#: ``Scratch.counts``: the entries of ``un_k`` (expected counts, :func:`note_expected`).
+C_EXPECTED = 9
+#: Expected counts are added in fixed point, ``round(x * FIXED_ONE)``, so that their
+#: sums are exact and the same in any order (any block size, any thread count).
+FIXED_ONE = 1 << 32
 
 
 class Scratch(NamedTuple):
@@ -104,7 +110,12 @@ class Scratch(NamedTuple):
     tg_ptr: np.ndarray  # int32[n + 1]
     tg: np.ndarray  # uint32[cap]
     mark: np.ndarray  # int64[n] stamp of the entrant that marked a nation
-    counts: np.ndarray  # int64[9]: C_* and T_* entries
+    # expected counts (only when the block tallies): P(joins A), P(joins D) of each
+    # nation whose unaligned decision was taken and no pledge can hold back, fixed point
+    un_k: np.ndarray  # uint32[n]
+    un_a: np.ndarray  # int64[n]
+    un_d: np.ndarray  # int64[n]
+    counts: np.ndarray  # int64[10]: C_* and T_* entries
 
 
 @jit(**INLINE_OPTIONS)
@@ -166,7 +177,10 @@ def new_scratch(w, cap):
         tg_ptr=np.zeros(n + 1, np.int32),
         tg=np.empty(cap, np.uint32),
         mark=np.zeros(n, np.int64),
-        counts=np.zeros(9, np.int64),
+        un_k=np.empty(n, np.uint32),
+        un_a=np.empty(n, np.int64),
+        un_d=np.empty(n, np.int64),
+        counts=np.zeros(10, np.int64),
     )
 
 
@@ -230,6 +244,20 @@ def clear_why(sc):
     for i in range(np.uint64(c[C_WHY])):
         sc.why_head[sc.why_nation[i]] = -1
     c[C_WHY] = 0
+
+
+@jit(**INLINE_OPTIONS)
+def note_expected(sc, k, p, q):
+    """Nation ``k`` joins side A with probability ``p (1 - q)`` and D with ``p q``, known now.
+
+    Kept in fixed point (:data:`FIXED_ONE`) for the block's expected counts.
+    """
+    c = sc.counts
+    i = np.uint64(c[C_EXPECTED])
+    sc.un_k[i] = k
+    sc.un_a[i] = np.int64(np.floor(p * (1.0 - q) * FIXED_ONE + 0.5))
+    sc.un_d[i] = np.int64(np.floor(p * q * FIXED_ONE + 0.5))
+    c[C_EXPECTED] = np.int64(i) + 1
 
 
 # ---------------------------------------------------------------------- attacks

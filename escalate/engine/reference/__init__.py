@@ -24,7 +24,7 @@ from .draws import (
     rep_state,
     uniform,
 )
-from .run import contest, simulate_reference, trace_reference
+from .run import contest, expected_counts_reference, simulate_reference, trace_reference
 from .world import canonical_obligations
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "canonical_obligations",
     "contest",
     "decision_key",
+    "expected_counts_reference",
     "rep_state",
     "simulate_reference",
     "trace_reference",

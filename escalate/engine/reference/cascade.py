@@ -80,6 +80,9 @@ class Cascade(Narration):
     cases: list[tuple[str, str, bool]] = field(default_factory=list)  # attacker, victim, aggression
     pulls: dict[str, dict[str, _Pull]] = field(default_factory=dict)  # nation -> side -> pull
     round: int = 0
+    #: P(joins A), P(joins D) of each nation whose unaligned decision was taken and
+    #: that owes no neutrality pledge (see ``expected_counts_reference``)
+    expected: dict[str, tuple[float, float]] = field(default_factory=dict)
     #: the story of the cascade (see ``trace_reference``), or None when not traced
     events: list[dict] | None = None
 
@@ -412,14 +415,16 @@ class Cascade(Narration):
             z += c["power"] * log_ratio(ctx.power[k], ctx.total_power)
             z += c["ties"] * ties
             p = logistic(z)
-            u = self.draw(decision_key(KIND_UNALIGNED, k))
-            if not u < p:
-                continue
             t = {s: float(sum(1 for j in owes if j in self.parties[s])) for s in (A, D)}
             zs = c["side_intercept"]
             zs += c["side_power"] * log_ratio(p_side[D], p_side[A])
             zs += c["side_ties"] * (t[D] - t[A])
             ps = logistic(zs)
+            if not ctx.pledges[k]:  # a pull is an entry: its chances are known now
+                self.expected[k] = (p * (1.0 - ps), p * ps)
+            u = self.draw(decision_key(KIND_UNALIGNED, k))
+            if not u < p:
+                continue
             us = self.draw(decision_key(KIND_UNALIGNED_SIDE, k))
             s = D if us < ps else A
             self.note_unaligned(k, u, p, us, ps, s)

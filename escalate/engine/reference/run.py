@@ -49,7 +49,7 @@ from .draws import (
 from .notes import Narration
 from .world import Context
 
-__all__ = ["contest", "simulate_reference", "trace_reference"]
+__all__ = ["contest", "expected_counts_reference", "simulate_reference", "trace_reference"]
 
 
 def _pick(cands: list[str], weight: dict[str, float], exclude: str | None, u: float) -> str:
@@ -178,6 +178,7 @@ def _cascade(
     rep: int,
     want_participants: bool,
     events: list[dict] | None = None,
+    expected: dict[str, dict[str, float]] | None = None,
 ):
     dyn = ctx.world.dynamics
     state = rep_state(seed, rep)
@@ -218,6 +219,8 @@ def _cascade(
         c.attacked, c.cases = [], []
     _outcome(ctx, c, row, draw)
     c.note_outcome(row)
+    if expected is not None:
+        _add_expected(c, expected)
     parts = []
     if want_participants:
         parts = [
@@ -225,6 +228,20 @@ def _cascade(
             for x, s, rr, v, src in c.entered
         ]
     return row, parts
+
+
+def _add_expected(c: Cascade, expected: dict[str, dict[str, float]]) -> None:
+    """Add the cascade's participation to ``expected`` (side -> nation -> sum).
+
+    Each nation at war counts 1 on its side, except where its unaligned decision's
+    chances are known (``Cascade.expected``): those chances count instead.
+    """
+    for nid, s, _, via, _ in c.entered:
+        if not (via == "unaligned" and nid in c.expected):
+            expected[s][nid] += 1.0
+    for nid, (p_a, p_d) in c.expected.items():
+        expected[A][nid] += p_a
+        expected[D][nid] += p_d
 
 
 def _outcome(ctx: Context, c: Cascade, row: dict, draw: Callable[[int], float]) -> None:
@@ -301,6 +318,21 @@ def trace_reference(world: World, seed: int, replicate: int) -> tuple[list[dict]
     events: list[dict] = []
     row, _ = _cascade(Context(world), seed, replicate, False, events)
     return events, row
+
+
+def expected_counts_reference(world: World, seed: int, count: int) -> dict[str, dict[str, float]]:
+    """Expected counts of replicates ``0 .. count - 1``: side (``A``, ``D``) -> nation -> sum.
+
+    The semantics of :func:`escalate.engine.driver.expected_counts_worlds`: each
+    nation's cascades at war on each side, where a nation whose unaligned decision
+    was taken and that owes no neutrality pledge counts its chances of joining each
+    side, ``p (1 - q)`` and ``p q``, instead of its unaligned entry.
+    """
+    ctx = Context(world)
+    expected = {s: dict.fromkeys(ctx.ids, 0.0) for s in (A, D)}
+    for rep in range(count):
+        _cascade(ctx, seed, rep, False, expected=expected)
+    return expected
 
 
 def simulate_reference(
