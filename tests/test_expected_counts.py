@@ -21,6 +21,7 @@ import pytest
 from hypothesis import given, settings
 from strategies import world_dicts
 
+from escalate.backtest.simulator import smoothed
 from escalate.engine.codes import NO_SIDE, SIDE_A, SIDE_D
 from escalate.engine.compile import compile_world
 from escalate.engine.driver import expected_counts_worlds, side_counts_worlds
@@ -160,3 +161,44 @@ def test_without_unaligned_entry_expected_counts_are_the_counts(intercept):
     expected, counts = _expected(cw, 500)
     tol = 500 * 0.5 / FIXED_ONE + 1e-9
     np.testing.assert_allclose(expected, counts, rtol=0, atol=tol)
+
+
+#: C owes A a pact it always honours, and joins unaligned half the time; X joins side D
+#: almost surely and attacks A, which pulls C in where it did not join: C's chances
+#: count in every cascade and its later entry in about half, about 1 a cascade in all.
+PULLED_LATER = {
+    "name": "later",
+    "incident": {"initiator": "A", "target": "B"},
+    "dynamics": {"model": 3, "unaligned": {"intercept": 8.0, "ties": -8.0, "side_intercept": 8.0}},
+    "nations": [{"id": x, "name": x, "power": 1.0} for x in "ABCX"],
+    "alliances": [{"name": "ac", "kind": "defense", "members": ["A", "C"], "reliability": 1.0}],
+}
+
+
+def test_expected_counts_may_exceed_the_cascades_and_the_probabilities_stay_valid():
+    cw = compile_world(world_from_dict(PULLED_LATER))
+    c = cw.ids.index("C")
+    r = 200
+    over = []
+    for seed in range(1, 9):
+        expected, counts = _expected(cw, r, seed)
+        assert counts[SIDE_A, c] + counts[SIDE_D, c] <= r
+        total = expected[SIDE_A, c] + expected[SIDE_D, c]
+        assert abs(total - r) < 6.0 * np.sqrt(r) * 0.5  # about 1 a cascade
+        over.append(total > r)
+        p1, p2 = smoothed(expected[SIDE_A], expected[SIDE_D], r, 0.5)
+        stay = 1.0 - p1 - p2
+        assert np.all(p1 > 0) and np.all(p2 > 0) and np.all(stay >= 0.5 / (r + 1.5) - 1e-12)
+    assert any(over)  # the case the scaling is for does occur
+
+
+def test_smoothing_of_counts_is_add_one_half():
+    c1 = np.array([0.0, 3.0, 10.0])
+    c2 = np.array([0.0, 5.0, 0.0])
+    p1, p2 = smoothed(c1, c2, 10, 0.5)
+    np.testing.assert_allclose(p1, (c1 + 0.5) / 11.5)
+    np.testing.assert_allclose(p2, (c2 + 0.5) / 11.5)
+    p1, p2 = smoothed(np.array([8.0]), np.array([4.0]), 10, 0.5)  # 12 of 10: scaled to 10
+    np.testing.assert_allclose(
+        [p1[0], p2[0], 1 - p1[0] - p2[0]], [7.16667 / 11.5, 3.83333 / 11.5, 0.5 / 11.5], rtol=1e-4
+    )

@@ -6,23 +6,27 @@ over the wars given weight. P(outcome) is simulated: ``replicates`` cascades of 
 war's world (:class:`~escalate.backtest.simulator.CaseSimulator`), with one
 seed for every evaluation (common random numbers: the keyed draws make two
 coefficient vectors run the same cascades, so the objective changes only where a
-decision flips). Monte Carlo zeros are smoothed: with counts c1, c2 and c0 = R - c1
-- c2, P(k) = (c_k + 1/2) / (R + 3/2) (Jeffreys' add-one-half), so an outcome never
-simulated costs log(2R + 3) nats, not infinity. A state that owes nothing to anyone can
-only enter unaligned, so its P(outcome) is not simulated but exact (the logistics of
-its entry and side, :func:`escalate.engine.exact.unaligned_alone`), with no Monte
-Carlo floor.
+decision flips). The counts are expected counts
+(:func:`escalate.engine.driver.expected_counts_worlds`): where a state's unaligned
+decision is taken and no pledge can hold it back, its chances of joining each side
+count instead of the draw, so the objective moves smoothly with the unaligned
+coefficients. Monte Carlo zeros are smoothed: with counts c1, c2 and c0 = R - c1 - c2,
+P(k) = (c_k + 1/2) / (R + 3/2) (Jeffreys' add-one-half), so an outcome never simulated
+costs log(2R + 3) nats, not infinity. A state that owes nothing to anyone can only enter
+unaligned, so its P(outcome) is not simulated but exact (the logistics of its entry and
+side, :func:`escalate.engine.exact.unaligned_alone`), with no Monte Carlo floor.
 
 The fit maximises the likelihood times a normal prior of every coefficient, centred on
 its start with standard deviation :data:`~escalate.backtest.params.PRIOR_SCALE`
 (a maximum a posteriori fit; the penalty, ``sum((theta - start)^2) / (2 scale^2)``, is
 divided by the number of third parties like the log-likelihood). The search is
 scipy's bounded Powell method (derivative-free: the simulated objective is a step
-function of the coefficients) from the fixed start
+function of the honour coefficients, and of the unaligned ones for the states a pledge
+can hold back) from the fixed start
 :data:`~escalate.backtest.params.START`, never from an earlier fit, with at
 most ``max_evaluations`` evaluations. :attr:`Fit.loss` is the likelihood part alone.
 An evaluation simulates the worlds of all its wars in one parallel kernel call
-(:func:`~escalate.backtest.simulator.counts_of`).
+(:func:`~escalate.backtest.simulator.probabilities_of`).
 """
 
 from __future__ import annotations
@@ -100,6 +104,8 @@ class Objective:
             p1, p2 = p1[third], p2[third]
             side = self.outcomes[i]
             p = np.where(side == 1, p1, np.where(side == 2, p2, 1.0 - p1 - p2))
+            if not np.all(p > 0.0):  # smoothing keeps every outcome possible
+                raise FloatingPointError(f"war {self.cases[i].war.num}: P(outcome) {p.min()}")
             out[x] = -np.log(p).sum()
         return out
 

@@ -31,7 +31,7 @@ from ..model.entities import Dynamics
 from ..results.arrow import allocate_outputs
 from .predict import Case
 
-__all__ = ["EXACT_FLOOR", "CaseSimulator", "counts_of", "probabilities_of"]
+__all__ = ["EXACT_FLOOR", "CaseSimulator", "counts_of", "probabilities_of", "smoothed"]
 
 #: The least exact probability of an outcome: a joiner given 0 (unaligned entry
 #: disabled) costs -log(1e-12) = 27.6 nats, not infinity.
@@ -105,22 +105,19 @@ def probabilities_of(
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """P(COW side 1), P(side 2) of every state of each war, war ``i`` under ``dynamics[i]``.
 
-    Simulated and smoothed: with expected counts c1, c2 of ``replicates``
+    Simulated and smoothed (:func:`smoothed`): expected counts of ``replicates``
     (:func:`escalate.engine.driver.expected_counts_worlds`, which count a state's
     unaligned entry as its chances where no pledge can hold it back, so that they move
-    smoothly with the unaligned coefficients), P(k) = (c_k + alpha) / (replicates +
-    3 alpha). Exact for the states that only unaligned entry can take to war
-    (:func:`~escalate.engine.exact.unaligned_alone`), each floored at
-    :data:`EXACT_FLOOR`, as is their chance of staying out.
+    smoothly with the unaligned coefficients). Exact for the states that only unaligned
+    entry can take to war (:func:`~escalate.engine.exact.unaligned_alone`), each floored
+    at :data:`EXACT_FLOOR`, as is their chance of staying out.
     """
     cws = [with_dynamics(s.cw, d, s.world) for s, d in zip(sims, dynamics, strict=True)]
     outs = [s._outputs(replicates) for s in sims]
     expected = expected_counts_worlds(cws, seed, replicates, outs)
     out = []
     for s, cw, tally in zip(sims, cws, expected, strict=True):
-        c1, c2 = s._sides(tally)
-        p1 = (c1 + alpha) / (replicates + 3 * alpha)
-        p2 = (c2 + alpha) / (replicates + 3 * alpha)
+        p1, p2 = smoothed(*s._sides(tally), replicates, alpha)
         e1, e2 = s._exact(cw)
         known = ~np.isnan(e1)
         e1, e2 = np.maximum(e1[known], EXACT_FLOOR), np.maximum(e2[known], EXACT_FLOOR)
@@ -128,3 +125,22 @@ def probabilities_of(
         p1[known], p2[known] = e1 * fit_in, e2 * fit_in
         out.append((p1, p2))
     return out
+
+
+def smoothed(
+    c1: np.ndarray, c2: np.ndarray, replicates: int, alpha: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """P(side 1), P(side 2) from (expected) counts c1, c2 of ``replicates`` cascades.
+
+    P(k) = (c_k + alpha) / (replicates + 3 alpha), staying out likewise from
+    ``replicates - c1 - c2``. Expected counts can add up to more than ``replicates``
+    (a state's chances count in every cascade where its unaligned decision is taken,
+    and where it did not join it may still be pulled in later), though their
+    expectation cannot: such a pair is first scaled down to ``replicates``, so that
+    staying out keeps at least ``alpha / (replicates + 3 alpha)``.
+    """
+    total = c1 + c2
+    scale = np.where(total > replicates, replicates / np.where(total > 0, total, 1.0), 1.0)
+    p1 = (c1 * scale + alpha) / (replicates + 3 * alpha)
+    p2 = (c2 * scale + alpha) / (replicates + 3 * alpha)
+    return p1, p2
