@@ -157,6 +157,17 @@ def evaluation_line(ev: dict[str, float], repeats: int) -> str:
             f"evaluations/s on {numba.get_num_threads()} threads")  # fmt: skip
 
 
+def load_war_cases(wars: Path, paths: dict[str, Path], ids: list[int] | None) -> list:
+    """Each war's case (world of the day, third parties), as the backtest builds them."""
+    from escalate.backtest.predict import DataFiles, load_cases
+
+    files = DataFiles.of(paths["states"], paths["capabilities"], paths["majors"],
+                         paths["atop"], paths["cow"])  # fmt: skip
+    _, cases, _ = load_cases(wars, files, since=None, until=None, war_ids=ids,
+                             min_participants=2)  # fmt: skip
+    return cases
+
+
 def evaluation_seconds(
     wars: Path,
     paths: dict[str, Path],
@@ -168,12 +179,8 @@ def evaluation_seconds(
     """The fastest of ``repeats`` evaluations of the likelihood of every war at the start."""
     from escalate.backtest.fit import Objective
     from escalate.backtest.params import START
-    from escalate.backtest.predict import DataFiles, load_cases
 
-    files = DataFiles.of(paths["states"], paths["capabilities"], paths["majors"],
-                         paths["atop"], paths["cow"])  # fmt: skip
-    _, cases, _ = load_cases(wars, files, since=None, until=None, war_ids=ids,
-                             min_participants=2)  # fmt: skip
+    cases = load_war_cases(wars, paths, ids)
     objective = Objective(cases, "enemies", 180, replicates, seed)
     weights = np.ones(len(cases))
     objective.mean(START, weights)  # compiles each war's world once

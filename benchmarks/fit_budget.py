@@ -23,11 +23,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from backtest import FILES, HERE, _data_dir
+from backtest import FILES, HERE, _data_dir, load_war_cases
 
 from escalate.backtest.fit import Objective, fit
 from escalate.backtest.params import PARAMS, START, dynamics_of
-from escalate.backtest.predict import DataFiles, load_cases
 from escalate.engine.coefficients import with_dynamics
 from escalate.engine.driver import expected_counts_worlds
 
@@ -77,10 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     if not all(p.exists() for p in paths.values()):
         print(f"no COW/ATOP files under {data} (set --data or ESCALATE_DATA_DIR)", file=sys.stderr)
         return 2
-    files = DataFiles.of(paths["states"], paths["capabilities"], paths["majors"],
-                         paths["atop"], paths["cow"])  # fmt: skip
-    _, cases, _ = load_cases(paths["wars"], files, since=None, until=None, war_ids=None,
-                             min_participants=2)  # fmt: skip
+    cases = load_war_cases(paths.pop("wars"), paths, None)
     obj = Objective(cases, args.entry, 180, args.fit_replicates, args.seed, decide=args.decide)
     ones = np.ones(len(cases))
     rows = []
