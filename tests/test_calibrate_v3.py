@@ -74,6 +74,26 @@ def test_the_fit_beats_its_start_in_sample(history):
     assert obj.mean(f.theta, ones) == f.loss  # the same seed: the same value again
 
 
+def test_the_fit_is_the_best_point_it_evaluated(history):
+    """Not the optimizer's last point: bounded Powell's line search can end worse."""
+    obj = Objective(history, "enemies", 180, 100, 1)
+    ones = np.ones(len(history))
+    seen = []
+    mean = obj.mean
+
+    def recorded(theta, weights):
+        value = mean(theta, weights)
+        seen.append((value + obj.penalty(theta, weights), value, np.array(theta)))
+        return value
+
+    obj.mean = recorded
+    f = fit(obj, ones, max_evaluations=40, free=FREE)
+    assert len(seen) == f.evaluations > 2
+    value, loss, theta = min(seen, key=lambda s: s[0])
+    assert f.loss == loss and np.array_equal(f.theta, theta)
+    assert f.loss + obj.penalty(f.theta, ones) == value
+
+
 def test_refits_start_from_the_fixed_start_not_from_an_earlier_fit(history):
     obj = Objective(history, "enemies", 180, 100, 1)
     w = np.ones(len(history))

@@ -24,7 +24,9 @@ scipy's bounded Powell method (derivative-free: the simulated objective is a ste
 function of the honour coefficients, and of the unaligned ones for the states a pledge
 can hold back) from the fixed start
 :data:`~escalate.backtest.params.START`, never from an earlier fit, with at
-most ``max_evaluations`` evaluations. :attr:`Fit.loss` is the likelihood part alone.
+most ``max_evaluations`` evaluations; the fit is the best point evaluated (the start
+included: bounded Powell's line search can end at a point worse than where it began).
+:attr:`Fit.loss` is the likelihood part alone.
 An evaluation simulates the worlds of all its wars in one parallel kernel call
 (:func:`~escalate.backtest.simulator.probabilities_of`).
 """
@@ -170,17 +172,26 @@ def fit(
         return theta
 
     loss_start = obj.mean(start, weights)
-    res = minimize(
-        lambda x: obj.mean(full(x), weights) + obj.penalty(full(x), weights),
+    # the best point evaluated: bounded Powell's line search can end worse than it began
+    best: dict[str, Any] = {
+        "value": loss_start + obj.penalty(start, weights), "theta": start.copy(), "loss": loss_start
+    }  # fmt: skip
+
+    def objective(x: np.ndarray) -> float:
+        theta = full(x)
+        loss = obj.mean(theta, weights)
+        value = loss + obj.penalty(theta, weights)
+        if value < best["value"]:
+            best.update(value=value, theta=theta, loss=loss)
+        return value
+
+    minimize(
+        objective,
         start[free],
         method="Powell",
         bounds=[b for b, f in zip(BOUNDS, free, strict=True) if f],
         options={"maxfev": max_evaluations, "xtol": 1e-2, "ftol": 1e-5},
     )
-    best = full(np.asarray(res.x, float))
-    loss = obj.mean(best, weights)
-    # Powell returns its best point; keep the start if it is better
-    if loss + obj.penalty(best, weights) > loss_start + obj.penalty(start, weights):
-        best, loss = start.copy(), loss_start
     seconds = time.perf_counter() - t
-    return Fit(best, loss, loss_start, obj.evaluations - n0, seconds, obj.entry, obj.decide)
+    evaluations = obj.evaluations - n0
+    return Fit(best["theta"], best["loss"], loss_start, evaluations, seconds, obj.entry, obj.decide)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -23,6 +24,7 @@ import numpy as np
 from ..model.defaults import UNALIGNED_TERMS
 from ..model.entities import Dynamics, World
 from ..model.schema import ALLIANCE_KINDS, REGIONS
+from .phases import entry_chances
 
 __all__ = ["HonourInputs", "coefficient_arrays", "honour_inputs", "with_dynamics"]
 
@@ -97,11 +99,13 @@ def coefficient_arrays(
     obligations: HonourInputs,
     trig_ob: np.ndarray,
     pledges: HonourInputs,
+    nations: Mapping[str, Any],
 ) -> dict[str, Any]:
     """The fields of :class:`~escalate.engine.compile.WorldArrays` that ``d`` decides.
 
     ``obligations`` by rank, ``trig_ob`` the rank of each trigger entry, ``pledges`` in
-    the kernel's order (CSR by obligor).
+    the kernel's order (CSR by obligor); ``nations``: the compiled ``power``, ``major``
+    and ``total_power``.
     """
     v3 = d.model == 3
     p, logit, static = honour(obligations, d)
@@ -109,6 +113,9 @@ def coefficient_arrays(
     theatre = world.incident.theatre
     h = dict(d.honour)
     moving = {key: h[name] if v3 else 0.0 for key, name in MOVING.items()}
+    un_coef = np.array([dict(d.unaligned)[t] for t in UNALIGNED_TERMS], np.float64)
+    un_p = np.empty((len(nations["power"]), 4))
+    entry_chances(un_coef, nations["power"], nations["major"], nations["total_power"], un_p)
     return {
         "model": d.model,
         "entry_enemies": v3 and d.entry == "enemies",
@@ -123,7 +130,8 @@ def coefficient_arrays(
         "neu_logit": q_logit,
         "neu_static": q_static,
         "un_on": v3 and dict(d.unaligned)["intercept"] != -math.inf,
-        "un_coef": np.array([dict(d.unaligned)[t] for t in UNALIGNED_TERMS], np.float64),
+        "un_coef": un_coef,
+        "un_p": un_p,
     }
 
 
@@ -137,6 +145,10 @@ def with_dynamics(cw: Any, d: Dynamics, world: World) -> Any:
     if d.model != world.dynamics.model:
         raise ValueError("with_dynamics keeps the model: compile the world again")
     arrays = cw.arrays._replace(
-        **coefficient_arrays(world, d, cw.honour_obligations, cw.arrays.trig_ob, cw.honour_pledges)
-    )
+        **coefficient_arrays(
+            world, d, cw.honour_obligations, cw.arrays.trig_ob, cw.honour_pledges,
+            {"power": cw.arrays.power, "major": cw.arrays.major,
+             "total_power": cw.arrays.total_power},
+        )
+    )  # fmt: skip
     return dataclasses.replace(cw, arrays=arrays)

@@ -220,6 +220,7 @@ class WorldArrays(NamedTuple):
     # unaligned entry (model 3)
     un_on: bool
     un_coef: np.ndarray  # float64[8] in model.defaults.UNALIGNED_TERMS order
+    un_p: np.ndarray  # float64[n, 4] entry chance by 2 * in theatre + ties (entry_chances)
     un_key: np.ndarray  # uint64[n]
     un_side_key: np.ndarray  # uint64[n]
     owe_ptr: np.ndarray  # uint32[n+1] every obligation (any kind) by obligor ...
@@ -281,15 +282,16 @@ def compile_world(world: World) -> CompiledWorld:
     _, neu_pos = _csr(len(index), [index[x[1]] for x in neus])
     by_rank = honour_inputs(world, [(o[0], o[1], o[2]) for o in obs])
     by_pledge = honour_inputs(world, [(neus[p][0], "neutrality", neus[p][1]) for p in neu_pos])
+    nation_fields = _nation_arrays(nations)
     arrays = WorldArrays(
-        **_nation_arrays(nations),
+        **nation_fields,
         **ob_fields,
         **_neutrality_arrays(world, index),
         **_organization_arrays(world, orgs, obs, index),
         **_plan_arrays(world, index),
         **incident_arrays(world, index),
         **_owed(world, index),
-        **coefficient_arrays(world, d, by_rank, ob_fields["trig_ob"], by_pledge),
+        **coefficient_arrays(world, d, by_rank, ob_fields["trig_ob"], by_pledge, nation_fields),
         max_rounds=d.max_rounds,
         world_war_majors=d.world_war_majors,
         deterrence=d.deterrence,

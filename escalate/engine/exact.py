@@ -10,7 +10,7 @@ probability ``p * q`` (``p`` the logistic of entry, ``q`` that of side D) and on
 with ``p * (1 - q)``. The kernel's keyed draws estimate these numbers with Monte Carlo
 error (a cascade count of 0 where ``p`` is below about one in ``replicates``);
 :func:`unaligned_alone` gives them exactly, from the same helpers the kernel's rule
-uses (:func:`escalate.engine.phases.entry_logit`, :func:`~escalate.engine.phases.side_logit`).
+uses (:func:`escalate.engine.phases.entry_chance`, :func:`~escalate.engine.phases.side_logit`).
 The calibration's likelihood uses them (:mod:`escalate.backtest.simulator`).
 """
 
@@ -22,8 +22,8 @@ from .codes import NO_SIDE
 from .compile import CompiledWorld
 from .kernel import theatre_of
 from .options import jit
-from .phases import entry_logit, side_logit, side_powers
-from .state import logistic
+from .phases import entry_chance, side_logit, side_powers
+from .state import log_ratio, logistic
 
 __all__ = ["unaligned_alone"]
 
@@ -39,11 +39,11 @@ def _unaligned_alone(w, on_a, on_d):
     tgt = w.inc_target
     tmask = theatre_of(w, tgt)
     p_a, p_d = side_powers(w, ini, tgt)
-    q = logistic(side_logit(w, p_a, p_d, 0, 0))
+    q = logistic(side_logit(w.un_coef, log_ratio(p_d, p_a), 0, 0))
     for k in range(w.power.size):
         if w.inc_party[k] != NO_SIDE or w.owe_ptr[k + 1] > w.owe_ptr[k]:
             continue
-        p = logistic(entry_logit(w, k, tmask, 0.0)) if w.un_on else 0.0
+        p = entry_chance(w, k, tmask, 0) if w.un_on else 0.0
         on_a[k] = p * (1.0 - q)
         on_d[k] = p * q
 

@@ -245,23 +245,53 @@ def side_powers(w, ini, tgt):
 
 
 @jit(**INLINE_OPTIONS)
-def entry_logit(w, k, tmask, ties):
-    """The log-odds that nation ``k`` enters unaligned (``ties``: 1.0 if it owes a belligerent)."""
-    c = w.un_coef
+def entry_logit(c, major, in_theatre, log_power, ties):
+    """The log-odds that a nation enters unaligned (``c``: ``un_coef``; covariates as floats).
+
+    ``major``, ``in_theatre`` and ``ties`` (it owes a belligerent) are 1.0 or 0.0;
+    ``log_power`` is :func:`~escalate.engine.state.log_ratio` of its power to the total.
+    """
     z = c[0]
-    z += c[1] * (1.0 if w.major[k] else 0.0)
-    z += c[2] * (1.0 if in_theatre(w, k, tmask) else 0.0)
-    z += c[3] * log_ratio(w.power[k], w.total_power)
+    z += c[1] * major
+    z += c[2] * in_theatre
+    z += c[3] * log_power
     z += c[4] * ties
     return z
 
 
+@jit()
+def entry_chances(c, power, major, total_power, out):
+    """Fill ``out[k, 2 * in_theatre + ties]`` with nation ``k``'s chance of entering unaligned.
+
+    The logistic of :func:`entry_logit`, by whether ``k`` is in the theatre and owes a
+    belligerent: the only covariates that change during a run, so that a decision
+    looks its chance up instead of computing a log and an exp (the same operations,
+    so the same bits).
+    """
+    for k in range(power.size):
+        log_power = log_ratio(power[k], total_power)
+        m = 1.0 if major[k] else 0.0
+        for th in range(2):
+            for t in range(2):
+                z = entry_logit(c, m, 1.0 if th else 0.0, log_power, 1.0 if t else 0.0)
+                out[k, 2 * th + t] = logistic(z)
+
+
 @jit(**INLINE_OPTIONS)
-def side_logit(w, p_a, p_d, t_a, t_d):
-    """The log-odds that an unaligned entrant takes side D (``t``: its obligations to each side)."""
-    c = w.un_coef
+def entry_chance(w, k, tmask, ties):
+    """Nation ``k``'s chance of entering unaligned (``ties``: 1 if it owes a belligerent)."""
+    return w.un_p[k, (2 if in_theatre(w, k, tmask) else 0) + ties]
+
+
+@jit(**INLINE_OPTIONS)
+def side_logit(c, log_power_ratio, t_a, t_d):
+    """The log-odds that an unaligned entrant takes side D.
+
+    ``log_power_ratio``: :func:`~escalate.engine.state.log_ratio` of side D's power to
+    side A's; ``t``: its obligations to each side.
+    """
     zs = c[5]
-    zs += c[6] * log_ratio(p_d, p_a)
+    zs += c[6] * log_power_ratio
     zs += c[7] * float(t_d - t_a)
     return zs
 
@@ -276,17 +306,18 @@ def unaligned(w, sc, rs, ini, tgt, tmask, n_pulled, expect):
     its chances of joining each side (:func:`~escalate.engine.state.note_expected`).
     """
     p_a, p_d = side_powers(w, ini, tgt)
+    log_pd_pa = log_ratio(p_d, p_a)
     rank = w.ob_kind.size + w.org_kind.size
     for k in range(w.power.size):
         if sc.side[k] != NO_SIDE or sc.pull_flag[k] != 0 or sc.dec0[k]:
             sc.dec0[k] = 0
             continue
-        ties = 0.0
+        ties = 0
         for e in range(w.owe_ptr[k], w.owe_ptr[k + 1]):
             if sc.side[w.owe_prot[e]] != NO_SIDE:
-                ties = 1.0
+                ties = 1
                 break
-        p = logistic(entry_logit(w, k, tmask, ties))
+        p = entry_chance(w, k, tmask, ties)
         enters = uniform(rs, w.un_key[k]) < p
         known = expect and w.neu_ptr[k + np.uint32(1)] == w.neu_ptr[k]
         if not (enters or known):
@@ -297,7 +328,7 @@ def unaligned(w, sc, rs, ini, tgt, tmask, n_pulled, expect):
             ps = _party(w, w.owe_prot[e], ini, tgt)
             t_a += ps == SIDE_A
             t_d += ps == SIDE_D
-        q = logistic(side_logit(w, p_a, p_d, t_a, t_d))
+        q = logistic(side_logit(w.un_coef, log_pd_pa, t_a, t_d))
         if known:
             note_expected(sc, k, p, q)
         if not enters:
