@@ -25,7 +25,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from backtest import FILES, HERE, _data_dir, load_war_cases
 
-from escalate.backtest.fit import Objective, fit
+from escalate.backtest.fit import FTOL, XTOL, Objective, fit
 from escalate.backtest.params import PARAMS, START, dynamics_of
 from escalate.engine.coefficients import with_dynamics
 from escalate.engine.driver import expected_counts_worlds
@@ -91,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         })  # fmt: skip
     kernel = _kernel_seconds(obj, len(cases), args.fit_replicates, args.repeats)
     print(f"entry = {args.entry}, decide = {args.decide}, {len(cases)} wars, "
-          f"{args.fit_replicates} cascades per war and evaluation, seed {args.seed}")  # fmt: skip
+          f"{args.fit_replicates} cascades per war and evaluation, seed {args.seed}, "
+          f"Powell's xtol {XTOL}, ftol {FTOL}")  # fmt: skip
     print(f"{'budget':>7}{'evals':>7}{'loss':>10}{'+prior':>10}{'s':>7}{'side_ties':>11}")
     for r in rows:
         print(f"{r['budget']:>7}{r['evaluations']:>7}{r['loss']:>10.5f}"
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"kernel per evaluation: {kernel['unaligned_on']:.3f} s with unaligned entry, "
           f"{kernel['unaligned_off']:.3f} s without")  # fmt: skip
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    settings = vars(args) | {"data": str(data), "json": str(args.json)}
+    settings = vars(args) | {"data": str(data), "json": str(args.json), "xtol": XTOL, "ftol": FTOL}
     result = {"settings": settings, "fits": rows, "kernel_seconds": kernel}
     args.json.write_text(json.dumps(result, indent=2))
     return 0

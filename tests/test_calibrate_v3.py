@@ -163,3 +163,15 @@ def test_a_fit_without_third_parties_keeps_the_start(history):
     f = fit(obj, np.zeros(len(history)), max_evaluations=30)
     assert np.array_equal(f.theta, START) and f.evaluations == 0
     assert np.isnan(f.loss) and obj.evaluations == 0
+
+
+def test_the_command_line_budget_is_the_fit_s():
+    """``--max-evaluations`` defaults to :data:`~escalate.backtest.fit.MAX_EVALUATIONS`."""
+    from escalate.backtest.fit import MAX_EVALUATIONS
+    from escalate.cli.parser import build_parser
+
+    parser = build_parser()
+    for command in ("backtest", "calibrate"):
+        args = parser.parse_args([command, "--wars", "w.csv", "--states", "s.csv",
+                                  "--capabilities", "c.csv", "--out", "o"])  # fmt: skip
+        assert args.max_evaluations == MAX_EVALUATIONS

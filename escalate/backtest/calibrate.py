@@ -30,7 +30,7 @@ import numpy as np
 
 from .._version import __version__
 from ..model.schema import DECIDE_RULES, ENTRY_RULES
-from .fit import ALPHA, Fit, Objective, fit
+from .fit import ALPHA, FTOL, MAX_EVALUATIONS, XTOL, Fit, Objective, fit
 from .params import PARAMS, PRIOR_SCALE, START, params_dict
 from .predict import Case, DataFiles, load_cases
 
@@ -131,7 +131,7 @@ def calibrate_cases(
     seed: int = 1,
     folds: int = 10,
     resamples: int = 0,
-    max_evaluations: int = 300,
+    max_evaluations: int = MAX_EVALUATIONS,
     rules: tuple[tuple[str, str], ...] = RULES,
     free: np.ndarray | None = None,
     progress: Any = None,
@@ -220,7 +220,8 @@ def calibrate_cases(
             "max_evaluations": max_evaluations,
             "objective": "mean -log P(outcome) per third party, three outcomes at the window; "
             "P from the simulated counts with add-1/2 smoothing; common random numbers",
-            "optimizer": "scipy.optimize.minimize, bounded Powell, from the fixed start",
+            "optimizer": "scipy.optimize.minimize, bounded Powell, from the fixed start; "
+            f"xtol {XTOL}, ftol {FTOL}; the best point evaluated",
             "prior": f"normal(start, {PRIOR_SCALE}) on every coefficient (a MAP fit)",
             "evaluations": sum(o.evaluations for o in objectives.values()),
             "simulate_s": sum(o.seconds for o in objectives.values()),

@@ -47,10 +47,17 @@ from .params import BOUNDS, PRIOR_SCALE, START, dynamics_of
 from .predict import Case
 from .simulator import CaseSimulator, probabilities_of
 
-__all__ = ["Fit", "Objective", "fit"]
+__all__ = ["MAX_EVALUATIONS", "Fit", "Objective", "fit"]
 
 #: Jeffreys' smoothing of the simulated outcome counts.
 ALPHA = 0.5
+#: Powell's tolerances: a line search ends within ``XTOL`` of its minimum (a coefficient's
+#: interval is about 1 wide), the search when a pass gains less than ``FTOL`` relatively.
+XTOL = 0.05
+FTOL = 1e-4
+#: The default budget of a fit: above the 1,006 evaluations after which the fit on all
+#: COW wars ends by its tolerances (docs/backtest.md), so a fit ends by them, not by it.
+MAX_EVALUATIONS = 1500
 
 
 class Objective:
@@ -149,7 +156,7 @@ def fit(
     obj: Objective,
     weights: np.ndarray,
     *,
-    max_evaluations: int = 400,
+    max_evaluations: int = MAX_EVALUATIONS,
     free: np.ndarray | None = None,
     start: np.ndarray | None = None,
 ) -> Fit:
@@ -190,7 +197,7 @@ def fit(
         start[free],
         method="Powell",
         bounds=[b for b, f in zip(BOUNDS, free, strict=True) if f],
-        options={"maxfev": max_evaluations, "xtol": 1e-2, "ftol": 1e-5},
+        options={"maxfev": max_evaluations, "xtol": XTOL, "ftol": FTOL},
     )
     seconds = time.perf_counter() - t
     evaluations = obj.evaluations - n0

@@ -20,6 +20,7 @@ from .._version import __version__
 from .baselines import logistic_baseline, pact_rule
 from .calibrate import RULES, calibrate_cases, folds_of
 from .features import features
+from .fit import MAX_EVALUATIONS
 from .predict import FORMED_WITHIN, Case, DataFiles, load_cases, no_alliances, predict
 from .referee import calibration_bins, differences, loss_by_ties, side_accuracy, within_war_auc
 from .scores import EPS, auc, bootstrap_scores, brier, log_loss
@@ -214,7 +215,7 @@ def backtest(
     threads: int | None = None,
     folds: int = 10,
     fit_replicates: int = 250,
-    max_evaluations: int = 300,
+    max_evaluations: int = MAX_EVALUATIONS,
     rules: tuple[tuple[str, str], ...] = RULES,
     progress: Any = None,
 ) -> Backtest:

@@ -121,9 +121,10 @@ def _add_fit_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--max-evaluations",
         type=positive_int,
-        default=300,
+        default=1500,  # escalate.backtest.fit.MAX_EVALUATIONS (a test checks)
         metavar="E",
-        help="evaluations of the likelihood per fit (default 300)",
+        help="evaluations of the likelihood per fit, at most (default 1500: a fit on the "
+        "COW wars ends by its tolerance first)",
     )
     p.add_argument(
         "--entry",
