@@ -175,3 +175,74 @@ def test_the_command_line_budget_is_the_fit_s():
         args = parser.parse_args([command, "--wars", "w.csv", "--states", "s.csv",
                                   "--capabilities", "c.csv", "--out", "o"])  # fmt: skip
         assert args.max_evaluations == MAX_EVALUATIONS
+
+
+def test_fits_in_worker_processes_are_the_fits_of_one_process(history):
+    """``jobs = 2`` runs the fits in spawned workers, one thread each: the same bits, in order."""
+    from escalate.backtest.pool import FitPool
+
+    rule = ("enemies", "obligation")
+    ones = np.ones(len(history))
+    tasks = [(rule, ones), (rule, (np.arange(len(history)) % 2).astype(float)), (rule, ones)]
+    fits = {}
+    for jobs in (1, 2):
+        done = []
+        with FitPool(history, 180, 60, 1, jobs=jobs) as pool:
+            fits[jobs] = pool.fits(tasks, max_evaluations=25, free=FREE,
+                                   done=lambda i, _f, done=done: done.append(i))  # fmt: skip
+        assert sorted(done) == [0, 1, 2]
+    for one, two in zip(fits[1], fits[2], strict=True):
+        assert np.array_equal(one.theta, two.theta)
+        assert (one.loss, one.loss_start, one.evaluations) == (two.loss, two.loss_start,
+                                                              two.evaluations)  # fmt: skip
+    assert not np.array_equal(fits[1][0].theta, fits[1][1].theta)  # the weights matter
+
+
+def test_a_pool_refuses_no_workers(history):
+    from escalate.backtest.pool import FitPool
+
+    with pytest.raises(ValueError, match="jobs must be >= 1, got 0"):
+        FitPool(history, 180, 60, 1, jobs=0)
+
+
+def test_workers_end_when_their_parent_is_killed(tmp_path):
+    """A killed parent runs no shutdown: each worker notices, even mid-fit, and ends itself."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import os, time\n"
+        "from synthetic_history import synthetic_cases\n"
+        "from escalate.backtest.params import START\n"
+        "from escalate.backtest.pool import FitPool\n"
+        "if __name__ == '__main__':  # spawn imports the main module again\n"
+        "    pool = FitPool(synthetic_cases(START, wars=2, seed=3), 180, 10, 1, jobs=2)\n"
+        "    pids = {pool._executor.submit(os.getpid).result() for _ in range(8)}\n"
+        "    busy = [pool._executor.submit(time.sleep, 60) for _ in range(2)]  # mid-task\n"
+        "    time.sleep(1)\n"
+        "    print(' '.join(map(str, pids)), flush=True)\n"
+        "    time.sleep(60)\n"
+    )
+    env = os.environ | {"PYTHONPATH": os.pathsep.join(sys.path)}
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, env=env,
+                              text=True)  # fmt: skip
+    pids = [int(p) for p in parent.stdout.readline().split()]
+    assert pids
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+
+    def alive(pid: int) -> bool:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                return f.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
+        except FileNotFoundError:
+            return False
+
+    deadline = time.monotonic() + 20
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(alive(p) for p in pids)

@@ -21,6 +21,7 @@ probabilities are not fitted.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,8 +31,9 @@ import numpy as np
 
 from .._version import __version__
 from ..model.schema import DECIDE_RULES, ENTRY_RULES
-from .fit import ALPHA, FTOL, MAX_EVALUATIONS, XTOL, Fit, Objective, fit
+from .fit import ALPHA, FTOL, MAX_EVALUATIONS, XTOL, Fit, Objective
 from .params import PARAMS, PRIOR_SCALE, START, params_dict
+from .pool import FitPool
 from .predict import Case, DataFiles, load_cases
 
 __all__ = [
@@ -134,6 +136,7 @@ def calibrate_cases(
     max_evaluations: int = MAX_EVALUATIONS,
     rules: tuple[tuple[str, str], ...] = RULES,
     free: np.ndarray | None = None,
+    jobs: int = 1,
     progress: Any = None,
 ) -> Calibration:
     """Fit version 3's coefficients to ``cases`` and judge them out of sample.
@@ -144,40 +147,24 @@ def calibrate_cases(
     bootstrap refits for the intervals (0: none). ``free`` fits only those
     coefficients (a mask over :data:`~escalate.backtest.params.PARAMS`; the
     others stay at the start). ``rules``: the (``entry``, ``decide``) pairs fitted on
-    all wars; the likeliest is the one of the folds, eras and refits.
-    ``progress(message)`` is called after each fit.
+    all wars; the likeliest is the one of the folds, eras and refits. ``jobs``: worker
+    processes for the fits (:class:`~escalate.backtest.pool.FitPool`; 1: this process),
+    the same fits either way. ``progress(message)`` is called after each fit.
     """
     if not rules:
         raise ValueError("rules: give at least one (entry, decide) pair")
     t0 = time.perf_counter()
-    say = progress or (lambda _msg: None)
-    ones = np.ones(len(cases))
-    objectives = {(e, d): Objective(cases, e, window, replicates, seed, decide=d) for e, d in rules}
-    fits = {}
-    for r, o in objectives.items():
-        fits[r] = fit(o, ones, max_evaluations=max_evaluations, free=free)
-        say(f"entry = {r[0]}, decide = {r[1]}: loss {fits[r].loss:.4f} "
-            f"(start {fits[r].loss_start:.4f})")  # fmt: skip
-    best = min(fits, key=lambda r: fits[r].loss)
-    obj = objectives[best]
-    rng = np.random.default_rng(seed)
-    fold_of = folds_of([c.war.num for c in cases], folds, seed)
-    k = max(fold_of.values()) + 1
-    held_out, thetas = {}, []
-    for f in range(k):
-        test = np.array([fold_of[c.war.num] == f for c in cases])
-        ft = fit(obj, (~test).astype(float), max_evaluations=max_evaluations, free=free)
-        thetas.append(ft.theta)
-        wars = [int(i) for i in np.flatnonzero(test)]
+    with FitPool(cases, window, replicates, seed, jobs=jobs) as pool:
+        out = _fits(pool, cases, folds, resamples, rules, max_evaluations, free, progress)
+    fits, best, fold_of, fold_fits, era_fits, refits = out
+    obj = pool.objective(best)
+    held_out = {}
+    for f, ft in enumerate(fold_fits):
+        wars = [i for i, c in enumerate(cases) if fold_of[c.war.num] == f]
         probs = obj.probabilities_of(wars, ft.theta, predict_replicates)
-        for i, p in zip(wars, probs, strict=True):
-            held_out[cases[i].war.num] = p
-        say(f"fold {f + 1}/{k}: {int(test.sum())} wars held out")
+        held_out.update({cases[i].war.num: p for i, p in zip(wars, probs, strict=True)})
     eras = {}
-    early = np.array([c.war.start.year <= ERA_SPLIT for c in cases])
-    for name, train in ((f"fit to {ERA_SPLIT}, test after", early),
-                        (f"fit after {ERA_SPLIT}, test to it", ~early)):  # fmt: skip
-        ft = fit(obj, train.astype(float), max_evaluations=max_evaluations, free=free)
+    for (name, train), ft in era_fits:
         test = ~train
         eras[name] = {
             "wars_fit": int(train.sum()),
@@ -187,17 +174,7 @@ def calibrate_cases(
             "loss_nobody": _nobody_loss(obj, test, predict_replicates),
             "fitted": params_dict(ft.theta),
         }
-        say(f"era split {name}: {eras[name]['loss_model']:.4f}")
-    refits = []
-    for _ in range(resamples):
-        w = np.bincount(rng.integers(0, len(cases), len(cases)), minlength=len(cases))
-        refits.append(fit(obj, w.astype(float), max_evaluations=max_evaluations, free=free).theta)
-    intervals = {
-        p: (float(np.quantile([r[j] for r in refits], 0.025)),
-            float(np.quantile([r[j] for r in refits], 0.975))) if refits
-        else (float("nan"), float("nan"))
-        for j, p in enumerate(PARAMS)
-    }  # fmt: skip
+    every = [*fits.values(), *fold_fits, *(ft for _, ft in era_fits), *refits]
     return Calibration(
         entry=best[0],
         decide=best[1],
@@ -205,9 +182,9 @@ def calibrate_cases(
         fits=fits,
         held_out=held_out,
         fold_of=fold_of,
-        fold_thetas=thetas,
+        fold_thetas=[ft.theta for ft in fold_fits],
         eras=eras,
-        intervals=intervals,
+        intervals=_intervals([r.theta for r in refits]),
         settings={
             "escalate": __version__,
             "wars": [c.war.num for c in cases],
@@ -215,7 +192,7 @@ def calibrate_cases(
             "replicates": replicates,
             "predict_replicates": predict_replicates,
             "seed": seed,
-            "folds": k,
+            "folds": len(fold_fits),
             "resamples": resamples,
             "max_evaluations": max_evaluations,
             "objective": "mean -log P(outcome) per third party, three outcomes at the window; "
@@ -223,11 +200,64 @@ def calibrate_cases(
             "optimizer": "scipy.optimize.minimize, bounded Powell, from the fixed start; "
             f"xtol {XTOL}, ftol {FTOL}; the best point evaluated",
             "prior": f"normal(start, {PRIOR_SCALE}) on every coefficient (a MAP fit)",
-            "evaluations": sum(o.evaluations for o in objectives.values()),
-            "simulate_s": sum(o.seconds for o in objectives.values()),
+            "jobs": jobs,
+            "evaluations": sum(f.evaluations for f in every),
+            "fit_s": sum(f.seconds for f in every),
             "seconds": time.perf_counter() - t0,
         },
     )
+
+
+def _fits(
+    pool: FitPool,
+    cases: list[Case],
+    folds: int,
+    resamples: int,
+    rules: tuple[tuple[str, str], ...],
+    max_evaluations: int,
+    free: np.ndarray | None,
+    progress: Any,
+) -> tuple:
+    """Every fit of :func:`calibrate_cases`: on all wars by rule, then the folds, eras, refits.
+
+    Returns the fits by rule, the likeliest rule, the folds, the fold fits, the era
+    fits (with their name and training mask) and the bootstrap refits.
+    """
+    say = progress or (lambda _msg: None)
+    run = functools.partial(pool.fits, max_evaluations=max_evaluations, free=free)
+    ones = np.ones(len(cases))
+
+    def said_rule(i: int, f: Fit) -> None:
+        say(f"entry = {rules[i][0]}, decide = {rules[i][1]}: loss {f.loss:.4f} "
+            f"(start {f.loss_start:.4f})")  # fmt: skip
+
+    fits = dict(zip(rules, run([(r, ones) for r in rules], done=said_rule), strict=True))
+    best = min(fits, key=lambda r: fits[r].loss)
+    fold_of = folds_of([c.war.num for c in cases], folds, seed=pool.settings[3])
+    k = max(fold_of.values()) + 1
+    tests = [np.array([fold_of[c.war.num] == f for c in cases]) for f in range(k)]
+    fold_fits = run([(best, (~t).astype(float)) for t in tests],
+                    done=lambda i, _f: say(f"fold {i + 1}/{k}: {int(tests[i].sum())} wars held "
+                                           "out"))  # fmt: skip
+    early = np.array([c.war.start.year <= ERA_SPLIT for c in cases])
+    splits = [(f"fit to {ERA_SPLIT}, test after", early),
+              (f"fit after {ERA_SPLIT}, test to it", ~early)]  # fmt: skip
+    eras = run([(best, train.astype(float)) for _, train in splits],
+               done=lambda i, f: say(f"era split {splits[i][0]}: fitted"))  # fmt: skip
+    rng = np.random.default_rng(pool.settings[3])
+    draws = [np.bincount(rng.integers(0, len(cases), len(cases)), minlength=len(cases))
+             for _ in range(resamples)]  # fmt: skip
+    refits = run([(best, w.astype(float)) for w in draws],
+                 done=lambda i, _f: say(f"bootstrap refit {i + 1}/{resamples}"))  # fmt: skip
+    return fits, best, fold_of, fold_fits, list(zip(splits, eras, strict=True)), refits
+
+
+def _intervals(refits: list[np.ndarray]) -> dict[str, tuple[float, float]]:
+    """Each parameter's 95% percentile interval over the bootstrap refits (NaN: none)."""
+    if not refits:
+        return {p: (float("nan"), float("nan")) for p in PARAMS}
+    q = np.quantile(np.array(refits), [0.025, 0.975], axis=0)
+    return {p: (float(q[0, j]), float(q[1, j])) for j, p in enumerate(PARAMS)}
 
 
 _REPRODUCE = "# Reproduce: escalate calibrate (docs/backtest.md)"

@@ -217,6 +217,7 @@ def backtest(
     fit_replicates: int = 250,
     max_evaluations: int = MAX_EVALUATIONS,
     rules: tuple[tuple[str, str], ...] = RULES,
+    jobs: int = 1,
     progress: Any = None,
 ) -> Backtest:
     """Predict who joins each COW inter-state war, and score it against who did.
@@ -259,6 +260,8 @@ def backtest(
         Cascades per war and evaluation, and evaluations per fit, of those fits.
     rules
         The (``entry``, ``decide``) pairs fitted on all wars; the folds use the likeliest.
+    jobs
+        Worker processes for those fits (1: this process); the same fits either way.
     progress
         Called with a line of text after each fit.
 
@@ -300,7 +303,8 @@ def backtest(
     if folds > 0:
         calibration = calibrate_cases(
             cases, window=window, replicates=fit_replicates, predict_replicates=replicates,
-            seed=seed, folds=folds, max_evaluations=max_evaluations, rules=rules, progress=progress,
+            seed=seed, folds=folds, max_evaluations=max_evaluations, rules=rules, jobs=jobs,
+            progress=progress,
         )  # fmt: skip
         _held_out_columns(predictions, cases, calibration.held_out)
     t_fit = time.perf_counter()

@@ -105,6 +105,13 @@ def add_import(sub: Any, fmt: Any) -> None:
 def _add_fit_options(p: argparse.ArgumentParser) -> None:
     """The options of the likelihood fits of ``backtest`` and ``calibrate``."""
     p.add_argument(
+        "--jobs",
+        type=positive_int,
+        metavar="N",
+        help="worker processes for the fits, each with its share of the cores (default: one "
+        "per core; 1 runs them in this process); the fits are the same for any N",
+    )
+    p.add_argument(
         "--folds",
         type=non_negative_int,
         default=10,

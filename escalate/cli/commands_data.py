@@ -54,6 +54,7 @@ def _rules(args: argparse.Namespace) -> tuple[tuple[str, str], ...]:
 def cmd_backtest(args: argparse.Namespace) -> int:
     """``escalate backtest``: predictions, held-out fits, baselines, scores, figures."""
     from ..backtest import backtest
+    from ..backtest.pool import default_jobs
     from ..viz.backtest import backtest_markdown, write_backtest_figures
 
     if args.atop is None and args.cow is None:
@@ -70,6 +71,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         folds=args.folds,
         fit_replicates=args.fit_replicates,
         max_evaluations=args.max_evaluations,
+        jobs=args.jobs or default_jobs(),
         rules=_rules(args),
         progress=progress,
     )
@@ -96,6 +98,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     import json
 
     from ..backtest import calibrate, toml_fragment
+    from ..backtest.pool import default_jobs
 
     if args.atop is None and args.cow is None:
         raise ValueError("alliances: give an ATOP file (--atop), a COW file (--cow) or both")
@@ -107,6 +110,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         **options,
         replicates=args.fit_replicates,
         max_evaluations=args.max_evaluations,
+        jobs=args.jobs or default_jobs(),
         resamples=args.bootstrap,
         folds=args.folds,
         rules=_rules(args),
