@@ -206,15 +206,17 @@ def test_the_compile_notice_is_printed_when_not_on_a_terminal(
 ) -> None:
     import time
 
+    import escalate.cli.commands_data
     import escalate.runner
 
     real = escalate.runner.warm_up
 
     def slow() -> None:  # as the first run on a machine: the kernel takes long to load
-        time.sleep(1.5)
+        time.sleep(0.5)
         real()
 
     monkeypatch.setattr(escalate.runner, "warm_up", slow)
+    monkeypatch.setattr(escalate.cli.commands_data, "NOTE_AFTER_S", 0.2)
     code, err = _run(capsys, "run", "teaching", "-n", "100", "-s", "1", "-o", tmp_path / "r")
     assert code == 0, err
     assert "escalate: compiling the kernel" in err  # stderr is captured here: no terminal

@@ -256,12 +256,11 @@ def backtest(
         Each of ``folds`` groups of wars (seeded) is predicted by the fit of version 3's
         coefficients on the others (``p_*_cv`` columns; :func:`escalate.calibrate`), and
         the baselines use the same folds. 0: no held-out fit.
-    fit_replicates, max_evaluations
-        Cascades per war and evaluation, and evaluations per fit, of those fits.
+    fit_replicates, max_evaluations, jobs
+        Cascades per war and evaluation, evaluations per fit, and worker processes
+        (1: this process; the same fits either way) of those fits.
     rules
         The (``entry``, ``decide``) pairs fitted on all wars; the folds use the likeliest.
-    jobs
-        Worker processes for those fits (1: this process); the same fits either way.
     progress
         Called with a line of text after each fit.
 
@@ -282,14 +281,9 @@ def backtest(
             "replicates and resamples must be >= 1, window >= 0, min_participants >= 2"
         )
     t0 = time.perf_counter()
-    chosen, cases, skipped = load_cases(
-        wars,
-        DataFiles.of(states, capabilities, majors, atop, cow),
-        since=since,
-        until=until,
-        war_ids=war_ids,
-        min_participants=min_participants,
-    )
+    files = DataFiles.of(states, capabilities, majors, atop, cow)
+    chosen, cases, skipped = load_cases(wars, files, since=since, until=until, war_ids=war_ids,
+                                        min_participants=min_participants)  # fmt: skip
     t1 = time.perf_counter()
     if not cases:
         raise ValueError(

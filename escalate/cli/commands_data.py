@@ -7,6 +7,10 @@ import sys
 
 __all__ = ["cmd_backtest", "cmd_calibrate", "load_kernel"]
 
+#: Seconds of loading after which the kernel is said to be compiling: loading it from
+#: the cache takes about a second, longer on a busy machine; compiling it 30 to 90.
+NOTE_AFTER_S = 5.0
+
 
 def load_kernel() -> None:
     """Load the compiled kernel; say so only if it takes long (it is being compiled)."""
@@ -15,7 +19,7 @@ def load_kernel() -> None:
     from ..runner import warm_up
 
     note = threading.Timer(
-        1.0,
+        NOTE_AFTER_S,
         lambda: print(
             "escalate: compiling the kernel (the first run on a machine takes 30 to 90 s; "
             "it is cached for later runs)",
