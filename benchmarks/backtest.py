@@ -58,6 +58,16 @@ def _data_dir(arg: Path | None) -> Path:
     return Path(env) if env else ROOT.parent / "shared" / "data"
 
 
+def data_paths(arg: Path | None) -> dict[str, Path] | None:
+    """The COW/ATOP files by role under ``arg`` (or the default folder); None, said, if absent."""
+    data = _data_dir(arg)
+    paths = {k: data / v for k, v in FILES.items()}
+    if not all(p.exists() for p in paths.values()):
+        print(f"no COW/ATOP files under {data} (set --data or ESCALATE_DATA_DIR)", file=sys.stderr)
+        return None
+    return paths
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; 0 on success, 2 without the data files."""
     ap = argparse.ArgumentParser(
@@ -75,10 +85,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="time the calibration's evaluations only, not the backtest")  # fmt: skip
     ap.add_argument("--json", type=Path, default=DEFAULT_JSON)
     args = ap.parse_args(argv)
-    data = _data_dir(args.data)
-    paths = {k: data / v for k, v in FILES.items()}
-    if not all(p.exists() for p in paths.values()):
-        print(f"no COW/ATOP files under {data} (set --data or ESCALATE_DATA_DIR)", file=sys.stderr)
+    paths = data_paths(args.data)
+    if paths is None:
         return 2
     wars = paths.pop("wars")
     ids = [106, 139, 151, 211, 55] if args.quick else None

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from backtest import FILES, HERE, _data_dir, load_war_cases
+from backtest import HERE, data_paths, load_war_cases
 
 from escalate.backtest.fit import FTOL, XTOL, Objective, fit
 from escalate.backtest.params import PARAMS, START, dynamics_of
@@ -71,10 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=5, help="timed kernel calls")
     ap.add_argument("--json", type=Path, default=DEFAULT_JSON)
     args = ap.parse_args(argv)
-    data = _data_dir(args.data)
-    paths = {k: data / v for k, v in FILES.items()}
-    if not all(p.exists() for p in paths.values()):
-        print(f"no COW/ATOP files under {data} (set --data or ESCALATE_DATA_DIR)", file=sys.stderr)
+    paths = data_paths(args.data)
+    if paths is None:
         return 2
     cases = load_war_cases(paths.pop("wars"), paths, None)
     obj = Objective(cases, args.entry, 180, args.fit_replicates, args.seed, decide=args.decide)
@@ -101,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"kernel per evaluation: {kernel['unaligned_on']:.3f} s with unaligned entry, "
           f"{kernel['unaligned_off']:.3f} s without")  # fmt: skip
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    settings = vars(args) | {"data": str(data), "json": str(args.json), "xtol": XTOL, "ftol": FTOL}
+    data = str(paths["states"].parents[1])
+    settings = vars(args) | {"data": data, "json": str(args.json), "xtol": XTOL, "ftol": FTOL}
     result = {"settings": settings, "fits": rows, "kernel_seconds": kernel}
     args.json.write_text(json.dumps(result, indent=2))
     return 0
