@@ -13,10 +13,10 @@ import pytest
 from synthetic_history import synthetic_cases
 
 from escalate.backtest.calibrate import calibrate_cases, folds_of
-from escalate.backtest.fit import Objective, fit
+from escalate.backtest.fit import ALPHA, Objective, fit
 from escalate.backtest.params import PARAMS, START, dynamics_of
 from escalate.backtest.predict import predict
-from escalate.backtest.simulator import CaseSimulator
+from escalate.backtest.simulator import CasesBatch, CaseSimulator, probabilities_of
 
 TRUE = START.copy()
 TRUE[PARAMS.index("honour.intercept.defense")] = 0.5  # p = 0.62
@@ -130,6 +130,22 @@ def test_one_kernel_call_for_many_wars_counts_what_each_alone_counts(history):
     obj = Objective(history, "enemies", 180, 250, 9)
     wars = [0, 2, 3]
     assert np.array_equal(obj.losses(wars, TRUE), [obj.losses([i], TRUE)[0] for i in wars])
+
+
+def test_a_batch_of_wars_gives_the_probabilities_of_each_war_compiled_anew(history):
+    """The fit's evaluation (coefficients set in place, kernel lists built once): the
+    bits of probabilities_of, at every coefficient vector in turn."""
+    sims = [CaseSimulator(c, "enemies") for c in history[:4]]
+    rng = np.random.default_rng(6)
+    batch = CasesBatch(sims, dynamics_of(sims[0].world.dynamics, START, "enemies"), 250)
+    for _ in range(3):
+        theta = TRUE + rng.normal(0.0, 1.0, TRUE.size)
+        ds = [dynamics_of(s.world.dynamics, theta, "enemies") for s in sims]
+        want = probabilities_of(sims, ds, 250, 9, ALPHA)
+        got = batch.probabilities(ds[0], 9, ALPHA)
+        for (g1, g2), (w1, w2) in zip(got, want, strict=True):
+            assert np.array_equal(g1, w1) and np.array_equal(g2, w2)
+    assert any(float(p1.max()) > 0.01 for p1, _ in want)
 
 
 def test_folds_are_seeded_and_balanced():

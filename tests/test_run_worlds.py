@@ -12,9 +12,11 @@ import numpy as np
 import pytest
 
 import escalate
+from escalate.backtest.params import START, dynamics_of
 from escalate.engine.codes import NO_SIDE, SIDE_A, SIDE_D
-from escalate.engine.compile import compile_world
-from escalate.engine.driver import side_counts_worlds
+from escalate.engine.coefficients import CoefficientBatch, with_dynamics
+from escalate.engine.compile import WorldArrays, compile_world
+from escalate.engine.driver import KernelWorlds, side_counts_worlds
 from escalate.results.arrow import allocate_outputs, run_arrays
 
 WORLDS = ("teaching", "europe_1914", "hague_1907", "gulf_1990")
@@ -63,3 +65,43 @@ def test_bad_input_one_line(compiled):
         side_counts_worlds([cw], 1, 10, [short])
     with pytest.raises(ValueError, match="count must be >= 0"):
         side_counts_worlds([cw], 1, -1, [short])
+
+
+def _random_dynamics(world, rng, entry="enemies"):
+    """``world``'s dynamics with every honour and unaligned coefficient drawn at random."""
+    theta = START + rng.normal(0.0, 2.0, START.size)
+    return dynamics_of(world.dynamics, theta, entry)
+
+
+def test_a_coefficient_batch_sets_in_place_what_with_dynamics_compiles(compiled):
+    """The calibration's in-place coefficients: the bits of a fresh with_dynamics, and the
+    kernel lists built before a set see it."""
+    worlds = [escalate.load_world(name) for name in WORLDS]
+    rng = np.random.default_rng(4)
+    batch = CoefficientBatch(compiled, worlds, _random_dynamics(worlds[0], rng))
+    outs = [allocate_outputs(200, cw.n, False)[0] for cw in batch.compiled]
+    kernel = KernelWorlds(batch.compiled, 200, outs)
+    for _ in range(3):
+        d = _random_dynamics(worlds[0], rng)
+        batch.set(d)
+        fresh = [with_dynamics(cw, d, w) for cw, w in zip(compiled, worlds, strict=True)]
+        for got, want in zip(batch.compiled, fresh, strict=True):
+            for name in WorldArrays._fields:
+                a, b = getattr(got.arrays, name), getattr(want.arrays, name)
+                assert np.asarray(a).dtype == np.asarray(b).dtype, name
+                np.testing.assert_array_equal(a, b, err_msg=name)
+        again = [allocate_outputs(200, cw.n, False)[0] for cw in fresh]
+        want_counts = side_counts_worlds(fresh, 5, 200, again)
+        for got, want in zip(kernel.side_counts(5), want_counts, strict=True):
+            np.testing.assert_array_equal(got, want)
+    assert any(c[1:].sum() > 0 for c in want_counts)
+
+
+def test_a_coefficient_batch_keeps_its_rules(compiled):
+    worlds = [escalate.load_world(name) for name in WORLDS]
+    rng = np.random.default_rng(5)
+    batch = CoefficientBatch(compiled, worlds, _random_dynamics(worlds[0], rng))
+    with pytest.raises(ValueError, match="keeps its model and entry rule"):
+        batch.set(_random_dynamics(worlds[0], rng, entry="side"))
+    with pytest.raises(ValueError, match="at least one world"):
+        CoefficientBatch([], [], _random_dynamics(worlds[0], rng))

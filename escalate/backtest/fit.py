@@ -28,7 +28,7 @@ most ``max_evaluations`` evaluations; the fit is the best point evaluated (the s
 included: bounded Powell's line search can end at a point worse than where it began).
 :attr:`Fit.loss` is the likelihood part alone.
 An evaluation simulates the worlds of all its wars in one parallel kernel call
-(:func:`~escalate.backtest.simulator.probabilities_of`).
+(:class:`~escalate.backtest.simulator.CasesBatch`).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from scipy.optimize import minimize
 from ..model.defaults import DEFAULT_DECIDE
 from .params import BOUNDS, PRIOR_SCALE, START, dynamics_of
 from .predict import Case
-from .simulator import CaseSimulator, probabilities_of
+from .simulator import CasesBatch, CaseSimulator
 
 __all__ = ["MAX_EVALUATIONS", "Fit", "Objective", "fit"]
 
@@ -77,6 +77,7 @@ class Objective:
         self.outcomes = [c.outcome(window)[c.third] for c in cases]
         self.n = np.array([len(o) for o in self.outcomes], float)
         self._sims: dict[int, CaseSimulator] = {}
+        self._batches: dict[tuple[tuple[int, ...], int], CasesBatch] = {}
         self.evaluations = 0
         self.seconds = 0.0
 
@@ -90,17 +91,28 @@ class Objective:
         """P(side 1), P(side 2) of every state of each of ``wars`` at ``theta``.
 
         Smoothed counts, exact where the engine knows them
-        (:func:`~escalate.backtest.simulator.probabilities_of`); the worlds of all of
+        (:func:`~escalate.backtest.simulator.probabilities_of`, by a
+        :class:`~escalate.backtest.simulator.CasesBatch`); the worlds of all of
         ``wars`` are simulated in one kernel call.
         """
-        sims = []
-        for i in wars:
-            if i not in self._sims:
-                self._sims[i] = CaseSimulator(self.cases[i], self.entry, self.decide)
-            sims.append(self._sims[i])
+        if not wars:
+            return []
         r = self.replicates if replicates is None else replicates
-        ds = [dynamics_of(s.world.dynamics, theta, self.entry, self.decide) for s in sims]
-        return probabilities_of(sims, ds, r, self.seed if seed is None else seed, ALPHA)
+        key = (tuple(wars), r)
+        if key not in self._batches:
+            sims = []
+            for i in wars:
+                if i not in self._sims:
+                    self._sims[i] = CaseSimulator(self.cases[i], self.entry, self.decide)
+                sims.append(self._sims[i])
+            if len(self._batches) >= 2:  # a fit runs one set of wars: keep the last two
+                del self._batches[next(iter(self._batches))]
+            d = dynamics_of(sims[0].world.dynamics, theta, self.entry, self.decide)
+            self._batches[key] = CasesBatch(sims, d, r)
+        batch = self._batches[key]
+        # every war's coefficients are theta's (dynamics_of fixes no reliability)
+        d = dynamics_of(batch.sims[0].world.dynamics, theta, self.entry, self.decide)
+        return batch.probabilities(d, self.seed if seed is None else seed, ALPHA)
 
     def losses(self, wars: Sequence[int], theta: np.ndarray,
                replicates: int | None = None) -> np.ndarray:  # fmt: skip

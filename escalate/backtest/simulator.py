@@ -22,16 +22,18 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..engine.codes import SIDE_A, SIDE_D
-from ..engine.coefficients import with_dynamics
+from ..engine.coefficients import CoefficientBatch, with_dynamics
 from ..engine.compile import CompiledWorld, compile_world
-from ..engine.driver import expected_counts_worlds, side_counts_worlds
+from ..engine.driver import KernelWorlds, expected_counts_worlds, side_counts_worlds
 from ..engine.exact import unaligned_alone
 from ..model.defaults import DEFAULT_DECIDE
 from ..model.entities import Dynamics
 from ..results.arrow import allocate_outputs
 from .predict import Case
 
-__all__ = ["EXACT_FLOOR", "CaseSimulator", "counts_of", "probabilities_of", "smoothed"]
+__all__ = [
+    "EXACT_FLOOR", "CaseSimulator", "CasesBatch", "counts_of", "probabilities_of", "smoothed",
+]  # fmt: skip
 
 #: The least exact probability of an outcome: a joiner given 0 (unaligned entry
 #: disabled) costs -log(1e-12) = 27.6 nats, not infinity.
@@ -115,6 +117,47 @@ def probabilities_of(
     cws = [with_dynamics(s.cw, d, s.world) for s, d in zip(sims, dynamics, strict=True)]
     outs = [s._outputs(replicates) for s in sims]
     expected = expected_counts_worlds(cws, seed, replicates, outs)
+    return _probabilities(sims, cws, expected, replicates, alpha)
+
+
+class CasesBatch:
+    """The worlds of several wars under one dynamics at a time: :func:`probabilities_of`, cheaper.
+
+    A fit evaluates its wars at thousands of coefficient vectors, each the same for
+    every war. The batch sets the coefficient arrays of all the worlds in place
+    (:class:`~escalate.engine.coefficients.CoefficientBatch`) and runs kernel lists
+    built once (:class:`~escalate.engine.driver.KernelWorlds`): the same
+    probabilities as :func:`probabilities_of` with ``d`` for every war (a test checks
+    the bits), without rebuilding every world's arrays at each evaluation.
+
+    Parameters
+    ----------
+    sims
+        The wars.
+    d
+        A first dynamics (the model and entry rule of every later one).
+    replicates
+        Cascades per war and evaluation.
+    """
+
+    def __init__(self, sims: Sequence[CaseSimulator], d: Dynamics, replicates: int) -> None:
+        self.sims, self.replicates = list(sims), replicates
+        self._coef = CoefficientBatch([s.cw for s in sims], [s.world for s in sims], d)
+        cws = self._coef.compiled
+        outs = [allocate_outputs(replicates, cw.n, False)[0] for cw in cws]
+        self._kernel = KernelWorlds(cws, replicates, outs)
+
+    def probabilities(
+        self, d: Dynamics, seed: int, alpha: float
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """:func:`probabilities_of` of every war, each under ``d``."""
+        self._coef.set(d)
+        expected = self._kernel.expected_counts(seed)
+        return _probabilities(self.sims, self._coef.compiled, expected, self.replicates, alpha)
+
+
+def _probabilities(sims, cws, expected, replicates, alpha):
+    """Smoothed expected counts, exact where :func:`unaligned_alone` knows them, per war."""
     out = []
     for s, cw, tally in zip(sims, cws, expected, strict=True):
         p1, p2 = smoothed(*s._sides(tally), replicates, alpha)

@@ -14,6 +14,7 @@ are the model's vocabulary (:mod:`escalate.model.schema`) where it has one.
   (:data:`LEVEL_LABELS`).
 - ``ORG_*``: organization kinds (``org_kind``); labels :data:`ORG_KIND_LABELS`.
 - ``NO_SOURCE``: the ``source`` code of a nation brought in by nothing (null).
+- ``H_*``, ``ON_*``: the entries of the coefficient arrays ``h_slope`` and ``coef_on``.
 
 This module is part of the compiled-kernel cache key (see :mod:`.options`: every module
 here that imports from it), so that a changed code recompiles the kernel that holds it
@@ -98,6 +99,14 @@ ORG_KIND_LABELS = ("collective_security", "collective_defense", "arbitration")
 
 #: The ``source`` code of a nation brought in by nothing (the initiator and the target).
 NO_SOURCE = -1
+
+#: ``h_slope``: the honour coefficients whose covariates move during a cascade, in
+#: :data:`H_SLOPES` order (the keys of ``[dynamics.honour]``).
+H_THEATRE, H_AGGR, H_DEPTH, H_POWER = 0, 1, 2, 3
+H_SLOPES = ("in_theatre", "aggressor", "depth", "power")
+#: ``coef_on``: some ``h_slope`` is not 0 (else the thresholds say everything);
+#: unaligned entry is on.
+ON_HONOUR, ON_UNALIGNED = 0, 1
 
 if any(VIA_LABELS[code] != kind for kind, code in OB_CODES.items()):  # pragma: no cover
     raise AssertionError("an obligation kind code must be the via code of the same label")

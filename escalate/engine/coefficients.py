@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -24,12 +24,12 @@ import numpy as np
 from ..model.defaults import UNALIGNED_TERMS
 from ..model.entities import Dynamics, World
 from ..model.schema import ALLIANCE_KINDS, REGIONS
+from .codes import H_SLOPES
 from .phases import entry_chances
 
-__all__ = ["HonourInputs", "coefficient_arrays", "honour_inputs", "with_dynamics"]
-
-#: The coefficients of honour whose covariates move during a cascade, by field.
-MOVING = {"h_theatre": "in_theatre", "h_aggr": "aggressor", "h_depth": "depth", "h_power": "power"}
+__all__ = [
+    "CoefficientBatch", "HonourInputs", "coefficient_arrays", "honour_inputs", "with_dynamics",
+]  # fmt: skip
 
 
 class HonourInputs(NamedTuple):
@@ -93,6 +93,33 @@ def honour(inputs: HonourInputs, d: Dynamics) -> tuple[np.ndarray, np.ndarray, n
     return p, logit.astype(np.uint8), np.where(logit, z, 0.0)
 
 
+def _slot_arrays(
+    obligations: HonourInputs, trig_ob: np.ndarray, pledges: HonourInputs, d: Dynamics
+) -> dict[str, np.ndarray]:
+    """The honour arrays of the decision slots: any number of worlds' slots, concatenated."""
+    p, logit, static = honour(obligations, d)
+    q, q_logit, q_static = honour(pledges, d)
+    return {
+        "ob_rel": p,
+        "trig_thr": thresholds(p[trig_ob]),
+        "trig_logit": logit[trig_ob],
+        "trig_static": static[trig_ob],
+        "neu_thr": thresholds(q),
+        "neu_logit": q_logit,
+        "neu_static": q_static,
+    }
+
+
+def _small_arrays(d: Dynamics) -> dict[str, np.ndarray]:
+    """``h_slope``, ``coef_on`` and ``un_coef``: the same for every world under ``d``."""
+    v3 = d.model == 3
+    h = dict(d.honour)
+    slope = np.array([h[x] if v3 else 0.0 for x in H_SLOPES], np.float64)
+    un_coef = np.array([dict(d.unaligned)[t] for t in UNALIGNED_TERMS], np.float64)
+    on = [bool((slope != 0.0).any()), v3 and dict(d.unaligned)["intercept"] != -math.inf]
+    return {"h_slope": slope, "coef_on": np.array(on, np.uint8), "un_coef": un_coef}
+
+
 def coefficient_arrays(
     world: World,
     d: Dynamics,
@@ -107,30 +134,17 @@ def coefficient_arrays(
     the kernel's order (CSR by obligor); ``nations``: the compiled ``power``, ``major``
     and ``total_power``.
     """
-    v3 = d.model == 3
-    p, logit, static = honour(obligations, d)
-    q, q_logit, q_static = honour(pledges, d)
     theatre = world.incident.theatre
-    h = dict(d.honour)
-    moving = {key: h[name] if v3 else 0.0 for key, name in MOVING.items()}
-    un_coef = np.array([dict(d.unaligned)[t] for t in UNALIGNED_TERMS], np.float64)
-    un_p = np.empty((len(nations["power"]), 4))
-    entry_chances(un_coef, nations["power"], nations["major"], nations["total_power"], un_p)
+    small = _small_arrays(d)
+    power, major = nations["power"], nations["major"]
+    un_p = np.empty((len(power), 4))
+    entry_chances(small["un_coef"], power, major, nations["total_power"], un_p)
     return {
         "model": d.model,
-        "entry_enemies": v3 and d.entry == "enemies",
+        "entry_enemies": d.model == 3 and d.entry == "enemies",
         "theatre_mask": -1 if theatre is None else sum(1 << REGIONS.index(t) for t in theatre),
-        "honour_dyn": any(v != 0.0 for v in moving.values()),
-        **moving,
-        "ob_rel": p,
-        "trig_thr": thresholds(p[trig_ob]),
-        "trig_logit": logit[trig_ob],
-        "trig_static": static[trig_ob],
-        "neu_thr": thresholds(q),
-        "neu_logit": q_logit,
-        "neu_static": q_static,
-        "un_on": v3 and dict(d.unaligned)["intercept"] != -math.inf,
-        "un_coef": un_coef,
+        **_slot_arrays(obligations, trig_ob, pledges, d),
+        **small,
         "un_p": un_p,
     }
 
@@ -152,3 +166,71 @@ def with_dynamics(cw: Any, d: Dynamics, world: World) -> Any:
         )
     )  # fmt: skip
     return dataclasses.replace(cw, arrays=arrays)
+
+
+def _concat(inputs: Sequence[HonourInputs]) -> HonourInputs:
+    """The slots of several worlds, one after the other."""
+    return HonourInputs(
+        kind=tuple(k for x in inputs for k in x.kind),
+        **{f: np.concatenate([getattr(x, f) for x in inputs]) for f in HonourInputs._fields[1:]},
+    )
+
+
+class CoefficientBatch:
+    """Compiled worlds whose coefficient arrays are set in place, all of them at once.
+
+    A calibration evaluates thousands of coefficient vectors on the same worlds. Here
+    each world's arrays that the coefficients decide are views into buffers shared by
+    all the worlds, and :meth:`set` recomputes them in one numpy pass over the slots
+    of every world, in place: a kernel's typed list of :attr:`compiled`'s arrays, built
+    once, sees each new vector. The values are those of :func:`with_dynamics` on each
+    world (the same elementwise operations; a test checks the bits).
+
+    Parameters
+    ----------
+    cws, worlds
+        Compiled worlds and the worlds they were compiled from (as :func:`with_dynamics`).
+    d
+        The first dynamics; every later one keeps its model and entry rule.
+    """
+
+    def __init__(self, cws: Sequence[Any], worlds: Sequence[World], d: Dynamics) -> None:
+        if not cws:
+            raise ValueError("a CoefficientBatch needs at least one world")
+        self.compiled = [with_dynamics(cw, d, w) for cw, w in zip(cws, worlds, strict=True)]
+        self._rules = (d.model, d.entry)
+        self._ob = _concat([cw.honour_obligations for cw in self.compiled])
+        self._pledges = _concat([cw.honour_pledges for cw in self.compiled])
+        ends = np.cumsum([0] + [cw.honour_obligations.code.size for cw in self.compiled])
+        trig = [cw.arrays.trig_ob for cw in self.compiled]
+        self._trig_ob = np.concatenate([t + e for t, e in zip(trig, ends[:-1], strict=True)])
+        first = [cw.arrays for cw in self.compiled]
+        stacked = [*_slot_arrays(self._ob, self._trig_ob, self._pledges, d), "un_p"]
+        # one buffer per field: the worlds' arrays end to end, or one row each (_SMALL)
+        self._buf = {f: np.concatenate([getattr(a, f) for a in first]) for f in stacked}
+        self._buf.update({f: np.stack([getattr(a, f) for a in first]) for f in _SMALL})
+        lo = dict.fromkeys(stacked, 0)
+        for i, cw in enumerate(self.compiled):
+            views = {f: self._buf[f][i] for f in _SMALL}
+            for f in stacked:
+                hi = lo[f] + getattr(cw.arrays, f).shape[0]
+                views[f] = self._buf[f][lo[f] : hi]
+                lo[f] = hi
+            self.compiled[i] = dataclasses.replace(cw, arrays=cw.arrays._replace(**views))
+
+    def set(self, d: Dynamics) -> None:
+        """Every world's coefficient arrays under ``d``, written in place."""
+        if (d.model, d.entry) != self._rules:
+            raise ValueError("a CoefficientBatch keeps its model and entry rule")
+        for f, v in _slot_arrays(self._ob, self._trig_ob, self._pledges, d).items():
+            self._buf[f][...] = v
+        small = _small_arrays(d)
+        for f, v in small.items():
+            self._buf[f][...] = v
+        for cw in self.compiled:
+            a = cw.arrays
+            entry_chances(small["un_coef"], a.power, a.major, a.total_power, a.un_p)
+
+
+#: The coefficient arrays that are the same for every world (one row each in a batch).
+_SMALL = ("h_slope", "coef_on", "un_coef")

@@ -122,13 +122,10 @@ class WorldArrays(NamedTuple):
     model: int  # 2 or 3
     entry_enemies: bool  # entry = "enemies" (else "side")
     theatre_mask: int  # a bit per region of the incident's theatre; -1: the target's region
-    # honour (model 3): the coefficients of the covariates that move during a cascade;
-    # honour_dyn is False when all four are 0 (the thresholds then say everything)
-    honour_dyn: bool
-    h_theatre: float
-    h_aggr: float
-    h_depth: float
-    h_power: float
+    # honour (model 3): the coefficients of the covariates that move during a cascade
+    # (coefficients.H_* order); arrays, so that a calibration can set them in place
+    h_slope: np.ndarray  # float64[4]
+    coef_on: np.ndarray  # uint8[2]: coefficients.ON_HONOUR, ON_UNALIGNED (see there)
     # obligations other than neutrality, canonical order; CSR by protege
     ob_kind: np.ndarray  # int8[m] (codes.OB_* codes)
     ob_obligor: np.ndarray  # uint32[m]
@@ -218,7 +215,6 @@ class WorldArrays(NamedTuple):
     contest_exponent: float
     sanction_effect: float
     # unaligned entry (model 3)
-    un_on: bool
     un_coef: np.ndarray  # float64[8] in model.defaults.UNALIGNED_TERMS order
     un_p: np.ndarray  # float64[n, 4] entry chance by 2 * in theatre + ties (entry_chances)
     un_key: np.ndarray  # uint64[n]

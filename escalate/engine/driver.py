@@ -23,7 +23,9 @@ from .kernel import (
 from .outputs import CASCADE_DTYPES, PARTICIPANT_DTYPES
 from .state import FIXED_ONE
 
-__all__ = ["expected_counts_worlds", "run_kernel", "side_counts", "side_counts_worlds"]
+__all__ = [
+    "KernelWorlds", "expected_counts_worlds", "run_kernel", "side_counts", "side_counts_worlds",
+]  # fmt: skip
 
 
 #: A parallel numba kernel must not be entered from several Python threads at once
@@ -130,7 +132,7 @@ def side_counts_worlds(
         If the worlds and the outputs differ in number, or an output column is not one
         the kernel can fill (as :func:`run_kernel`).
     """
-    return [t[:EXPECTED_ROW] for t in _tallies(cws, seed, count, outs)]
+    return KernelWorlds(cws, count, outs).side_counts(seed)
 
 
 def expected_counts_worlds(
@@ -156,33 +158,69 @@ def expected_counts_worlds(
     list of numpy.ndarray
         Per world, float64 ``[side code, nation]`` by nation index.
     """
-    return [
-        t[:EXPECTED_ROW] + t[EXPECTED_ROW:] / float(FIXED_ONE)
-        for t in _tallies(cws, seed, count, outs)
-    ]
+    return KernelWorlds(cws, count, outs).expected_counts(seed)
 
 
-def _tallies(
-    cws: Sequence[CompiledWorld], seed: int, count: int, outs: Sequence[dict[str, np.ndarray]]
-) -> list[np.ndarray]:
-    """The kernel's tallies of every world, summed over blocks: int64 ``[TALLY_ROWS, n]``."""
-    if count < 0:
-        raise ValueError(f"count must be >= 0, got {count}")
-    if len(outs) != len(cws):
-        raise ValueError(f"{len(cws)} worlds but {len(outs)} sets of output columns")
-    if not cws:
-        return []
-    block = block_size(count, numba.get_num_threads())  # about 4 blocks a thread per world
-    tallies = [np.zeros((-(-count // block), TALLY_ROWS, cw.n), np.int64) for cw in cws]
-    worlds, cascades, counts = List(), List(), List()
-    for cw, out, tally in zip(cws, outs, tallies, strict=True):
-        worlds.append(cw.arrays)
-        cascades.append(_cascade_out(out, count))
-        counts.append(tally)
-    with _KERNEL_LOCK:
-        run_worlds(np.uint64(seed), np.int64(0), np.int64(count), np.int64(block), worlds,
-                   cascades, _as(ParticipantOut, _NO_PARTS), counts)  # fmt: skip
-    return [t.sum(axis=0) for t in tallies]
+class KernelWorlds:
+    """Worlds and their cascade columns, as the kernel's typed lists: built once, run often.
+
+    Building the typed lists unboxes every array of every world, which costs more
+    than a calibration's short run of a world. A calibration sets the worlds'
+    coefficient arrays in place (:class:`~escalate.engine.coefficients.CoefficientBatch`)
+    and runs the same KernelWorlds at each of its evaluations.
+
+    Parameters
+    ----------
+    cws
+        The compiled worlds.
+    count
+        Replicates of each world per run (replicates ``0 .. count - 1``).
+    outs
+        Per world, cascade columns for ``count`` replicates, filled by each run.
+
+    Raises
+    ------
+    ValueError
+        As :func:`side_counts_worlds`.
+    """
+
+    def __init__(
+        self, cws: Sequence[CompiledWorld], count: int, outs: Sequence[dict[str, np.ndarray]]
+    ) -> None:
+        if count < 0:
+            raise ValueError(f"count must be >= 0, got {count}")
+        if len(outs) != len(cws):
+            raise ValueError(f"{len(cws)} worlds but {len(outs)} sets of output columns")
+        self.count = count
+        # about 4 blocks a thread per world; the counts do not depend on it
+        self._block = block_size(count, numba.get_num_threads())
+        blocks = -(-count // self._block)
+        self._tallies = [np.zeros((blocks, TALLY_ROWS, cw.n), np.int64) for cw in cws]
+        self._worlds, self._cascades, self._counts = List(), List(), List()
+        for cw, out, tally in zip(cws, outs, self._tallies, strict=True):
+            self._worlds.append(cw.arrays)
+            self._cascades.append(_cascade_out(out, count))
+            self._counts.append(tally)
+
+    def side_counts(self, seed: int) -> list[np.ndarray]:
+        """Per world, how often each nation was at war on each side (:func:`side_counts_worlds`)."""
+        return [t[:EXPECTED_ROW] for t in self._run(seed)]
+
+    def expected_counts(self, seed: int) -> list[np.ndarray]:
+        """Per world, the expected counts of :func:`expected_counts_worlds`."""
+        return [t[:EXPECTED_ROW] + t[EXPECTED_ROW:] / float(FIXED_ONE) for t in self._run(seed)]
+
+    def _run(self, seed: int) -> list[np.ndarray]:
+        """The kernel's tallies of every world, summed over blocks: int64 ``[TALLY_ROWS, n]``."""
+        if not self._tallies:
+            return []
+        for t in self._tallies:
+            t.fill(0)
+        with _KERNEL_LOCK:
+            run_worlds(np.uint64(seed), np.int64(0), np.int64(self.count),
+                       np.int64(self._block), self._worlds, self._cascades,
+                       _as(ParticipantOut, _NO_PARTS), self._counts)  # fmt: skip
+        return [t.sum(axis=0) for t in self._tallies]
 
 
 def _cascade_out(out: dict[str, np.ndarray], count: int) -> Any:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .codes import NO_SIDE
+from .codes import NO_SIDE, ON_UNALIGNED
 from .compile import CompiledWorld
 from .kernel import theatre_of
 from .options import jit
@@ -43,7 +43,7 @@ def _unaligned_alone(w, on_a, on_d):
     for k in range(w.power.size):
         if w.inc_party[k] != NO_SIDE or w.owe_ptr[k + 1] > w.owe_ptr[k]:
             continue
-        p = entry_chance(w, k, tmask, 0) if w.un_on else 0.0
+        p = entry_chance(w, k, tmask, 0) if w.coef_on[ON_UNALIGNED] else 0.0
         on_a[k] = p * (1.0 - q)
         on_d[k] = p * q
 

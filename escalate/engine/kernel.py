@@ -32,6 +32,7 @@ from numba import prange
 from .codes import (
     NO_SIDE,
     OB_OFFENSE,
+    ON_UNALIGNED,
     ORG_ARBITRATION,
     SIDE_A,
     SIDE_D,
@@ -399,7 +400,7 @@ def _cascade(w, sc, rs, out, parts, want_parts, tally, b, q):
             w, sc, rs, r, tmask, new_lo, n_atwar, n_att, n_obt, broken, conflicted
         )
         n_pulled, n_respt = organizations(w, sc, rs, r, tmask, n_pulled, n_respt)
-        if r == 0 and w.un_on:
+        if r == 0 and w.coef_on[ON_UNALIGNED]:
             n_pulled = unaligned(w, sc, rs, ini, tgt, tmask, n_pulled, tally.shape[0] > 0)
         n_entr, n_neut, broken = entries(w, sc, rs, r, tmask, n_atwar, n_pulled, n_neut, broken)
         if n_entr == 0:

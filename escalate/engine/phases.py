@@ -12,9 +12,15 @@ from __future__ import annotations
 import numpy as np
 
 from .codes import (
+    H_AGGR,
+    H_DEPTH,
+    H_POWER,
+    H_THEATRE,
     NO_SIDE,
     NO_SOURCE,
     OB_OFFENSE,
+    ON_HONOUR,
+    ON_UNALIGNED,
     SIDE_A,
     SIDE_D,
     VIA_INITIAL,
@@ -65,14 +71,15 @@ def decide(w, sc, rs, key, thr, logit, static, k, j, r, tmask, n_atwar):
     ``in_theatre``, ``aggressor``, ``depth`` and ``power`` times their coefficients,
     in that order (:meth:`escalate.engine.reference.world.Context.honour`).
     """
-    if not (w.honour_dyn and logit):
+    if not (logit and w.coef_on[ON_HONOUR]):
         return draw_bits(rs, key) < thr
+    h = w.h_slope
     z = static
-    z += w.h_theatre * (1.0 if in_theatre(w, k, tmask) else 0.0)
-    z += w.h_aggr * (1.0 if sc.aggr[j] != 0 else 0.0)
-    z += w.h_depth * r
-    if w.h_power != 0.0:
-        z += w.h_power * log_ratio(w.power[k], enemy_power(w, sc, j, n_atwar))
+    z += h[H_THEATRE] * (1.0 if in_theatre(w, k, tmask) else 0.0)
+    z += h[H_AGGR] * (1.0 if sc.aggr[j] != 0 else 0.0)
+    z += h[H_DEPTH] * r
+    if h[H_POWER] != 0.0:
+        z += h[H_POWER] * log_ratio(w.power[k], enemy_power(w, sc, j, n_atwar))
     return uniform(rs, key) < logistic(z)
 
 
@@ -159,7 +166,7 @@ def obligations(w, sc, rs, r, tmask, new_lo, n_atwar, n_att, n_obt, broken, conf
     promises and the conflicted ones.
     """
     n1 = np.uint32(w.power.size + 1)
-    mark0 = r == 0 and w.un_on
+    mark0 = r == 0 and w.coef_on[ON_UNALIGNED] != 0
     n_hon = np.uint64(0)  # unsigned: no negative-index wraparound code
     # Offense obligations without condition towards nations newly at war. A nation is
     # newly at war once per cascade, so these need no "decided" marks.
