@@ -156,7 +156,13 @@ class CasesBatch:
         return _probabilities(self.sims, self._coef.compiled, expected, self.replicates, alpha)
 
 
-def _probabilities(sims, cws, expected, replicates, alpha):
+def _probabilities(
+    sims: Sequence[CaseSimulator],
+    cws: Sequence[CompiledWorld],
+    expected: Sequence[np.ndarray],
+    replicates: int,
+    alpha: float,
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Smoothed expected counts, exact where :func:`unaligned_alone` knows them, per war."""
     out = []
     for s, cw, tally in zip(sims, cws, expected, strict=True):
