@@ -104,9 +104,8 @@ NO_SOURCE = -1
 #: :data:`H_SLOPES` order (the keys of ``[dynamics.honour]``).
 H_THEATRE, H_AGGR, H_DEPTH, H_POWER = 0, 1, 2, 3
 H_SLOPES = ("in_theatre", "aggressor", "depth", "power")
-#: ``coef_on``: some ``h_slope`` is not 0 (else the thresholds say everything);
-#: unaligned entry is on.
-ON_HONOUR, ON_UNALIGNED = 0, 1
+#: ``coef_on``: unaligned entry is on.
+ON_UNALIGNED = 0
 
 if any(VIA_LABELS[code] != kind for kind, code in OB_CODES.items()):  # pragma: no cover
     raise AssertionError("an obligation kind code must be the via code of the same label")

@@ -96,28 +96,37 @@ def honour(inputs: HonourInputs, d: Dynamics) -> tuple[np.ndarray, np.ndarray, n
 def _slot_arrays(
     obligations: HonourInputs, trig_ob: np.ndarray, pledges: HonourInputs, d: Dynamics
 ) -> dict[str, np.ndarray]:
-    """The honour arrays of the decision slots: any number of worlds' slots, concatenated."""
+    """The honour arrays of the decision slots: any number of worlds' slots, concatenated.
+
+    ``trig_logit`` and ``neu_logit`` mark the slots that the kernel decides by the
+    logistic of covariates that move: logistic slots, when some ``h_slope`` is not 0
+    (else the threshold of the slot's p says everything).
+    """
     p, logit, static = honour(obligations, d)
     q, q_logit, q_static = honour(pledges, d)
+    moving = np.uint8((_slopes(d) != 0.0).any())
     return {
         "ob_rel": p,
         "trig_thr": thresholds(p[trig_ob]),
-        "trig_logit": logit[trig_ob],
+        "trig_logit": logit[trig_ob] & moving,
         "trig_static": static[trig_ob],
         "neu_thr": thresholds(q),
-        "neu_logit": q_logit,
+        "neu_logit": q_logit & moving,
         "neu_static": q_static,
     }
 
 
+def _slopes(d: Dynamics) -> np.ndarray:
+    """The honour slopes whose covariates move during a cascade (``h_slope``; 0 in model 2)."""
+    h = dict(d.honour)
+    return np.array([h[x] if d.model == 3 else 0.0 for x in H_SLOPES], np.float64)
+
+
 def _small_arrays(d: Dynamics) -> dict[str, np.ndarray]:
     """``h_slope``, ``coef_on`` and ``un_coef``: the same for every world under ``d``."""
-    v3 = d.model == 3
-    h = dict(d.honour)
-    slope = np.array([h[x] if v3 else 0.0 for x in H_SLOPES], np.float64)
     un_coef = np.array([dict(d.unaligned)[t] for t in UNALIGNED_TERMS], np.float64)
-    on = [bool((slope != 0.0).any()), v3 and dict(d.unaligned)["intercept"] != -math.inf]
-    return {"h_slope": slope, "coef_on": np.array(on, np.uint8), "un_coef": un_coef}
+    on = [d.model == 3 and dict(d.unaligned)["intercept"] != -math.inf]
+    return {"h_slope": _slopes(d), "coef_on": np.array(on, np.uint8), "un_coef": un_coef}
 
 
 def coefficient_arrays(

@@ -125,7 +125,7 @@ class WorldArrays(NamedTuple):
     # honour (model 3): the coefficients of the covariates that move during a cascade
     # (coefficients.H_* order); arrays, so that a calibration can set them in place
     h_slope: np.ndarray  # float64[4]
-    coef_on: np.ndarray  # uint8[2]: coefficients.ON_HONOUR, ON_UNALIGNED (see there)
+    coef_on: np.ndarray  # uint8[1]: codes.ON_UNALIGNED
     # obligations other than neutrality, canonical order; CSR by protege
     ob_kind: np.ndarray  # int8[m] (codes.OB_* codes)
     ob_obligor: np.ndarray  # uint32[m]
@@ -144,7 +144,7 @@ class WorldArrays(NamedTuple):
     trig_obligor: np.ndarray  # uint32[m]
     trig_key: np.ndarray  # uint64[m] draw key
     trig_thr: np.ndarray  # uint64[m] ceil(p * 2**53) of p before the cascade: rng.threshold
-    trig_logit: np.ndarray  # uint8[m] honoured by the logistic of honour (no reliability)
+    trig_logit: np.ndarray  # uint8[m] by the logistic of moving covariates (else trig_thr)
     trig_static: np.ndarray  # float64[m] its log-odds known before the cascade
     # conditions of each obligation (by rank)
     ob_unprov: np.ndarray  # uint8[m] unprovoked
@@ -159,7 +159,7 @@ class WorldArrays(NamedTuple):
     neu_ptr: np.ndarray  # uint32[n+1]
     neu_protege: np.ndarray  # uint32[q]
     neu_thr: np.ndarray  # uint64[q] as trig_thr
-    neu_logit: np.ndarray  # uint8[q]
+    neu_logit: np.ndarray  # uint8[q] as trig_logit
     neu_static: np.ndarray  # float64[q]
     neu_key: np.ndarray  # uint64[q]
     neu_located: np.ndarray  # uint8[q] located (model 3)

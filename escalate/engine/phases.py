@@ -19,7 +19,6 @@ from .codes import (
     NO_SIDE,
     NO_SOURCE,
     OB_OFFENSE,
-    ON_HONOUR,
     ON_UNALIGNED,
     SIDE_A,
     SIDE_D,
@@ -71,7 +70,7 @@ def decide(w, sc, rs, key, thr, logit, static, k, j, r, tmask, n_atwar):
     ``in_theatre``, ``aggressor``, ``depth`` and ``power`` times their coefficients,
     in that order (:meth:`escalate.engine.reference.world.Context.honour`).
     """
-    if not (logit and w.coef_on[ON_HONOUR]):
+    if not logit:
         return draw_bits(rs, key) < thr
     h = w.h_slope
     z = static
