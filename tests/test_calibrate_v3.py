@@ -222,7 +222,8 @@ def test_a_pool_refuses_no_workers(history):
 
 
 def test_workers_end_when_their_parent_is_killed(tmp_path):
-    """A killed parent runs no shutdown: each worker notices, even mid-fit, and ends itself."""
+    """A killed parent runs no shutdown: each worker notices, even mid-fit or still starting
+    up, and ends itself."""
     import os
     import signal
     import subprocess
@@ -232,6 +233,16 @@ def test_workers_end_when_their_parent_is_killed(tmp_path):
     script = tmp_path / "parent.py"
     script.write_text(
         "import os, time\n"
+        "def children():  # every process this one started, workers still starting included\n"
+        "    out = []\n"
+        "    for d in filter(str.isdigit, os.listdir('/proc')):\n"
+        "        try:\n"
+        "            with open(f'/proc/{d}/stat') as f:\n"
+        "                ppid = int(f.read().rsplit(')', 1)[1].split()[1])\n"
+        "        except (OSError, ValueError):\n"
+        "            continue\n"
+        "        out += [int(d)] if ppid == os.getpid() else []\n"
+        "    return out\n"
         "from synthetic_history import synthetic_cases\n"
         "from escalate.backtest.params import START\n"
         "from escalate.backtest.pool import FitPool\n"
@@ -240,7 +251,7 @@ def test_workers_end_when_their_parent_is_killed(tmp_path):
         "    pids = {pool._executor.submit(os.getpid).result() for _ in range(8)}\n"
         "    busy = [pool._executor.submit(time.sleep, 60) for _ in range(2)]  # mid-task\n"
         "    time.sleep(1)\n"
-        "    print(' '.join(map(str, pids)), flush=True)\n"
+        "    print(' '.join(map(str, pids | set(children()))), flush=True)\n"
         "    time.sleep(60)\n"
     )
     env = os.environ | {"PYTHONPATH": os.pathsep.join(sys.path)}

@@ -69,7 +69,7 @@ class FitPool:
                 jobs,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker,
-                initargs=(*self.settings, per),
+                initargs=(*self.settings, per, os.getpid()),
             )
 
     def objective(self, rule: tuple[str, str]) -> Objective:
@@ -133,16 +133,23 @@ def _objective(
     return objectives[rule]
 
 
-def _start_worker(cases: list[Case], window: int, replicates: int, seed: int, threads: int) -> None:
+def _start_worker(
+    cases: list[Case], window: int, replicates: int, seed: int, threads: int, parent: int
+) -> None:
     import numba
 
-    threading.Thread(target=_end_with, args=(os.getppid(),), daemon=True).start()
+    # the parent's pid as the parent saw it: a parent killed while this worker was still
+    # starting has left it to init already, which os.getppid() here would take for it
+    threading.Thread(target=_end_with, args=(parent,), daemon=True).start()
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
     _WORKER.update(settings=(cases, window, replicates, seed), objectives={})
 
 
 def _end_with(parent: int) -> None:
-    """End this worker once its parent is gone (killed: no shutdown reaches the workers)."""
+    """End this worker once its parent is gone (killed: no shutdown reaches the workers).
+
+    At once if it is gone already.
+    """
     while os.getppid() == parent:
         time.sleep(1.0)
     os._exit(1)
