@@ -99,20 +99,18 @@ class Objective:
             return []
         r = self.replicates if replicates is None else replicates
         key = (tuple(wars), r)
+        if wars[0] not in self._sims:
+            self._sims[wars[0]] = CaseSimulator(self.cases[wars[0]], self.entry, self.decide)
+        # every war's coefficients are theta's (dynamics_of fixes no reliability)
+        d = dynamics_of(self._sims[wars[0]].world.dynamics, theta, self.entry, self.decide)
         if key not in self._batches:
-            sims = []
             for i in wars:
                 if i not in self._sims:
                     self._sims[i] = CaseSimulator(self.cases[i], self.entry, self.decide)
-                sims.append(self._sims[i])
             if len(self._batches) >= 2:  # a fit runs one set of wars: keep the last two
                 del self._batches[next(iter(self._batches))]
-            d = dynamics_of(sims[0].world.dynamics, theta, self.entry, self.decide)
-            self._batches[key] = CasesBatch(sims, d, r)
-        batch = self._batches[key]
-        # every war's coefficients are theta's (dynamics_of fixes no reliability)
-        d = dynamics_of(batch.sims[0].world.dynamics, theta, self.entry, self.decide)
-        return batch.probabilities(d, self.seed if seed is None else seed, ALPHA)
+            self._batches[key] = CasesBatch([self._sims[i] for i in wars], d, r)
+        return self._batches[key].probabilities(d, self.seed if seed is None else seed, ALPHA)
 
     def losses(self, wars: Sequence[int], theta: np.ndarray,
                replicates: int | None = None) -> np.ndarray:  # fmt: skip

@@ -214,9 +214,11 @@ class CoefficientBatch:
         trig = [cw.arrays.trig_ob for cw in self.compiled]
         self._trig_ob = np.concatenate([t + e for t, e in zip(trig, ends[:-1], strict=True)])
         first = [cw.arrays for cw in self.compiled]
-        stacked = [*_slot_arrays(self._ob, self._trig_ob, self._pledges, d), "un_p"]
-        # one buffer per field: the worlds' arrays end to end, or one row each (_SMALL)
-        self._buf = {f: np.concatenate([getattr(a, f) for a in first]) for f in stacked}
+        # one buffer per field: every world's slots end to end (as set() writes them),
+        # or one row each (_SMALL)
+        self._buf = _slot_arrays(self._ob, self._trig_ob, self._pledges, d)
+        self._buf["un_p"] = np.concatenate([a.un_p for a in first])
+        stacked = list(self._buf)
         self._buf.update({f: np.stack([getattr(a, f) for a in first]) for f in _SMALL})
         lo = dict.fromkeys(stacked, 0)
         for i, cw in enumerate(self.compiled):
